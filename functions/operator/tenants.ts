@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import * as Tenants from '../../lib/core/tenants.js';
+import { operatorDialect } from '../../lib/dialects/operator/errors.js';
+import { TenantPath } from '../../lib/dialects/operator/schemas.js';
+import { endpoint } from '../../lib/http/endpoint.js';
+import { json, noContent } from '../../lib/http/types.js';
+
+const operator = { dialect: operatorDialect, auth: { kind: 'platform', role: 'operator' } } as const;
+
+/** GET /operator/v1/tenants */
+export const list = endpoint({
+  ...operator,
+  input: z.object({}),
+  handler: async () => json(200, { tenants: await Tenants.listTenants() }),
+});
+
+/** PUT /operator/v1/tenants/{tenant} — create or rename. */
+export const put = endpoint({
+  ...operator,
+  input: z.object({
+    path: TenantPath,
+    body: z.object({ displayName: z.string().min(1).max(200) }).strict(),
+  }),
+  handler: async ({ path, body }) => json(200, await Tenants.putTenant(path.tenant, body.displayName)),
+});
+
+/** GET /operator/v1/tenants/{tenant} */
+export const get = endpoint({
+  ...operator,
+  input: z.object({ path: TenantPath }),
+  handler: async ({ path }) => json(200, await Tenants.getTenant(path.tenant)),
+});
+
+/** DELETE /operator/v1/tenants/{tenant} — removes the tenant with its users, VMs, sessions and tickets. */
+export const remove = endpoint({
+  ...operator,
+  input: z.object({ path: TenantPath }),
+  handler: async ({ path }) => {
+    await Tenants.deleteTenant(path.tenant);
+    return noContent();
+  },
+});

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { PrincipalSpecSchema } from '../../lib/core/model.js';
+import * as Tenants from '../../lib/core/tenants.js';
+import { operatorDialect } from '../../lib/dialects/operator/errors.js';
+import { TenantPath, UserPath } from '../../lib/dialects/operator/schemas.js';
+import { endpoint } from '../../lib/http/endpoint.js';
+import { json, noContent } from '../../lib/http/types.js';
+
+const operator = { dialect: operatorDialect, auth: { kind: 'platform', role: 'operator' } } as const;
+
+/** GET /operator/v1/tenants/{tenant}/users */
+export const list = endpoint({
+  ...operator,
+  input: z.object({ path: TenantPath }),
+  handler: async ({ path }) => json(200, { users: await Tenants.listPrincipals(path.tenant) }),
+});
+
+/** PUT /operator/v1/tenants/{tenant}/users/{user} — create or replace, with password and privileges. */
+export const put = endpoint({
+  ...operator,
+  input: z.object({ path: UserPath, body: PrincipalSpecSchema }),
+  handler: async ({ path, body }) => json(200, await Tenants.putPrincipal(path.tenant, path.user, body)),
+});
+
+/** GET /operator/v1/tenants/{tenant}/users/{user} */
+export const get = endpoint({
+  ...operator,
+  input: z.object({ path: UserPath }),
+  handler: async ({ path }) => json(200, await Tenants.getPrincipal(path.tenant, path.user)),
+});
+
+/** DELETE /operator/v1/tenants/{tenant}/users/{user} */
+export const remove = endpoint({
+  ...operator,
+  input: z.object({ path: UserPath }),
+  handler: async ({ path }) => {
+    await Tenants.deletePrincipal(path.tenant, path.user);
+    return noContent();
+  },
+});

@@ -1,0 +1,18 @@
+import { z } from 'zod';
+import * as Sessions from '../../lib/core/sessions.js';
+import { vim25 } from '../../lib/dialects/vim25/errors.js';
+import { ReleaseSchema } from '../../lib/dialects/vim25/release.js';
+import { endpoint } from '../../lib/http/endpoint.js';
+import { anyRecord } from '../../lib/http/schemas.js';
+import { noContent } from '../../lib/http/types.js';
+
+/** POST /sdk/vim25/{release}/SessionManager/SessionManager/Logout — 204 and the session is gone. */
+export const handler = endpoint({
+  dialect: vim25,
+  auth: { kind: 'none' },
+  input: z.object({ path: z.object({ release: ReleaseSchema }), headers: anyRecord }),
+  handler: async ({ headers }) => {
+    await Sessions.logout(headers[vim25.sessionHeader]);
+    return noContent(204);
+  },
+});

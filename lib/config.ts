@@ -1,0 +1,27 @@
+/**
+ * Configuration, read from the environment at call time (so tests and the local runner can set it).
+ * serverless.yml declares every variable for AWS; `scripts/start.ts` sets them for the local stack.
+ */
+const number = (name: string, fallback: number): number => {
+  const raw = process.env[name];
+  const parsed = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isFinite(parsed) || parsed <= 0) throw new Error(`${name} must be a positive number`);
+  return parsed;
+};
+
+export const config = {
+  tableName: () => process.env.TABLE_NAME || 'console-broker-local',
+  /** A local DynamoDB-API server (dynalite) in development and tests; unset on AWS. */
+  dynamoEndpoint: () => process.env.DYNAMODB_ENDPOINT || undefined,
+  /** The vCenter server name that VMRC tickets point clients at. */
+  vcenterServerName: () => process.env.VCENTER_SERVER_NAME || 'vcenter.acme.test',
+  /** SHA-256 (hex) of the operator's API key; the key itself is never configured in plain form. */
+  operatorKeySha256: () => process.env.OPERATOR_KEY_SHA256 || '',
+  /** SHA-256 (hex) of the console proxy's API key. */
+  consoleProxyKeySha256: () => process.env.CONSOLE_PROXY_KEY_SHA256 || '',
+  sessionIdleSeconds: () => number('SESSION_IDLE_SECONDS', 1800),
+  ticketTtlSeconds: () => number('TICKET_TTL_SECONDS', 1800),
+  maxBodyBytes: () => number('MAX_BODY_BYTES', 64 * 1024),
+  /** Public base URL of the console proxy, used in Nova console URLs. */
+  consoleProxyBaseUrl: () => process.env.CONSOLE_PROXY_BASE_URL || 'http://127.0.0.1:6080',
+};

@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import { PrivilegeSchema, type Privilege } from './privileges.js';
+
+/** Tenant ids are DNS-label-like: they appear in credentials (`<tenant>.<secret>`) and user names. */
+export const TenantIdSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a tenant id is 1-63 lowercase letters, digits or hyphens');
+
+/** A managed object id as vSphere writes them (`vm-101`). */
+export const MoIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/, 'not a managed object id');
+
+/** User names carry their tenant as the domain, as vSphere SSO names carry theirs: `admin@acme`. */
+export const UserNameSchema = z
+  .string()
+  .max(320)
+  .regex(/^[A-Za-z0-9._+-]{1,64}@[a-z0-9][a-z0-9-]{0,62}$/, 'a user name is <name>@<tenant>');
+
+export const tenantOfUserName = (userName: string): string => userName.slice(userName.lastIndexOf('@') + 1);
+
+/** Instance UUIDs (Nova server ids), compared in lower case. */
+export const InstanceUuidSchema = z.string().uuid();
+
+const thumbprint = (bytes: number) =>
+  z
+    .string()
+    .regex(new RegExp(`^[0-9A-F]{2}(:[0-9A-F]{2}){${bytes - 1}}$`), `a ${bytes}-byte colon-separated hex thumbprint`);
+
+const HostNameSchema = z.string().min(1).max(253).regex(/^[A-Za-z0-9.:[\]-]+$/, 'not a host name or address');
+const PortSchema = z.number().int().min(1).max(65535);
+
+export const POWER_STATES = ['poweredOn', 'poweredOff', 'suspended'] as const;
+export const CONNECTION_STATES = ['connected', 'disconnected', 'orphaned', 'inaccessible', 'invalid'] as const;
+export const GUEST_OS_FAMILIES = ['linux', 'windows', 'solaris', 'other'] as const;
+
+/** What the operator provisions for a VM. */
+export const VmSpecSchema = z
+  .object({
+    instanceUuid: InstanceUuidSchema.transform((uuid) => uuid.toLowerCase()),
+    name: z.string().min(1).max(80),
+    powerState: z.enum(POWER_STATES),
+    connectionState: z.enum(CONNECTION_STATES).default('connected'),
+    guestOsFamily: z.enum(GUEST_OS_FAMILIES),
+    host: z
+      .object({
+        address: HostNameSchema,
+        port: PortSchema.default(443),
+        sslThumbprintSha1: thumbprint(20),
+        sslThumbprintSha256: thumbprint(32),
+      })
+      .strict(),
+    vnc: z.object({ host: HostNameSchema, port: PortSchema }).strict(),
+    vmxPath: z.string().min(1).max(1024),
+  })
+  .strict();
+export type VmSpec = z.infer<typeof VmSpecSchema>;
+
+export interface VmRecord extends VmSpec {
+  tenantId: string;
+  moId: string;
+  updatedAt: string;
+}
+
+export interface TenantRecord {
+  tenantId: string;
+  displayName: string;
+  createdAt: string;
+}
+
+export const PrincipalSpecSchema = z
+  .object({
+    password: z.string().min(8).max(256),
+    fullName: z.string().max(200).optional(),
+    privileges: z.array(PrivilegeSchema).max(32).default([]),
+  })
+  .strict();
+
+export interface PrincipalRecord {
+  tenantId: string;
+  userName: string;
+  fullName?: string;
+  passwordHash: string;
+  privileges: Privilege[];
+  updatedAt: string;
+}
+
+/** A logged-in principal, as resolved from a session. Privileges are the ones granted at login. */
+export interface SessionRecord {
+  tenantId: string;
+  sessionHash: string;
+  userName: string;
+  privileges: Privilege[];
+  createdAt: string;
+  lastAccessedAt: string;
+  /** Epoch seconds: the idle deadline, pushed forward on use. */
+  expiresAt: number;
+}

@@ -1,0 +1,15 @@
+import { z } from 'zod';
+
+/** Privileges named exactly as vSphere names them. */
+export const PRIVILEGES = [
+  'VirtualMachine.Interact.ConsoleInteract',
+  'VirtualMachine.Interact.DeviceConnection',
+  'VirtualMachine.Interact.GuestControl',
+  'VirtualMachine.Interact.DnD',
+  'VirtualMachine.GuestOperations.Execute',
+  'VirtualMachine.GuestOperations.Query',
+  'VirtualMachine.GuestOperations.Modify',
+] as const;
+
+export type Privilege = (typeof PRIVILEGES)[number];
+export const PrivilegeSchema = z.enum(PRIVILEGES);

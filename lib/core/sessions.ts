@@ -1,0 +1,95 @@
+import { config } from '../config.js';
+import * as store from '../store/index.js';
+import { nowMs, nowSeconds } from './clock.js';
+import { Unauthenticated } from './errors.js';
+import {
+  InstanceUuidSchema,
+  MoIdSchema,
+  tenantOfUserName,
+  UserNameSchema,
+  type SessionRecord,
+  type VmRecord,
+} from './model.js';
+import { DUMMY_PASSWORD_HASH, issueSecret, parseSecret, verifyPassword } from './secrets.js';
+
+export interface LoginResult {
+  /** The session id, handed to the client once; only its hash is stored. */
+  sessionId: string;
+  session: SessionRecord;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Password login, shared by every dialect (vCenter Basic, vim25 Login, Keystone password auth). */
+export async function login(userName: string, password: string): Promise<LoginResult> {
+  const parsed = UserNameSchema.safeParse(userName);
+  const principal = parsed.success ? await store.getPrincipal(tenantOfUserName(userName), userName) : undefined;
+  // Verify against a dummy hash when the user is unknown, so timing does not tell which users exist.
+  const passwordMatches = await verifyPassword(password, principal?.passwordHash ?? DUMMY_PASSWORD_HASH);
+  if (!principal || !passwordMatches) throw Unauthenticated('Cannot complete login due to an incorrect user name or password.', {
+      reason: 'invalid_login',
+    });
+
+  const secret = issueSecret(principal.tenantId);
+  const now = nowMs();
+  const session: SessionRecord = {
+    tenantId: principal.tenantId,
+    sessionHash: secret.hash,
+    userName: principal.userName,
+    privileges: principal.privileges,
+    createdAt: iso(now),
+    lastAccessedAt: iso(now),
+    expiresAt: nowSeconds() + config.sessionIdleSeconds(),
+  };
+  await store.putSession(session);
+  return { sessionId: secret.value, session };
+}
+
+/** The VM a request is about, by vSphere managed object id or by instance UUID (Nova's server id). */
+export type VmRef = { moId: string } | { instanceUuid: string };
+
+/**
+ * The hot path: the session and the VM named in the request together. By moId both come from one
+ * BatchGetItem; by instance UUID the session read and the index query run side by side. A reference that
+ * cannot name a VM is not looked up at all (the VM is then simply absent).
+ */
+export async function authenticateWithVm(
+  sessionId: string | undefined,
+  ref?: VmRef,
+): Promise<{ session: SessionRecord; vm?: VmRecord }> {
+  const secret = parseSecret(sessionId);
+  if (!secret) throw Unauthenticated();
+  const { tenantId, hash } = secret;
+  if (ref && 'moId' in ref && MoIdSchema.safeParse(ref.moId).success) {
+    const found = await store.getSessionAndVm(tenantId, hash, ref.moId);
+    return { session: await keepAlive(found.session), vm: found.vm };
+  }
+  if (ref && 'instanceUuid' in ref && InstanceUuidSchema.safeParse(ref.instanceUuid).success) {
+    const [session, vm] = await Promise.all([
+      store.getSession(tenantId, hash),
+      store.getVmByUuid(tenantId, ref.instanceUuid),
+    ]);
+    return { session: await keepAlive(session), vm };
+  }
+  return { session: await keepAlive(await store.getSession(tenantId, hash)) };
+}
+
+/**
+ * Refreshes the idle deadline only when less than half of the window remains: one write per half-window,
+ * not one per call.
+ */
+async function keepAlive(session: SessionRecord | undefined): Promise<SessionRecord> {
+  if (!session) throw Unauthenticated('The session is missing, expired or ended.');
+  const idle = config.sessionIdleSeconds();
+  if (session.expiresAt - nowSeconds() >= idle / 2) return session;
+  const refreshed = { ...session, expiresAt: nowSeconds() + idle, lastAccessedAt: iso(nowMs()) };
+  const alive = await store.touchSession(session.tenantId, session.sessionHash, refreshed.expiresAt, refreshed.lastAccessedAt);
+  if (!alive) throw Unauthenticated('The session is missing, expired or ended.');
+  return refreshed;
+}
+
+/** Ends a session. Unknown, ended and expired sessions are all refused the same way. */
+export async function logout(sessionId: string | undefined): Promise<void> {
+  const secret = parseSecret(sessionId);
+  if (!secret || !(await store.deleteSession(secret.tenantId, secret.hash))) throw Unauthenticated();
+}

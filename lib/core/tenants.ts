@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import * as store from '../store/index.js';
+import { nowMs } from './clock.js';
+import { InvalidArgument, NotFound } from './errors.js';
+import {
+  PrincipalSpecSchema,
+  tenantOfUserName,
+  type PrincipalRecord,
+  type TenantRecord,
+} from './model.js';
+import { hashPassword } from './secrets.js';
+
+const iso = () => new Date(nowMs()).toISOString();
+
+/** What callers may see of a principal: never the password hash. */
+export type PrincipalView = Omit<PrincipalRecord, 'passwordHash'>;
+const viewOf = ({ passwordHash: _hidden, ...view }: PrincipalRecord): PrincipalView => view;
+
+export async function putTenant(tenantId: string, displayName: string): Promise<TenantRecord> {
+  const existing = await store.getTenant(tenantId);
+  const tenant: TenantRecord = { tenantId, displayName, createdAt: existing?.createdAt ?? iso() };
+  await store.putTenant(tenant);
+  return tenant;
+}
+
+export async function getTenant(tenantId: string): Promise<TenantRecord> {
+  const tenant = await store.getTenant(tenantId);
+  if (!tenant) throw NotFound(`Tenant ${tenantId} not found.`, { object: { type: 'Tenant', id: tenantId } });
+  return tenant;
+}
+
+export const listTenants = (): Promise<TenantRecord[]> => store.listTenants();
+
+export async function deleteTenant(tenantId: string): Promise<void> {
+  await getTenant(tenantId);
+  await store.deleteTenant(tenantId);
+}
+
+export async function putPrincipal(
+  tenantId: string,
+  userName: string,
+  spec: z.infer<typeof PrincipalSpecSchema>,
+): Promise<PrincipalView> {
+  if (tenantOfUserName(userName) !== tenantId) {
+    throw InvalidArgument(`User name ${userName} must end in @${tenantId}.`, { field: 'userName' });
+  }
+  await getTenant(tenantId);
+  const principal: PrincipalRecord = {
+    tenantId,
+    userName,
+    fullName: spec.fullName,
+    passwordHash: await hashPassword(spec.password),
+    privileges: [...new Set(spec.privileges)],
+    updatedAt: iso(),
+  };
+  await store.putPrincipal(principal);
+  return viewOf(principal);
+}
+
+export async function getPrincipal(tenantId: string, userName: string): Promise<PrincipalView> {
+  const principal = await store.getPrincipal(tenantId, userName);
+  if (!principal) throw NotFound(`User ${userName} not found.`, { object: { type: 'User', id: userName } });
+  return viewOf(principal);
+}
+
+export const listPrincipals = async (tenantId: string): Promise<PrincipalView[]> => {
+  await getTenant(tenantId);
+  return (await store.listPrincipals(tenantId)).map(viewOf);
+};
+
+export async function deletePrincipal(tenantId: string, userName: string): Promise<void> {
+  if (!(await store.deletePrincipal(tenantId, userName))) {
+    throw NotFound(`User ${userName} not found.`, { object: { type: 'User', id: userName } });
+  }
+}

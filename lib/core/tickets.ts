@@ -1,0 +1,91 @@
+import { config } from '../config.js';
+import * as store from '../store/index.js';
+import { nowMs, nowSeconds } from './clock.js';
+import { NotFound, Unauthorized } from './errors.js';
+import { vmNotFound } from './inventory.js';
+import type { SessionRecord, VmRecord } from './model.js';
+import type { Privilege } from './privileges.js';
+import { issueSecret, parseSecret } from './secrets.js';
+
+/** Where a console connection goes once its ticket is redeemed: the VM's VNC endpoint. */
+export interface ConsoleEndpoint {
+  host: string;
+  port: number;
+}
+
+/** A console ticket at rest. The ticket itself is never stored: only its SHA-256 (`ticketHash`). */
+export interface TicketRecord {
+  tenantId: string;
+  ticketHash: string;
+  vmMoId: string;
+  instanceUuid: string;
+  /** What the ticket opens, in the issuing dialect's words: VMRC, WEBMKS, mks, webmks, novnc, ... */
+  consoleType: string;
+  /** The user the ticket was issued to. */
+  issuedTo: string;
+  vnc: ConsoleEndpoint;
+  issuedAt: string;
+  /** Epoch seconds; 30 minutes after issue unless configured otherwise. */
+  expiresAt: number;
+}
+
+export interface IssuedTicket {
+  /** The one-time credential, returned to the caller exactly once. */
+  ticket: string;
+  record: TicketRecord;
+}
+
+/** The VM named by a request, or the not-found error that an absent and a foreign VM share. */
+export function requireVm(vm: VmRecord | undefined, requested: string): VmRecord {
+  if (!vm) throw vmNotFound(requested);
+  return vm;
+}
+
+export function requirePrivilege(session: SessionRecord, privilege: Privilege, vm: VmRecord): void {
+  if (!session.privileges.includes(privilege)) {
+    throw Unauthorized(`Permission to perform this operation was denied: ${privilege} is required on ${vm.moId}.`, {
+      privilege,
+      object: { type: 'VirtualMachine', id: vm.moId },
+    });
+  }
+}
+
+/** Issues a one-time console ticket for `vm`: one conditional PutItem. */
+export async function issueTicket(session: SessionRecord, vm: VmRecord, consoleType: string): Promise<IssuedTicket> {
+  const secret = issueSecret(vm.tenantId);
+  const record: TicketRecord = {
+    tenantId: vm.tenantId,
+    ticketHash: secret.hash,
+    vmMoId: vm.moId,
+    instanceUuid: vm.instanceUuid,
+    consoleType,
+    issuedTo: session.userName,
+    vnc: { host: vm.vnc.host, port: vm.vnc.port },
+    issuedAt: new Date(nowMs()).toISOString(),
+    expiresAt: nowSeconds() + config.ticketTtlSeconds(),
+  };
+  await store.putTicket(record);
+  return { ticket: secret.value, record };
+}
+
+/** Used, expired, unknown and malformed tickets are all refused with this one error. */
+export const ticketRefused = () => NotFound('The console ticket is not valid.');
+
+/**
+ * Consumes a ticket and returns where it leads, exactly once: a single conditional delete, so that of any
+ * number of concurrent redemptions exactly one wins.
+ */
+export async function redeemTicket(ticket: string): Promise<TicketRecord> {
+  const secret = parseSecret(ticket);
+  const record = secret && (await store.redeemTicket(secret.tenantId, secret.hash));
+  if (!record) throw ticketRefused();
+  return record;
+}
+
+/** Reads a live ticket without consuming it (Nova's os-console-auth-tokens). */
+export async function lookupTicket(ticket: string): Promise<TicketRecord> {
+  const secret = parseSecret(ticket);
+  const record = secret && (await store.peekTicket(secret.tenantId, secret.hash));
+  if (!record) throw ticketRefused();
+  return record;
+}

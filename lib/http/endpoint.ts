@@ -1,0 +1,144 @@
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { z, type ZodTypeAny } from 'zod';
+import { config } from '../config.js';
+import { DomainError, InvalidArgument } from '../core/errors.js';
+import { authenticatePlatform, type PlatformRole } from '../core/platform.js';
+import * as Sessions from '../core/sessions.js';
+import type { VmRef } from '../core/sessions.js';
+import { logger } from './log.js';
+import type { Dialect, HttpEvent, HttpResponse, RequestContext } from './types.js';
+
+export type Authentication =
+  | { kind: 'none' }
+  | { kind: 'session'; vm?: (event: HttpEvent) => VmRef | undefined }
+  | { kind: 'platform'; role: PlatformRole };
+
+/** The raw parts of a request that an endpoint's zod schema validates. */
+export interface RawInput {
+  path: Record<string, string | undefined>;
+  query: Record<string, string | undefined>;
+  headers: Record<string, string | undefined>;
+  body: unknown;
+}
+
+export interface EndpointDefinition<S extends ZodTypeAny> {
+  dialect: Dialect;
+  auth: Authentication;
+  /** Schema over `{ path, query, headers, body }`; the handler receives its output. */
+  input: S;
+  handler: (input: z.output<S>, request: RequestContext) => Promise<HttpResponse>;
+}
+
+interface State {
+  rawInput?: RawInput;
+  context: RequestContext;
+  startedAt: number;
+}
+
+/**
+ * Builds a Lambda handler: authenticate → parse body → validate → handler, with every failure rendered
+ * in the dialect's own error shape. A handler never parses JSON, checks types or builds an error body.
+ */
+export function endpoint<S extends ZodTypeAny>(definition: EndpointDefinition<S>) {
+  const { dialect } = definition;
+  // Per-invocation state, keyed by the event object middy hands to every hook and to the handler.
+  const states = new WeakMap<HttpEvent, State>();
+
+  return middy<HttpEvent, HttpResponse, Error, Context>()
+    .use({
+      before: async (request) => {
+        const event = request.event;
+        const requestId = request.context?.awsRequestId ?? event.requestContext?.requestId ?? 'local';
+        const state: State = { context: { requestId, event }, startedAt: Date.now() };
+        states.set(event, state);
+        logger.appendKeys({ requestId, route: event.routeKey, dialect: dialect.name });
+        await authenticateRequest(definition.auth, dialect, event, state.context);
+        state.rawInput = {
+          path: event.pathParameters ?? {},
+          query: event.queryStringParameters ?? {},
+          headers: event.headers ?? {},
+          body: parseBody(event),
+        };
+      },
+      after: async (request) => {
+        logRequest(request.event, request.response!.statusCode, states.get(request.event));
+      },
+      onError: async (request) => {
+        request.response = renderFailure(dialect, request.error);
+        logRequest(request.event, request.response.statusCode, states.get(request.event), request.error);
+      },
+    })
+    .handler(async (event) => {
+      const state = states.get(event)!;
+      const parsed = definition.input.safeParse(state.rawInput);
+      if (!parsed.success) throw invalidInput(parsed.error);
+      return definition.handler(parsed.data, state.context);
+    });
+}
+
+async function authenticateRequest(
+  auth: Authentication,
+  dialect: Dialect,
+  event: HttpEvent,
+  context: RequestContext,
+): Promise<void> {
+  if (auth.kind === 'none') return;
+  if (auth.kind === 'platform') {
+    authenticatePlatform(auth.role, bearerToken(event.headers?.authorization));
+    return;
+  }
+  const sessionId = event.headers?.[dialect.sessionHeader];
+  const vmRef = auth.vm?.(event);
+  const found = await Sessions.authenticateWithVm(sessionId, vmRef);
+  context.session = found.session;
+  context.vm = found.vm;
+  logger.appendKeys({ tenant: found.session.tenantId, user: found.session.userName });
+}
+
+export const bearerToken = (header: string | undefined): string | undefined =>
+  header?.match(/^Bearer\s+(\S+)$/i)?.[1];
+
+function parseBody(event: HttpEvent): unknown {
+  if (event.body === undefined || event.body === null || event.body === '') return undefined;
+  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  if (Buffer.byteLength(text, 'utf8') > config.maxBodyBytes()) {
+    throw InvalidArgument(`The request body exceeds ${config.maxBodyBytes()} bytes.`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw InvalidArgument('The request body is not valid JSON.');
+  }
+}
+
+function invalidInput(error: z.ZodError): DomainError {
+  const issue = error.issues[0]!;
+  // The first path element is the request part (path/query/headers/body); clients know fields, not parts.
+  const [part, ...fieldPath] = issue.path;
+  const field = fieldPath.join('.') || String(part ?? '');
+  const where = part === 'body' && fieldPath.length === 0 ? 'the request body' : field;
+  return InvalidArgument(`Invalid value for ${where}: ${issue.message}.`, { field });
+}
+
+function renderFailure(dialect: Dialect, error: unknown): HttpResponse {
+  if (error instanceof DomainError) {
+    if (!error.exposable) logger.error('request failed', { kind: error.kind, error: describeCause(error) });
+    return dialect.renderError(error);
+  }
+  logger.error('unexpected failure', { error: describeCause(error) });
+  return dialect.renderError(new DomainError('internal', 'An internal error occurred.'));
+}
+
+/** Error name and message only: SDK errors can echo request parameters, so no stack or metadata dumps. */
+function describeCause(error: unknown): { name?: string; message?: string; cause?: string } {
+  const err = error as { name?: string; message?: string; cause?: { name?: string } };
+  return { name: err?.name, message: err?.message, cause: err?.cause?.name };
+}
+
+function logRequest(event: HttpEvent, status: number, state: State | undefined, error?: unknown): void {
+  const durationMs = state ? Date.now() - state.startedAt : undefined;
+  const kind = error instanceof DomainError ? error.kind : error ? 'internal' : undefined;
+  logger.info('request', { method: event.requestContext?.http?.method, status, durationMs, errorKind: kind });
+  logger.resetKeys();
+}

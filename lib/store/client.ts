@@ -1,0 +1,83 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { config } from '../config.js';
+import { DomainError, Unavailable } from '../core/errors.js';
+import { nowSeconds } from '../core/clock.js';
+
+/** Counts DynamoDB operations (not retries), so tests and the benchmark can assert round trips. */
+export const roundTrips = { count: 0 };
+
+let documentClient: DynamoDBDocumentClient | undefined;
+
+/** Test/bench hook: forget the client so the next call picks up a changed endpoint or middleware. */
+export const resetClient = (): void => {
+  documentClient?.destroy();
+  documentClient = undefined;
+};
+
+export function client(): DynamoDBDocumentClient {
+  if (documentClient) return documentClient;
+  const endpoint = config.dynamoEndpoint();
+  const base = new DynamoDBClient({
+    endpoint,
+    // Retries come from the SDK's own strategy, bounded so a request fails inside API Gateway's 30 s.
+    maxAttempts: Number(process.env.DYNAMODB_MAX_ATTEMPTS || 3),
+    requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 },
+    ...(endpoint && !process.env.AWS_REGION ? { region: 'local' } : {}),
+  });
+  base.middlewareStack.add(
+    (next) => async (args) => {
+      roundTrips.count += 1;
+      return next(args);
+    },
+    { step: 'initialize', name: 'countRoundTrips' },
+  );
+  documentClient = DynamoDBDocumentClient.from(base, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  return documentClient;
+}
+
+export const tableName = (): string => config.tableName();
+
+/** The expiry condition every read and conditional write applies: DynamoDB's TTL sweep runs hours late. */
+export const notExpired = { expression: '#expiresAt > :now', names: { '#expiresAt': 'expiresAt' } } as const;
+export const nowValue = () => ({ ':now': nowSeconds() });
+
+/** True when an item that carries `expiresAt` is past it. */
+export const isExpired = (item: { expiresAt?: number } | undefined): boolean =>
+  item?.expiresAt !== undefined && item.expiresAt <= nowSeconds();
+
+const UNAVAILABLE_ERRORS = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'ResourceNotFoundException',
+  'TimeoutError',
+  'RequestTimeout',
+  'AbortError',
+]);
+
+export const isConditionFailure = (error: unknown): boolean =>
+  (error as { name?: string })?.name === 'ConditionalCheckFailedException';
+
+/**
+ * Sends one command, translating transport and capacity failures into the domain's "unavailable".
+ * Condition failures are left to the caller, which knows what they mean.
+ */
+export async function send<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    if (error instanceof DomainError || isConditionFailure(error)) throw error;
+    const name = (error as { name?: string; code?: string })?.name ?? '';
+    const code = (error as { code?: string })?.code ?? '';
+    const hasResponse = Boolean((error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode);
+    if (UNAVAILABLE_ERRORS.has(name) || code.startsWith('E') || !hasResponse) {
+      throw Unavailable('The data service is unavailable; retry later.', error);
+    }
+    throw new DomainError('internal', 'Unexpected data service error.', {}, { cause: error });
+  }
+}

@@ -1,0 +1,157 @@
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { PrincipalRecord, TenantRecord, VmRecord } from '../core/model.js';
+import { client, send, tableName } from './client.js';
+import { gsi1, keys, recordOf, SK, type Key } from './keys.js';
+
+export async function putTenant(tenant: TenantRecord): Promise<void> {
+  await send(() =>
+    client().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: { ...keys.tenant(tenant.tenantId), ...gsi1.tenants(tenant.tenantId), ...tenant },
+      }),
+    ),
+  );
+}
+
+export async function getTenant(tenantId: string): Promise<TenantRecord | undefined> {
+  const { Item } = await send(() => client().send(new GetCommand({ TableName: tableName(), Key: keys.tenant(tenantId) })));
+  return recordOf<TenantRecord>(Item);
+}
+
+export async function listTenants(): Promise<TenantRecord[]> {
+  const items = await queryAll({
+    IndexName: gsi1.name,
+    KeyConditionExpression: 'gsi1pk = :pk',
+    ExpressionAttributeValues: { ':pk': gsi1.tenants('').gsi1pk },
+  });
+  return items.map((item) => recordOf<TenantRecord>(item)!);
+}
+
+/** Deletes a tenant with everything in its partition (users, VMs, sessions, tickets). */
+export async function deleteTenant(tenantId: string): Promise<void> {
+  const items = await queryAll({
+    KeyConditionExpression: 'pk = :pk',
+    ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId) },
+    ProjectionExpression: 'pk, sk',
+  });
+  // The profile goes last, so a failure half-way leaves a tenant that can be deleted again.
+  const ordered = [...items.filter((item) => item.sk !== SK.profile), ...items.filter((item) => item.sk === SK.profile)];
+  for (let start = 0; start < ordered.length; start += 25) {
+    await batchDelete(ordered.slice(start, start + 25) as unknown as Key[]);
+  }
+}
+
+export async function putPrincipal(principal: PrincipalRecord): Promise<void> {
+  await send(() =>
+    client().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: { ...keys.principal(principal.tenantId, principal.userName), ...principal },
+      }),
+    ),
+  );
+}
+
+export async function getPrincipal(tenantId: string, userName: string): Promise<PrincipalRecord | undefined> {
+  const { Item } = await send(() =>
+    client().send(new GetCommand({ TableName: tableName(), Key: keys.principal(tenantId, userName) })),
+  );
+  return recordOf<PrincipalRecord>(Item);
+}
+
+export async function listPrincipals(tenantId: string): Promise<PrincipalRecord[]> {
+  const items = await queryPartitionPrefix(tenantId, SK.userPrefix);
+  return items.map((item) => recordOf<PrincipalRecord>(item)!);
+}
+
+/** @returns whether the principal existed. */
+export async function deletePrincipal(tenantId: string, userName: string): Promise<boolean> {
+  const { Attributes } = await send(() =>
+    client().send(
+      new DeleteCommand({ TableName: tableName(), Key: keys.principal(tenantId, userName), ReturnValues: 'ALL_OLD' }),
+    ),
+  );
+  return Attributes !== undefined;
+}
+
+export async function putVm(vm: VmRecord): Promise<void> {
+  await send(() =>
+    client().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: { ...keys.vm(vm.tenantId, vm.moId), ...gsi1.vmByUuid(vm.tenantId, vm.instanceUuid), ...vm },
+      }),
+    ),
+  );
+}
+
+export async function getVm(tenantId: string, moId: string): Promise<VmRecord | undefined> {
+  const { Item } = await send(() => client().send(new GetCommand({ TableName: tableName(), Key: keys.vm(tenantId, moId) })));
+  return recordOf<VmRecord>(Item);
+}
+
+/** Nova addresses servers by instance UUID. */
+export async function getVmByUuid(tenantId: string, instanceUuid: string): Promise<VmRecord | undefined> {
+  const index = gsi1.vmByUuid(tenantId, instanceUuid);
+  const { Items } = await send(() =>
+    client().send(
+      new QueryCommand({
+        TableName: tableName(),
+        IndexName: gsi1.name,
+        KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk = :sk',
+        ExpressionAttributeValues: { ':pk': index.gsi1pk, ':sk': index.gsi1sk },
+        Limit: 1,
+      }),
+    ),
+  );
+  return recordOf<VmRecord>(Items?.[0]);
+}
+
+export async function listVms(tenantId: string): Promise<VmRecord[]> {
+  const items = await queryPartitionPrefix(tenantId, SK.vmPrefix);
+  return items.map((item) => recordOf<VmRecord>(item)!);
+}
+
+/** @returns whether the VM existed. */
+export async function deleteVm(tenantId: string, moId: string): Promise<boolean> {
+  const { Attributes } = await send(() =>
+    client().send(new DeleteCommand({ TableName: tableName(), Key: keys.vm(tenantId, moId), ReturnValues: 'ALL_OLD' })),
+  );
+  return Attributes !== undefined;
+}
+
+// ---- shared query helpers (private to the store) ----
+
+type QueryInput = Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName'>;
+
+export async function queryAll(input: QueryInput): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await send(() =>
+      client().send(new QueryCommand({ TableName: tableName(), ...input, ExclusiveStartKey })),
+    );
+    items.push(...(page.Items ?? []));
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return items;
+}
+
+export function queryPartitionPrefix(tenantId: string, prefix: string): Promise<Record<string, unknown>[]> {
+  return queryAll({
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':prefix': prefix },
+  });
+}
+
+async function batchDelete(batch: Key[]): Promise<void> {
+  let requests = batch.map(({ pk, sk }) => ({ DeleteRequest: { Key: { pk, sk } } }));
+  for (let attempt = 0; requests.length > 0; attempt += 1) {
+    const { UnprocessedItems } = await send(() =>
+      client().send(new BatchWriteCommand({ RequestItems: { [tableName()]: requests } })),
+    );
+    requests = (UnprocessedItems?.[tableName()] ?? []) as typeof requests;
+    if (requests.length > 0 && attempt >= 5) throw new Error('batch delete left unprocessed items');
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The demo data `npm start` seeds (exact, so the README and examples agree). Seeding is idempotent: every
+ * write is a put of the same record.
+ */
+import type { VmSpec } from '../lib/core/model.js';
+import { PRIVILEGES } from '../lib/core/privileges.js';
+import * as Inventory from '../lib/core/inventory.js';
+import * as Tenants from '../lib/core/tenants.js';
+
+export const DEMO_OPERATOR_KEY = 'demo-operator-key';
+export const DEMO_CONSOLE_PROXY_KEY = 'demo-console-proxy-key';
+
+const ESX_SHA1 = '5B:F8:2A:9C:0E:11:47:3D:6A:B2:C4:88:19:70:E3:5F:21:AC:9D:04';
+const ESX_SHA256 =
+  '3C:91:7A:55:E0:4B:18:D2:6F:A9:02:C7:8E:31:B4:5D:90:1F:6C:E8:27:A3:4D:B9:05:72:CE:11:8A:F6:3B:D0';
+
+const esxHost = { address: 'esx-01.acme.test', port: 443, sslThumbprintSha1: ESX_SHA1, sslThumbprintSha256: ESX_SHA256 };
+
+const vm = (
+  name: string,
+  instanceUuid: string,
+  powerState: VmSpec['powerState'],
+  guestOsFamily: VmSpec['guestOsFamily'],
+  vncPort: number,
+): VmSpec => ({
+  instanceUuid,
+  name,
+  powerState,
+  connectionState: 'connected',
+  guestOsFamily,
+  host: esxHost,
+  vnc: { host: '127.0.0.1', port: vncPort },
+  vmxPath: `[datastore1] ${name}/${name}.vmx`,
+});
+
+export const DEMO = {
+  tenants: [
+    {
+      tenantId: 'acme',
+      displayName: 'ACME Corporation',
+      users: [
+        { userName: 'admin@acme', password: 'acme-admin-pass', privileges: [...PRIVILEGES] },
+        { userName: 'viewer@acme', password: 'acme-viewer-pass', privileges: [] },
+      ],
+      vms: {
+        'vm-101': vm('web-01', '4f1d2c3b-0a9e-4c1a-9b7e-5d2a1e0f9101', 'poweredOn', 'linux', 5901),
+        'vm-102': vm('db-01', '4f1d2c3b-0a9e-4c1a-9b7e-5d2a1e0f9102', 'poweredOff', 'linux', 5902),
+        'vm-103': vm('win-01', '4f1d2c3b-0a9e-4c1a-9b7e-5d2a1e0f9103', 'poweredOn', 'windows', 5903),
+      },
+    },
+    {
+      tenantId: 'globex',
+      displayName: 'Globex Corporation',
+      users: [{ userName: 'admin@globex', password: 'globex-admin-pass', privileges: [...PRIVILEGES] }],
+      vms: {
+        'vm-201': vm('app-01', '7c9e6679-7425-40de-944b-e07fc1f90201', 'poweredOn', 'linux', 5904),
+      },
+    },
+  ],
+};
+
+export async function seedDemoData(): Promise<void> {
+  for (const tenant of DEMO.tenants) {
+    await Tenants.putTenant(tenant.tenantId, tenant.displayName);
+    for (const user of tenant.users) {
+      await Tenants.putPrincipal(tenant.tenantId, user.userName, { password: user.password, privileges: user.privileges });
+    }
+    for (const [moId, spec] of Object.entries(tenant.vms)) {
+      await Inventory.putVm(tenant.tenantId, moId, spec);
+    }
+  }
+}
