@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import * as Tickets from '../../lib/core/tickets.js';
+import { consoleProxyDialect } from '../../lib/dialects/operator/errors.js';
+import { endpoint } from '../../lib/http/endpoint.js';
+import { json } from '../../lib/http/types.js';
+
+/**
+ * POST /console-proxy/v1/redemptions — the console proxy trades a ticket (or Nova console token) for its
+ * connection target, exactly once. Used, expired, unknown and malformed tickets get the same 404.
+ */
+export const handler = endpoint({
+  dialect: consoleProxyDialect,
+  auth: { kind: 'platform', role: 'consoleProxy' },
+  input: z.object({ body: z.object({ ticket: z.string().min(1).max(512) }).strict() }),
+  handler: async ({ body }) => {
+    const ticket = await Tickets.redeemTicket(body.ticket);
+    return json(200, {
+      tenantId: ticket.tenantId,
+      vmMoId: ticket.vmMoId,
+      instanceUuid: ticket.instanceUuid,
+      consoleType: ticket.consoleType,
+      issuedTo: ticket.issuedTo,
+      issuedAt: ticket.issuedAt,
+      vnc: ticket.vnc,
+    });
+  },
+});

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import * as Tickets from '../lib/core/tickets.js';
+import { getVm } from '../lib/core/inventory.js';
+import type { SessionRecord } from '../lib/core/model.js';
+import { api, CONSOLE_PROXY, OPERATOR } from './support/api.js';
+
+const admin = { userName: 'admin@acme', privileges: [] } as unknown as SessionRecord;
+
+describe('POST /console-proxy/v1/redemptions', () => {
+  it('returns the connection target exactly once', async () => {
+    const { ticket } = await Tickets.issueTicket(admin, await getVm('acme', 'vm-101'), 'WEBMKS');
+    const first = await api('POST', '/console-proxy/v1/redemptions', { headers: CONSOLE_PROXY, body: { ticket } });
+    expect(first.status).toBe(200);
+    expect(first.body).toEqual({
+      tenantId: 'acme',
+      vmMoId: 'vm-101',
+      instanceUuid: '4f1d2c3b-0a9e-4c1a-9b7e-5d2a1e0f9101',
+      consoleType: 'WEBMKS',
+      issuedTo: 'admin@acme',
+      issuedAt: expect.any(String),
+      vnc: { host: '127.0.0.1', port: 5901 },
+    });
+    const second = await api('POST', '/console-proxy/v1/redemptions', { headers: CONSOLE_PROXY, body: { ticket } });
+    expect(second.status).toBe(404);
+    expect(second.body).toEqual({
+      error_type: 'NOT_FOUND',
+      messages: [{ args: [], default_message: 'The console ticket is not valid.', id: 'com.vmware.vapi.std.errors.not_found' }],
+    });
+  });
+
+  it.each([
+    ['an unknown ticket', `acme.${'x'.repeat(43)}`],
+    ['a malformed ticket', 'hello'],
+    ['a ticket with a forged tenant', `globex.${'y'.repeat(43)}`],
+  ])('refuses %s with the same 404', async (_case, ticket) => {
+    const response = await api('POST', '/console-proxy/v1/redemptions', { headers: CONSOLE_PROXY, body: { ticket } });
+    expect(response.status).toBe(404);
+    expect(response.body.messages[0].default_message).toBe('The console ticket is not valid.');
+  });
+
+  it('is only for the console proxy: the operator key and no key are refused', async () => {
+    const { ticket } = await Tickets.issueTicket(admin, await getVm('acme', 'vm-101'), 'WEBMKS');
+    for (const headers of [OPERATOR, {}, { authorization: 'Bearer demo-console-proxy-key-x' }]) {
+      const response = await api('POST', '/console-proxy/v1/redemptions', { headers, body: { ticket } });
+      expect(response.status).toBe(401);
+    }
+    // The refused attempts did not consume it.
+    expect((await api('POST', '/console-proxy/v1/redemptions', { headers: CONSOLE_PROXY, body: { ticket } })).status).toBe(200);
+  });
+});

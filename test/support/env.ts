@@ -1,0 +1,4 @@
+import { inject } from 'vitest';
+import { applyTestEnvironment } from './environment.js';
+
+applyTestEnvironment(inject('dynamoEndpoint'));

@@ -1,0 +1,22 @@
+import { sha256Hex } from '../../lib/core/secrets.js';
+import { DEMO_CONSOLE_PROXY_KEY, DEMO_OPERATOR_KEY } from '../../scripts/demo-data.js';
+
+export const TEST_TABLE = 'console-broker-test';
+
+/** The environment every test process (and serverless-offline under test) runs with. */
+export function testEnvironment(endpoint: string): Record<string, string> {
+  return {
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_REGION: 'us-east-1',
+    DYNAMODB_ENDPOINT: endpoint,
+    TABLE_NAME: TEST_TABLE,
+    OPERATOR_KEY_SHA256: sha256Hex(DEMO_OPERATOR_KEY),
+    CONSOLE_PROXY_KEY_SHA256: sha256Hex(DEMO_CONSOLE_PROXY_KEY),
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'SILENT',
+  };
+}
+
+export function applyTestEnvironment(endpoint: string): void {
+  Object.assign(process.env, testEnvironment(endpoint));
+}
