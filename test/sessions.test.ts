@@ -30,7 +30,7 @@ describe('POST /api/session', () => {
   });
 
   it('refuses a missing or malformed Authorization header with 400 invalid_argument', async () => {
-    for (const headers of [{}, { authorization: 'Bearer xyz' }, { authorization: 'Basic !!!' }]) {
+    for (const headers of [{}, { authorization: "Bearer xyz" }, { authorization: "Basic !!!" }] as Record<string, string>[]) {
       const response = await api('POST', '/api/session', { headers });
       expect(response.status).toBe(400);
       expect(response.body.error_type).toBe('INVALID_ARGUMENT');
