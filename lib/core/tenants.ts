@@ -54,6 +54,8 @@ export async function putPrincipal(
     updatedAt: iso(),
   };
   await store.putPrincipal(principal);
+  // Sessions hold the privileges granted at login: a changed user logs in again.
+  await store.deleteSessionsOf(tenantId, userName);
   return viewOf(principal);
 }
 
@@ -72,4 +74,5 @@ export async function deletePrincipal(tenantId: string, userName: string): Promi
   if (!(await store.deletePrincipal(tenantId, userName))) {
     throw NotFound(`User ${userName} not found.`, { object: { type: 'User', id: userName } });
   }
+  await store.deleteSessionsOf(tenantId, userName);
 }

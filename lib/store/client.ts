@@ -1,8 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config.js';
 import { DomainError, Unavailable } from '../core/errors.js';
 import { nowSeconds } from '../core/clock.js';
+import { keys } from './keys.js';
 
 /** Counts DynamoDB operations (not retries), so tests and the benchmark can assert round trips. */
 export const roundTrips = { count: 0 };
@@ -81,3 +82,28 @@ export async function send<T>(operation: () => Promise<T>): Promise<T> {
     throw new DomainError('internal', 'Unexpected data service error.', {}, { cause: error });
   }
 }
+
+// ---- query helpers shared by the store modules ----
+
+type QueryInput = Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName'>;
+
+export async function queryAll(input: QueryInput): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await send(() =>
+      client().send(new QueryCommand({ TableName: tableName(), ...input, ExclusiveStartKey })),
+    );
+    items.push(...(page.Items ?? []));
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return items;
+}
+
+export function queryPartitionPrefix(tenantId: string, prefix: string): Promise<Record<string, unknown>[]> {
+  return queryAll({
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':prefix': prefix },
+  });
+}
+

@@ -1,8 +1,8 @@
 import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Unavailable } from '../core/errors.js';
 import type { SessionRecord, VmRecord } from '../core/model.js';
-import { client, isConditionFailure, isExpired, notExpired, nowValue, send, tableName } from './client.js';
-import { keys, recordOf, type Key } from './keys.js';
+import { client, isConditionFailure, isExpired, notExpired, nowValue, queryAll, send, tableName } from './client.js';
+import { keys, recordOf, SK, type Key } from './keys.js';
 
 export async function putSession(session: SessionRecord): Promise<void> {
   await send(() =>
@@ -88,6 +88,22 @@ export async function deleteSession(tenantId: string, sessionHash: string): Prom
   } catch (error) {
     if (isConditionFailure(error)) return false;
     throw error;
+  }
+}
+
+/**
+ * Ends every session of one user (after the user is deleted or its password or privileges change: sessions
+ * carry the privileges granted at login). An operator action, so a partition query is acceptable.
+ */
+export async function deleteSessionsOf(tenantId: string, userName: string): Promise<void> {
+  const sessions = await queryAll({
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    FilterExpression: 'userName = :userName',
+    ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':prefix': SK.sessionPrefix, ':userName': userName },
+    ProjectionExpression: 'pk, sk',
+  });
+  for (const item of sessions) {
+    await send(() => client().send(new DeleteCommand({ TableName: tableName(), Key: { pk: item.pk, sk: item.sk } })));
   }
 }
 

@@ -1,6 +1,6 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { PrincipalRecord, TenantRecord, VmRecord } from '../core/model.js';
-import { client, send, tableName } from './client.js';
+import { client, queryAll, queryPartitionPrefix, send, tableName } from './client.js';
 import { gsi1, keys, recordOf, SK, type Key } from './keys.js';
 
 export async function putTenant(tenant: TenantRecord): Promise<void> {
@@ -119,30 +119,6 @@ export async function deleteVm(tenantId: string, moId: string): Promise<boolean>
     client().send(new DeleteCommand({ TableName: tableName(), Key: keys.vm(tenantId, moId), ReturnValues: 'ALL_OLD' })),
   );
   return Attributes !== undefined;
-}
-
-// ---- shared query helpers (private to the store) ----
-
-type QueryInput = Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName'>;
-
-export async function queryAll(input: QueryInput): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const page = await send(() =>
-      client().send(new QueryCommand({ TableName: tableName(), ...input, ExclusiveStartKey })),
-    );
-    items.push(...(page.Items ?? []));
-    ExclusiveStartKey = page.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
-  return items;
-}
-
-export function queryPartitionPrefix(tenantId: string, prefix: string): Promise<Record<string, unknown>[]> {
-  return queryAll({
-    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-    ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':prefix': prefix },
-  });
 }
 
 async function batchDelete(batch: Key[]): Promise<void> {

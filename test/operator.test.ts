@@ -1,0 +1,216 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { api, basic, CONSOLE_PROXY, loginVcenter, OPERATOR, session } from './support/api.js';
+
+const SHA1 = '5B:F8:2A:9C:0E:11:47:3D:6A:B2:C4:88:19:70:E3:5F:21:AC:9D:04';
+const SHA256 = '3C:91:7A:55:E0:4B:18:D2:6F:A9:02:C7:8E:31:B4:5D:90:1F:6C:E8:27:A3:4D:B9:05:72:CE:11:8A:F6:3B:D0';
+
+const vmSpec = (overrides: Record<string, unknown> = {}) => ({
+  instanceUuid: randomUUID(),
+  name: 'test-vm',
+  powerState: 'poweredOn',
+  guestOsFamily: 'linux',
+  host: { address: 'esx-09.example.test', port: 443, sslThumbprintSha1: SHA1, sslThumbprintSha256: SHA256 },
+  vnc: { host: '127.0.0.1', port: 5999 },
+  vmxPath: '[datastore1] test-vm/test-vm.vmx',
+  ...overrides,
+});
+
+const newTenant = async () => {
+  const tenantId = `t-${randomUUID().slice(0, 8)}`;
+  const response = await api('PUT', `/operator/v1/tenants/${tenantId}`, { headers: OPERATOR, body: { displayName: 'Test' } });
+  expect(response.status).toBe(200);
+  return tenantId;
+};
+
+const invalidArgument = (field: string) => ({
+  error_type: 'INVALID_ARGUMENT',
+  messages: [{ args: [], default_message: expect.stringContaining(field), id: 'com.vmware.vapi.std.errors.invalid_argument' }],
+});
+
+describe('operator authentication', () => {
+  it.each([
+    ['no key', {}],
+    ['a wrong key', { authorization: 'Bearer not-the-key' }],
+    ['the console proxy key', CONSOLE_PROXY],
+    ['a tenant session as bearer', { authorization: 'Bearer acme.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' }],
+  ])('refuses %s with 401', async (_case, headers) => {
+    const response = await api('GET', '/operator/v1/tenants', { headers });
+    expect(response.status).toBe(401);
+    expect(response.body).toEqual({
+      error_type: 'UNAUTHENTICATED',
+      messages: [{ args: [], default_message: 'A valid platform key is required.', id: 'com.vmware.vapi.std.errors.unauthenticated' }],
+    });
+  });
+
+  it('a tenant user session is not an operator credential', async () => {
+    const sessionId = await loginVcenter();
+    const response = await api('GET', '/operator/v1/tenants', { headers: { ...session(sessionId), authorization: `Bearer ${sessionId}` } });
+    expect(response.status).toBe(401);
+  });
+});
+
+describe('tenants', () => {
+  it('lists the demo tenants', async () => {
+    const response = await api('GET', '/operator/v1/tenants', { headers: OPERATOR });
+    expect(response.status).toBe(200);
+    expect(response.body.tenants).toEqual(
+      expect.arrayContaining([
+        { tenantId: 'acme', displayName: 'ACME Corporation', createdAt: expect.any(String) },
+        { tenantId: 'globex', displayName: 'Globex Corporation', createdAt: expect.any(String) },
+      ]),
+    );
+  });
+
+  it('creates, renames (keeping createdAt), reads and deletes a tenant with everything in it', async () => {
+    const tenantId = await newTenant();
+    const first = await api('GET', `/operator/v1/tenants/${tenantId}`, { headers: OPERATOR });
+    const renamed = await api('PUT', `/operator/v1/tenants/${tenantId}`, { headers: OPERATOR, body: { displayName: 'Renamed' } });
+    expect(renamed.body).toEqual({ tenantId, displayName: 'Renamed', createdAt: first.body.createdAt });
+
+    await api('PUT', `/operator/v1/tenants/${tenantId}/users/ops@${tenantId}`, {
+      headers: OPERATOR,
+      body: { password: 'a-long-password', privileges: [] },
+    });
+    await api('PUT', `/operator/v1/tenants/${tenantId}/vms/vm-1`, { headers: OPERATOR, body: vmSpec() });
+    const sessionId = (await api('POST', '/api/session', { headers: basic(`ops@${tenantId}`, 'a-long-password') })).body;
+
+    expect((await api('DELETE', `/operator/v1/tenants/${tenantId}`, { headers: OPERATOR })).status).toBe(204);
+    expect((await api('GET', `/operator/v1/tenants/${tenantId}`, { headers: OPERATOR })).status).toBe(404);
+    expect((await api('GET', `/operator/v1/tenants/${tenantId}/vms/vm-1`, { headers: OPERATOR })).status).toBe(404);
+    // Its sessions went with it.
+    expect((await api('GET', '/api/session', { headers: session(sessionId) })).status).toBe(401);
+    expect((await api('DELETE', `/operator/v1/tenants/${tenantId}`, { headers: OPERATOR })).status).toBe(404);
+  });
+
+  it.each([
+    ['an upper-case id', '/operator/v1/tenants/ACME', { displayName: 'x' }, 'tenant'],
+    ['an empty display name', '/operator/v1/tenants/ok-name', { displayName: '' }, 'displayName'],
+    ['an unknown field', '/operator/v1/tenants/ok-name', { displayName: 'x', extra: 1 }, 'the request body'],
+    ['no body', '/operator/v1/tenants/ok-name', undefined, 'the request body'],
+  ])('refuses %s with 400 invalid_argument', async (_case, path, body, field) => {
+    const response = await api('PUT', path, { headers: OPERATOR, body });
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual(invalidArgument(field));
+  });
+});
+
+describe('users', () => {
+  it('creates a user whose password is stored hashed and who can log in with exactly its privileges', async () => {
+    const tenantId = await newTenant();
+    const put = await api('PUT', `/operator/v1/tenants/${tenantId}/users/alice@${tenantId}`, {
+      headers: OPERATOR,
+      body: { password: 'alice-password', fullName: 'Alice', privileges: ['VirtualMachine.Interact.ConsoleInteract'] },
+    });
+    expect(put.status).toBe(200);
+    expect(put.body).toEqual({
+      tenantId,
+      userName: `alice@${tenantId}`,
+      fullName: 'Alice',
+      privileges: ['VirtualMachine.Interact.ConsoleInteract'],
+      updatedAt: expect.any(String),
+    });
+    const list = await api('GET', `/operator/v1/tenants/${tenantId}/users`, { headers: OPERATOR });
+    expect(list.body).toEqual({ users: [put.body] });
+    expect(JSON.stringify(list.body)).not.toContain('alice-password');
+    const sessionId = (await api('POST', '/api/session', { headers: basic(`alice@${tenantId}`, 'alice-password') })).body;
+    expect((await api('GET', '/api/session', { headers: session(sessionId) })).status).toBe(200);
+
+    expect((await api('DELETE', `/operator/v1/tenants/${tenantId}/users/alice@${tenantId}`, { headers: OPERATOR })).status).toBe(204);
+    expect((await api('POST', '/api/session', { headers: basic(`alice@${tenantId}`, 'alice-password') })).status).toBe(401);
+    expect((await api('GET', `/operator/v1/tenants/${tenantId}/users/alice@${tenantId}`, { headers: OPERATOR })).status).toBe(404);
+    // Deleting the user ended its live session too.
+    expect((await api('GET', '/api/session', { headers: session(sessionId) })).status).toBe(401);
+  });
+
+  it('ends a user\'s sessions when its privileges change, so no session keeps revoked privileges', async () => {
+    const tenantId = await newTenant();
+    const path = `/operator/v1/tenants/${tenantId}/users/carol@${tenantId}`;
+    const privileges = ['VirtualMachine.Interact.ConsoleInteract'];
+    await api('PUT', path, { headers: OPERATOR, body: { password: 'carol-password', privileges } });
+    const sessionId = (await api('POST', '/api/session', { headers: basic(`carol@${tenantId}`, 'carol-password') })).body;
+    await api('PUT', path, { headers: OPERATOR, body: { password: 'carol-password', privileges: [] } });
+    expect((await api('GET', '/api/session', { headers: session(sessionId) })).status).toBe(401);
+  });
+
+  it.each([
+    ['a user of another tenant domain', 'bob@acme', { password: 'long-enough', privileges: [] }, 400],
+    ['an unknown privilege', 'bob@TENANT', { password: 'long-enough', privileges: ['System.Anonymous'] }, 400],
+    ['a short password', 'bob@TENANT', { password: 'short' }, 400],
+    ['a user name without a domain', 'bob', { password: 'long-enough' }, 400],
+  ])('refuses %s', async (_case, user, body, status) => {
+    const tenantId = await newTenant();
+    const response = await api('PUT', `/operator/v1/tenants/${tenantId}/users/${user.replace('TENANT', tenantId)}`, {
+      headers: OPERATOR,
+      body,
+    });
+    expect(response.status).toBe(status);
+    expect(response.body.error_type).toBe('INVALID_ARGUMENT');
+  });
+
+  it('refuses a user for a tenant that does not exist with 404', async () => {
+    const response = await api('PUT', '/operator/v1/tenants/no-such-tenant/users/a@no-such-tenant', {
+      headers: OPERATOR,
+      body: { password: 'long-enough' },
+    });
+    expect(response.status).toBe(404);
+  });
+});
+
+describe('VMs', () => {
+  it('stores the full VM record and lists it', async () => {
+    const tenantId = await newTenant();
+    const spec = vmSpec();
+    const put = await api('PUT', `/operator/v1/tenants/${tenantId}/vms/vm-42`, { headers: OPERATOR, body: spec });
+    expect(put.status).toBe(200);
+    expect(put.body).toEqual({ ...spec, connectionState: 'connected', tenantId, moId: 'vm-42', updatedAt: expect.any(String) });
+    expect((await api('GET', `/operator/v1/tenants/${tenantId}/vms/vm-42`, { headers: OPERATOR })).body).toEqual(put.body);
+    expect((await api('GET', `/operator/v1/tenants/${tenantId}/vms`, { headers: OPERATOR })).body).toEqual({ vms: [put.body] });
+  });
+
+  it('keeps two tenants\' VMs of the same moId apart', async () => {
+    const [a, b] = [await newTenant(), await newTenant()];
+    await api('PUT', `/operator/v1/tenants/${a}/vms/vm-42`, { headers: OPERATOR, body: vmSpec({ name: 'a-vm' }) });
+    await api('PUT', `/operator/v1/tenants/${b}/vms/vm-42`, { headers: OPERATOR, body: vmSpec({ name: 'b-vm' }) });
+    expect((await api('GET', `/operator/v1/tenants/${a}/vms/vm-42`, { headers: OPERATOR })).body.name).toBe('a-vm');
+    expect((await api('GET', `/operator/v1/tenants/${b}/vms/vm-42`, { headers: OPERATOR })).body.name).toBe('b-vm');
+    expect((await api('DELETE', `/operator/v1/tenants/${a}/vms/vm-42`, { headers: OPERATOR })).status).toBe(204);
+    expect((await api('GET', `/operator/v1/tenants/${b}/vms/vm-42`, { headers: OPERATOR })).status).toBe(200);
+  });
+
+  it('refuses an instance UUID already used by another VM of the tenant', async () => {
+    const tenantId = await newTenant();
+    const spec = vmSpec();
+    await api('PUT', `/operator/v1/tenants/${tenantId}/vms/vm-1`, { headers: OPERATOR, body: spec });
+    const response = await api('PUT', `/operator/v1/tenants/${tenantId}/vms/vm-2`, { headers: OPERATOR, body: spec });
+    expect(response.status).toBe(400);
+    expect(response.body.error_type).toBe('ALREADY_EXISTS');
+  });
+
+  it.each([
+    ['a bad power state', { powerState: 'on' }, 'powerState'],
+    ['a bad SHA-1 thumbprint', { host: { address: 'h', port: 443, sslThumbprintSha1: 'abc', sslThumbprintSha256: SHA256 } }, 'host.sslThumbprintSha1'],
+    ['a port out of range', { vnc: { host: '127.0.0.1', port: 70000 } }, 'vnc.port'],
+    ['a non-UUID instance id', { instanceUuid: 'server-1' }, 'instanceUuid'],
+    ['a wrongly typed name', { name: 42 }, 'name'],
+  ])('refuses %s with 400 naming the field', async (_case, overrides, field) => {
+    const tenantId = await newTenant();
+    const response = await api('PUT', `/operator/v1/tenants/${tenantId}/vms/vm-1`, { headers: OPERATOR, body: vmSpec(overrides) });
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual(invalidArgument(field));
+    expect((await api('GET', `/operator/v1/tenants/${tenantId}/vms/vm-1`, { headers: OPERATOR })).status).toBe(404);
+  });
+
+  it('refuses a malformed JSON body and an oversized one with 400, never a 500', async () => {
+    const tenantId = await newTenant();
+    const malformed = await api('PUT', `/operator/v1/tenants/${tenantId}/vms/vm-1`, { headers: OPERATOR, body: '{"name":' });
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.messages[0].default_message).toBe('The request body is not valid JSON.');
+    const huge = await api('PUT', `/operator/v1/tenants/${tenantId}/vms/vm-1`, {
+      headers: OPERATOR,
+      body: JSON.stringify(vmSpec({ name: 'x'.repeat(70_000) })),
+    });
+    expect(huge.status).toBe(400);
+    expect(huge.body.messages[0].default_message).toMatch(/exceeds 65536 bytes/);
+  });
+});
