@@ -1,0 +1,162 @@
+/**
+ * The real deployment artefacts: `serverless package` must produce CloudFormation that AWS would accept
+ * for this design (no AWS account is reachable here, so we assert on the template), and
+ * `serverless offline` must serve the bundled functions over real HTTP against the local DynamoDB.
+ * Both share the .esbuild work folder, so they run in this one file, one after the other.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { parse } from 'yaml';
+import { testEnvironment } from './support/environment.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const serverlessBin = `${root}node_modules/serverless/bin/serverless.js`;
+
+function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [serverlessBin, ...args], { cwd: root, env: { ...process.env, ...env } });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    child.on('exit', (code) => resolve({ code: code ?? 1, output }));
+  });
+}
+
+/** Every function declared across serverless.yml's function files. */
+function declaredFunctions(): Record<string, any> {
+  const serverless = parse(readFileSync(`${root}serverless.yml`, 'utf8'));
+  return Object.assign(
+    {},
+    ...serverless.functions.map((entry: string) => parse(readFileSync(`${root}${/\$\{file\(\.\/(.+)\)\}/.exec(entry)![1]}`, 'utf8'))),
+  );
+}
+
+const logicalName = (functionName: string) => functionName[0]!.toUpperCase() + functionName.slice(1);
+
+describe('serverless package (deployability)', () => {
+  let template: any;
+  let artefacts: string[];
+  beforeAll(async () => {
+    const out = mkdtempSync(join(tmpdir(), 'console-broker-package-'));
+    const { code, output } = await run(['package', '--stage', 'ci', '--package', out]);
+    expect(code, output).toBe(0);
+    template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
+    artefacts = readdirSync(out);
+  }, 300_000);
+
+  it('declares the table with its keys, index and TTL on expiresAt', () => {
+    const table = template.Resources.ConsoleBrokerTable;
+    expect(table.Type).toBe('AWS::DynamoDB::Table');
+    expect(table.Properties.KeySchema).toEqual([
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ]);
+    expect(table.Properties.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: 'gsi1',
+        KeySchema: [
+          { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+          { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ]);
+    expect(table.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+    expect(table.Properties.TableName).toBe('console-broker-ci');
+  });
+
+  it('bundles every function separately, on nodejs20.x, behind an HTTP API route', () => {
+    const functions = declaredFunctions();
+    const routes = Object.values(template.Resources)
+      .filter((resource: any) => resource.Type === 'AWS::ApiGatewayV2::Route')
+      .map((resource: any) => resource.Properties.RouteKey);
+    for (const [name, definition] of Object.entries(functions)) {
+      const lambda = template.Resources[`${logicalName(name)}LambdaFunction`];
+      expect(lambda, name).toBeDefined();
+      expect(lambda.Properties.Runtime).toBe('nodejs20.x');
+      expect(lambda.Properties.Environment.Variables.TABLE_NAME).toBe('console-broker-ci');
+      expect(artefacts).toContain(`${name}.zip`);
+      for (const event of definition.events) {
+        expect(routes).toContain(`${event.httpApi.method} ${event.httpApi.path}`);
+      }
+    }
+  });
+
+  it('gives each function its own role with only the DynamoDB actions it uses, on this table only', () => {
+    const functions = declaredFunctions();
+    const dynamoStatements = (name: string) => {
+      const lambda = template.Resources[`${logicalName(name)}LambdaFunction`];
+      const roleName = lambda.Properties.Role['Fn::GetAtt'][0];
+      const role = template.Resources[roleName];
+      expect(roleName, `${name} must not share the default role`).not.toBe('IamRoleLambdaExecution');
+      return role.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement).filter((statement: any) =>
+        [statement.Action].flat().some((action: string) => action.startsWith('dynamodb:')),
+      );
+    };
+    for (const name of Object.keys(functions)) {
+      for (const statement of dynamoStatements(name)) {
+        expect([statement.Action].flat().every((action: string) => !action.includes('*')), name).toBe(true);
+        expect(JSON.stringify(statement.Resource), name).toContain('ConsoleBrokerTable');
+      }
+    }
+    const actions = (name: string) => dynamoStatements(name).flatMap((statement: any) => [statement.Action].flat()).sort();
+    expect(actions('health')).toEqual([]);
+    expect(actions('vcenterCreateSession')).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+    expect(actions('vcenterDeleteSession')).toEqual(['dynamodb:DeleteItem']);
+    expect(actions('consoleProxyRedeemTicket')).toEqual(['dynamodb:DeleteItem']);
+    expect(actions('operatorGetVm')).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+  });
+});
+
+describe('serverless offline (real HTTP)', () => {
+  let offline: ChildProcess | undefined;
+  const port = 3300 + Math.floor(Math.random() * 500);
+  const base = `http://127.0.0.1:${port}`;
+
+  beforeAll(async () => {
+    offline = spawn(process.execPath, [serverlessBin, 'offline', 'start', '--stage', 'test'], {
+      cwd: root,
+      env: { ...process.env, ...testEnvironment(inject('dynamoEndpoint')), HTTP_PORT: String(port), LAMBDA_PORT: String(port + 1) },
+      stdio: 'ignore',
+    });
+    for (let attempt = 0; attempt < 240; attempt += 1) {
+      if (await fetch(`${base}/health`).then((response) => response.ok, () => false)) return;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    throw new Error('serverless offline did not start');
+  }, 180_000);
+
+  afterAll(() => {
+    offline?.kill('SIGTERM');
+  });
+
+  it('logs in, reads the session and logs out over HTTP', async () => {
+    const authorization = `Basic ${Buffer.from('admin@acme:acme-admin-pass').toString('base64')}`;
+    const login = await fetch(`${base}/api/session`, { method: 'POST', headers: { authorization } });
+    expect(login.status).toBe(201);
+    const sessionId = (await login.json()) as string;
+    const info = await fetch(`${base}/api/session`, { headers: { 'vmware-api-session-id': sessionId } });
+    expect(info.status).toBe(200);
+    expect(await info.json()).toEqual({ user: 'admin@acme', created_time: expect.any(String), last_accessed_time: expect.any(String) });
+    const logout = await fetch(`${base}/api/session`, { method: 'DELETE', headers: { 'vmware-api-session-id': sessionId } });
+    expect(logout.status).toBe(204);
+  });
+
+  it('answers bad input in the dialect shape, never a 500', async () => {
+    const response = await fetch(`${base}/operator/v1/tenants/acme/vms/vm-1`, {
+      method: 'PUT',
+      headers: { authorization: 'Bearer demo-operator-key', 'content-type': 'application/json' },
+      body: '{"not json',
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      error_type: 'INVALID_ARGUMENT',
+      messages: [{ args: [], default_message: 'The request body is not valid JSON.', id: 'com.vmware.vapi.std.errors.invalid_argument' }],
+    });
+  });
+});
