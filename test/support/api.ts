@@ -60,10 +60,15 @@ export interface RequestOptions {
 
 let invocations = 0;
 
-export async function api(method: string, target: string, options: RequestOptions = {}): Promise<ApiResponse> {
+/** The API Gateway HTTP API (payload 2.0) event for a request, and the route it matched. */
+export function buildEvent(
+  method: string,
+  target: string,
+  options: RequestOptions = {},
+): { event: APIGatewayProxyEventV2; route: Route } | undefined {
   const url = new URL(target, 'https://api.test');
   const route = routes.find((candidate) => candidate.method === method && candidate.pattern.test(url.pathname));
-  if (!route) return { status: 404, headers: {}, body: { message: 'Not Found' }, text: '{"message":"Not Found"}' };
+  if (!route) return undefined;
 
   const match = route.pattern.exec(url.pathname)!;
   const pathParameters = Object.fromEntries(route.params.map((name, index) => [name, decodeURIComponent(match[index + 1]!)]));
@@ -73,7 +78,6 @@ export async function api(method: string, target: string, options: RequestOption
   const query: Record<string, string> = {};
   for (const [name, value] of url.searchParams) query[name] = query[name] === undefined ? value : `${query[name]},${value}`;
   const now = Date.now();
-  const requestId = randomUUID();
 
   const event: APIGatewayProxyEventV2 = {
     version: '2.0',
@@ -89,7 +93,7 @@ export async function api(method: string, target: string, options: RequestOption
       domainName: 'api.test',
       domainPrefix: 'api',
       http: { method, path: url.pathname, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' },
-      requestId,
+      requestId: randomUUID(),
       routeKey: `${route.method} ${route.path}`,
       stage: '$default',
       time: new Date(now).toUTCString(),
@@ -98,7 +102,19 @@ export async function api(method: string, target: string, options: RequestOption
     body,
     isBase64Encoded: false,
   };
+  return { event, route };
+}
 
+export async function api(method: string, target: string, options: RequestOptions = {}): Promise<ApiResponse> {
+  const built = buildEvent(method, target, options);
+  if (!built) return { status: 404, headers: {}, body: { message: 'Not Found' }, text: '{"message":"Not Found"}' };
+  return invoke(built.event);
+}
+
+/** Invokes the handler that serverless.yml routes `event.routeKey` to, as Lambda would. */
+export async function invoke(event: APIGatewayProxyEventV2): Promise<ApiResponse> {
+  const route = routes.find((candidate) => `${candidate.method} ${candidate.path}` === event.routeKey);
+  if (!route) throw new Error(`no function serves ${event.routeKey}`);
   const [modulePath, exportName] = splitHandler(route.handler);
   const module = await import(`${root}${modulePath}.ts`);
   const context = {
