@@ -135,6 +135,17 @@ describe('logout', () => {
     });
   });
 
+  it('/rest describes the session with ?~action=get', async () => {
+    const sessionId = await loginVcenter();
+    const response = await api('POST', '/rest/com/vmware/cis/session?~action=get', { headers: session(sessionId) });
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({
+      value: { user: 'admin@acme', created_time: expect.any(String), last_accessed_time: expect.any(String) },
+    });
+    const refused = await api('POST', '/rest/com/vmware/cis/session?~action=get', { headers: session('acme.bogus') });
+    expect(refused.status).toBe(401);
+  });
+
   it('/rest refuses bad credentials in the /rest error shape', async () => {
     const response = await api('POST', '/rest/com/vmware/cis/session', { headers: basic('admin@acme', 'wrong-password') });
     expect(response.status).toBe(401);

@@ -1,0 +1,83 @@
+/**
+ * Console rules shared by every dialect that opens a VM console: which privilege a console needs, which VM
+ * states allow it, and how vCenter's REST ticket types (VMRC, WEBMKS) name their target in a URI.
+ * The ticket itself (secret, hash, expiry, one-time use) is lib/core/tickets.ts's business.
+ */
+import { config } from '../config.js';
+import { DomainError, NotAllowedInCurrentState, Unauthenticated } from './errors.js';
+import type { SessionRecord, VmRecord } from './model.js';
+import type { Privilege } from './privileges.js';
+import { issueTicket, requirePrivilege, requireVm, type TicketRecord } from './tickets.js';
+
+/** vSphere asks this privilege for every interactive console: mks, webmks, VMRC, WEBMKS. */
+export const CONSOLE_PRIVILEGE: Privilege = 'VirtualMachine.Interact.ConsoleInteract';
+
+/**
+ * A console needs a VM whose state can be read: vCenter answers `resource_inaccessible` for a VM that is
+ * disconnected, orphaned, inaccessible or invalid, whatever the console type.
+ */
+export function requireConsoleAccess(vm: VmRecord): void {
+  if (vm.connectionState === 'connected') return;
+  throw new DomainError(
+    'resource_inaccessible',
+    `Virtual machine ${vm.moId} is ${vm.connectionState}; its configuration or execution state cannot be read.`,
+    { object: { type: 'VirtualMachine', id: vm.moId }, state: vm.connectionState },
+  );
+}
+
+/** Consoles that attach to a running VM's screen (WEBMKS, mks, noVNC) need it powered on. */
+export function requirePoweredOn(vm: VmRecord, consoleType: string): void {
+  if (vm.powerState === 'poweredOn') return;
+  throw NotAllowedInCurrentState(
+    `A ${consoleType} console requires virtual machine ${vm.moId} to be powered on; it is ${vm.powerState}.`,
+    { object: { type: 'VirtualMachine', id: vm.moId }, state: vm.powerState },
+  );
+}
+
+/** `host:port`, with an IPv6 literal bracketed as URIs require. */
+const authority = (host: string, port: number): string =>
+  `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
+
+/** What VMRC opens: vCenter's own name, the ticket as the `clone` credential, the VM by moId. */
+export const vmrcUri = (ticket: string, vcenterServer: string, moId: string): string =>
+  `vmrc://clone:${ticket}@${vcenterServer}/?moid=${encodeURIComponent(moId)}`;
+
+/** What the HTML Console SDK opens: a WebSocket to the ESX host the VM runs on. */
+export const webmksUri = (ticket: string, host: VmRecord['host']): string =>
+  `wss://${authority(host.address, host.port)}/ticket/${ticket}`;
+
+/** vCenter REST console ticket types (com.vmware.vcenter.vm.console.tickets.type). */
+export const VCENTER_CONSOLE_TYPES = ['VMRC', 'WEBMKS'] as const;
+export type VcenterConsoleType = (typeof VCENTER_CONSOLE_TYPES)[number];
+
+const VCENTER_CONSOLES: Record<VcenterConsoleType, { needsPoweredOn: boolean; uri: (ticket: string, vm: VmRecord) => string }> = {
+  // A VMRC ticket can be had for a powered-off VM (VMRC then shows the VM and can power it on).
+  VMRC: { needsPoweredOn: false, uri: (ticket, vm) => vmrcUri(ticket, config.vcenterServerName(), vm.moId) },
+  WEBMKS: { needsPoweredOn: true, uri: (ticket, vm) => webmksUri(ticket, vm.host) },
+};
+
+export interface VcenterConsoleTicket {
+  /** The one-time ticket URI, returned to the caller exactly once. */
+  uri: string;
+  record: TicketRecord;
+}
+
+/**
+ * `vcenter.vm.console.tickets.create`: checks the VM (absent and foreign alike), the privilege, that its state
+ * can be read and its power state, then issues the one-time ticket (one conditional PutItem) in the type's URI.
+ */
+export async function createVcenterConsoleTicket(
+  session: SessionRecord | undefined,
+  vm: VmRecord | undefined,
+  requestedMoId: string,
+  type: VcenterConsoleType,
+): Promise<VcenterConsoleTicket> {
+  if (!session) throw Unauthenticated();
+  const target = requireVm(vm, requestedMoId);
+  requirePrivilege(session, CONSOLE_PRIVILEGE, target);
+  requireConsoleAccess(target);
+  const rule = VCENTER_CONSOLES[type];
+  if (rule.needsPoweredOn) requirePoweredOn(target, type);
+  const { ticket, record } = await issueTicket(session, target, type);
+  return { uri: rule.uri(ticket, target), record };
+}

@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { VCENTER_CONSOLE_TYPES } from '../../core/consoles.js';
+import type { VmRef } from '../../core/sessions.js';
+import { anyRecord } from '../../http/schemas.js';
+import type { HttpEvent } from '../../http/types.js';
+
+/** The VM both console-ticket routes name in `{vm}`, fetched together with the session. */
+export const vmInPath = (event: HttpEvent): VmRef => ({ moId: event.pathParameters?.vm ?? '' });
+
+/** `Vm.Console.Tickets.Type`; an absent and an unknown type are refused alike. */
+const ConsoleTicketType = z.enum(VCENTER_CONSOLE_TYPES, {
+  errorMap: () => ({ message: `expected one of ${VCENTER_CONSOLE_TYPES.join(', ')}` }),
+});
+const CreateSpec = z.object({ type: ConsoleTicketType });
+const path = z.object({ vm: z.string() });
+
+/** `/rest`: the create spec arrives wrapped, `{"spec":{"type":"VMRC"}}`. */
+export const CreateConsoleTicketRestInput = z.object({ path, query: anyRecord, body: z.object({ spec: CreateSpec }) });
+
+/** `/api`: the create spec is the body, `{"type":"VMRC"}`. */
+export const CreateConsoleTicketApiInput = z.object({ path, query: anyRecord, body: CreateSpec });
+
+/** `Vm.Console.Tickets.Summary` as `/api` returns it; `/rest` wraps it in `{"value": ...}`. */
+export const consoleTicketSummary = (uri: string) => ({ ticket: uri });
