@@ -7,7 +7,7 @@ import { config } from '../config.js';
 import { DomainError, NotAllowedInCurrentState, Unauthenticated } from './errors.js';
 import type { SessionRecord, VmRecord } from './model.js';
 import type { Privilege } from './privileges.js';
-import { issueTicket, requirePrivilege, requireVm, type TicketRecord } from './tickets.js';
+import { issueTicket, requirePrivilege, requireVm, type IssuedTicket, type TicketRecord } from './tickets.js';
 
 /** vSphere asks this privilege for every interactive console: mks, webmks, VMRC, WEBMKS. */
 export const CONSOLE_PRIVILEGE: Privilege = 'VirtualMachine.Interact.ConsoleInteract';
@@ -56,28 +56,47 @@ const VCENTER_CONSOLES: Record<VcenterConsoleType, { needsPoweredOn: boolean; ur
   WEBMKS: { needsPoweredOn: true, uri: (ticket, vm) => webmksUri(ticket, vm.host) },
 };
 
-export interface VcenterConsoleTicket {
-  /** The one-time ticket URI, returned to the caller exactly once. */
-  uri: string;
-  record: TicketRecord;
+export interface ConsoleTicket extends IssuedTicket {
+  /** The VM the ticket opens (the caller's own, checked). */
+  vm: VmRecord;
+}
+
+export interface ConsoleRule {
+  privilege: Privilege;
+  needsPoweredOn: boolean;
 }
 
 /**
- * `vcenter.vm.console.tickets.create`: checks the VM (absent and foreign alike), the privilege, that its state
- * can be read and its power state, then issues the one-time ticket (one conditional PutItem) in the type's URI.
+ * The checks every console ticket passes, in vSphere's order — the object (absent and foreign alike), the
+ * privilege, a readable state, the power state where the console needs a running VM — then the one-time
+ * ticket itself (one conditional PutItem). Shared by vCenter REST, vim25 and Nova.
  */
+export async function issueConsoleTicket(
+  session: SessionRecord | undefined,
+  vm: VmRecord | undefined,
+  requestedMoId: string,
+  consoleType: string,
+  rule: ConsoleRule,
+): Promise<ConsoleTicket> {
+  if (!session) throw Unauthenticated();
+  const target = requireVm(vm, requestedMoId);
+  requirePrivilege(session, rule.privilege, target);
+  requireConsoleAccess(target);
+  if (rule.needsPoweredOn) requirePoweredOn(target, consoleType);
+  return { ...(await issueTicket(session, target, consoleType)), vm: target };
+}
+
+/** `vcenter.vm.console.tickets.create`: the one-time ticket in the URI of its type. */
 export async function createVcenterConsoleTicket(
   session: SessionRecord | undefined,
   vm: VmRecord | undefined,
   requestedMoId: string,
   type: VcenterConsoleType,
-): Promise<VcenterConsoleTicket> {
-  if (!session) throw Unauthenticated();
-  const target = requireVm(vm, requestedMoId);
-  requirePrivilege(session, CONSOLE_PRIVILEGE, target);
-  requireConsoleAccess(target);
-  const rule = VCENTER_CONSOLES[type];
-  if (rule.needsPoweredOn) requirePoweredOn(target, type);
-  const { ticket, record } = await issueTicket(session, target, type);
-  return { uri: rule.uri(ticket, target), record };
+): Promise<{ uri: string; record: TicketRecord }> {
+  const console = VCENTER_CONSOLES[type];
+  const { ticket, record, vm: target } = await issueConsoleTicket(session, vm, requestedMoId, type, {
+    privilege: CONSOLE_PRIVILEGE,
+    needsPoweredOn: console.needsPoweredOn,
+  });
+  return { uri: console.uri(ticket, target), record };
 }

@@ -1,7 +1,11 @@
 import type { DomainError, DomainErrorKind } from '../../core/errors.js';
-import { json, type Dialect } from '../../http/types.js';
+import { json, noContent, type Dialect, type HttpResponse } from '../../http/types.js';
 
-/** vim25 faults: every fault is an HTTP 500 whose body is the fault object, typed by `_typeName`. */
+/**
+ * vim25 faults. As govmomi's JSON client (vim25/soap/json_client.go) reads them, a fault is an HTTP 500
+ * whose JSON body is the fault object itself, typed by `_typeName`, with its text in `faultstring` and the
+ * properties of its type beside them. Unset optional properties are left out, as vSphere leaves them out.
+ */
 const VIM_FAULTS: Record<DomainErrorKind, string> = {
   invalid_argument: 'InvalidArgument',
   not_found: 'ManagedObjectNotFound',
@@ -18,17 +22,36 @@ const VIM_FAULTS: Record<DomainErrorKind, string> = {
   internal: 'SystemError',
 };
 
-/** The extra properties each fault type carries, from the domain error's details. */
+type ObjectRef = NonNullable<DomainError['details']['object']>;
+
+export const managedObjectReference = (object: ObjectRef) => ({
+  _typeName: 'ManagedObjectReference',
+  type: object.type,
+  value: object.id,
+});
+
+/** The properties each fault type carries, from the domain error's details. */
 function faultProperties(typeName: string, error: DomainError): Record<string, unknown> {
-  const { details } = error;
-  const object = details.object ? { _typeName: 'ManagedObjectReference', type: details.object.type, value: details.object.id } : undefined;
+  const { field, object, privilege } = error.details;
   switch (typeName) {
     case 'InvalidArgument':
-      return details.field ? { invalidProperty: details.field } : {};
+      return field ? { invalidProperty: field } : {};
     case 'ManagedObjectNotFound':
-      return object ? { obj: object } : {};
+      return object ? { obj: managedObjectReference(object) } : {};
     case 'NoPermission':
-      return { object, privilegeId: details.privilege };
+      // `object` and `privilegeId` are deprecated since 8.0 in favour of `missingPrivileges`; both are sent.
+      return object && privilege
+        ? {
+            object: managedObjectReference(object),
+            privilegeId: privilege,
+            missingPrivileges: [
+              { _typeName: 'NoPermissionEntityPrivileges', entity: managedObjectReference(object), privilegeIds: [privilege] },
+            ],
+          }
+        : {};
+    case 'NotAuthenticated':
+      // What vCenter names for a call without a live session (the managed object is the caller's own).
+      return { privilegeId: 'System.View' };
     case 'SystemError':
       return { reason: 'Internal error' };
     default:
@@ -36,14 +59,36 @@ function faultProperties(typeName: string, error: DomainError): Record<string, u
   }
 }
 
+/** vSphere's own wording where clients know it; otherwise the core's message, or a generic one for 5xx kinds. */
+function faultString(typeName: string, error: DomainError): string {
+  const { field, object } = error.details;
+  switch (typeName) {
+    case 'NotAuthenticated':
+      return 'The session is not authenticated.';
+    case 'ManagedObjectNotFound':
+      if (object) return `The object 'vim.${object.type}:${object.id}' has already been deleted or has not been completely created`;
+      break;
+    case 'InvalidArgument':
+      if (field) return `A specified parameter was not correct: ${field}`;
+      break;
+  }
+  if (error.exposable) return error.message;
+  return typeName === 'InvalidState' ? 'The operation is not allowed in the current state.' : 'A general system error occurred.';
+}
+
 export function vimFault(error: DomainError) {
   const typeName = error.details.reason === 'invalid_login' ? 'InvalidLogin' : VIM_FAULTS[error.kind];
-  const message = error.exposable ? error.message : 'A general system error occurred.';
-  return { _typeName: typeName, faultstring: message, ...faultProperties(typeName, error), faultMessage: [] };
+  return { _typeName: typeName, faultstring: faultString(typeName, error), ...faultProperties(typeName, error) };
+}
+
+function renderVimError(error: DomainError): HttpResponse {
+  // An unknown {release} is a path that does not exist (see release.ts), not a fault.
+  if (error.details.field === 'release') return noContent(404);
+  return json(500, vimFault(error));
 }
 
 export const vim25: Dialect = {
   name: 'vim25',
   sessionHeader: 'vmware-api-session-id',
-  renderError: (error) => json(500, vimFault(error)),
+  renderError: renderVimError,
 };
