@@ -22,6 +22,16 @@ export const config = {
   sessionIdleSeconds: () => number('SESSION_IDLE_SECONDS', 1800),
   ticketTtlSeconds: () => number('TICKET_TTL_SECONDS', 1800),
   maxBodyBytes: () => number('MAX_BODY_BYTES', 64 * 1024),
+  /** How long console session audit records are kept (the item's TTL). */
+  auditRetentionDays: () => number('AUDIT_RETENTION_DAYS', 400),
+  /** How long a guest operation waits for its agent's answer; below the Lambda timeout (29 s). */
+  guestOperationTimeoutMs: () => number('GUEST_OPERATION_TIMEOUT_MS', 20_000),
+  /** A guest agent whose last heartbeat is older than this is "VMware Tools not running". */
+  guestAgentHeartbeatTimeoutSeconds: () => number('GUEST_AGENT_HEARTBEAT_TIMEOUT_SECONDS', 30),
   /** Public base URL of the console proxy, used in Nova console URLs. */
   consoleProxyBaseUrl: () => process.env.CONSOLE_PROXY_BASE_URL || 'http://127.0.0.1:6080',
+  /** Nova remote console `protocol/type` pairs this deployment serves, comma-separated. */
+  novaConsoleTypes: () => process.env.NOVA_CONSOLE_TYPES || 'vnc/novnc',
+  /** This API's public base URL for Nova links and the Keystone catalog; unset: from Host/X-Forwarded-Proto. */
+  publicBaseUrl: () => process.env.PUBLIC_BASE_URL || undefined,
 };

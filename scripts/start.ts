@@ -4,6 +4,7 @@
  *   2. the table, created exactly as serverless.yml declares it;
  *   3. the demo data, seeded idempotently;
  *   4. `serverless offline` on 127.0.0.1:3000 with every function.
+ *   5. the console proxy on 127.0.0.1:6080 (CONSOLE_PROXY_BASE_URL), where Nova console URLs open.
  * Ctrl-C stops everything.
  */
 import { spawn } from 'node:child_process';
@@ -64,7 +65,48 @@ for (let attempt = 0; attempt < 240 && !stopping; attempt += 1) {
   const ready = await fetch(`http://127.0.0.1:${httpPort}/health`).then((response) => response.ok, () => false);
   if (ready) {
     console.log(`console-broker listening on http://127.0.0.1:${httpPort} (demo tenants acme and globex; see README)`);
+    await startConsoleProxyBeside(`http://127.0.0.1:${httpPort}`);
+    await startDemoGuestAgent(`http://127.0.0.1:${httpPort}`);
     break;
   }
   await new Promise((resolve) => setTimeout(resolve, 500));
+}
+
+/**
+ * The demo VM vm-101's "VMware Tools": a guest agent on this machine, enrolled through the operator API,
+ * accepting the guest account demo / demo-guest-pass (programs really run here, as the current user).
+ */
+async function startDemoGuestAgent(apiUrl: string): Promise<void> {
+  const { GuestAgent } = await import('../agent/agent.js');
+  const { hashPassword } = await import('../lib/core/secrets.js');
+  const issued = await fetch(`${apiUrl}/operator/v1/tenants/acme/vms/vm-101/agent-credentials`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${DEMO_OPERATOR_KEY}` },
+  });
+  if (!issued.ok) return console.error(`guest agent for vm-101 not started: ${issued.status} ${await issued.text()}`);
+  const { credential } = (await issued.json()) as { credential: string };
+  const agent = new GuestAgent({
+    apiUrl,
+    credential,
+    accounts: [{ userName: 'demo', passwordHash: await hashPassword('demo-guest-pass') }],
+    log: (message, fields) => console.log(JSON.stringify({ service: 'guest-agent', message, ...fields })),
+  });
+  await agent.start();
+  process.on('exit', () => void agent.stop());
+  console.log('guest agent running for acme/vm-101 (guest account demo / demo-guest-pass)');
+}
+
+/** The console proxy beside the API, as a hosted console service runs it (`npm run proxy` runs it alone). */
+async function startConsoleProxyBeside(apiUrl: string): Promise<void> {
+  const { startConsoleProxy } = await import('../proxy/server.js');
+  const { consoleProxyConfigFromEnv } = await import('../proxy/config.js');
+  const settings = consoleProxyConfigFromEnv({
+    ...process.env,
+    CONSOLE_BROKER_API_URL: apiUrl,
+    CONSOLE_PROXY_KEY: process.env.CONSOLE_PROXY_KEY ?? DEMO_CONSOLE_PROXY_KEY,
+  });
+  await startConsoleProxy(settings).then(
+    (proxy) => console.log(`console proxy on ${proxy.url}: console URLs (${proxy.url}/vnc_auto.html?path=%3Ftoken%3D<token>) open here`),
+    (error: Error) => console.error(`console proxy not started: ${error.message}`),
+  );
 }

@@ -36,15 +36,18 @@ export class DomainError extends Error {
     readonly kind: DomainErrorKind,
     message: string,
     readonly details: ErrorDetails = {},
-    options?: { cause?: unknown },
+    private readonly options: { cause?: unknown; expose?: boolean } = {},
   ) {
-    super(message, options);
+    super(message, { cause: options.cause });
     this.name = 'DomainError';
   }
 
-  /** Messages of 4xx-class errors are safe for clients; others are replaced by a generic text. */
+  /**
+   * Messages of 4xx-class errors are safe for clients; 5xx-class ones are replaced by a generic text unless
+   * the core wrote them for the client (e.g. "VMware Tools is not running").
+   */
   get exposable(): boolean {
-    return !['service_unavailable', 'internal', 'resource_inaccessible'].includes(this.kind);
+    return this.options.expose ?? !['service_unavailable', 'internal', 'resource_inaccessible'].includes(this.kind);
   }
 }
 
@@ -59,6 +62,9 @@ export const Unauthorized = (message: string, details?: ErrorDetails) =>
   new DomainError('unauthorized', message, details);
 export const Unavailable = (message: string, cause?: unknown) =>
   new DomainError('service_unavailable', message, {}, { cause });
+/** Unavailable for a reason the client should read (a guest's tools not running), not an outage. */
+export const UnavailableBecause = (message: string) =>
+  new DomainError('service_unavailable', message, {}, { expose: true });
 export const AlreadyExists = (message: string, details?: ErrorDetails) =>
   new DomainError('already_exists', message, details);
 

@@ -7,7 +7,7 @@ export type HttpResponse = APIGatewayProxyStructuredResultV2 & { statusCode: num
 
 /** A wire dialect: how it presents a session and how it renders a domain error. */
 export interface Dialect {
-  name: 'vcenter-rest' | 'vcenter-api' | 'vim25' | 'nova' | 'operator' | 'console-proxy';
+  name: 'vcenter-rest' | 'vcenter-api' | 'vim25' | 'nova' | 'operator' | 'console-proxy' | 'keystone' | 'guest-agent';
   /** The request header that carries a session id in this dialect (lower case). */
   sessionHeader: string;
   renderError(error: DomainError): HttpResponse;

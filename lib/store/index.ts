@@ -2,4 +2,6 @@
 export * from './tenants.js';
 export * from './sessions.js';
 export * from './tickets.js';
+export * from './consoles.js';
+export * from './audit.js';
 export { roundTrips, resetClient } from './client.js';

@@ -7,6 +7,13 @@
  *   TENANT#<t> / VM#<moId>            virtual machine     gsi1: TENANT#<t>#VMUUID#<uuid> / VM
  *   TENANT#<t> / SESSION#<sha256>     session (TTL)
  *   TENANT#<t> / TICKET#<sha256>      console ticket (TTL)
+ *   TENANT#<t> / CONSOLE#<uuid>       Nova legacy (os-consoles) console of a server
+ *   TENANT#<t> / COUNTER#CONSOLE      the tenant's next legacy console id
+ *   TENANT#<t> / AUDIT#CONSOLE#<startedAt>#<sessionId>   console session audit record (TTL: retention)
+ *   TENANT#<t> / AGENT#<moId>                      guest agent enrolment (credential hash, public key, heartbeat)
+ *   TENANT#<t> / GUESTWORK#<moId>#<workId>         guest operation awaiting its agent (TTL: wait bound)
+ *   TENANT#<t> / GUESTRESULT#<moId>#<workId>       the agent's answer to it (TTL: wait bound)
+ *   TENANT#<t> / PROCESS#<moId>#<pid>              guest process (TTL once finished: end time + 300 s)
  * Every key starts with the tenant: two tenants may both own `vm-42`, and no key of one is reachable from
  * another's credentials.
  */
@@ -23,6 +30,13 @@ export const SK = {
   vmPrefix: 'VM#',
   sessionPrefix: 'SESSION#',
   ticketPrefix: 'TICKET#',
+  consolePrefix: 'CONSOLE#',
+  consoleCounter: 'COUNTER#CONSOLE',
+  consoleAuditPrefix: 'AUDIT#CONSOLE#',
+  agentPrefix: 'AGENT#',
+  guestWorkPrefix: 'GUESTWORK#',
+  guestResultPrefix: 'GUESTRESULT#',
+  processPrefix: 'PROCESS#',
 } as const;
 
 export const keys = {
@@ -31,6 +45,33 @@ export const keys = {
   vm: (tenantId: string, moId: string): Key => ({ pk: tenantPk(tenantId), sk: SK.vmPrefix + moId }),
   session: (tenantId: string, hash: string): Key => ({ pk: tenantPk(tenantId), sk: SK.sessionPrefix + hash }),
   ticket: (tenantId: string, hash: string): Key => ({ pk: tenantPk(tenantId), sk: SK.ticketPrefix + hash }),
+  /** One legacy console per server, as Nova's console manager kept one per instance and pool. */
+  console: (tenantId: string, instanceUuid: string): Key => ({
+    pk: tenantPk(tenantId),
+    sk: SK.consolePrefix + instanceUuid.toLowerCase(),
+  }),
+  consoleCounter: (tenantId: string): Key => ({ pk: tenantPk(tenantId), sk: SK.consoleCounter }),
+  /** Sorted by start time, so a tenant's console sessions read back in order. */
+  consoleAudit: (tenantId: string, startedAt: string, sessionId: string): Key => ({
+    pk: tenantPk(tenantId),
+    sk: `${SK.consoleAuditPrefix}${startedAt}#${sessionId}`,
+  }),
+  agent: (tenantId: string, moId: string): Key => ({ pk: tenantPk(tenantId), sk: SK.agentPrefix + moId }),
+  /** Work ids sort by creation time, so an agent claims the oldest first. */
+  guestWork: (tenantId: string, moId: string, workId: string): Key => ({
+    pk: tenantPk(tenantId),
+    sk: `${SK.guestWorkPrefix}${moId}#${workId}`,
+  }),
+  guestWorkOf: (moId: string) => `${SK.guestWorkPrefix}${moId}#`,
+  guestResult: (tenantId: string, moId: string, workId: string): Key => ({
+    pk: tenantPk(tenantId),
+    sk: `${SK.guestResultPrefix}${moId}#${workId}`,
+  }),
+  process: (tenantId: string, moId: string, pid: number): Key => ({
+    pk: tenantPk(tenantId),
+    sk: `${SK.processPrefix}${moId}#${pid}`,
+  }),
+  processesOf: (moId: string) => `${SK.processPrefix}${moId}#`,
   tenantPartition: tenantPk,
 };
 

@@ -1,7 +1,11 @@
 import type { DomainErrorKind } from '../../core/errors.js';
 import { json, type Dialect } from '../../http/types.js';
+import { VersionNotAcceptable } from './microversions.js';
 
-/** Nova's fault names and codes (nova/api/openstack/wsgi.py: Fault._fault_names). */
+/**
+ * Nova's fault names and codes (nova/api/openstack/wsgi.py: Fault._fault_names); a code without a name there
+ * (406, 410, 500, 504) is a `computeFault`.
+ */
 const NOVA_FAULTS: Record<DomainErrorKind, { status: number; name: string }> = {
   invalid_argument: { status: 400, name: 'badRequest' },
   unauthenticated: { status: 401, name: 'unauthorized' },
@@ -22,7 +26,7 @@ export const nova: Dialect = {
   name: 'nova',
   sessionHeader: 'x-auth-token',
   renderError(error) {
-    const fault = NOVA_FAULTS[error.kind];
+    const fault = error instanceof VersionNotAcceptable ? { status: 406, name: 'computeFault' } : NOVA_FAULTS[error.kind];
     // Nova hides the text of 5xx faults from clients unless the exception is marked safe.
     const message = error.exposable
       ? error.message

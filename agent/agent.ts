@@ -1,0 +1,276 @@
+/**
+ * The guest agent: our "VMware Tools". A long-running program inside the guest that speaks HTTP to the
+ * API with its per-VM credential (never to the table): it enrols a fresh X25519 key, heartbeats, claims
+ * work for its VM, really starts programs through /bin/bash, reports their pid and exit, and terminates
+ * them on request. Guest credentials reach it sealed to its key and are checked against its own accounts.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { basename, isAbsolute } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  open,
+  WorkPayloadSchema,
+  type GuestCredentials,
+  type ProcessInfo,
+  type ProgramSpec,
+  type Refusal,
+  type Sealed,
+  type WorkPayload,
+  type WorkResult,
+} from '../lib/core/guest-sealing.js';
+import { DUMMY_PASSWORD_HASH, verifyPassword } from '../lib/core/secrets.js';
+
+export const AGENT_VERSION = '1.0.0';
+
+/** A guest account the agent accepts; only a scrypt hash of its password is configured. */
+export interface GuestAccount {
+  userName: string;
+  /** `scrypt$N$r$p$salt$key`, e.g. from `npx tsx agent/main.ts hash-password <password>`. */
+  passwordHash: string;
+  /** The default working directory of its programs (Linux: the user's home). */
+  home?: string;
+}
+
+export interface AgentConfig {
+  /** Base URL of the API, e.g. `http://127.0.0.1:3000`. */
+  apiUrl: string;
+  /** The VM's agent credential from `POST /operator/v1/tenants/{t}/vms/{moId}/agent-credentials`. */
+  credential: string;
+  accounts: GuestAccount[];
+  pollIntervalMs?: number;
+  heartbeatIntervalMs?: number;
+  /** Programs running at once before new starts are refused as busy. */
+  maxProcesses?: number;
+  /** How long a terminated process gets between SIGTERM and SIGKILL. */
+  terminateGraceMs?: number;
+  log?: (message: string, fields?: Record<string, unknown>) => void;
+}
+
+interface Claimed {
+  workId: string;
+  operation: WorkPayload['operation'];
+  sealed: Sealed;
+}
+
+class ApiError extends Error {
+  constructor(readonly status: number, text: string) {
+    super(`API answered ${status}: ${text.slice(0, 200)}`);
+  }
+}
+
+const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };
+
+export class GuestAgent {
+  private readonly options: Required<Omit<AgentConfig, 'log'>> & Pick<AgentConfig, 'log'>;
+  private privateKey?: KeyObject;
+  private identity?: { tenantId: string; moId: string; guestOsFamily: string };
+  private readonly running = new Map<number, { child: ChildProcess; exited: Promise<void> }>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private stopped = true;
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(config: AgentConfig) {
+    this.options = { pollIntervalMs: 500, heartbeatIntervalMs: 10_000, maxProcesses: 32, terminateGraceMs: 2000, ...config };
+  }
+
+  /** Enrols (a new key pair on every start: the private key never leaves this process) and starts the loops. */
+  async start(): Promise<void> {
+    const { publicKey, privateKey } = generateKeyPairSync('x25519');
+    const registration = await this.call('PUT', '/agent/v1/registration', {
+      publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      agentVersion: AGENT_VERSION,
+    });
+    this.privateKey = privateKey;
+    this.identity = registration as { tenantId: string; moId: string; guestOsFamily: string };
+    this.stopped = false;
+    this.log('enrolled', { tenantId: this.identity.tenantId, moId: this.identity.moId });
+    this.loop(() => this.heartbeat(), this.options.heartbeatIntervalMs);
+    this.loop(() => this.pollOnce(), this.options.pollIntervalMs);
+  }
+
+  /** Stops heartbeating and claiming ("VMware Tools stopped"); programs already started keep running. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers = [];
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  async heartbeat(): Promise<void> {
+    await this.call('POST', '/agent/v1/heartbeats');
+  }
+
+  /** Claims and handles waiting work until there is none; returns how many items it took. */
+  async pollOnce(): Promise<number> {
+    let taken = 0;
+    for (;;) {
+      const work = (await this.call('POST', '/agent/v1/claims')) as Claimed | undefined;
+      if (!work) return taken;
+      taken += 1;
+      this.track(this.handle(work));
+    }
+  }
+
+  private loop(task: () => Promise<unknown>, intervalMs: number): void {
+    const tick = async () => {
+      if (this.stopped) return;
+      await this.track(task()).catch((error) => this.log('agent call failed', { error: String(error) }));
+      if (!this.stopped) this.timers.push(setTimeout(tick, intervalMs));
+    };
+    void tick();
+  }
+
+  private track<T>(promise: Promise<T>): Promise<T> {
+    this.inFlight.add(promise);
+    void promise.finally(() => this.inFlight.delete(promise)).catch(() => undefined);
+    return promise;
+  }
+
+  private async handle(work: Claimed): Promise<void> {
+    const { tenantId, moId } = this.identity!;
+    let payload: WorkPayload;
+    try {
+      payload = WorkPayloadSchema.parse(JSON.parse(open(this.privateKey!, work.sealed, `${tenantId}/${moId}/${work.workId}`)));
+    } catch {
+      // Sealed to another key (an earlier enrolment) or altered: the credentials cannot be read.
+      return this.report({ workId: work.workId, outcome: 'refused', reason: 'invalid_credentials' });
+    }
+    const account = await this.authenticate(payload.credentials);
+    if (!account) return this.report({ workId: work.workId, outcome: 'refused', reason: 'invalid_credentials' });
+    if (payload.operation === 'authenticate') return this.report({ workId: work.workId, outcome: 'done' });
+    if (payload.operation === 'terminate') {
+      const refusal = await this.terminate(payload.pid);
+      return this.report(refusal ? { workId: work.workId, outcome: 'refused', reason: refusal } : { workId: work.workId, outcome: 'done' });
+    }
+    const started = await this.startProgram(account, payload.spec);
+    if (typeof started === 'string') return this.report({ workId: work.workId, outcome: 'refused', reason: started });
+    // The exit is reported only after the start, so the API always knows the process it finishes.
+    const reported = this.report({ workId: work.workId, outcome: 'started', process: started.info });
+    void started.exit.then(async (exit) => {
+      await reported.catch(() => undefined);
+      await this.reportExit({ pid: started.info.pid, ...exit });
+    });
+    return reported;
+  }
+
+  /** USERNAME_PASSWORD against the configured accounts (in constant time per attempt); SAML needs guest aliases, which this agent has none of. */
+  private async authenticate(credentials: GuestCredentials): Promise<GuestAccount | undefined> {
+    if (credentials.type !== 'USERNAME_PASSWORD') return undefined;
+    const account = this.options.accounts.find((candidate) => candidate.userName === credentials.userName);
+    const matches = await verifyPassword(credentials.password ?? '', account?.passwordHash ?? DUMMY_PASSWORD_HASH);
+    return account && matches ? account : undefined;
+  }
+
+  private async startProgram(
+    account: GuestAccount,
+    spec: ProgramSpec,
+  ): Promise<{ info: ProcessInfo; exit: Promise<{ exitCode: number; finished: string }> } | Refusal> {
+    if (this.running.size >= this.options.maxProcesses) return 'busy';
+    if (!(await isExecutableFile(spec.path))) return 'path_not_accessible';
+    const home = account.home ?? homedir();
+    // Exactly the given environment; otherwise a login-like default (never the agent's own, which holds its credential).
+    const env = spec.environment ?? {
+      HOME: home,
+      USER: account.userName,
+      LOGNAME: account.userName,
+      SHELL: '/bin/bash',
+      PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    };
+    // As vmtoolsd does on Linux: /bin/bash starts the program; `exec` makes the reported pid the program's own.
+    const child = spawn('/bin/bash', ['-c', `exec ${shellQuote(spec.path)} ${spec.arguments ?? ''}`], {
+      cwd: spec.workingDirectory ?? home,
+      env,
+      stdio: 'ignore',
+      detached: true,
+    });
+    const spawned = await new Promise<boolean>((resolve) => {
+      child.once('spawn', () => resolve(true));
+      child.once('error', () => resolve(false));
+    });
+    if (!spawned || child.pid === undefined) return 'failed_to_start';
+    const pid = child.pid;
+    const exit = new Promise<{ exitCode: number; finished: string }>((resolve) =>
+      child.once('exit', (code, signal) => {
+        this.running.delete(pid);
+        resolve({ exitCode: code ?? 128 + (SIGNALS[signal ?? ''] ?? 0), finished: new Date().toISOString() });
+      }),
+    );
+    this.running.set(pid, { child, exited: exit.then(() => undefined) });
+    child.unref();
+    const info: ProcessInfo = {
+      pid,
+      name: basename(spec.path),
+      owner: account.userName,
+      command: [spec.path, spec.arguments].filter(Boolean).join(' '),
+      started: new Date().toISOString(),
+    };
+    this.log('started program', { pid, name: info.name });
+    return { info, exit };
+  }
+
+  /** SIGTERM to the program's process group, SIGKILL after the grace period if it is still there. */
+  private async terminate(pid: number): Promise<Refusal | undefined> {
+    const process = this.running.get(pid);
+    if (!process) return 'process_not_found';
+    const signal = (name: NodeJS.Signals) => {
+      try {
+        globalThis.process.kill(-pid, name);
+      } catch {
+        process.child.kill(name);
+      }
+    };
+    signal('SIGTERM');
+    const ended = await Promise.race([process.exited.then(() => true), sleep(this.options.terminateGraceMs).then(() => false)]);
+    if (!ended) signal('SIGKILL');
+    return undefined;
+  }
+
+  private async report(result: WorkResult): Promise<void> {
+    await this.call('POST', '/agent/v1/results', result);
+  }
+
+  private async reportExit(exit: { pid: number; exitCode: number; finished: string }): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      try {
+        await this.call('POST', '/agent/v1/exits', exit);
+        return;
+      } catch (error) {
+        if (error instanceof ApiError && error.status < 500) return;
+        await sleep(200 * 2 ** attempt);
+      }
+    }
+    this.log('could not report an exit', { pid: exit.pid });
+  }
+
+  private async call(method: string, path: string, body?: unknown): Promise<unknown> {
+    const response = await fetch(new URL(path, this.options.apiUrl), {
+      method,
+      headers: { authorization: `Bearer ${this.options.credential}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new ApiError(response.status, text);
+    return text ? JSON.parse(text) : undefined;
+  }
+
+  private log(message: string, fields?: Record<string, unknown>): void {
+    this.options.log?.(message, fields);
+  }
+}
+
+async function isExecutableFile(path: string): Promise<boolean> {
+  if (!isAbsolute(path)) return false;
+  try {
+    await access(path, constants.X_OK);
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Single-quotes a word for bash. */
+export const shellQuote = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`;

@@ -1,0 +1,15 @@
+import { z } from 'zod';
+import * as NovaConsoles from '../../lib/core/nova-consoles.js';
+import { consoleSummary } from '../../lib/dialects/nova/consoles.js';
+import { novaEndpoint, sessionOf } from '../../lib/dialects/nova/endpoint.js';
+import { json } from '../../lib/http/types.js';
+
+/** GET /compute/v2.1/servers/{server_id}/consoles — legacy consoles; an unknown server has none (200, []). */
+export const handler = novaEndpoint({
+  auth: { kind: 'session' },
+  input: z.object({ path: z.object({ server_id: z.string() }) }),
+  handler: async ({ path }, request) => {
+    const consoles = await NovaConsoles.listConsoles(sessionOf(request).tenantId, path.server_id);
+    return json(200, { consoles: consoles.map(consoleSummary) });
+  },
+});

@@ -1,0 +1,349 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { config } from '../config.js';
+import * as store from '../store/guest.js';
+import { nowMs, nowSeconds } from './clock.js';
+import { DomainError, InvalidArgument, NotAllowedInCurrentState, NotFound, Unauthenticated, Unauthorized, UnavailableBecause } from './errors.js';
+import {
+  parseAgentPublicKey,
+  seal,
+  type GuestCredentials,
+  type ProcessExit,
+  type ProgramSpec,
+  type Refusal,
+  type Sealed,
+  type WorkPayload,
+  type WorkResult,
+} from './guest-sealing.js';
+import { getVm } from './inventory.js';
+import { MoIdSchema, TenantIdSchema, type SessionRecord, type VmRecord } from './model.js';
+import type { Privilege } from './privileges.js';
+import { digestsEqual, fingerprint, sha256Hex } from './secrets.js';
+import { requirePrivilege } from './tickets.js';
+
+/**
+ * Guest operations ("VMware Tools"): the API never touches the guest. It seals the operation to the VM's
+ * own agent (agent/), puts it in the table as a work item, and waits a bounded time for the agent's
+ * answer. The agent polls for work over HTTP with its per-VM credential, claims an item by deleting it,
+ * does the work, and reports back; a finished process stays listed for five minutes.
+ */
+
+/** A finished process stays visible this long after it ends (vSphere's documented retention). */
+export const FINISHED_PROCESS_RETENTION_SECONDS = 300;
+
+/** The enrolment of a VM's agent. Only the SHA-256 of the agent credential is stored. */
+export interface AgentRecord {
+  tenantId: string;
+  moId: string;
+  credentialHash: string;
+  issuedAt: string;
+  /** X25519 SPKI PEM, registered by the agent at enrolment; guest credentials are sealed to it. */
+  publicKey?: string;
+  registeredAt?: string;
+  agentVersion?: string;
+  lastHeartbeatMs?: number;
+}
+
+/** Who is calling on an agent endpoint. */
+export interface AgentIdentity {
+  tenantId: string;
+  moId: string;
+  credentialHash: string;
+}
+
+export type GuestOperation = WorkPayload['operation'];
+
+export interface GuestWorkItem {
+  tenantId: string;
+  moId: string;
+  workId: string;
+  operation: GuestOperation;
+  /** The operation with its guest credentials, readable only by the agent's private key. */
+  sealed: Sealed;
+  createdAt: string;
+  expiresAt: number;
+}
+
+export interface GuestWorkResultRecord {
+  tenantId: string;
+  moId: string;
+  workId: string;
+  outcome: WorkResult['outcome'];
+  reason?: Refusal;
+  pid?: number;
+  expiresAt: number;
+}
+
+export interface GuestProcessRecord {
+  tenantId: string;
+  moId: string;
+  pid: number;
+  name: string;
+  owner: string;
+  command: string;
+  started: string;
+  finished?: string;
+  exitCode?: number;
+  /** Set only once the process has finished: end time + 300 s. */
+  expiresAt?: number;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+// ---- agent credentials and the agent's own calls ----
+
+/**
+ * `<tenant>.<moId>.<32 random bytes base64url>`: the tenant and VM in the clear select the one item to
+ * compare against; only the SHA-256 of the random part is stored.
+ */
+const AGENT_CREDENTIAL = /^([a-z0-9][a-z0-9-]{0,62})\.([A-Za-z0-9][A-Za-z0-9._-]{0,79})\.([A-Za-z0-9_-]{43})$/;
+
+export interface IssuedAgentCredential {
+  credential: string;
+  tenantId: string;
+  moId: string;
+  issuedAt: string;
+  fingerprint: string;
+}
+
+/** Issues the VM's agent credential, shown once; issuing again revokes the previous one and its key. */
+export async function issueAgentCredential(tenantId: string, moId: string): Promise<IssuedAgentCredential> {
+  await getVm(tenantId, moId);
+  const random = randomBytes(32).toString('base64url');
+  const credentialHash = sha256Hex(random);
+  const issuedAt = iso(nowMs());
+  await store.putAgent({ tenantId, moId, credentialHash, issuedAt });
+  return { credential: `${tenantId}.${moId}.${random}`, tenantId, moId, issuedAt, fingerprint: fingerprint(credentialHash) };
+}
+
+export async function authenticateAgent(credential: string | undefined): Promise<AgentIdentity> {
+  const match = credential ? AGENT_CREDENTIAL.exec(credential) : null;
+  const [, tenantId, moId, random] = match ?? [];
+  if (!tenantId || !moId || !random || !TenantIdSchema.safeParse(tenantId).success || !MoIdSchema.safeParse(moId).success) {
+    throw Unauthenticated('A valid agent credential is required.');
+  }
+  const credentialHash = sha256Hex(random);
+  const agent = await store.getAgent(tenantId, moId);
+  if (!agent || !digestsEqual(credentialHash, agent.credentialHash)) throw Unauthenticated('A valid agent credential is required.');
+  return { tenantId, moId, credentialHash };
+}
+
+export interface AgentRegistration {
+  tenantId: string;
+  moId: string;
+  guestOsFamily: VmRecord['guestOsFamily'];
+  registeredAt: string;
+}
+
+/** Enrolment: the agent registers the public key its guest credentials will be sealed to. */
+export async function registerAgent(agent: AgentIdentity, publicKey: string, agentVersion: string): Promise<AgentRegistration> {
+  if (!parseAgentPublicKey(publicKey)) {
+    throw InvalidArgument('publicKey must be an X25519 public key in SPKI PEM form.', { field: 'publicKey' });
+  }
+  const vm = await getVm(agent.tenantId, agent.moId);
+  const registeredAt = iso(nowMs());
+  const changes = { publicKey, registeredAt, agentVersion, lastHeartbeatMs: nowMs() };
+  if (!(await store.updateAgent(agent.tenantId, agent.moId, agent.credentialHash, changes))) throw credentialRevoked();
+  return { tenantId: agent.tenantId, moId: agent.moId, guestOsFamily: vm.guestOsFamily, registeredAt };
+}
+
+export async function recordHeartbeat(agent: AgentIdentity): Promise<void> {
+  if (!(await store.updateAgent(agent.tenantId, agent.moId, agent.credentialHash, { lastHeartbeatMs: nowMs() }))) {
+    throw credentialRevoked();
+  }
+}
+
+const credentialRevoked = () => Unauthenticated('The agent credential was revoked.');
+
+export interface ClaimedWork {
+  workId: string;
+  operation: GuestOperation;
+  sealed: Sealed;
+}
+
+/** Claims the oldest live work item for the agent's VM; `undefined` when there is none. */
+export async function claimWork(agent: AgentIdentity): Promise<ClaimedWork | undefined> {
+  for (const workId of await store.listWorkIds(agent.tenantId, agent.moId)) {
+    const work = await store.takeWork(agent.tenantId, agent.moId, workId);
+    if (work) return { workId: work.workId, operation: work.operation, sealed: work.sealed };
+  }
+  return undefined;
+}
+
+/** The agent's answer to a claimed item; a started process is recorded before the waiting caller sees it. */
+export async function reportWorkResult(agent: AgentIdentity, result: WorkResult): Promise<void> {
+  if (result.outcome === 'started') {
+    await store.putProcess({ tenantId: agent.tenantId, moId: agent.moId, ...result.process });
+  }
+  await store.putWorkResult({
+    tenantId: agent.tenantId,
+    moId: agent.moId,
+    workId: result.workId,
+    outcome: result.outcome,
+    reason: result.outcome === 'refused' ? result.reason : undefined,
+    pid: result.outcome === 'started' ? result.process.pid : undefined,
+    expiresAt: nowSeconds() + waitBoundSeconds(),
+  });
+}
+
+/** A process ended: from now it is listed for five minutes more, then it is gone. */
+export async function reportProcessExit(agent: AgentIdentity, exit: ProcessExit): Promise<void> {
+  // The agent's end time, but never in the future: a skewed guest clock must not extend retention.
+  const finishedMs = Math.min(Date.parse(exit.finished), nowMs());
+  const expiresAt = Math.floor(finishedMs / 1000) + FINISHED_PROCESS_RETENTION_SECONDS;
+  const known = await store.finishProcess(agent.tenantId, agent.moId, exit.pid, iso(finishedMs), exit.exitCode, expiresAt);
+  if (!known) throw NotFound(`Process ${exit.pid} is not a running process of ${agent.moId}.`);
+}
+
+// ---- the vSphere operations ----
+
+export interface CreateProcessOptions {
+  startMinimized?: boolean;
+}
+
+/** vcenter.vm.guest.Processes.create: starts a program in the guest and returns its real pid. */
+export async function createProcess(
+  session: SessionRecord,
+  vm: VmRecord,
+  credentials: GuestCredentials,
+  spec: ProgramSpec,
+  options: CreateProcessOptions = {},
+): Promise<number> {
+  const agent = await guestReady(session, vm, 'VirtualMachine.GuestOperations.Execute', () => {
+    if (options.startMinimized && vm.guestOsFamily !== 'windows') {
+      throw InvalidArgument('start_minimized is only supported for Windows guests.', { field: 'spec.start_minimized' });
+    }
+  });
+  const result = await runOnAgent(agent, { operation: 'start', credentials, spec });
+  if (result.pid === undefined) throw new DomainError('internal', 'The agent reported a start without a pid.');
+  return result.pid;
+}
+
+/** vcenter.vm.guest.Processes.list: the processes started through the API, finished ones for 5 minutes. */
+export async function listProcesses(
+  session: SessionRecord,
+  vm: VmRecord,
+  credentials: GuestCredentials,
+): Promise<GuestProcessRecord[]> {
+  const agent = await guestReady(session, vm, 'VirtualMachine.GuestOperations.Query');
+  await runOnAgent(agent, { operation: 'authenticate', credentials });
+  const processes = await store.listProcesses(vm.tenantId, vm.moId);
+  return processes.sort((a, b) => a.started.localeCompare(b.started) || a.pid - b.pid);
+}
+
+/** vcenter.vm.guest.Processes.get */
+export async function getProcess(
+  session: SessionRecord,
+  vm: VmRecord,
+  credentials: GuestCredentials,
+  pid: number,
+): Promise<GuestProcessRecord> {
+  const agent = await guestReady(session, vm, 'VirtualMachine.GuestOperations.Query');
+  await runOnAgent(agent, { operation: 'authenticate', credentials });
+  const process = await store.getProcess(vm.tenantId, vm.moId, pid);
+  if (!process) throw processNotFound(pid);
+  return process;
+}
+
+/** vcenter.vm.guest.Processes.delete: SIGTERM, then SIGKILL if the process does not end. */
+export async function terminateProcess(
+  session: SessionRecord,
+  vm: VmRecord,
+  credentials: GuestCredentials,
+  pid: number,
+): Promise<void> {
+  const agent = await guestReady(session, vm, 'VirtualMachine.GuestOperations.Execute');
+  await runOnAgent(agent, { operation: 'terminate', credentials, pid });
+}
+
+const processNotFound = (pid: number) =>
+  NotFound(`Process ${pid} was not found in the guest.`, { object: { type: 'GuestProcess', id: String(pid) } });
+
+/**
+ * The checks every guest operation makes, in vSphere's order: privilege, request, power state, tools.
+ * Returns the VM's agent, enrolled and heartbeating.
+ */
+async function guestReady(
+  session: SessionRecord,
+  vm: VmRecord,
+  privilege: Privilege,
+  validateRequest?: () => void,
+): Promise<Required<Pick<AgentRecord, 'publicKey'>> & AgentRecord> {
+  requirePrivilege(session, privilege, vm);
+  validateRequest?.();
+  if (vm.powerState !== 'poweredOn') {
+    throw NotAllowedInCurrentState(`Virtual machine ${vm.moId} is not running.`, { state: vm.powerState });
+  }
+  const agent = await store.getAgent(vm.tenantId, vm.moId);
+  const heartbeatBoundMs = config.guestAgentHeartbeatTimeoutSeconds() * 1000;
+  if (!agent?.publicKey || agent.lastHeartbeatMs === undefined || nowMs() - agent.lastHeartbeatMs > heartbeatBoundMs) {
+    throw UnavailableBecause(`VMware Tools is not running in ${vm.moId}.`);
+  }
+  return agent as Required<Pick<AgentRecord, 'publicKey'>> & AgentRecord;
+}
+
+const waitBoundSeconds = () => Math.ceil(config.guestOperationTimeoutMs() / 1000) + 5;
+
+/** Work ids sort by creation time (the agent claims oldest first) and are unguessable. */
+const newWorkId = () => `${nowMs().toString(36).padStart(9, '0')}-${randomBytes(8).toString('hex')}`;
+
+/** What the sealed payload is bound to: the box opens only as this very work item of this very VM. */
+export const workBinding = (tenantId: string, moId: string, workId: string) => `${tenantId}/${moId}/${workId}`;
+
+/**
+ * Hands an operation to the agent and waits for its answer, polling the store with backoff up to the
+ * configured bound (in real time, so the Lambda never hangs). On giving up nothing is left half-done: an
+ * unclaimed item is withdrawn with the same conditional delete an agent claims with, so exactly one of
+ * the two wins; a claimed item is the agent's to finish, and whatever it starts is still recorded.
+ */
+async function runOnAgent(agent: AgentRecord & { publicKey: string }, payload: WorkPayload): Promise<GuestWorkResultRecord> {
+  const { tenantId, moId } = agent;
+  const workId = newWorkId();
+  await store.putWork({
+    tenantId,
+    moId,
+    workId,
+    operation: payload.operation,
+    sealed: seal(agent.publicKey, JSON.stringify(payload), workBinding(tenantId, moId, workId)),
+    createdAt: iso(nowMs()),
+    expiresAt: nowSeconds() + waitBoundSeconds(),
+  });
+  const deadline = Date.now() + config.guestOperationTimeoutMs();
+  for (let delayMs = 20; ; delayMs = Math.min(delayMs * 2, 400)) {
+    const result = await store.takeWorkResult(tenantId, moId, workId);
+    if (result) return answered(result, payload);
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) break;
+    await sleep(Math.min(delayMs, remaining));
+  }
+  if (await store.takeWork(tenantId, moId, workId)) {
+    throw UnavailableBecause(`VMware Tools in ${moId} did not take up the operation in time.`);
+  }
+  const late = await store.takeWorkResult(tenantId, moId, workId);
+  if (late) return answered(late, payload);
+  throw new DomainError('resource_busy', 'The guest operation did not complete in time; the virtual machine is busy.');
+}
+
+function answered(result: GuestWorkResultRecord, payload: WorkPayload): GuestWorkResultRecord {
+  if (result.outcome !== 'refused') return result;
+  throw refusalError(result.reason ?? 'failed_to_start', payload);
+}
+
+function refusalError(reason: Refusal, payload: WorkPayload): DomainError {
+  switch (reason) {
+    case 'invalid_credentials':
+      return Unauthenticated('Failed to authenticate with the guest operating system using the supplied credentials.');
+    case 'path_not_accessible':
+      return Unauthorized('The program path cannot be accessed in the guest.', { field: 'spec.path' });
+    case 'permission_denied':
+      return Unauthorized('The guest credentials do not permit this operation.');
+    case 'failed_to_start':
+      return new DomainError('unable_to_allocate_resource', 'The program could not be started in the guest.');
+    case 'busy':
+      return new DomainError('resource_busy', 'The virtual machine is busy; retry later.');
+    case 'process_not_found':
+      return processNotFound(payload.operation === 'terminate' ? payload.pid : 0);
+    case 'unsupported':
+      return new DomainError('unsupported', 'The operation is not supported by VMware Tools in the guest.');
+  }
+}

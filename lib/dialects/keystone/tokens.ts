@@ -1,0 +1,125 @@
+import { z } from 'zod';
+import { InvalidArgument, Unauthenticated } from '../../core/errors.js';
+import { tenantOfUserName, type SessionRecord } from '../../core/model.js';
+import { fingerprint } from '../../core/secrets.js';
+import type { HttpEvent } from '../../http/types.js';
+import { computeV21, publicBaseUrl } from '../nova/links.js';
+
+/**
+ * Keystone v3 password authentication (POST /v3/auth/tokens), mapped onto this service's users:
+ * a Keystone domain is a tenant and a project is that tenant too. A user is named either by the full
+ * `<name>@<tenant>` (in `name` or `id`; any domain given is then ignored) or by `name` plus the domain's
+ * `name` or `id` = tenant. Tokens are the service's ordinary sessions.
+ */
+const Reference = z.object({ id: z.string().max(320).optional(), name: z.string().max(320).optional() }).passthrough();
+
+export const AuthRequestBody = z.object({
+  auth: z
+    .object({
+      identity: z
+        .object({
+          methods: z.array(z.string()).min(1),
+          password: z
+            .object({
+              user: Reference.extend({ password: z.string().max(4096), domain: Reference.optional() }),
+            })
+            .passthrough()
+            .optional(),
+        })
+        .passthrough(),
+      scope: z
+        .union([
+          z.literal('unscoped'),
+          z
+            .object({
+              project: Reference.extend({ domain: Reference.optional() }).optional(),
+              domain: Reference.optional(),
+              system: z.unknown().optional(),
+            })
+            .passthrough(),
+        ])
+        .optional(),
+    })
+    .passthrough(),
+});
+type AuthRequest = z.output<typeof AuthRequestBody>['auth'];
+
+const requiresAuthentication = () =>
+  Unauthenticated('The request you have made requires authentication.', { reason: 'invalid_login' });
+
+/** The user name and password a request authenticates with, or Keystone's 400/401 for what it cannot. */
+export function passwordCredentials(auth: AuthRequest): { userName: string; password: string } {
+  if (auth.identity.methods.some((method) => method !== 'password')) {
+    throw Unauthenticated('Attempted to authenticate with an unsupported method.');
+  }
+  const user = auth.identity.password?.user;
+  if (!user) throw InvalidArgument('Expecting to find password in identity.', { field: 'auth.identity.password' });
+  const named = user.name ?? user.id;
+  if (!named) throw InvalidArgument('Expecting to find id or name in user.', { field: 'auth.identity.password.user' });
+  if (named.includes('@')) return { userName: named, password: user.password };
+  const domain = user.domain?.name ?? user.domain?.id;
+  if (!domain) throw InvalidArgument('Expecting to find domain in user.', { field: 'auth.identity.password.user.domain' });
+  return { userName: `${named}@${domain}`, password: user.password };
+}
+
+/**
+ * Only project scope to the user's own tenant exists (or no scope, which Keystone scopes to the default
+ * project: the tenant). Anything else is refused before any password is checked or session created.
+ */
+export function requireOwnProjectScope(auth: AuthRequest, userName: string): void {
+  const scope = auth.scope;
+  if (scope === undefined || scope === 'unscoped') return;
+  const tenant = tenantOfUserName(userName);
+  const project = scope.project;
+  const projectDomain = project?.domain?.id ?? project?.domain?.name;
+  // Keystone looks a project up by id when given, else by name within its domain.
+  const ownProject =
+    project !== undefined &&
+    (project.id !== undefined
+      ? project.id === tenant
+      : project.name === tenant && (projectDomain === undefined || projectDomain === tenant));
+  if (!ownProject || scope.domain !== undefined || scope.system !== undefined) throw requiresAuthentication();
+}
+
+const keystoneTime = (ms: number) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+
+const endpoints = (id: string, url: string) =>
+  (['public', 'internal', 'admin'] as const).map((face) => ({
+    id: `${id}-${face}`,
+    interface: face,
+    region: REGION,
+    region_id: REGION,
+    url,
+  }));
+
+const REGION = 'RegionOne';
+
+/** The catalog: `compute` is this service's /compute/v2.1 on every interface. */
+export const catalog = (event: HttpEvent) => [
+  { endpoints: endpoints('compute', computeV21(event)), id: 'compute', type: 'compute', name: 'nova' },
+  { endpoints: endpoints('identity', `${publicBaseUrl(event)}/identity`), id: 'identity', type: 'identity', name: 'keystone' },
+];
+
+/** Keystone's token body for a project-scoped password token. */
+export function tokenBody(event: HttpEvent, session: SessionRecord) {
+  const tenant = { id: session.tenantId, name: session.tenantId };
+  const canUseConsoles = session.privileges.includes('VirtualMachine.Interact.ConsoleInteract');
+  return {
+    token: {
+      methods: ['password'],
+      user: { domain: tenant, id: session.userName, name: session.userName, password_expires_at: null },
+      audit_ids: [fingerprint(session.sessionHash)],
+      expires_at: keystoneTime(session.expiresAt * 1000),
+      issued_at: keystoneTime(Date.parse(session.createdAt)),
+      project: { domain: tenant, ...tenant },
+      is_domain: false,
+      roles: canUseConsoles
+        ? [
+            { id: 'member', name: 'member' },
+            { id: 'reader', name: 'reader' },
+          ]
+        : [{ id: 'reader', name: 'reader' }],
+      catalog: catalog(event),
+    },
+  };
+}

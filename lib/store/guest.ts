@@ -1,0 +1,182 @@
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { AgentRecord, GuestProcessRecord, GuestWorkItem, GuestWorkResultRecord } from '../core/guest.js';
+import { client, isConditionFailure, isExpired, notExpired, nowValue, queryAll, send, tableName } from './client.js';
+import { keys, recordOf } from './keys.js';
+
+const liveCondition = `attribute_exists(pk) AND (attribute_not_exists(#expiresAt) OR ${notExpired.expression})`;
+
+async function conditionally<T>(operation: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await send(operation);
+  } catch (error) {
+    if (isConditionFailure(error)) return undefined;
+    throw error;
+  }
+}
+
+// ---- agent enrolment ----
+
+/** Issues (or re-issues, revoking the previous) an agent credential: the registration starts over. */
+export async function putAgent(agent: AgentRecord): Promise<void> {
+  await send(() =>
+    client().send(new PutCommand({ TableName: tableName(), Item: { ...keys.agent(agent.tenantId, agent.moId), ...agent } })),
+  );
+}
+
+export async function getAgent(tenantId: string, moId: string): Promise<AgentRecord | undefined> {
+  const { Item } = await send(() =>
+    client().send(new GetCommand({ TableName: tableName(), Key: keys.agent(tenantId, moId), ConsistentRead: true })),
+  );
+  return recordOf<AgentRecord>(Item);
+}
+
+/**
+ * Records the agent's public key and a heartbeat, but only under the credential the caller proved: a
+ * credential re-issued meanwhile makes this a no-op (false).
+ */
+export async function updateAgent(
+  tenantId: string,
+  moId: string,
+  credentialHash: string,
+  changes: Partial<Pick<AgentRecord, 'publicKey' | 'registeredAt' | 'lastHeartbeatMs' | 'agentVersion'>>,
+): Promise<boolean> {
+  const entries = Object.entries(changes).filter(([, value]) => value !== undefined);
+  const names = Object.fromEntries(entries.map(([name], index) => [`#f${index}`, name]));
+  const values = Object.fromEntries(entries.map(([, value], index) => [`:v${index}`, value]));
+  const done = await conditionally(() =>
+    client().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.agent(tenantId, moId),
+        UpdateExpression: `SET ${entries.map((_, index) => `#f${index} = :v${index}`).join(', ')}`,
+        ConditionExpression: 'credentialHash = :credentialHash',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: { ...values, ':credentialHash': credentialHash },
+      }),
+    ),
+  );
+  return done !== undefined;
+}
+
+// ---- work items: put by the API, claimed (deleted) by exactly one agent poll ----
+
+export async function putWork(work: GuestWorkItem): Promise<void> {
+  await send(() =>
+    client().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: { ...keys.guestWork(work.tenantId, work.moId, work.workId), ...work },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    ),
+  );
+}
+
+/** The oldest live work ids for a VM (a few; the agent claims them one by one). */
+export async function listWorkIds(tenantId: string, moId: string, limit = 10): Promise<string[]> {
+  const { Items } = await send(() =>
+    client().send(
+      new QueryCommand({
+        TableName: tableName(),
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':prefix': keys.guestWorkOf(moId) },
+        ProjectionExpression: 'workId, expiresAt',
+        ConsistentRead: true,
+        Limit: limit,
+      }),
+    ),
+  );
+  return (Items ?? []).filter((item) => !isExpired(item)).map((item) => item.workId as string);
+}
+
+/**
+ * Takes a live work item out of the table in one conditional DeleteItem: of an agent claiming it and the
+ * API withdrawing it after its wait, exactly one gets the item back.
+ */
+export async function takeWork(tenantId: string, moId: string, workId: string): Promise<GuestWorkItem | undefined> {
+  const output = await conditionally(() =>
+    client().send(
+      new DeleteCommand({
+        TableName: tableName(),
+        Key: keys.guestWork(tenantId, moId, workId),
+        ConditionExpression: `attribute_exists(pk) AND ${notExpired.expression}`,
+        ExpressionAttributeNames: notExpired.names,
+        ExpressionAttributeValues: nowValue(),
+        ReturnValues: 'ALL_OLD',
+      }),
+    ),
+  );
+  return recordOf<GuestWorkItem>(output?.Attributes);
+}
+
+export async function putWorkResult(result: GuestWorkResultRecord): Promise<void> {
+  await send(() =>
+    client().send(
+      new PutCommand({ TableName: tableName(), Item: { ...keys.guestResult(result.tenantId, result.moId, result.workId), ...result } }),
+    ),
+  );
+}
+
+/** Reads and removes an answer in one round trip (the waiting API's poll). */
+export async function takeWorkResult(
+  tenantId: string,
+  moId: string,
+  workId: string,
+): Promise<GuestWorkResultRecord | undefined> {
+  const { Attributes } = await send(() =>
+    client().send(
+      new DeleteCommand({ TableName: tableName(), Key: keys.guestResult(tenantId, moId, workId), ReturnValues: 'ALL_OLD' }),
+    ),
+  );
+  return isExpired(Attributes) ? undefined : recordOf<GuestWorkResultRecord>(Attributes);
+}
+
+// ---- guest processes ----
+
+export async function putProcess(process: GuestProcessRecord): Promise<void> {
+  await send(() =>
+    client().send(
+      new PutCommand({ TableName: tableName(), Item: { ...keys.process(process.tenantId, process.moId, process.pid), ...process } }),
+    ),
+  );
+}
+
+/** Marks a live process finished; from then on it expires (`expiresAt`). False if unknown or finished. */
+export async function finishProcess(
+  tenantId: string,
+  moId: string,
+  pid: number,
+  finished: string,
+  exitCode: number,
+  expiresAt: number,
+): Promise<boolean> {
+  const done = await conditionally(() =>
+    client().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.process(tenantId, moId, pid),
+        UpdateExpression: 'SET finished = :finished, exitCode = :exitCode, #expiresAt = :expiresAt',
+        ConditionExpression: `${liveCondition} AND attribute_not_exists(finished)`,
+        ExpressionAttributeNames: notExpired.names,
+        ExpressionAttributeValues: { ...nowValue(), ':finished': finished, ':exitCode': exitCode, ':expiresAt': expiresAt },
+      }),
+    ),
+  );
+  return done !== undefined;
+}
+
+export async function getProcess(tenantId: string, moId: string, pid: number): Promise<GuestProcessRecord | undefined> {
+  const { Item } = await send(() =>
+    client().send(new GetCommand({ TableName: tableName(), Key: keys.process(tenantId, moId, pid), ConsistentRead: true })),
+  );
+  return isExpired(Item) ? undefined : recordOf<GuestProcessRecord>(Item);
+}
+
+export async function listProcesses(tenantId: string, moId: string): Promise<GuestProcessRecord[]> {
+  const items = await queryAll({
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':prefix': keys.processesOf(moId) },
+    ConsistentRead: true,
+  });
+  return items.filter((item) => !isExpired(item)).map((item) => recordOf<GuestProcessRecord>(item)!);
+}

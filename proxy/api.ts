@@ -1,0 +1,80 @@
+/**
+ * The proxy's only way to the data: the console-broker API over HTTP, as the console-proxy platform
+ * principal. It never touches the table, so any number of proxies can run behind a load balancer.
+ */
+
+/** What a redeemed ticket leads to (the body of `POST /console-proxy/v1/redemptions`). */
+export interface ConsoleTarget {
+  tenantId: string;
+  vmMoId: string;
+  instanceUuid: string;
+  consoleType: string;
+  issuedTo: string;
+  issuedAt: string;
+  vnc: { host: string; port: number };
+}
+
+/** The body of `POST /console-proxy/v1/audit-records`. */
+export interface ConsoleSessionReport {
+  sessionId: string;
+  tenantId: string;
+  vmMoId: string;
+  instanceUuid: string;
+  consoleType: string;
+  principal: string;
+  ticketFingerprint: string;
+  startedAt: string;
+  endedAt: string;
+  bytesToVm: number;
+  bytesFromVm: number;
+  endReason: string;
+  clientAddress?: string;
+}
+
+/** The API could not be asked (down, timed out, or answered something unexpected). */
+export class ApiUnavailable extends Error {
+  override name = 'ApiUnavailable';
+}
+
+export interface ConsoleBrokerApi {
+  /** The target of a valid ticket, consuming it; `undefined` for a used, expired, unknown or foreign one. */
+  redeemTicket(ticket: string): Promise<ConsoleTarget | undefined>;
+  recordSession(report: ConsoleSessionReport): Promise<void>;
+}
+
+export function consoleBrokerApi(options: { baseUrl: string; apiKey: string; timeoutMs: number }): ConsoleBrokerApi {
+  const post = async (path: string, body: unknown): Promise<Response> => {
+    try {
+      return await fetch(new URL(path, options.baseUrl), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${options.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(options.timeoutMs),
+      });
+    } catch (error) {
+      throw new ApiUnavailable(`POST ${path} failed: ${(error as Error).name}`, { cause: error });
+    }
+  };
+
+  return {
+    async redeemTicket(ticket) {
+      const response = await post('/console-proxy/v1/redemptions', { ticket });
+      if (response.status === 404) {
+        await response.body?.cancel();
+        return undefined;
+      }
+      // The ticket is only ever in the request, never in an error: the status says enough.
+      if (response.status !== 200) {
+        await response.body?.cancel();
+        throw new ApiUnavailable(`ticket redemption answered ${response.status}`);
+      }
+      return (await response.json()) as ConsoleTarget;
+    },
+
+    async recordSession(report) {
+      const response = await post('/console-proxy/v1/audit-records', report);
+      await response.body?.cancel();
+      if (response.status !== 204) throw new ApiUnavailable(`audit record answered ${response.status}`);
+    },
+  };
+}

@@ -1,0 +1,100 @@
+import type { Socket } from 'node:net';
+import WebSocket from 'ws';
+
+/** Close codes and the reasons a browser sees (the console page shows the reason as is). */
+export const Close = {
+  normal: 1000,
+  goingAway: 1001,
+  unsupportedData: 1003,
+  policy: 1008,
+  internal: 1011,
+  tryAgainLater: 1013,
+} as const;
+
+/**
+ * Closes a console WebSocket with a reason the browser can show. A paused socket is resumed first: the
+ * close handshake needs the browser's close frame to be read, or it would hang until ws's own timeout.
+ */
+export function closeConsole(ws: WebSocket, code: number, reason: string): void {
+  if (ws.readyState !== WebSocket.OPEN) return;
+  ws.resume();
+  ws.close(code, reason);
+}
+
+export interface BridgeLimits {
+  idleTimeoutMs: number;
+  maxSessionMs: number;
+  highWaterMarkBytes: number;
+}
+
+export interface BridgeResult {
+  bytesToVm: number;
+  bytesFromVm: number;
+  /** Why the session ended, for the audit record. */
+  endReason: string;
+}
+
+/**
+ * Bridges a browser's WebSocket (binary frames) to a VM's VNC endpoint (TCP) until either side closes, the
+ * session idles out or reaches its maximum length. Backpressure holds both ways: reading from the VM stops
+ * while too much is queued towards the browser, and reading from the browser stops while the VM's socket
+ * is full. The WebSocket arrives paused (nothing was read from it while the ticket was redeemed).
+ */
+export function bridge(ws: WebSocket, vnc: Socket, limits: BridgeLimits): { done: Promise<BridgeResult>; end: (code: number, reason: string) => void } {
+  let bytesToVm = 0;
+  let bytesFromVm = 0;
+  let ended = false;
+  let resolveDone!: (result: BridgeResult) => void;
+  const done = new Promise<BridgeResult>((resolve) => (resolveDone = resolve));
+
+  const end = (code: number, reason: string, endReason = reason) => {
+    if (ended) return;
+    ended = true;
+    clearTimeout(idleTimer);
+    clearTimeout(lifetimeTimer);
+    vnc.destroy();
+    closeConsole(ws, code, reason);
+    resolveDone({ bytesToVm, bytesFromVm, endReason });
+  };
+
+  const idleSeconds = Math.round(limits.idleTimeoutMs / 1000);
+  const idleTimer = setTimeout(
+    () => end(Close.normal, `The console session was closed after ${idleSeconds} s without activity.`, 'idle timeout'),
+    limits.idleTimeoutMs,
+  );
+  const lifetimeTimer = setTimeout(
+    () => end(Close.normal, 'The console session reached its maximum length.', 'maximum session length'),
+    limits.maxSessionMs,
+  );
+  const activity = () => idleTimer.refresh();
+
+  // VM → browser. `bufferedAmount` counts what ws has queued but the kernel has not taken yet.
+  const sent = () => {
+    if (vnc.isPaused() && ws.bufferedAmount < limits.highWaterMarkBytes / 2) vnc.resume();
+  };
+  vnc.on('data', (chunk: Buffer) => {
+    bytesFromVm += chunk.length;
+    activity();
+    ws.send(chunk, { binary: true }, sent);
+    if (ws.bufferedAmount >= limits.highWaterMarkBytes) vnc.pause();
+  });
+
+  // Browser → VM.
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    if (ended) return;
+    if (!isBinary) return end(Close.unsupportedData, 'Only binary WebSocket frames are accepted.', 'text frame');
+    bytesToVm += data.length;
+    activity();
+    if (!vnc.write(data)) ws.pause();
+  });
+  vnc.on('drain', () => ws.resume());
+
+  vnc.on('end', () => end(Close.normal, "The virtual machine's console closed the connection.", 'vm closed'));
+  vnc.on('error', () => end(Close.internal, "The connection to the virtual machine's console failed.", 'vm error'));
+  vnc.on('close', () => end(Close.normal, "The virtual machine's console closed the connection.", 'vm closed'));
+  ws.on('close', () => end(Close.normal, '', 'client closed'));
+  ws.on('error', () => end(Close.internal, '', 'client error'));
+
+  ws.resume();
+  return { done, end: (code, reason) => end(code, reason) };
+}

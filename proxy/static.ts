@@ -1,0 +1,58 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import { dirname, extname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const pageDir = fileURLToPath(new URL('./public/', import.meta.url));
+// noVNC ships its ES modules (core/, vendor/pako) ready for the browser: served from node_modules as is.
+const novncDir = dirname(dirname(createRequire(import.meta.url).resolve('@novnc/novnc')));
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+};
+
+/** The console page URLs Nova (`vnc_auto.html`) and noVNC's own full client (`vnc.html`) hand out. */
+const PAGES = new Set(['/vnc_auto.html', '/vnc.html', '/vnc_lite.html']);
+
+// The page URL carries the ticket: no referrer may leak it, and nothing may cache it.
+const PAGE_HEADERS = {
+  'cache-control': 'no-store',
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'",
+};
+
+export function serveStatic(request: IncomingMessage, response: ServerResponse, activeSessions: () => number): void {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return send(response, 405, 'Method Not Allowed');
+  const { pathname } = new URL(request.url ?? '/', 'http://proxy.invalid');
+  if (pathname === '/health') {
+    response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    return void response.end(JSON.stringify({ status: 'ok', activeSessions: activeSessions() }));
+  }
+  if (PAGES.has(pathname)) return void sendFile(response, join(pageDir, 'console.html'), PAGE_HEADERS);
+  if (pathname === '/console.js' || pathname === '/console.css') return void sendFile(response, join(pageDir, pathname.slice(1)), PAGE_HEADERS);
+  const novnc = /^\/novnc\/((?:core|vendor)\/[A-Za-z0-9_./-]+\.js)$/.exec(pathname);
+  if (novnc) {
+    const file = normalize(join(novncDir, novnc[1]!));
+    if (file.startsWith(novncDir + sep)) return void sendFile(response, file, { 'cache-control': 'public, max-age=3600', 'x-content-type-options': 'nosniff' });
+  }
+  send(response, 404, 'Not Found');
+}
+
+async function sendFile(response: ServerResponse, file: string, headers: Record<string, string>): Promise<void> {
+  const info = await stat(file).catch(() => undefined);
+  if (!info?.isFile()) return send(response, 404, 'Not Found');
+  response.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': info.size, ...headers });
+  if (response.req.method === 'HEAD') return void response.end();
+  createReadStream(file).pipe(response);
+}
+
+function send(response: ServerResponse, status: number, text: string): void {
+  response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
+  response.end(text);
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what the end-to-end console test needs on Debian/Ubuntu (CI and dev machines):
+#   - a real VNC server for a demo VM: TigerVNC's Xvnc (an X server that is its own VNC server);
+#   - xsetroot (x11-xserver-utils), to paint the demo screen a known colour;
+#   - Debian's Chromium, which playwright-core drives headless (no browser download from npm).
+# Idempotent; run as root or with sudo available.
+set -euo pipefail
+
+packages=(tigervnc-standalone-server x11-xserver-utils chromium fonts-dejavu-core)
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "e2e dependencies already installed: ${packages[*]}"
+  exit 0
+fi
+
+as_root=()
+if [ "$(id -u)" -ne 0 ]; then as_root=(sudo); fi
+
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update
+"${as_root[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+
+command -v Xvnc >/dev/null && command -v chromium >/dev/null
+echo "installed: ${missing[*]}"

@@ -1,0 +1,43 @@
+/** The guest agent's building blocks, without a server: the sealed box and the shell quoting. */
+import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { shellQuote } from '../agent/agent.js';
+import { open, parseAgentPublicKey, seal } from '../lib/core/guest-sealing.js';
+
+const keyPair = () => {
+  const { publicKey, privateKey } = generateKeyPairSync('x25519');
+  return { pem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), privateKey };
+};
+
+describe('sealing guest credentials to an agent', () => {
+  it('opens with the agent key and the same binding', () => {
+    const agent = keyPair();
+    const sealed = seal(agent.pem, '{"password":"demo-guest-pass"}', 'acme/vm-101/w1');
+    expect(JSON.stringify(sealed)).not.toContain('demo-guest-pass');
+    expect(open(agent.privateKey, sealed, 'acme/vm-101/w1')).toBe('{"password":"demo-guest-pass"}');
+  });
+
+  it('does not open with another key, under another binding, or altered', () => {
+    const agent = keyPair();
+    const sealed = seal(agent.pem, 'secret', 'acme/vm-101/w1');
+    expect(() => open(keyPair().privateKey, sealed, 'acme/vm-101/w1')).toThrow();
+    expect(() => open(agent.privateKey, sealed, 'acme/vm-101/w2')).toThrow();
+    const flipped = Buffer.from(sealed.ct, 'base64url');
+    flipped[0] = flipped[0]! ^ 1;
+    expect(() => open(agent.privateKey, { ...sealed, ct: flipped.toString('base64url') }, 'acme/vm-101/w1')).toThrow();
+  });
+
+  it('accepts only X25519 public keys', () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    expect(parseAgentPublicKey(keyPair().pem)).toBeDefined();
+    expect(parseAgentPublicKey(rsa)).toBeUndefined();
+    expect(parseAgentPublicKey('not a key')).toBeUndefined();
+  });
+});
+
+describe('shellQuote', () => {
+  it.each(["/bin/echo", "/tmp/it's here", '/tmp/$(touch x) `y` "z"'])('passes %s to bash as one word', (path) => {
+    expect(execFileSync('/bin/bash', ['-c', `printf %s ${shellQuote(path)}`], { encoding: 'utf8' })).toBe(path);
+  });
+});

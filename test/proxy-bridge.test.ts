@@ -1,0 +1,344 @@
+/**
+ * The console proxy against an in-process RFB server and the real API over HTTP (real handlers, real
+ * dynalite): what reaches the VM, when, and what the browser is told.
+ */
+import { once } from 'node:events';
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { listConsoleSessions, type ConsoleSessionRecord } from '../lib/core/audit.js';
+import { advanceClock, resetClock } from '../lib/core/clock.js';
+import type { VmRecord } from '../lib/core/model.js';
+import { fingerprint, parseSecret } from '../lib/core/secrets.js';
+import { startConsoleProxy, type ConsoleProxy } from '../proxy/server.js';
+import { api, CONSOLE_PROXY } from './support/api.js';
+import { CONSOLE_PAGE_ORIGIN, createTenant, createVm, issueConsoleTicket, proxyConfig } from './support/console-fixtures.js';
+import { startApiServer, type ApiServer } from './support/http-server.js';
+
+const RFB_VERSION = Buffer.from('RFB 003.008\n');
+const REFUSED = 'The console ticket is not valid: it is unknown, expired or already used.';
+
+/** Speaks the start of RFB (the server's ProtocolVersion) and then echoes whatever it is sent. */
+interface RfbServer {
+  port: number;
+  connections: number;
+  received: Buffer[];
+  sockets: Socket[];
+  server: Server;
+}
+
+async function startRfbServer(onConnection?: (socket: Socket) => void): Promise<RfbServer> {
+  const rfb: RfbServer = { port: 0, connections: 0, received: [], sockets: [], server: createServer() };
+  rfb.server.on('connection', (socket) => {
+    rfb.connections += 1;
+    rfb.sockets.push(socket);
+    socket.on('error', () => undefined);
+    (onConnection ?? echo)(socket);
+  });
+  rfb.server.listen(0, '127.0.0.1');
+  await once(rfb.server, 'listening');
+  rfb.port = (rfb.server.address() as { port: number }).port;
+  return rfb;
+
+  function echo(socket: Socket) {
+    socket.write(RFB_VERSION);
+    socket.on('data', (chunk) => {
+      rfb.received.push(chunk);
+      socket.write(chunk);
+    });
+  }
+}
+
+function stopRfbServer(rfb: RfbServer): Promise<void> {
+  for (const socket of rfb.sockets) socket.destroy();
+  return new Promise((resolve) => rfb.server.close(() => resolve()));
+}
+
+/** A browser-like console client: every message it receives is queued from the first moment. */
+class ConsoleClient {
+  readonly ws: WebSocket;
+  readonly messages: Buffer[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  private waiters: Array<() => void> = [];
+
+  constructor(proxy: ConsoleProxy, path: string, origin: string | null = CONSOLE_PAGE_ORIGIN) {
+    this.ws = new WebSocket(`${proxy.url.replace('http', 'ws')}${path}`, origin ? { origin } : {});
+    this.ws.on('message', (data: Buffer) => {
+      this.messages.push(data);
+      this.waiters.splice(0).forEach((wake) => wake());
+    });
+    this.ws.on('error', () => undefined);
+    this.closed = new Promise((resolve) =>
+      this.ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
+  }
+
+  /** Waits until `bytes` bytes in all have arrived, and returns them. */
+  async receive(bytes: number): Promise<Buffer> {
+    while (Buffer.concat(this.messages).length < bytes) {
+      await new Promise<void>((resolve, reject) => {
+        this.waiters.push(resolve);
+        this.closed.then(() => reject(new Error('closed while waiting for data')));
+      });
+    }
+    return Buffer.concat(this.messages);
+  }
+
+  /** The HTTP status of a refused upgrade. */
+  upgradeStatus(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.ws.on('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+      this.ws.on('open', () => reject(new Error('the upgrade was accepted')));
+    });
+  }
+}
+
+async function auditOf(tenantId: string, count = 1): Promise<ConsoleSessionRecord[]> {
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const records = await listConsoleSessions(tenantId);
+    if (records.length >= count) return records;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('no audit record was written');
+}
+
+const redeemable = async (ticket: string) =>
+  (await api('POST', '/console-proxy/v1/redemptions', { headers: CONSOLE_PROXY, body: { ticket } })).status === 200;
+
+let apiServer: ApiServer;
+let rfb: RfbServer;
+let tenantId: string;
+let vm: VmRecord;
+const proxies: ConsoleProxy[] = [];
+
+async function proxy(overrides: Parameters<typeof proxyConfig>[1] = {}): Promise<ConsoleProxy> {
+  const started = await startConsoleProxy(proxyConfig(apiServer.url, overrides));
+  proxies.push(started);
+  return started;
+}
+
+beforeAll(async () => {
+  apiServer = await startApiServer();
+  rfb = await startRfbServer();
+  tenantId = await createTenant('proxy');
+  vm = await createVm(tenantId, 'vm-1', rfb.port);
+});
+
+afterEach(async () => {
+  resetClock();
+  await Promise.all(proxies.splice(0).map((started) => started.close()));
+  rfb.connections = 0;
+  rfb.received = [];
+});
+
+afterAll(async () => {
+  await stopRfbServer(rfb);
+  await apiServer.close();
+});
+
+describe('console bridge', () => {
+  it.each([
+    ['a noVNC connection (Nova console URL)', (ticket: string) => `/?token=${encodeURIComponent(ticket)}`],
+    ['a websockify path', (ticket: string) => `/websockify?token=${encodeURIComponent(ticket)}`],
+    ['a WEBMKS ticket URL', (ticket: string) => `/ticket/${ticket}`],
+  ])('bridges %s both ways, then records the session', async (_case, path) => {
+    const consoleProxy = await proxy();
+    const tenant = await createTenant('bridge');
+    const target = await createVm(tenant, 'vm-7', rfb.port);
+    const ticket = await issueConsoleTicket(target, 'webmks', `alice@${tenant}`);
+    const client = new ConsoleClient(consoleProxy, path(ticket));
+
+    expect(await client.receive(RFB_VERSION.length)).toEqual(RFB_VERSION);
+    client.ws.send(Buffer.from('RFB 003.008\n'));
+    client.ws.send(Buffer.from([1]));
+    expect(await client.receive(RFB_VERSION.length + 13)).toEqual(Buffer.concat([RFB_VERSION, Buffer.from('RFB 003.008\n'), Buffer.from([1])]));
+    expect(Buffer.concat(rfb.received)).toEqual(Buffer.from('RFB 003.008\n\x01'));
+    client.ws.close(1000);
+    await client.closed;
+
+    const [record] = await auditOf(tenant);
+    expect(record).toEqual({
+      sessionId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      tenantId: tenant,
+      vmMoId: 'vm-7',
+      instanceUuid: target.instanceUuid,
+      consoleType: 'webmks',
+      principal: `alice@${tenant}`,
+      ticketFingerprint: fingerprint(parseSecret(ticket)!.hash),
+      startedAt: expect.any(String),
+      endedAt: expect.any(String),
+      bytesToVm: 13,
+      bytesFromVm: 25,
+      endReason: 'client closed',
+      clientAddress: '127.0.0.1',
+      recordedAt: expect.any(String),
+      expiresAt: expect.any(Number),
+    });
+    expect(Date.parse(record!.endedAt)).toBeGreaterThanOrEqual(Date.parse(record!.startedAt));
+    expect(JSON.stringify(record)).not.toContain(ticket.split('.')[1]);
+  });
+
+  it('tells the browser when the VM side closes', async () => {
+    const consoleProxy = await proxy();
+    const client = new ConsoleClient(consoleProxy, `/?token=${await issueConsoleTicket(vm)}`);
+    await client.receive(RFB_VERSION.length);
+    rfb.sockets.at(-1)!.end();
+    expect(await client.closed).toEqual({ code: 1000, reason: "The virtual machine's console closed the connection." });
+  });
+});
+
+describe('ticket refusal', () => {
+  it('refuses a reused ticket before any byte reaches the VM', async () => {
+    const consoleProxy = await proxy();
+    const ticket = await issueConsoleTicket(vm);
+    const first = new ConsoleClient(consoleProxy, `/?token=${ticket}`);
+    await first.receive(RFB_VERSION.length);
+    first.ws.close();
+    await first.closed;
+    expect(rfb.connections).toBe(1);
+
+    const second = new ConsoleClient(consoleProxy, `/?token=${ticket}`);
+    expect(await second.closed).toEqual({ code: 1008, reason: REFUSED });
+    expect(rfb.connections).toBe(1);
+  });
+
+  it.each([
+    ['unknown', async () => `${tenantId}.${'A'.repeat(43)}`],
+    ['malformed', async () => 'not-a-ticket'],
+    ['other-tenant (tenant part forged)', async () => `acme.${(await issueConsoleTicket(vm)).split('.')[1]}`],
+    [
+      'expired',
+      async () => {
+        const ticket = await issueConsoleTicket(vm);
+        advanceClock(31 * 60 * 1000);
+        return ticket;
+      },
+    ],
+  ])('refuses an %s ticket before any byte reaches the VM', async (_case, ticketFor) => {
+    const consoleProxy = await proxy();
+    const client = new ConsoleClient(consoleProxy, `/?token=${encodeURIComponent(await ticketFor())}`);
+    expect(await client.closed).toEqual({ code: 1008, reason: REFUSED });
+    expect(client.messages).toEqual([]);
+    expect(rfb.connections).toBe(0);
+  });
+
+  it('refuses a connection without a ticket', async () => {
+    const client = new ConsoleClient(await proxy(), '/websockify');
+    expect(await client.closed).toEqual({ code: 1008, reason: 'No console ticket was presented.' });
+    expect(rfb.connections).toBe(0);
+  });
+
+  it('leaves the genuine ticket valid when a forged tenant part is refused', async () => {
+    const consoleProxy = await proxy();
+    const ticket = await issueConsoleTicket(vm);
+    const forged = new ConsoleClient(consoleProxy, `/?token=acme.${ticket.split('.')[1]}`);
+    await forged.closed;
+    expect(await redeemable(ticket)).toBe(true);
+  });
+
+  it('says so when the API cannot redeem, and when the VM is unreachable', async () => {
+    const noApi = await proxy({ apiBaseUrl: 'http://127.0.0.1:9' });
+    const withoutApi = new ConsoleClient(noApi, `/?token=${await issueConsoleTicket(vm)}`);
+    expect(await withoutApi.closed).toEqual({ code: 1011, reason: 'The console service is unavailable; try again later.' });
+
+    const closed = await startRfbServer();
+    const unreachable = await createVm(tenantId, 'vm-gone', closed.port);
+    await stopRfbServer(closed);
+    const withoutVm = new ConsoleClient(await proxy(), `/?token=${await issueConsoleTicket(unreachable)}`);
+    expect(await withoutVm.closed).toEqual({ code: 1011, reason: "The virtual machine's console cannot be reached." });
+  });
+});
+
+describe('origin check', () => {
+  it.each([
+    ['a foreign origin', 'http://evil.test'],
+    ['the right host on another scheme', 'https://console.test'],
+    ['the opaque origin null', 'null'],
+    ['no origin at all', null],
+  ])('refuses %s with 403, before redeeming the ticket', async (_case, origin) => {
+    const consoleProxy = await proxy();
+    const ticket = await issueConsoleTicket(vm);
+    apiServer.requests.length = 0;
+    const client = new ConsoleClient(consoleProxy, `/?token=${ticket}`, origin);
+    expect(await client.upgradeStatus()).toBe(403);
+    expect(rfb.connections).toBe(0);
+    expect(apiServer.requests).not.toContain('POST /console-proxy/v1/redemptions');
+    expect(await redeemable(ticket)).toBe(true);
+  });
+});
+
+describe('session limits', () => {
+  it('closes a session after the idle timeout', async () => {
+    const consoleProxy = await proxy({ idleTimeoutMs: 300 });
+    const client = new ConsoleClient(consoleProxy, `/?token=${await issueConsoleTicket(vm)}`);
+    await client.receive(RFB_VERSION.length);
+    const started = Date.now();
+    expect(await client.closed).toEqual({ code: 1000, reason: 'The console session was closed after 0 s without activity.' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect((await auditOf(tenantId)).at(-1)!.endReason).toBe('idle timeout');
+  });
+
+  it('keeps a busy session past the idle timeout but not past the maximum length', async () => {
+    const consoleProxy = await proxy({ idleTimeoutMs: 200, maxSessionMs: 700 });
+    const client = new ConsoleClient(consoleProxy, `/?token=${await issueConsoleTicket(vm)}`);
+    await client.receive(RFB_VERSION.length);
+    const started = Date.now();
+    const typing = setInterval(() => client.ws.readyState === WebSocket.OPEN && client.ws.send(Buffer.from('k')), 50);
+    const closed = await client.closed;
+    clearInterval(typing);
+    expect(closed).toEqual({ code: 1000, reason: 'The console session reached its maximum length.' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(500);
+  });
+
+  it('caps concurrent sessions without consuming the refused ticket', async () => {
+    const consoleProxy = await proxy({ maxSessions: 1 });
+    const first = new ConsoleClient(consoleProxy, `/?token=${await issueConsoleTicket(vm)}`);
+    await first.receive(RFB_VERSION.length);
+    expect(consoleProxy.activeSessions()).toBe(1);
+
+    const waiting = await issueConsoleTicket(vm);
+    const second = new ConsoleClient(consoleProxy, `/?token=${waiting}`);
+    expect(await second.closed).toEqual({ code: 1013, reason: 'The console proxy is at capacity; try again later.' });
+    expect(rfb.connections).toBe(1);
+
+    first.ws.close();
+    await first.closed;
+    await expect.poll(() => consoleProxy.activeSessions()).toBe(0);
+    const third = new ConsoleClient(consoleProxy, `/?token=${waiting}`);
+    expect(await third.receive(RFB_VERSION.length)).toEqual(RFB_VERSION);
+    third.ws.close();
+  });
+});
+
+describe('backpressure', () => {
+  it('stops reading from the VM while the browser does not read', async () => {
+    let written = 0;
+    const flood = await startRfbServer((socket) => {
+      const chunk = Buffer.alloc(64 * 1024, 7);
+      const pump = () => {
+        while (!socket.destroyed && written < 512 * 1024 * 1024) {
+          written += chunk.length;
+          if (!socket.write(chunk)) return void socket.once('drain', pump);
+        }
+      };
+      pump();
+    });
+    const flooding = await createVm(tenantId, 'vm-flood', flood.port);
+    const consoleProxy = await proxy({ highWaterMarkBytes: 256 * 1024 });
+    const client = new ConsoleClient(consoleProxy, `/?token=${await issueConsoleTicket(flooding)}`);
+    await client.receive(1);
+    client.ws.pause();
+
+    // With the browser not reading, the VM's writes block after the buffers in between fill up.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const plateau = written;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(written).toBe(plateau);
+    expect(plateau).toBeLessThan(64 * 1024 * 1024);
+
+    client.ws.resume();
+    await client.receive(plateau + 1);
+    client.ws.terminate();
+    await stopRfbServer(flood);
+  });
+});

@@ -1,0 +1,69 @@
+/**
+ * Fixtures for the console proxy tests: a tenant and VMs of their own (whose VNC endpoint is a test
+ * server), tickets issued through the core, and a proxy configured for tests.
+ */
+import { randomBytes } from 'node:crypto';
+import { getVm } from '../../lib/core/inventory.js';
+import type { SessionRecord, VmRecord } from '../../lib/core/model.js';
+import * as Tickets from '../../lib/core/tickets.js';
+import type { ConsoleProxyConfig } from '../../proxy/config.js';
+import { api, OPERATOR } from './api.js';
+
+export const CONSOLE_PAGE_ORIGIN = 'http://console.test';
+
+export async function createTenant(prefix: string): Promise<string> {
+  const tenantId = `${prefix}-${randomBytes(4).toString('hex')}`;
+  const response = await api('PUT', `/operator/v1/tenants/${tenantId}`, { headers: OPERATOR, body: { displayName: prefix } });
+  if (response.status >= 300) throw new Error(`tenant: ${response.status} ${response.text}`);
+  return tenantId;
+}
+
+let uuidCounter = 0;
+
+/** A powered-on VM whose console is `vncPort` on loopback. */
+export async function createVm(tenantId: string, moId: string, vncPort: number): Promise<VmRecord> {
+  uuidCounter += 1;
+  const suffix = `${randomBytes(4).toString('hex')}${String(uuidCounter).padStart(4, '0')}`;
+  const response = await api('PUT', `/operator/v1/tenants/${tenantId}/vms/${moId}`, {
+    headers: OPERATOR,
+    body: {
+      instanceUuid: `6a1b7c2d-3e4f-4a5b-8c6d-${suffix}`,
+      name: `${moId}-console`,
+      powerState: 'poweredOn',
+      guestOsFamily: 'linux',
+      host: {
+        address: 'esx-01.test',
+        sslThumbprintSha1: Array(20).fill('AB').join(':'),
+        sslThumbprintSha256: Array(32).fill('CD').join(':'),
+      },
+      vnc: { host: '127.0.0.1', port: vncPort },
+      vmxPath: `[datastore1] ${moId}/${moId}.vmx`,
+    },
+  });
+  if (response.status !== 200) throw new Error(`vm: ${response.status} ${response.text}`);
+  return getVm(tenantId, moId);
+}
+
+/** Issues a console ticket the way every dialect does (lib/core/tickets.ts). */
+export async function issueConsoleTicket(vm: VmRecord, consoleType = 'WEBMKS', userName = `admin@${vm.tenantId}`): Promise<string> {
+  const session = { tenantId: vm.tenantId, userName, privileges: [] } as unknown as SessionRecord;
+  return (await Tickets.issueTicket(session, vm, consoleType)).ticket;
+}
+
+export function proxyConfig(apiBaseUrl: string, overrides: Partial<ConsoleProxyConfig> = {}): ConsoleProxyConfig {
+  return {
+    host: '127.0.0.1',
+    port: 0,
+    apiBaseUrl,
+    apiKey: 'demo-console-proxy-key',
+    allowedOrigins: [CONSOLE_PAGE_ORIGIN],
+    idleTimeoutMs: 30_000,
+    maxSessionMs: 60_000,
+    maxSessions: 10,
+    vncConnectTimeoutMs: 2_000,
+    apiTimeoutMs: 5_000,
+    highWaterMarkBytes: 256 * 1024,
+    maxMessageBytes: 256 * 1024,
+    ...overrides,
+  };
+}
