@@ -1,6 +1,7 @@
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { client, isConditionFailure, send, tableName } from './client.js';
-import { keys, recordOf } from './keys.js';
+import { getItem, putItem } from './items.js';
+import { keys } from './keys.js';
 
 /** A Nova legacy (os-consoles) console: one per server. It holds no secret; passwords are minted per read. */
 export interface ConsoleRecord {
@@ -30,30 +31,11 @@ export async function nextConsoleId(tenantId: string): Promise<number> {
 }
 
 /** @returns false when the server already has a console (the existing one stands). */
-export async function putConsoleIfAbsent(console: ConsoleRecord): Promise<boolean> {
-  try {
-    await send(() =>
-      client().send(
-        new PutCommand({
-          TableName: tableName(),
-          Item: { ...keys.console(console.tenantId, console.instanceUuid), ...console },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      ),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
-}
+export const putConsoleIfAbsent = (console: ConsoleRecord): Promise<boolean> =>
+  putItem(keys.console(console.tenantId, console.instanceUuid), console, { ifAbsent: true });
 
-export async function getConsole(tenantId: string, instanceUuid: string): Promise<ConsoleRecord | undefined> {
-  const { Item } = await send(() =>
-    client().send(new GetCommand({ TableName: tableName(), Key: keys.console(tenantId, instanceUuid) })),
-  );
-  return recordOf<ConsoleRecord>(Item);
-}
+export const getConsole = (tenantId: string, instanceUuid: string): Promise<ConsoleRecord | undefined> =>
+  getItem<ConsoleRecord>(keys.console(tenantId, instanceUuid));
 
 /** Deletes the server's console only if it has this id. @returns whether one was deleted. */
 export async function deleteConsole(tenantId: string, instanceUuid: string, consoleId: number): Promise<boolean> {

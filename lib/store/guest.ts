@@ -1,6 +1,7 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AgentRecord, GuestProcessRecord, GuestWorkItem, GuestWorkResultRecord } from '../core/guest.js';
 import { client, isConditionFailure, isExpired, notExpired, nowValue, queryAll, send, tableName } from './client.js';
+import { deleteItem, getItem, putItem } from './items.js';
 import { keys, recordOf } from './keys.js';
 
 const liveCondition = `attribute_exists(pk) AND (attribute_not_exists(#expiresAt) OR ${notExpired.expression})`;
@@ -18,17 +19,11 @@ async function conditionally<T>(operation: () => Promise<T>): Promise<T | undefi
 
 /** Issues (or re-issues, revoking the previous) an agent credential: the registration starts over. */
 export async function putAgent(agent: AgentRecord): Promise<void> {
-  await send(() =>
-    client().send(new PutCommand({ TableName: tableName(), Item: { ...keys.agent(agent.tenantId, agent.moId), ...agent } })),
-  );
+  await putItem(keys.agent(agent.tenantId, agent.moId), agent);
 }
 
-export async function getAgent(tenantId: string, moId: string): Promise<AgentRecord | undefined> {
-  const { Item } = await send(() =>
-    client().send(new GetCommand({ TableName: tableName(), Key: keys.agent(tenantId, moId), ConsistentRead: true })),
-  );
-  return recordOf<AgentRecord>(Item);
-}
+export const getAgent = (tenantId: string, moId: string): Promise<AgentRecord | undefined> =>
+  getItem<AgentRecord>(keys.agent(tenantId, moId), { consistent: true });
 
 /**
  * Records the agent's public key and a heartbeat, but only under the credential the caller proved: a
@@ -61,15 +56,7 @@ export async function updateAgent(
 // ---- work items: put by the API, claimed (deleted) by exactly one agent poll ----
 
 export async function putWork(work: GuestWorkItem): Promise<void> {
-  await send(() =>
-    client().send(
-      new PutCommand({
-        TableName: tableName(),
-        Item: { ...keys.guestWork(work.tenantId, work.moId, work.workId), ...work },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    ),
-  );
+  await putItem(keys.guestWork(work.tenantId, work.moId, work.workId), work, { ifAbsent: true });
 }
 
 /** The oldest live work ids for a VM (a few; the agent claims them one by one). */
@@ -93,52 +80,24 @@ export async function listWorkIds(tenantId: string, moId: string, limit = 10): P
  * Takes a live work item out of the table in one conditional DeleteItem: of an agent claiming it and the
  * API withdrawing it after its wait, exactly one gets the item back.
  */
-export async function takeWork(tenantId: string, moId: string, workId: string): Promise<GuestWorkItem | undefined> {
-  const output = await conditionally(() =>
-    client().send(
-      new DeleteCommand({
-        TableName: tableName(),
-        Key: keys.guestWork(tenantId, moId, workId),
-        ConditionExpression: `attribute_exists(pk) AND ${notExpired.expression}`,
-        ExpressionAttributeNames: notExpired.names,
-        ExpressionAttributeValues: nowValue(),
-        ReturnValues: 'ALL_OLD',
-      }),
-    ),
-  );
-  return recordOf<GuestWorkItem>(output?.Attributes);
-}
+export const takeWork = (tenantId: string, moId: string, workId: string): Promise<GuestWorkItem | undefined> =>
+  deleteItem<GuestWorkItem>(keys.guestWork(tenantId, moId, workId), { onlyIfLive: true });
 
 export async function putWorkResult(result: GuestWorkResultRecord): Promise<void> {
-  await send(() =>
-    client().send(
-      new PutCommand({ TableName: tableName(), Item: { ...keys.guestResult(result.tenantId, result.moId, result.workId), ...result } }),
-    ),
-  );
+  await putItem(keys.guestResult(result.tenantId, result.moId, result.workId), result);
 }
 
 /** Reads and removes an answer in one round trip (the waiting API's poll). */
-export async function takeWorkResult(
+export const takeWorkResult = (
   tenantId: string,
   moId: string,
   workId: string,
-): Promise<GuestWorkResultRecord | undefined> {
-  const { Attributes } = await send(() =>
-    client().send(
-      new DeleteCommand({ TableName: tableName(), Key: keys.guestResult(tenantId, moId, workId), ReturnValues: 'ALL_OLD' }),
-    ),
-  );
-  return isExpired(Attributes) ? undefined : recordOf<GuestWorkResultRecord>(Attributes);
-}
+): Promise<GuestWorkResultRecord | undefined> => deleteItem<GuestWorkResultRecord>(keys.guestResult(tenantId, moId, workId));
 
 // ---- guest processes ----
 
 export async function putProcess(process: GuestProcessRecord): Promise<void> {
-  await send(() =>
-    client().send(
-      new PutCommand({ TableName: tableName(), Item: { ...keys.process(process.tenantId, process.moId, process.pid), ...process } }),
-    ),
-  );
+  await putItem(keys.process(process.tenantId, process.moId, process.pid), process);
 }
 
 /** Marks a live process finished; from then on it expires (`expiresAt`). False if unknown or finished. */
@@ -165,12 +124,8 @@ export async function finishProcess(
   return done !== undefined;
 }
 
-export async function getProcess(tenantId: string, moId: string, pid: number): Promise<GuestProcessRecord | undefined> {
-  const { Item } = await send(() =>
-    client().send(new GetCommand({ TableName: tableName(), Key: keys.process(tenantId, moId, pid), ConsistentRead: true })),
-  );
-  return isExpired(Item) ? undefined : recordOf<GuestProcessRecord>(Item);
-}
+export const getProcess = (tenantId: string, moId: string, pid: number): Promise<GuestProcessRecord | undefined> =>
+  getItem<GuestProcessRecord>(keys.process(tenantId, moId, pid), { consistent: true });
 
 export async function listProcesses(tenantId: string, moId: string): Promise<GuestProcessRecord[]> {
   const items = await queryAll({

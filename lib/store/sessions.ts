@@ -1,27 +1,16 @@
-import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Unavailable } from '../core/errors.js';
 import type { SessionRecord, VmRecord } from '../core/model.js';
 import { client, isConditionFailure, isExpired, notExpired, nowValue, queryAll, send, tableName } from './client.js';
+import { deleteItem, getItem, putItem } from './items.js';
 import { keys, recordOf, SK, type Key } from './keys.js';
 
 export async function putSession(session: SessionRecord): Promise<void> {
-  await send(() =>
-    client().send(
-      new PutCommand({
-        TableName: tableName(),
-        Item: { ...keys.session(session.tenantId, session.sessionHash), ...session },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    ),
-  );
+  await putItem(keys.session(session.tenantId, session.sessionHash), session, { ifAbsent: true });
 }
 
-export async function getSession(tenantId: string, sessionHash: string): Promise<SessionRecord | undefined> {
-  const { Item } = await send(() =>
-    client().send(new GetCommand({ TableName: tableName(), Key: keys.session(tenantId, sessionHash) })),
-  );
-  return isExpired(Item) ? undefined : recordOf<SessionRecord>(Item);
-}
+export const getSession = (tenantId: string, sessionHash: string): Promise<SessionRecord | undefined> =>
+  getItem<SessionRecord>(keys.session(tenantId, sessionHash));
 
 /**
  * The hot path's single read: the session and the VM it is about, from the same tenant partition, in one
@@ -72,23 +61,7 @@ export async function touchSession(
 
 /** @returns whether a live session was ended. */
 export async function deleteSession(tenantId: string, sessionHash: string): Promise<boolean> {
-  try {
-    await send(() =>
-      client().send(
-        new DeleteCommand({
-          TableName: tableName(),
-          Key: keys.session(tenantId, sessionHash),
-          ConditionExpression: `attribute_exists(pk) AND ${notExpired.expression}`,
-          ExpressionAttributeNames: notExpired.names,
-          ExpressionAttributeValues: nowValue(),
-        }),
-      ),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+  return (await deleteItem(keys.session(tenantId, sessionHash), { onlyIfLive: true })) !== undefined;
 }
 
 /**
@@ -102,9 +75,7 @@ export async function deleteSessionsOf(tenantId: string, userName: string): Prom
     ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':prefix': SK.sessionPrefix, ':userName': userName },
     ProjectionExpression: 'pk, sk',
   });
-  for (const item of sessions) {
-    await send(() => client().send(new DeleteCommand({ TableName: tableName(), Key: { pk: item.pk, sk: item.sk } })));
-  }
+  for (const item of sessions) await deleteItem({ pk: String(item.pk), sk: String(item.sk) });
 }
 
 export async function batchGet(requestKeys: Key[]): Promise<Record<string, unknown>[]> {

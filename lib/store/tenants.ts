@@ -1,23 +1,15 @@
-import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { PrincipalRecord, TenantRecord, VmRecord } from '../core/model.js';
 import { client, queryAll, queryPartitionPrefix, send, tableName } from './client.js';
+import { deleteItem, getItem, putItem } from './items.js';
 import { gsi1, keys, recordOf, SK, type Key } from './keys.js';
 
 export async function putTenant(tenant: TenantRecord): Promise<void> {
-  await send(() =>
-    client().send(
-      new PutCommand({
-        TableName: tableName(),
-        Item: { ...keys.tenant(tenant.tenantId), ...gsi1.tenants(tenant.tenantId), ...tenant },
-      }),
-    ),
-  );
+  await putItem(keys.tenant(tenant.tenantId), tenant, { indexes: gsi1.tenants(tenant.tenantId) });
 }
 
-export async function getTenant(tenantId: string): Promise<TenantRecord | undefined> {
-  const { Item } = await send(() => client().send(new GetCommand({ TableName: tableName(), Key: keys.tenant(tenantId) })));
-  return recordOf<TenantRecord>(Item);
-}
+export const getTenant = (tenantId: string): Promise<TenantRecord | undefined> =>
+  getItem<TenantRecord>(keys.tenant(tenantId));
 
 export async function listTenants(): Promise<TenantRecord[]> {
   const items = await queryAll({
@@ -43,22 +35,11 @@ export async function deleteTenant(tenantId: string): Promise<void> {
 }
 
 export async function putPrincipal(principal: PrincipalRecord): Promise<void> {
-  await send(() =>
-    client().send(
-      new PutCommand({
-        TableName: tableName(),
-        Item: { ...keys.principal(principal.tenantId, principal.userName), ...principal },
-      }),
-    ),
-  );
+  await putItem(keys.principal(principal.tenantId, principal.userName), principal);
 }
 
-export async function getPrincipal(tenantId: string, userName: string): Promise<PrincipalRecord | undefined> {
-  const { Item } = await send(() =>
-    client().send(new GetCommand({ TableName: tableName(), Key: keys.principal(tenantId, userName) })),
-  );
-  return recordOf<PrincipalRecord>(Item);
-}
+export const getPrincipal = (tenantId: string, userName: string): Promise<PrincipalRecord | undefined> =>
+  getItem<PrincipalRecord>(keys.principal(tenantId, userName));
 
 export async function listPrincipals(tenantId: string): Promise<PrincipalRecord[]> {
   const items = await queryPartitionPrefix(tenantId, SK.userPrefix);
@@ -67,29 +48,15 @@ export async function listPrincipals(tenantId: string): Promise<PrincipalRecord[
 
 /** @returns whether the principal existed. */
 export async function deletePrincipal(tenantId: string, userName: string): Promise<boolean> {
-  const { Attributes } = await send(() =>
-    client().send(
-      new DeleteCommand({ TableName: tableName(), Key: keys.principal(tenantId, userName), ReturnValues: 'ALL_OLD' }),
-    ),
-  );
-  return Attributes !== undefined;
+  return (await deleteItem(keys.principal(tenantId, userName))) !== undefined;
 }
 
 export async function putVm(vm: VmRecord): Promise<void> {
-  await send(() =>
-    client().send(
-      new PutCommand({
-        TableName: tableName(),
-        Item: { ...keys.vm(vm.tenantId, vm.moId), ...gsi1.vmByUuid(vm.tenantId, vm.instanceUuid), ...vm },
-      }),
-    ),
-  );
+  await putItem(keys.vm(vm.tenantId, vm.moId), vm, { indexes: gsi1.vmByUuid(vm.tenantId, vm.instanceUuid) });
 }
 
-export async function getVm(tenantId: string, moId: string): Promise<VmRecord | undefined> {
-  const { Item } = await send(() => client().send(new GetCommand({ TableName: tableName(), Key: keys.vm(tenantId, moId) })));
-  return recordOf<VmRecord>(Item);
-}
+export const getVm = (tenantId: string, moId: string): Promise<VmRecord | undefined> =>
+  getItem<VmRecord>(keys.vm(tenantId, moId));
 
 /** Nova addresses servers by instance UUID. */
 export async function getVmByUuid(tenantId: string, instanceUuid: string): Promise<VmRecord | undefined> {
@@ -115,10 +82,7 @@ export async function listVms(tenantId: string): Promise<VmRecord[]> {
 
 /** @returns whether the VM existed. */
 export async function deleteVm(tenantId: string, moId: string): Promise<boolean> {
-  const { Attributes } = await send(() =>
-    client().send(new DeleteCommand({ TableName: tableName(), Key: keys.vm(tenantId, moId), ReturnValues: 'ALL_OLD' })),
-  );
-  return Attributes !== undefined;
+  return (await deleteItem(keys.vm(tenantId, moId))) !== undefined;
 }
 
 async function batchDelete(batch: Key[]): Promise<void> {

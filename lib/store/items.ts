@@ -1,0 +1,69 @@
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { client, isConditionFailure, isExpired, notExpired, nowValue, send, tableName } from './client.js';
+import { recordOf, type Key } from './keys.js';
+
+/**
+ * The three single-item operations every store module is made of. Reads drop an item whose `expiresAt` has
+ * passed (DynamoDB's TTL sweep runs hours late), so no read path can forget to.
+ */
+export async function getItem<T>(key: Key, options: { consistent?: boolean } = {}): Promise<T | undefined> {
+  const { Item } = await send(() =>
+    client().send(new GetCommand({ TableName: tableName(), Key: key, ConsistentRead: options.consistent })),
+  );
+  return isExpired(Item) ? undefined : recordOf<T>(Item);
+}
+
+/**
+ * Puts `record` under `key` (plus any index attributes). With `ifAbsent`, only when no item has the key:
+ * @returns false when that condition failed, true when written.
+ */
+export async function putItem(
+  key: Key,
+  record: object,
+  options: { ifAbsent?: boolean; indexes?: Record<string, string> } = {},
+): Promise<boolean> {
+  try {
+    await send(() =>
+      client().send(
+        new PutCommand({
+          TableName: tableName(),
+          Item: { ...key, ...options.indexes, ...record },
+          ConditionExpression: options.ifAbsent ? 'attribute_not_exists(pk)' : undefined,
+        }),
+      ),
+    );
+    return true;
+  } catch (error) {
+    if (options.ifAbsent && isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+/**
+ * Deletes the item and returns what it held, or undefined when there was none. With `onlyIfLive`, the delete
+ * is conditional on the item existing unexpired: of concurrent callers exactly one gets it (one-time use).
+ */
+export async function deleteItem<T>(key: Key, options: { onlyIfLive?: boolean } = {}): Promise<T | undefined> {
+  try {
+    const { Attributes } = await send(() =>
+      client().send(
+        new DeleteCommand({
+          TableName: tableName(),
+          Key: key,
+          ReturnValues: 'ALL_OLD',
+          ...(options.onlyIfLive
+            ? {
+                ConditionExpression: `attribute_exists(pk) AND ${notExpired.expression}`,
+                ExpressionAttributeNames: notExpired.names,
+                ExpressionAttributeValues: nowValue(),
+              }
+            : {}),
+        }),
+      ),
+    );
+    return isExpired(Attributes) ? undefined : recordOf<T>(Attributes);
+  } catch (error) {
+    if (options.onlyIfLive && isConditionFailure(error)) return undefined;
+    throw error;
+  }
+}
