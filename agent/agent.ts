@@ -41,7 +41,13 @@ export interface AgentConfig {
   /** The VM's agent credential from `POST /operator/v1/tenants/{t}/vms/{moId}/agent-credentials`. */
   credential: string;
   accounts: GuestAccount[];
+  /** How soon the agent asks for work again after it found some (and the first poll's delay). */
   pollIntervalMs?: number;
+  /**
+   * While no work comes, each empty poll doubles the delay up to this ceiling, so an idle VM costs the API a
+   * call every few seconds rather than two a second; a guest operation then waits at most this long to start.
+   */
+  maxPollIntervalMs?: number;
   heartbeatIntervalMs?: number;
   /** Programs running at once before new starts are refused as busy. */
   maxProcesses?: number;
@@ -71,10 +77,20 @@ export class GuestAgent {
   private readonly running = new Map<number, { child: ChildProcess; exited: Promise<void> }>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private stopped = true;
-  private timers: NodeJS.Timeout[] = [];
+  /** The pending timer of each loop (one each: a tick replaces it). */
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private pollDelayMs = 0;
 
   constructor(config: AgentConfig) {
-    this.options = { pollIntervalMs: 500, heartbeatIntervalMs: 10_000, maxProcesses: 32, terminateGraceMs: 2000, ...config };
+    this.options = {
+      pollIntervalMs: 500,
+      maxPollIntervalMs: 4000,
+      heartbeatIntervalMs: 10_000,
+      maxProcesses: 32,
+      terminateGraceMs: 2000,
+      ...config,
+    };
+    this.pollDelayMs = this.options.pollIntervalMs;
   }
 
   /** Enrols (a new key pair on every start: the private key never leaves this process) and starts the loops. */
@@ -88,15 +104,15 @@ export class GuestAgent {
     this.identity = registration as { tenantId: string; moId: string; guestOsFamily: string };
     this.stopped = false;
     this.log('enrolled', { tenantId: this.identity.tenantId, moId: this.identity.moId });
-    this.loop(() => this.heartbeat(), this.options.heartbeatIntervalMs);
-    this.loop(() => this.pollOnce(), this.options.pollIntervalMs);
+    this.loop('heartbeat', () => this.heartbeat(), () => this.options.heartbeatIntervalMs);
+    this.loop('poll', () => this.pollOnce(), (taken) => this.nextPollDelay(taken as number | undefined));
   }
 
   /** Stops heartbeating and claiming ("VMware Tools stopped"); programs already started keep running. */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers = [];
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
     await Promise.allSettled([...this.inFlight]);
   }
 
@@ -115,13 +131,20 @@ export class GuestAgent {
     }
   }
 
-  private loop(task: () => Promise<unknown>, intervalMs: number): void {
+  private loop(name: string, task: () => Promise<unknown>, nextDelayMs: (result: unknown) => number): void {
     const tick = async () => {
       if (this.stopped) return;
-      await this.track(task()).catch((error) => this.log('agent call failed', { error: String(error) }));
-      if (!this.stopped) this.timers.push(setTimeout(tick, intervalMs));
+      const result = await this.track(task()).catch((error) => this.log('agent call failed', { error: String(error) }));
+      if (!this.stopped) this.timers.set(name, setTimeout(tick, nextDelayMs(result)));
     };
     void tick();
+  }
+
+  /** Fast again after work; doubling while idle (or failing), up to the ceiling. */
+  private nextPollDelay(taken: number | undefined): number {
+    const { pollIntervalMs, maxPollIntervalMs } = this.options;
+    this.pollDelayMs = taken ? pollIntervalMs : Math.min(this.pollDelayMs * 2, maxPollIntervalMs);
+    return this.pollDelayMs;
   }
 
   private track<T>(promise: Promise<T>): Promise<T> {

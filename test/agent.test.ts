@@ -41,3 +41,36 @@ describe('shellQuote', () => {
     expect(execFileSync('/bin/bash', ['-c', `printf %s ${shellQuote(path)}`], { encoding: 'utf8' })).toBe(path);
   });
 });
+
+describe('polling for work', () => {
+  it('slows down while idle, doubling up to the ceiling, so an idle VM costs few calls', async () => {
+    const { createServer } = await import('node:http');
+    const { GuestAgent } = await import('../agent/agent.js');
+    const claimTimes: number[] = [];
+    const server = createServer((request, response) => {
+      if (request.url === '/agent/v1/claims') claimTimes.push(Date.now());
+      const body = request.url === '/agent/v1/registration' ? { tenantId: 't', moId: 'vm-1', guestOsFamily: 'linux' } : undefined;
+      response.writeHead(body ? 200 : 204, { 'content-type': 'application/json' }).end(body ? JSON.stringify(body) : '');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as import('node:net').AddressInfo;
+    const agent = new GuestAgent({
+      apiUrl: `http://127.0.0.1:${port}`,
+      credential: 't.vm-1.x',
+      accounts: [],
+      pollIntervalMs: 10,
+      maxPollIntervalMs: 160,
+      heartbeatIntervalMs: 60_000,
+    });
+    await agent.start();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await agent.stop();
+    server.close();
+    const gaps = claimTimes.slice(1).map((time, index) => time - claimTimes[index]!);
+    // 10, 20, 40, 80, then 160 ms: about 10 calls in a second, not the 100 a fixed 10 ms poll would make.
+    expect(claimTimes.length).toBeGreaterThanOrEqual(5);
+    expect(claimTimes.length).toBeLessThanOrEqual(14);
+    expect(Math.max(...gaps)).toBeLessThan(160 + 100);
+    expect(gaps.at(-1)!).toBeGreaterThanOrEqual(150);
+  });
+});

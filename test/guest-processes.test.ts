@@ -62,6 +62,7 @@ async function startAgent(moId: string, options: { maxProcesses?: number } = {})
     credential,
     accounts: [{ userName: 'demo', passwordHash: await hashPassword('demo-guest-pass'), home: work }],
     pollIntervalMs: 20,
+    maxPollIntervalMs: 80,
     heartbeatIntervalMs: 200,
     terminateGraceMs: 1000,
     ...options,
