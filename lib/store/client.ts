@@ -8,6 +8,13 @@ import { keys } from './keys.js';
 /** Counts DynamoDB operations (not retries), so tests and the benchmark can assert round trips. */
 export const roundTrips = { count: 0 };
 
+/**
+ * Test hook below the SDK's retry loop: `attempts` counts every attempt (retries included), and `inject`,
+ * when set, runs before each attempt and may delay it or throw the error a throttled or unreachable
+ * DynamoDB would give, so the retry bound and the error translation are exercised for real.
+ */
+export const faults: { attempts: number; inject?: (operation: string) => Promise<void> | void } = { attempts: 0 };
+
 let documentClient: DynamoDBDocumentClient | undefined;
 
 /** Test/bench hook: forget the client so the next call picks up a changed endpoint or middleware. */
@@ -23,7 +30,15 @@ export function client(): DynamoDBDocumentClient {
     endpoint,
     // Retries come from the SDK's own strategy, bounded so a request fails inside API Gateway's 30 s.
     maxAttempts: Number(process.env.DYNAMODB_MAX_ATTEMPTS || 3),
-    requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 },
+    // The connection timeout also runs while a request waits for a socket from the pool: with the SDK's
+    // 50 sockets and 1 s, one process serving many requests at once (serverless-offline, the load tests)
+    // timed out while queueing. On Lambda one request per instance never queues.
+    requestHandler: {
+      connectionTimeout: 3000,
+      requestTimeout: 3000,
+      httpAgent: { maxSockets: 128 },
+      httpsAgent: { maxSockets: 128 },
+    },
     ...(endpoint && !process.env.AWS_REGION ? { region: 'local' } : {}),
   });
   base.middlewareStack.add(
@@ -32,6 +47,15 @@ export function client(): DynamoDBDocumentClient {
       return next(args);
     },
     { step: 'initialize', name: 'countRoundTrips' },
+  );
+  base.middlewareStack.add(
+    (next, context) => async (args) => {
+      faults.attempts += 1;
+      await faults.inject?.(context.commandName ?? '');
+      return next(args);
+    },
+    // After the retry middleware (finalizeRequest, high priority), so it runs once per attempt.
+    { step: 'finalizeRequest', priority: 'low', name: 'injectFaults' },
   );
   documentClient = DynamoDBDocumentClient.from(base, {
     marshallOptions: { removeUndefinedValues: true },

@@ -8,10 +8,11 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { recordIssuedSecrets } from './log-capture.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-interface Route {
+export interface Route {
   method: string;
   path: string;
   pattern: RegExp;
@@ -42,7 +43,8 @@ function loadRoutes(): Route[] {
   return routes;
 }
 
-const routes = loadRoutes();
+/** Every HTTP route serverless.yml declares, in file order. */
+export const routes = loadRoutes();
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -123,6 +125,7 @@ export async function invoke(event: APIGatewayProxyEventV2): Promise<ApiResponse
     getRemainingTimeInMillis: () => 29_000,
   } as unknown as Context;
   const result = await module[exportName](event, context);
+  recordIssuedSecrets(event, result);
   const text: string = result.body ?? '';
   let parsed: unknown = text;
   try {

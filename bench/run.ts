@@ -1,0 +1,346 @@
+/**
+ * `npm run bench`: the service's performance claims, measured in one run on one machine so that the figures
+ * are ratios, not just times. Starts its own in-memory dynalite; everything on loopback; every loop bounded
+ * by count and time. Prints a table, writes bench/results.json (keeping the previous run, so a regression
+ * shows in the diff) and the figures into README.md between the bench markers.
+ */
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import autocannon from 'autocannon';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { parse } from 'yaml';
+import { ensureTable, startLocalDynamo } from '../scripts/local-dynamodb.js';
+import { testEnvironment } from '../test/support/environment.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const TABLE = 'console-broker-bench';
+const CONCURRENCY = 16;
+
+interface Rate {
+  ops: number;
+  opsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+const round = (value: number, digits = 2) => Number(value.toFixed(digits));
+
+/** Runs `operation(i)` with CONCURRENCY in flight until `count` are done or `maxMs` passed. */
+async function rate(count: number, maxMs: number, operation: (index: number) => Promise<void>): Promise<Rate> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (next < count && performance.now() - started < maxMs) {
+      const index = next++;
+      const t0 = performance.now();
+      await operation(index);
+      latencies.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { ops: latencies.length, opsPerSecond: round(latencies.length / elapsed, 0), p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)) };
+}
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+
+async function main() {
+  const dynamo = await startLocalDynamo();
+  Object.assign(process.env, testEnvironment(dynamo.endpoint), { TABLE_NAME: TABLE, LOG_LEVEL: 'SILENT' });
+  await ensureTable(dynamo.endpoint, TABLE);
+  const { seedDemoData } = await import('../scripts/demo-data.js');
+  await seedDemoData();
+  const { api, basic, buildEvent, CONSOLE_PROXY, invoke, loginVcenter, routes, session } = await import('../test/support/api.js');
+  const { client, roundTrips } = await import('../lib/store/client.js');
+  const Tickets = await import('../lib/core/tickets.js');
+  const { getVm } = await import('../lib/core/inventory.js');
+  const sessionId = await loginVcenter();
+  const createEvent = () =>
+    buildEvent('POST', '/api/vcenter/vm/vm-101/console/tickets', { headers: session(sessionId), body: { type: 'WEBMKS' } })!.event;
+  const redeemEvent = (ticket: string) => buildEvent('POST', '/console-proxy/v1/redemptions', { headers: CONSOLE_PROXY, body: { ticket } })!.event;
+  const ticketOf = (body: { ticket: string }) => /\/ticket\/(.+)$/.exec(body.ticket)![1]!;
+
+  // ---- round trips per operation (the SDK middleware in lib/store/client.ts counts them)
+  const count = async (operation: () => Promise<unknown>) => {
+    const before = roundTrips.count;
+    await operation();
+    return roundTrips.count - before;
+  };
+  const issued = await invoke(createEvent());
+  const roundTripsPerOperation = {
+    ticketCreate: await count(() => invoke(createEvent())),
+    redemption: await count(() => invoke(redeemEvent(ticketOf(issued.body)))),
+    login: await count(() => api('POST', '/api/session', { headers: basic('admin@acme', 'acme-admin-pass') })),
+    processGet: null as number | null,
+  };
+  const processRoute = routes.find((route) => route.method === 'POST' && route.path === '/api/vcenter/vm/{vm}/guest/processes/{pid}');
+  let processNote = 'guest processes need an enrolled, running guest agent; not measured in-process';
+  if (processRoute) {
+    const get = () =>
+      api('POST', '/api/vcenter/vm/vm-101/guest/processes/1?action=get', {
+        headers: session(sessionId),
+        body: { credentials: { type: 'USERNAME_PASSWORD', user_name: 'demo', password: 'demo-guest-pass', interactive_session: false } },
+      });
+    const answer = await get();
+    roundTripsPerOperation.processGet = await count(get);
+    processNote = `process get measured up to the guest check (no agent enrolled: answers ${answer.status})`;
+  }
+
+  // ---- in-process throughput against the local DynamoDB, next to the raw call each is made of
+  const N = 2000;
+  const LIMIT_MS = 8000;
+  const ticketCreate = await rate(N, LIMIT_MS, async () => {
+    const answer = await invoke(createEvent());
+    if (answer.status !== 201) throw new Error(`ticket create: ${answer.status} ${answer.text}`);
+  });
+  const item = (index: number) => ({
+    pk: 'TENANT#bench',
+    sk: `RAW#${index}#${randomBytes(8).toString('hex')}`,
+    tenantId: 'acme',
+    ticketHash: randomBytes(32).toString('hex'),
+    vmMoId: 'vm-101',
+    instanceUuid: '4f1d2c3b-0a9e-4c1a-9b7e-5d2a1e0f9101',
+    consoleType: 'WEBMKS',
+    issuedTo: 'admin@acme',
+    vnc: { host: '127.0.0.1', port: 5901 },
+    issuedAt: new Date().toISOString(),
+    expiresAt: Math.floor(Date.now() / 1000) + 1800,
+  });
+  const rawItems: { pk: string; sk: string }[] = [];
+  const rawPut = await rate(N, LIMIT_MS, async (index) => {
+    const Item = item(index);
+    rawItems.push({ pk: Item.pk, sk: Item.sk });
+    await client().send(new PutCommand({ TableName: TABLE, Item, ConditionExpression: 'attribute_not_exists(pk)' }));
+  });
+
+  const tickets: string[] = [];
+  const admin = { tenantId: 'acme', userName: 'admin@acme', privileges: [] } as never;
+  const vm = await getVm('acme', 'vm-101');
+  for (let index = 0; index < N; index += 1) tickets.push((await Tickets.issueTicket(admin, vm, 'WEBMKS')).ticket);
+  const redemption = await rate(N, LIMIT_MS, async (index) => {
+    const answer = await invoke(redeemEvent(tickets[index]!));
+    if (answer.status !== 200) throw new Error(`redemption: ${answer.status} ${answer.text}`);
+  });
+  const rawDelete = await rate(rawItems.length, LIMIT_MS, async (index) => {
+    await client().send(
+      new DeleteCommand({
+        TableName: TABLE,
+        Key: rawItems[index]!,
+        ConditionExpression: 'attribute_exists(pk) AND #e > :now',
+        ExpressionAttributeNames: { '#e': 'expiresAt' },
+        ExpressionAttributeValues: { ':now': Math.floor(Date.now() / 1000) },
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+  });
+
+  // ---- HTTP through serverless offline, ticket create next to the trivial health handler
+  const http = await measureHttp(dynamo.endpoint, sessionId);
+
+  // ---- bundle size and cold start of every function
+  const functions = await measureBundles(routes, buildEvent, loginVcenter);
+  await dynamo.close();
+
+  const current = {
+    measuredAt: new Date().toISOString(),
+    machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`,
+    roundTripsPerOperation,
+    notes: [processNote],
+    inProcess: {
+      concurrency: CONCURRENCY,
+      ticketCreate,
+      rawPutItem: rawPut,
+      ticketCreateVsRawPut: round(ticketCreate.opsPerSecond / rawPut.opsPerSecond),
+      redemption,
+      rawDeleteItem: rawDelete,
+      redemptionVsRawDelete: round(redemption.opsPerSecond / rawDelete.opsPerSecond),
+    },
+    http,
+    functions,
+  };
+  report(current);
+}
+
+async function measureHttp(endpoint: string, sessionId: string) {
+  const port = await freePort();
+  const lambdaPort = await freePort();
+  const offline = spawn(process.execPath, [join(root, 'node_modules/serverless/bin/serverless.js'), 'offline', 'start', '--stage', 'bench'], {
+    cwd: root,
+    env: { ...process.env, ...testEnvironment(endpoint), TABLE_NAME: TABLE, LOG_LEVEL: 'SILENT', HTTP_PORT: String(port), LAMBDA_PORT: String(lambdaPort) },
+    stdio: 'ignore',
+    detached: true,
+  });
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    let ready = false;
+    for (let attempt = 0; attempt < 240 && !ready; attempt += 1) {
+      ready = await fetch(`${base}/health`).then((response) => response.ok, () => false);
+      if (!ready) await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    if (!ready) throw new Error('serverless offline did not start');
+    const load = async (path: string, method: 'GET' | 'POST', headers: Record<string, string> = {}, body?: string) => {
+      const result = await autocannon({ url: `${base}${path}`, method, headers, body, connections: CONCURRENCY, duration: 6 });
+      return {
+        requestsPerSecond: round(result.requests.average, 0),
+        p50Ms: result.latency.p50,
+        p99Ms: result.latency.p99,
+        non2xx: result.non2xx,
+        errors: result.errors,
+      };
+    };
+    // Warm every worker first: serverless-offline loads a handler on its first request.
+    await load('/health', 'GET');
+    const health = await load('/health', 'GET');
+    const headers = { 'vmware-api-session-id': sessionId, 'content-type': 'application/json' };
+    await load('/api/vcenter/vm/vm-101/console/tickets', 'POST', headers, '{"type":"WEBMKS"}');
+    const ticketCreate = await load('/api/vcenter/vm/vm-101/console/tickets', 'POST', headers, '{"type":"WEBMKS"}');
+    return { connections: CONCURRENCY, health, ticketCreate, ticketCreateVsHealth: round(ticketCreate.requestsPerSecond / health.requestsPerSecond) };
+  } finally {
+    try {
+      process.kill(-offline.pid!, 'SIGTERM');
+    } catch {
+      offline.kill('SIGTERM');
+    }
+  }
+}
+
+async function measureBundles(
+  routes: { method: string; path: string; functionName: string; handler: string }[],
+  buildEvent: (method: string, target: string, options?: { headers?: Record<string, string>; body?: unknown }) => { event: unknown } | undefined,
+  login: () => Promise<string>,
+) {
+  const esbuildOptions = parse(readFileSync(join(root, 'serverless.yml'), 'utf8')).custom.esbuild;
+  const out = mkdtempSync(join(tmpdir(), 'console-broker-bundles-'));
+  const results: Record<string, { bundleKiB: number; coldStartMs: number; status: number }> = {};
+  try {
+    for (const route of routes) {
+      if (results[route.functionName]) continue;
+      const dot = route.handler.lastIndexOf('.');
+      const [modulePath, exportName] = [route.handler.slice(0, dot), route.handler.slice(dot + 1)];
+      const outfile = join(out, `${route.functionName}.mjs`);
+      await build({
+        entryPoints: [join(root, `${modulePath}.ts`)],
+        outfile,
+        bundle: esbuildOptions.bundle,
+        minify: esbuildOptions.minify,
+        sourcemap: esbuildOptions.sourcemap,
+        target: esbuildOptions.target,
+        platform: esbuildOptions.platform,
+        format: esbuildOptions.format,
+        banner: esbuildOptions.banner,
+        logLevel: 'silent',
+      });
+      // A real first request that changes nothing the later ones need: deletes name a tenant that does not exist.
+      const tenant = route.method === 'DELETE' ? 'bench-absent' : 'acme';
+      const path = route.path.replace(/\{([^}+]+)\+?\}/g, (_match, name: string) =>
+        ({ vm: 'vm-101', moId: 'vm-101', tenant, user: 'viewer@acme', release: '8.0.2.0' })[name] ?? '4f1d2c3b-0a9e-4c1a-9b7e-5d2a1e0f9101',
+      );
+      // Each function gets a session of its own: the logout functions end theirs.
+      const sessionId = await login();
+      const event = buildEvent(route.method, path, {
+        headers: { 'vmware-api-session-id': sessionId, 'x-auth-token': sessionId, authorization: 'Bearer demo-operator-key' },
+      })!.event;
+      const answer = await coldStart(outfile, exportName!, event);
+      results[route.functionName] = { bundleKiB: round(statSync(outfile).size / 1024, 1), coldStartMs: answer.ms, status: answer.status };
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+  return results;
+}
+
+/** A fresh node process imports the bundle and answers one real event; ms since that process started. */
+function coldStart(bundle: string, exportName: string, event: unknown): Promise<{ ms: number; status: number }> {
+  const script = `
+    const module = await import(${JSON.stringify(pathToFileURL(bundle).href)});
+    const response = await module[${JSON.stringify(exportName)}](JSON.parse(process.env.BENCH_EVENT), { awsRequestId: 'cold', getRemainingTimeInMillis: () => 29000 });
+    process.stdout.write(JSON.stringify({ ms: performance.now(), status: response.statusCode }));
+    process.exit(0);`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...process.env, BENCH_EVENT: JSON.stringify(event), NODE_NO_WARNINGS: '1' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.on('exit', () => {
+      clearTimeout(timer);
+      const match = /\{"ms":[^}]+\}/.exec(output);
+      if (!match) return reject(new Error(`cold start of ${bundle} failed: ${output}`));
+      const parsed = JSON.parse(match[0]) as { ms: number; status: number };
+      resolve({ ms: round(parsed.ms, 0), status: parsed.status });
+    });
+  });
+}
+
+function report(current: Record<string, any>) {
+  const resultsFile = join(root, 'bench/results.json');
+  const previous = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')).current ?? null : null;
+  writeFileSync(resultsFile, `${JSON.stringify({ previous, current }, null, 2)}\n`);
+
+  const { roundTripsPerOperation: rt, inProcess: ip, http, functions } = current;
+  const line = (name: string, r: Rate) => `| ${name} | ${r.opsPerSecond} | ${r.p50Ms} | ${r.p99Ms} |`;
+  const sizes = Object.values(functions as Record<string, { bundleKiB: number; coldStartMs: number }>);
+  const markdown = [
+    `Measured by \`npm run bench\` on ${current.machine}, ${current.measuredAt.slice(0, 10)}; local dynalite, loopback, ${ip.concurrency} in flight. Full figures and the previous run: \`bench/results.json\`.`,
+    '',
+    `**DynamoDB round trips**: ticket create ${rt.ticketCreate} (target ≤ 3, authentication included), redemption ${rt.redemption} (target 1), login ${rt.login}, process get ${rt.processGet ?? 'n/a'} (target ≤ 2; ${current.notes[0]}).`,
+    '',
+    '| in-process, against local DynamoDB | ops/s | p50 ms | p99 ms |',
+    '|---|---:|---:|---:|',
+    line('ticket create (handler, real event)', ip.ticketCreate),
+    line('raw conditional PutItem', ip.rawPutItem),
+    line('redemption (handler, real event)', ip.redemption),
+    line('raw conditional DeleteItem', ip.rawDeleteItem),
+    '',
+    `Ticket create runs at **${ip.ticketCreateVsRawPut}×** raw PutItem throughput (target ≥ 0.5×); redemption at **${ip.redemptionVsRawDelete}×** raw DeleteItem.`,
+    '',
+    '| HTTP via serverless offline (autocannon) | req/s | p50 ms | p99 ms |',
+    '|---|---:|---:|---:|',
+    `| GET /health | ${http.health.requestsPerSecond} | ${http.health.p50Ms} | ${http.health.p99Ms} |`,
+    `| POST /api/vcenter/vm/{vm}/console/tickets | ${http.ticketCreate.requestsPerSecond} | ${http.ticketCreate.p50Ms} | ${http.ticketCreate.p99Ms} |`,
+    '',
+    `Ticket create over HTTP runs at **${http.ticketCreateVsHealth}×** the health handler on the same stack.`,
+    '',
+    `**Bundles** (esbuild, minified, ${sizes.length} functions): ${round(Math.min(...sizes.map((s) => s.bundleKiB)), 0)}–${round(Math.max(...sizes.map((s) => s.bundleKiB)), 0)} KiB; **cold start** (fresh node process: import the bundle, answer one real event) ${Math.min(...sizes.map((s) => s.coldStartMs))}–${Math.max(...sizes.map((s) => s.coldStartMs))} ms.`,
+    '',
+    '| function | bundle KiB | cold start ms |',
+    '|---|---:|---:|',
+    ...Object.entries(functions as Record<string, { bundleKiB: number; coldStartMs: number }>).map(
+      ([name, f]) => `| ${name} | ${f.bundleKiB} | ${f.coldStartMs} |`,
+    ),
+  ].join('\n');
+  console.log(`\n${markdown}\n`);
+
+  const readmeFile = join(root, 'README.md');
+  const readme = readFileSync(readmeFile, 'utf8');
+  const start = '<!-- bench:start -->';
+  const end = '<!-- bench:end -->';
+  if (readme.includes(start) && readme.includes(end)) {
+    writeFileSync(readmeFile, `${readme.slice(0, readme.indexOf(start) + start.length)}\n${markdown}\n${readme.slice(readme.indexOf(end))}`);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
