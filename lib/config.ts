@@ -26,6 +26,11 @@ export const config = {
   auditRetentionDays: () => number('AUDIT_RETENTION_DAYS', 400),
   /** How long a guest operation waits for its agent's answer; below the Lambda timeout (29 s). */
   guestOperationTimeoutMs: () => number('GUEST_OPERATION_TIMEOUT_MS', 20_000),
+  /**
+   * How long guest credentials the agent accepted are remembered (as a verifier) so that list and get need
+   * not ask the agent again; 0 asks the agent every time.
+   */
+  guestAuthCacheSeconds: () => (process.env.GUEST_AUTH_CACHE_SECONDS === '0' ? 0 : number('GUEST_AUTH_CACHE_SECONDS', 300)),
   /** A guest agent whose last heartbeat is older than this is "VMware Tools not running". */
   guestAgentHeartbeatTimeoutSeconds: () => number('GUEST_AGENT_HEARTBEAT_TIMEOUT_SECONDS', 30),
   /** Public base URL of the console proxy, used in Nova console URLs. */

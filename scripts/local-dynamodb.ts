@@ -5,7 +5,8 @@
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { spawn } from 'node:child_process';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 
@@ -17,8 +18,15 @@ export interface LocalDynamo {
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-/** Starts dynalite on loopback: in memory unless `path` names a LevelDB folder to persist to. */
-export async function startLocalDynamo(options: { port?: number; path?: string } = {}): Promise<LocalDynamo> {
+/**
+ * Starts dynalite on loopback: in memory unless `path` names a LevelDB folder to persist to. With
+ * `separateProcess` it runs in a child process, as a remote DynamoDB would: the benchmark uses that so the
+ * server's CPU is not taken from the client it measures.
+ */
+export async function startLocalDynamo(
+  options: { port?: number; path?: string; separateProcess?: boolean } = {},
+): Promise<LocalDynamo> {
+  if (options.separateProcess) return startDynaliteProcess(options.port ?? (await freePort()), options.path);
   const server = dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -30,6 +38,47 @@ export async function startLocalDynamo(options: { port?: number; path?: string }
     port,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+async function startDynaliteProcess(port: number, path?: string): Promise<LocalDynamo> {
+  const args = [`${root}node_modules/dynalite/cli.js`, '--host', '127.0.0.1', '--port', String(port)];
+  for (const flag of ['--createTableMs', '--deleteTableMs', '--updateTableMs']) args.push(flag, '0');
+  if (path) args.push('--path', path);
+  const child = spawn(process.execPath, args, { stdio: 'ignore' });
+  const endpoint = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; ; attempt += 1) {
+    const up = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (up) break;
+    if (attempt > 100 || child.exitCode !== null) throw new Error(`dynalite did not start on ${endpoint}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return {
+    endpoint,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
 }
 
 /** The table resource exactly as serverless.yml declares it. */

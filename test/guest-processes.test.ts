@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GuestAgent } from '../agent/agent.js';
 import { advanceClock, resetClock } from '../lib/core/clock.js';
 import { hashPassword } from '../lib/core/secrets.js';
-import { client } from '../lib/store/client.js';
+import { client, countRoundTrips } from '../lib/store/client.js';
 import { listWorkIds } from '../lib/store/guest.js';
 import { api, loginVcenter, OPERATOR, session } from './support/api.js';
 import { startApiServer, type ApiServer } from './support/http-server.js';
@@ -365,6 +365,44 @@ describe('list and get', () => {
     expect(denied.status).toBe(401);
     const query = session(await loginVcenter(`query@${tenant}`, 'guest-admin-pass'));
     expect((await processes('vm-1', 'list', { credentials: GOOD }, query)).status).toBe(200);
+  });
+});
+
+describe('credentials the agent accepted lately', () => {
+  const guestClaims = () => server.requests.filter((request) => request === 'POST /agent/v1/results').length;
+
+  it('answers get in two round trips without asking the agent again, and stores no password', async () => {
+    const pid = await start({ path: '/bin/echo', arguments: 'remembered' });
+    await finished(pid);
+    const answersBefore = guestClaims();
+    const { result, roundTrips } = await countRoundTrips(() => processOf('vm-1', pid, 'get'));
+    expect(result.status).toBe(200);
+    expect(result.body).toEqual({ name: 'echo', owner: 'demo', command: '/bin/echo remembered', started: iso, finished: iso, exit_code: 0 });
+    expect(roundTrips).toBe(2);
+    expect(guestClaims()).toBe(answersBefore);
+    const { Items } = await client().send(new ScanCommand({ TableName: process.env.TABLE_NAME }));
+    expect(JSON.stringify(Items)).not.toContain(GOOD.password);
+  });
+
+  it('still asks the agent, and refuses, for a password it did not accept', async () => {
+    await start({ path: '/bin/true' });
+    const answersBefore = guestClaims();
+    const denied = await processes('vm-1', 'list', { credentials: { ...GOOD, password: 'demo-guest-pass-2' } });
+    expect(denied.status).toBe(401);
+    expect(guestClaims()).toBe(answersBefore + 1);
+  });
+
+  it('asks the agent every time when remembering is turned off', async () => {
+    const pid = await start({ path: '/bin/true' });
+    process.env.GUEST_AUTH_CACHE_SECONDS = '0';
+    try {
+      const answersBefore = guestClaims();
+      expect((await processOf('vm-1', pid, 'get')).status).toBe(200);
+      expect((await processes('vm-1', 'list', { credentials: GOOD })).status).toBe(200);
+      expect(guestClaims()).toBe(answersBefore + 2);
+    } finally {
+      delete process.env.GUEST_AUTH_CACHE_SECONDS;
+    }
   });
 });
 

@@ -18,7 +18,7 @@ import {
 import { getVm } from './inventory.js';
 import { MoIdSchema, TenantIdSchema, type SessionRecord, type VmRecord } from './model.js';
 import type { Privilege } from './privileges.js';
-import { digestsEqual, fingerprint, sha256Hex } from './secrets.js';
+import { digestsEqual, fingerprint, hashPassword, sha256Hex, verifyPassword } from './secrets.js';
 import { requirePrivilege } from './tickets.js';
 
 /**
@@ -42,6 +42,20 @@ export interface AgentRecord {
   registeredAt?: string;
   agentVersion?: string;
   lastHeartbeatMs?: number;
+}
+
+/**
+ * Guest credentials the VM's agent accepted lately, kept as an scrypt verifier (never the password) for a few
+ * minutes, so reads (list, get) need not ask the agent again. Bound to the agent's enrolment.
+ */
+export interface GuestAuthRecord {
+  tenantId: string;
+  moId: string;
+  userNameHash: string;
+  verifier: string;
+  agentCredentialHash: string;
+  acceptedAt: string;
+  expiresAt: number;
 }
 
 /** Who is calling on an agent endpoint. */
@@ -216,31 +230,41 @@ export async function createProcess(
   });
   const result = await runOnAgent(agent, { operation: 'start', credentials, spec });
   if (result.pid === undefined) throw new DomainError('internal', 'The agent reported a start without a pid.');
+  await rememberGuestAuth(agent, credentials);
   return result.pid;
 }
 
-/** vcenter.vm.guest.Processes.list: the processes started through the API, finished ones for 5 minutes. */
+/**
+ * vcenter.vm.guest.Processes.list: the processes started through the API, finished ones for 5 minutes.
+ * With credentials the agent accepted lately: the session read, one BatchGetItem and one Query.
+ */
 export async function listProcesses(
   session: SessionRecord,
   vm: VmRecord,
   credentials: GuestCredentials,
 ): Promise<GuestProcessRecord[]> {
-  const agent = await guestReady(session, vm, 'VirtualMachine.GuestOperations.Query');
-  await runOnAgent(agent, { operation: 'authenticate', credentials });
+  checkGuestRequest(session, vm, 'VirtualMachine.GuestOperations.Query');
+  const { agent, auth } = await store.getGuestState(vm.tenantId, vm.moId, userNameHashOf(credentials));
+  await authenticateGuest(requireToolsRunning(vm, agent), auth, credentials);
   const processes = await store.listProcesses(vm.tenantId, vm.moId);
   return processes.sort((a, b) => a.started.localeCompare(b.started) || a.pid - b.pid);
 }
 
-/** vcenter.vm.guest.Processes.get */
+/**
+ * vcenter.vm.guest.Processes.get. With credentials the agent accepted lately, two round trips in all: the
+ * session and VM, then the agent, the verifier and the process in one BatchGetItem.
+ */
 export async function getProcess(
   session: SessionRecord,
   vm: VmRecord,
   credentials: GuestCredentials,
   pid: number,
 ): Promise<GuestProcessRecord> {
-  const agent = await guestReady(session, vm, 'VirtualMachine.GuestOperations.Query');
-  await runOnAgent(agent, { operation: 'authenticate', credentials });
-  const process = await store.getProcess(vm.tenantId, vm.moId, pid);
+  checkGuestRequest(session, vm, 'VirtualMachine.GuestOperations.Query');
+  const state = await store.getGuestState(vm.tenantId, vm.moId, userNameHashOf(credentials), pid);
+  const askedAgent = await authenticateGuest(requireToolsRunning(vm, state.agent), state.auth, credentials);
+  // After a round trip through the agent the process may have moved on: read it again.
+  const process = askedAgent ? await store.getProcess(vm.tenantId, vm.moId, pid) : state.process;
   if (!process) throw processNotFound(pid);
   return process;
 }
@@ -254,32 +278,80 @@ export async function terminateProcess(
 ): Promise<void> {
   const agent = await guestReady(session, vm, 'VirtualMachine.GuestOperations.Execute');
   await runOnAgent(agent, { operation: 'terminate', credentials, pid });
+  await rememberGuestAuth(agent, credentials);
 }
 
 const processNotFound = (pid: number) =>
   NotFound(`Process ${pid} was not found in the guest.`, { object: { type: 'GuestProcess', id: String(pid) } });
 
-/**
- * The checks every guest operation makes, in vSphere's order: privilege, request, power state, tools.
- * Returns the VM's agent, enrolled and heartbeating.
- */
-async function guestReady(
-  session: SessionRecord,
-  vm: VmRecord,
-  privilege: Privilege,
-  validateRequest?: () => void,
-): Promise<Required<Pick<AgentRecord, 'publicKey'>> & AgentRecord> {
+type RunningAgent = Required<Pick<AgentRecord, 'publicKey'>> & AgentRecord;
+
+/** The checks every guest operation makes before the tools, in vSphere's order: privilege, request, power state. */
+function checkGuestRequest(session: SessionRecord, vm: VmRecord, privilege: Privilege, validateRequest?: () => void): void {
   requirePrivilege(session, privilege, vm);
   validateRequest?.();
   if (vm.powerState !== 'poweredOn') {
     throw NotAllowedInCurrentState(`Virtual machine ${vm.moId} is not running.`, { state: vm.powerState });
   }
-  const agent = await store.getAgent(vm.tenantId, vm.moId);
+}
+
+/** "VMware Tools running": the VM's agent enrolled and heartbeating within the bound. */
+function requireToolsRunning(vm: VmRecord, agent: AgentRecord | undefined): RunningAgent {
   const heartbeatBoundMs = config.guestAgentHeartbeatTimeoutSeconds() * 1000;
   if (!agent?.publicKey || agent.lastHeartbeatMs === undefined || nowMs() - agent.lastHeartbeatMs > heartbeatBoundMs) {
     throw UnavailableBecause(`VMware Tools is not running in ${vm.moId}.`);
   }
-  return agent as Required<Pick<AgentRecord, 'publicKey'>> & AgentRecord;
+  return agent as RunningAgent;
+}
+
+/** The request checks, then the VM's agent, enrolled and heartbeating. */
+async function guestReady(
+  session: SessionRecord,
+  vm: VmRecord,
+  privilege: Privilege,
+  validateRequest?: () => void,
+): Promise<RunningAgent> {
+  checkGuestRequest(session, vm, privilege, validateRequest);
+  return requireToolsRunning(vm, await store.getAgent(vm.tenantId, vm.moId));
+}
+
+// ---- guest credentials: the agent decides; what it accepted is remembered briefly, as a verifier ----
+
+/** Verifiers live minutes and are checked on a request path: a quarter of the login cost (N=2^12). */
+const GUEST_VERIFIER_COST = 4096;
+
+const userNameHashOf = (credentials: GuestCredentials) => sha256Hex(`${credentials.type}:${credentials.userName ?? ''}`);
+
+/**
+ * Accepts credentials the agent accepted lately (same user, same password, same agent enrolment);
+ * otherwise asks the agent, which decides. @returns whether the agent was asked.
+ */
+async function authenticateGuest(agent: RunningAgent, auth: GuestAuthRecord | undefined, credentials: GuestCredentials): Promise<boolean> {
+  const remembered =
+    config.guestAuthCacheSeconds() > 0 &&
+    auth !== undefined &&
+    credentials.type === 'USERNAME_PASSWORD' &&
+    credentials.password !== undefined &&
+    auth.agentCredentialHash === agent.credentialHash &&
+    (await verifyPassword(credentials.password, auth.verifier));
+  if (remembered) return false;
+  await runOnAgent(agent, { operation: 'authenticate', credentials });
+  await rememberGuestAuth(agent, credentials);
+  return true;
+}
+
+async function rememberGuestAuth(agent: AgentRecord, credentials: GuestCredentials): Promise<void> {
+  const seconds = config.guestAuthCacheSeconds();
+  if (!seconds || credentials.type !== 'USERNAME_PASSWORD' || credentials.password === undefined) return;
+  await store.putGuestAuth({
+    tenantId: agent.tenantId,
+    moId: agent.moId,
+    userNameHash: userNameHashOf(credentials),
+    verifier: await hashPassword(credentials.password, GUEST_VERIFIER_COST),
+    agentCredentialHash: agent.credentialHash,
+    acceptedAt: iso(nowMs()),
+    expiresAt: nowSeconds() + seconds,
+  });
 }
 
 const waitBoundSeconds = () => Math.ceil(config.guestOperationTimeoutMs() / 1000) + 5;

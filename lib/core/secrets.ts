@@ -51,11 +51,14 @@ function scryptAsync(password: string, salt: Buffer, keyLength: number, options:
   );
 }
 
-/** `scrypt$N$r$p$salt$key`, salt and key base64url. */
-export async function hashPassword(password: string): Promise<string> {
+/**
+ * `scrypt$N$r$p$salt$key`, salt and key base64url. `cost` is scrypt's N: the default suits stored login
+ * passwords; short-lived verifiers on a request path may take less (the cost travels in the encoding).
+ */
+export async function hashPassword(password: string, cost: number = SCRYPT.N): Promise<string> {
   const salt = randomBytes(16);
-  const key = await scryptAsync(password, salt, SCRYPT.keyLength, SCRYPT);
-  return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64url'), key.toString('base64url')].join('$');
+  const key = await scryptAsync(password, salt, SCRYPT.keyLength, { ...SCRYPT, N: cost });
+  return ['scrypt', cost, SCRYPT.r, SCRYPT.p, salt.toString('base64url'), key.toString('base64url')].join('$');
 }
 
 export async function verifyPassword(password: string, encoded: string): Promise<boolean> {

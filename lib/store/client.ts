@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config.js';
@@ -7,6 +8,18 @@ import { keys } from './keys.js';
 
 /** Counts DynamoDB operations (not retries), so tests and the benchmark can assert round trips. */
 export const roundTrips = { count: 0 };
+
+const roundTripScope = new AsyncLocalStorage<{ count: number }>();
+
+/**
+ * Runs `operation` and counts the DynamoDB operations made on its behalf only — not those of other work in
+ * the same process at the same time (a guest agent answering it, other requests).
+ */
+export async function countRoundTrips<T>(operation: () => Promise<T>): Promise<{ result: T; roundTrips: number }> {
+  const scope = { count: 0 };
+  const result = await roundTripScope.run(scope, operation);
+  return { result, roundTrips: scope.count };
+}
 
 /**
  * Test hook below the SDK's retry loop: `attempts` counts every attempt (retries included), and `inject`,
@@ -44,6 +57,8 @@ export function client(): DynamoDBDocumentClient {
   base.middlewareStack.add(
     (next) => async (args) => {
       roundTrips.count += 1;
+      const scope = roundTripScope.getStore();
+      if (scope) scope.count += 1;
       return next(args);
     },
     { step: 'initialize', name: 'countRoundTrips' },

@@ -1,7 +1,8 @@
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { AgentRecord, GuestProcessRecord, GuestWorkItem, GuestWorkResultRecord } from '../core/guest.js';
+import type { AgentRecord, GuestAuthRecord, GuestProcessRecord, GuestWorkItem, GuestWorkResultRecord } from '../core/guest.js';
 import { client, isConditionFailure, isExpired, notExpired, nowValue, queryAll, send, tableName } from './client.js';
 import { deleteItem, getItem, putItem } from './items.js';
+import { batchGet } from './sessions.js';
 import { keys, recordOf } from './keys.js';
 
 const liveCondition = `attribute_exists(pk) AND (attribute_not_exists(#expiresAt) OR ${notExpired.expression})`;
@@ -134,4 +135,31 @@ export async function listProcesses(tenantId: string, moId: string): Promise<Gue
     ConsistentRead: true,
   });
   return items.filter((item) => !isExpired(item)).map((item) => recordOf<GuestProcessRecord>(item)!);
+}
+
+// ---- guest credentials the agent accepted lately ----
+
+export async function putGuestAuth(auth: GuestAuthRecord): Promise<void> {
+  await putItem(keys.guestAuth(auth.tenantId, auth.moId, auth.userNameHash), auth);
+}
+
+/**
+ * What a read-only guest operation needs, in one BatchGetItem: the VM's agent, the verifier of the presented
+ * user's credentials if the agent accepted them lately, and the process asked about (if any).
+ */
+export async function getGuestState(
+  tenantId: string,
+  moId: string,
+  userNameHash: string,
+  pid?: number,
+): Promise<{ agent?: AgentRecord; auth?: GuestAuthRecord; process?: GuestProcessRecord }> {
+  const agentKey = keys.agent(tenantId, moId);
+  const authKey = keys.guestAuth(tenantId, moId, userNameHash);
+  const processKey = pid === undefined ? undefined : keys.process(tenantId, moId, pid);
+  const items = await batchGet(processKey ? [agentKey, authKey, processKey] : [agentKey, authKey]);
+  const find = <T>(key: { sk: string } | undefined) => {
+    const item = key && items.find((candidate) => candidate.sk === key.sk);
+    return isExpired(item as { expiresAt?: number } | undefined) ? undefined : recordOf<T>(item);
+  };
+  return { agent: find<AgentRecord>(agentKey), auth: find<GuestAuthRecord>(authKey), process: find<GuestProcessRecord>(processKey) };
 }

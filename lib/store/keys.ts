@@ -14,6 +14,7 @@
  *   TENANT#<t> / GUESTWORK#<moId>#<workId>         guest operation awaiting its agent (TTL: wait bound)
  *   TENANT#<t> / GUESTRESULT#<moId>#<workId>       the agent's answer to it (TTL: wait bound)
  *   TENANT#<t> / PROCESS#<moId>#<pid>              guest process (TTL once finished: end time + 300 s)
+ *   TENANT#<t> / GUESTAUTH#<moId>#<sha256(user)>   verifier of guest credentials the agent accepted (TTL)
  * Every key starts with the tenant: two tenants may both own `vm-42`, and no key of one is reachable from
  * another's credentials.
  */
@@ -37,6 +38,7 @@ export const SK = {
   guestWorkPrefix: 'GUESTWORK#',
   guestResultPrefix: 'GUESTRESULT#',
   processPrefix: 'PROCESS#',
+  guestAuthPrefix: 'GUESTAUTH#',
 } as const;
 
 export const keys = {
@@ -72,6 +74,11 @@ export const keys = {
     sk: `${SK.processPrefix}${moId}#${pid}`,
   }),
   processesOf: (moId: string) => `${SK.processPrefix}${moId}#`,
+  /** Guest credentials the VM's agent accepted lately, as a verifier (TTL: a few minutes). */
+  guestAuth: (tenantId: string, moId: string, userNameHash: string): Key => ({
+    pk: tenantPk(tenantId),
+    sk: `${SK.guestAuthPrefix}${moId}#${userNameHash}`,
+  }),
   tenantPartition: tenantPk,
 };
 
