@@ -16,6 +16,7 @@ import { client, countRoundTrips } from '../lib/store/client.js';
 import { listWorkIds } from '../lib/store/guest.js';
 import { api, loginVcenter, OPERATOR, session } from './support/api.js';
 import { startApiServer, type ApiServer } from './support/http-server.js';
+import { labVmSpec } from './support/lab.js';
 
 const tenant = `guest-${randomBytes(3).toString('hex')}`;
 const GOOD = { type: 'USERNAME_PASSWORD', user_name: 'demo', password: 'demo-guest-pass', interactive_session: false };
@@ -42,16 +43,7 @@ async function operator(method: string, path: string, body?: unknown) {
 }
 
 async function putVm(moId: string, powerState: string, guestOsFamily: string) {
-  const n = String(Math.floor(Math.random() * 1e12)).padStart(12, '0');
-  await operator('PUT', `/vms/${moId}`, {
-    instanceUuid: `0b7e2a10-5c3d-4e8f-9a1b-${n}`,
-    name: moId,
-    powerState,
-    guestOsFamily,
-    host: { address: 'esx-09.test', sslThumbprintSha1: Array(20).fill('0A').join(':'), sslThumbprintSha256: Array(32).fill('0B').join(':') },
-    vnc: { host: '127.0.0.1', port: 5999 },
-    vmxPath: `[datastore1] ${moId}/${moId}.vmx`,
-  });
+  await operator('PUT', `/vms/${moId}`, labVmSpec(moId, { powerState, guestOsFamily }));
 }
 
 /** Enrols and starts a real agent for `moId`, accepting `demo` / `demo-guest-pass`. */

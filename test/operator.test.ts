@@ -1,20 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { api, basic, CONSOLE_PROXY, loginVcenter, OPERATOR, session } from './support/api.js';
+import { LAB_SHA256, labVmSpec } from './support/lab.js';
 
-const SHA1 = '5B:F8:2A:9C:0E:11:47:3D:6A:B2:C4:88:19:70:E3:5F:21:AC:9D:04';
-const SHA256 = '3C:91:7A:55:E0:4B:18:D2:6F:A9:02:C7:8E:31:B4:5D:90:1F:6C:E8:27:A3:4D:B9:05:72:CE:11:8A:F6:3B:D0';
-
-const vmSpec = (overrides: Record<string, unknown> = {}) => ({
-  instanceUuid: randomUUID(),
-  name: 'test-vm',
-  powerState: 'poweredOn',
-  guestOsFamily: 'linux',
-  host: { address: 'esx-09.example.test', port: 443, sslThumbprintSha1: SHA1, sslThumbprintSha256: SHA256 },
-  vnc: { host: '127.0.0.1', port: 5999 },
-  vmxPath: '[datastore1] test-vm/test-vm.vmx',
-  ...overrides,
-});
+const SHA256 = LAB_SHA256;
+const vmSpec = (overrides: Record<string, unknown> = {}) => labVmSpec('test-vm', overrides);
 
 const newTenant = async () => {
   const tenantId = `t-${randomUUID().slice(0, 8)}`;

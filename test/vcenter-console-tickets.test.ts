@@ -1,5 +1,4 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +7,8 @@ import { sha256Hex } from '../lib/core/secrets.js';
 import { lookupTicket } from '../lib/core/tickets.js';
 import { resetClient, roundTrips } from '../lib/store/index.js';
 import { client } from '../lib/store/client.js';
-import { api, CONSOLE_PROXY, loginVcenter, OPERATOR, session, type ApiResponse } from './support/api.js';
+import { api, CONSOLE_PROXY, loginVcenter, session, type ApiResponse } from './support/api.js';
+import { createLab, LAB_SHA1, LAB_SHA256 } from './support/lab.js';
 
 afterEach(() => resetClock());
 
@@ -53,11 +53,11 @@ const create = (form: Form, sessionId: string | undefined, vm: string, type: unk
 const ticketIn = (uri: string): string => /(?:clone:|\/ticket\/)([^@/]+)(?:@|$)/.exec(uri)![1]!;
 const redeem = (ticket: string) => api('POST', '/console-proxy/v1/redemptions', { headers: CONSOLE_PROXY, body: { ticket } });
 
-const SHA1 = '5B:F8:2A:9C:0E:11:47:3D:6A:B2:C4:88:19:70:E3:5F:21:AC:9D:04';
-const SHA256 = '3C:91:7A:55:E0:4B:18:D2:6F:A9:02:C7:8E:31:B4:5D:90:1F:6C:E8:27:A3:4D:B9:05:72:CE:11:8A:F6:3B:D0';
+const SHA1 = LAB_SHA1;
+const SHA256 = LAB_SHA256;
 
 /** A tenant of our own for VMs in states the shared demo data must not be changed to. */
-const lab = { tenant: `ct-${randomUUID().slice(0, 8)}`, sessionId: '' };
+const lab = { tenant: '', sessionId: '' };
 const LAB_VMS: Record<string, Record<string, unknown>> = {
   'vm-suspended': { powerState: 'suspended' },
   'vm-ipv6': { host: { address: 'fd00::5', port: 8443, sslThumbprintSha1: SHA1, sslThumbprintSha256: SHA256 } },
@@ -68,24 +68,10 @@ const LAB_VMS: Record<string, Record<string, unknown>> = {
 };
 
 beforeAll(async () => {
-  const put = async (path: string, body: unknown) => {
-    const response = await api('PUT', `/operator/v1/tenants/${lab.tenant}${path}`, { headers: OPERATOR, body });
-    if (response.status !== 200) throw new Error(`${path}: ${response.status} ${response.text}`);
-  };
-  await put('', { displayName: 'Console ticket lab' });
-  await put(`/users/admin@${lab.tenant}`, { password: 'lab-admin-pass', privileges: ['VirtualMachine.Interact.ConsoleInteract'] });
-  for (const [moId, overrides] of Object.entries(LAB_VMS)) {
-    await put(`/vms/${moId}`, {
-      instanceUuid: randomUUID(),
-      name: moId,
-      powerState: 'poweredOn',
-      guestOsFamily: 'linux',
-      host: { address: 'esx-07.lab.test', port: 443, sslThumbprintSha1: SHA1, sslThumbprintSha256: SHA256 },
-      vnc: { host: '127.0.0.1', port: 5990 },
-      vmxPath: `[datastore1] ${moId}/${moId}.vmx`,
-      ...overrides,
-    });
-  }
+  const created = await createLab('ct', 'Console ticket lab');
+  lab.tenant = created.tenant;
+  await created.putUser('admin', ['VirtualMachine.Interact.ConsoleInteract'], 'lab-admin-pass');
+  for (const [moId, overrides] of Object.entries(LAB_VMS)) await created.putVm(moId, overrides);
   lab.sessionId = await loginVcenter(`admin@${lab.tenant}`, 'lab-admin-pass');
 });
 

@@ -1,5 +1,4 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { randomUUID } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { nowSeconds, resetClock } from '../lib/core/clock.js';
 import { PRIVILEGES, type Privilege } from '../lib/core/privileges.js';
@@ -8,14 +7,15 @@ import { lookupTicket } from '../lib/core/tickets.js';
 import { VIM_TICKET_PRIVILEGES, VIM_TICKET_TYPES, type VimTicketType } from '../lib/core/vim-tickets.js';
 import { client } from '../lib/store/client.js';
 import { roundTrips } from '../lib/store/index.js';
-import { api, CONSOLE_PROXY, OPERATOR, session } from './support/api.js';
+import { api, CONSOLE_PROXY, session } from './support/api.js';
+import { createLab, LAB_SHA1, LAB_SHA256 } from './support/lab.js';
 
 afterEach(() => resetClock());
 
 const SDK = '/sdk/vim25/8.0.3.0';
 const TICKET = /^[a-z0-9][a-z0-9-]*\.[A-Za-z0-9_-]{43}$/;
-const SHA1 = '5B:F8:2A:9C:0E:11:47:3D:6A:B2:C4:88:19:70:E3:5F:21:AC:9D:04';
-const SHA256 = '3C:91:7A:55:E0:4B:18:D2:6F:A9:02:C7:8E:31:B4:5D:90:1F:6C:E8:27:A3:4D:B9:05:72:CE:11:8A:F6:3B:D0';
+const SHA1 = LAB_SHA1;
+const SHA256 = LAB_SHA256;
 
 /** Logs in through `SessionManager.Login` and returns the `vmware-api-session-id`. */
 async function vimLogin(userName = 'admin@acme', password = 'acme-admin-pass'): Promise<string> {
@@ -85,7 +85,7 @@ const web01Ticket = (type: VimTicketType) => ({
  * A tenant of our own: one user per privilege (holding only it), one user per privilege holding every
  * privilege but it, and VMs in the states the shared demo data must not be changed to.
  */
-const lab = { tenant: `vt-${randomUUID().slice(0, 8)}`, sessions: {} as Record<string, string> };
+const lab = { tenant: '', sessions: {} as Record<string, string> };
 const only = (privilege: Privilege) => `only-${privilege.split('.').pop()!.toLowerCase()}`;
 const allBut = (privilege: Privilege) => `without-${privilege.split('.').pop()!.toLowerCase()}`;
 const LAB_VMS: Record<string, Record<string, unknown>> = {
@@ -99,30 +99,17 @@ const LAB_VMS: Record<string, Record<string, unknown>> = {
 };
 
 beforeAll(async () => {
-  const put = async (path: string, body: unknown) => {
-    const response = await api('PUT', `/operator/v1/tenants/${lab.tenant}${path}`, { headers: OPERATOR, body });
-    if (response.status !== 200) throw new Error(`${path}: ${response.status} ${response.text}`);
-  };
-  await put('', { displayName: 'vim25 ticket lab' });
+  const created = await createLab('vt', 'vim25 ticket lab');
+  lab.tenant = created.tenant;
   const users: Record<string, Privilege[]> = { admin: [...PRIVILEGES] };
   for (const privilege of PRIVILEGES) {
     users[only(privilege)] = [privilege];
     users[allBut(privilege)] = PRIVILEGES.filter((held) => held !== privilege);
   }
-  for (const [name, privileges] of Object.entries(users)) {
-    await put(`/users/${name}@${lab.tenant}`, { password: 'lab-user-pass', privileges });
-  }
+  for (const [name, privileges] of Object.entries(users)) await created.putUser(name, privileges);
+  const host = { address: 'esx-07.lab.test', port: 8443, sslThumbprintSha1: SHA1, sslThumbprintSha256: SHA256 };
   for (const [moId, overrides] of Object.entries(LAB_VMS)) {
-    await put(`/vms/${moId}`, {
-      instanceUuid: randomUUID(),
-      name: moId,
-      powerState: 'poweredOn',
-      guestOsFamily: 'linux',
-      host: { address: 'esx-07.lab.test', port: 8443, sslThumbprintSha1: SHA1, sslThumbprintSha256: SHA256 },
-      vnc: { host: '127.0.0.1', port: 5990 },
-      vmxPath: `[datastore2] ${moId}/${moId}.vmx`,
-      ...overrides,
-    });
+    await created.putVm(moId, { host, vmxPath: `[datastore2] ${moId}/${moId}.vmx`, ...overrides });
   }
   for (const name of Object.keys(users)) lab.sessions[name] = await vimLogin(`${name}@${lab.tenant}`, 'lab-user-pass');
 });
