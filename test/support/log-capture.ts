@@ -48,7 +48,7 @@ function installInWorker(dir: string): void {
     stream.write = ((chunk: unknown, ...rest: unknown[]) => {
       const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk);
       capture(text);
-      if (text.includes('"service":"console-broker"')) {
+      if (/"service":"(console-broker|console-proxy|guest-agent)"/.test(text)) {
         const callback = rest.find((argument) => typeof argument === 'function') as (() => void) | undefined;
         callback?.();
         return true;
