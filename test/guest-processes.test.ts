@@ -360,6 +360,20 @@ describe('list and get', () => {
   });
 });
 
+describe('the agent API', () => {
+  it.each([
+    ['no credential', {}],
+    ['a forged credential', { authorization: `Bearer ${tenant}.vm-1.${'A'.repeat(43)}` }],
+    ['a session id instead', { authorization: 'Bearer acme.notanagentcredential' }],
+  ])('refuses %s with 401 before it looks at the body', async (_case, headers) => {
+    for (const path of ['/agent/v1/results', '/agent/v1/exits', '/agent/v1/claims', '/agent/v1/heartbeats']) {
+      const response = await api('POST', path, { headers, body: '{"not json' });
+      expect(response.status, path).toBe(401);
+      expect(response.body).toEqual(vapiError('unauthenticated', 'A valid agent credential is required.'));
+    }
+  });
+});
+
 describe('credentials the agent accepted lately', () => {
   const guestClaims = () => server.requests.filter((request) => request === 'POST /agent/v1/results').length;
 

@@ -5,6 +5,7 @@ import { config } from '../config.js';
 import { DomainError, InvalidArgument } from '../core/errors.js';
 import { authenticatePlatform, type PlatformRole } from '../core/platform.js';
 import * as Sessions from '../core/sessions.js';
+import type { AgentIdentity } from '../core/guest.js';
 import type { VmRef } from '../core/sessions.js';
 import { logger } from './log.js';
 import type { Dialect, HttpEvent, HttpResponse, RequestContext } from './types.js';
@@ -12,7 +13,9 @@ import type { Dialect, HttpEvent, HttpResponse, RequestContext } from './types.j
 export type Authentication =
   | { kind: 'none' }
   | { kind: 'session'; vm?: (event: HttpEvent) => VmRef | undefined }
-  | { kind: 'platform'; role: PlatformRole };
+  | { kind: 'platform'; role: PlatformRole }
+  /** A guest agent's `Authorization: Bearer <agent credential>`, checked by the given core function. */
+  | { kind: 'agent'; authenticate: (credential: string | undefined) => Promise<AgentIdentity> };
 
 /** The raw parts of a request that an endpoint's zod schema validates. */
 export interface RawInput {
@@ -86,6 +89,11 @@ async function authenticateRequest(
   if (auth.kind === 'none') return;
   if (auth.kind === 'platform') {
     authenticatePlatform(auth.role, bearerToken(event.headers?.authorization));
+    return;
+  }
+  if (auth.kind === 'agent') {
+    context.agent = await auth.authenticate(bearerToken(event.headers?.authorization));
+    logger.appendKeys({ tenant: context.agent.tenantId, vm: context.agent.moId });
     return;
   }
   const sessionId = event.headers?.[dialect.sessionHeader];

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { DomainError } from '../core/errors.js';
+import type { AgentIdentity } from '../core/guest.js';
 import type { SessionRecord, VmRecord } from '../core/model.js';
 
 export type HttpEvent = APIGatewayProxyEventV2;
@@ -20,6 +21,8 @@ export interface RequestContext {
   session?: SessionRecord;
   /** The VM named by the path, when the endpoint asked for it to be fetched with the session. */
   vm?: VmRecord;
+  /** The guest agent calling, on the agent API. */
+  agent?: AgentIdentity;
 }
 
 export const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResponse => ({

@@ -1,5 +1,3 @@
-import { z } from 'zod';
-import { bearerToken } from '../../http/endpoint.js';
 import { json, type Dialect } from '../../http/types.js';
 import { vapiMessages } from './errors.js';
 
@@ -12,11 +10,3 @@ export const guestAgentDialect: Dialect = {
     return json(entry.status, { error_type: entry.type.toUpperCase(), messages });
   },
 };
-
-/** `Authorization: Bearer <agent credential>`; the credential is checked by the core, in the handler. */
-export const AgentAuthorization = z.object({
-  authorization: z
-    .string()
-    .optional()
-    .transform((header) => bearerToken(header)),
-});
