@@ -2,11 +2,12 @@
 # Installs what the end-to-end console test needs on Debian/Ubuntu (CI and dev machines):
 #   - a real VNC server for a demo VM: TigerVNC's Xvnc (an X server that is its own VNC server);
 #   - xsetroot (x11-xserver-utils), to paint the demo screen a known colour;
-#   - Debian's Chromium, which playwright-core drives headless (no browser download from npm).
+#   - Debian's Chromium, which playwright-core drives headless (no browser download from npm);
+#   - the stock OpenStack command lines (openstack, nova), which test/openstack-cli.test.ts drives.
 # Idempotent; run as root or with sudo available.
 set -euo pipefail
 
-packages=(tigervnc-standalone-server x11-xserver-utils chromium fonts-dejavu-core)
+packages=(tigervnc-standalone-server x11-xserver-utils chromium fonts-dejavu-core python3-openstackclient python3-novaclient)
 
 missing=()
 for package in "${packages[@]}"; do
@@ -24,5 +25,5 @@ export DEBIAN_FRONTEND=noninteractive
 "${as_root[@]}" apt-get update
 "${as_root[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
 
-command -v Xvnc >/dev/null && command -v chromium >/dev/null
+command -v Xvnc >/dev/null && command -v chromium >/dev/null && command -v openstack >/dev/null
 echo "installed: ${missing[*]}"

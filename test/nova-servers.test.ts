@@ -11,12 +11,17 @@ const links = (id: string) => [
   { rel: 'self', href: `http://api.test/compute/v2.1/servers/${id}` },
   { rel: 'bookmark', href: `http://api.test/compute/servers/${id}` },
 ];
-const detail = (id: string, name: string, status: string, vmState: string, powerState: number) => ({
+/** The flavor the inventory does not know: a reference before 2.47, embedded from 2.47 (clients read either). */
+const FLAVOR_REFERENCE = { id: '', links: [] };
+const FLAVOR_EMBEDDED = { original_name: '', vcpus: 0, ram: 0, disk: 0, ephemeral: 0, swap: 0 };
+const detail = (id: string, name: string, status: string, vmState: string, powerState: number, flavor: object = FLAVOR_EMBEDDED) => ({
   id,
   name,
   status,
   tenant_id: 'acme',
   updated: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+  image: '',
+  flavor,
   addresses: {},
   metadata: {},
   links: links(id),
@@ -75,7 +80,7 @@ describe('GET /compute/v2.1/servers/{server_id}', () => {
 
   it('shows a powered-off server as SHUTOFF', async () => {
     const response = await api('GET', `/compute/v2.1/servers/${DB_01}`, { headers: nova(admin) });
-    expect(response.body).toEqual({ server: detail(DB_01, 'db-01', 'SHUTOFF', 'stopped', 4) });
+    expect(response.body).toEqual({ server: detail(DB_01, 'db-01', 'SHUTOFF', 'stopped', 4, FLAVOR_REFERENCE) });
   });
 
   it.each([

@@ -22,9 +22,9 @@ export const handler = novaEndpoint({
 export const detail = novaEndpoint({
   auth: { kind: 'session' },
   input: ListInput,
-  handler: async ({ query }, request) => {
+  handler: async ({ query }, request, version) => {
     const vms = await Inventory.listVms(sessionOf(request).tenantId);
-    const servers = vms.filter((vm) => matchesNameFilter(vm, query.name)).map((vm) => serverDetail(request.event, vm));
+    const servers = vms.filter((vm) => matchesNameFilter(vm, query.name)).map((vm) => serverDetail(request.event, vm, version));
     return json(200, { servers });
   },
 });

@@ -7,5 +7,6 @@ import { json } from '../../lib/http/types.js';
 export const handler = novaEndpoint({
   auth: { kind: 'session', vm: (event) => ({ instanceUuid: event.pathParameters?.server_id ?? '' }) },
   input: z.object({ path: z.object({ server_id: z.string() }) }),
-  handler: async ({ path }, { event, vm }) => json(200, { server: serverDetail(event, requireServer(vm, path.server_id)) }),
+  handler: async ({ path }, { event, vm }, version) =>
+    json(200, { server: serverDetail(event, requireServer(vm, path.server_id), version) }),
 });

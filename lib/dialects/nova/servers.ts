@@ -1,4 +1,5 @@
 import { NotFound } from '../../core/errors.js';
+import { atLeast, type Microversion } from './microversions.js';
 import type { VmRecord } from '../../core/model.js';
 import type { HttpEvent } from '../../http/types.js';
 import { computeRoot, computeV21 } from './links.js';
@@ -28,10 +29,20 @@ const novaTime = (iso: string) => iso.replace(/\.\d+Z$/, 'Z');
 export const serverSummary = (event: HttpEvent, vm: VmRecord) => ({ id: vm.instanceUuid, links: links(event, vm), name: vm.name });
 
 /**
- * `GET /servers/{id}` and `/servers/detail` entries: the fields the inventory can answer truthfully. What it
- * does not know (flavor, image, addresses, creation time) is left out or empty rather than invented.
+ * A flavor the inventory does not know, in the shape of the microversion: a reference before 2.47, the
+ * embedded flavor from 2.47 on. Clients read `flavor.id` or `flavor.original_name` unconditionally.
  */
-export function serverDetail(event: HttpEvent, vm: VmRecord) {
+const unknownFlavor = (version: Microversion) =>
+  atLeast(version, 2, 47)
+    ? { original_name: '', vcpus: 0, ram: 0, disk: 0, ephemeral: 0, swap: 0 }
+    : { id: '', links: [] };
+
+/**
+ * `GET /servers/{id}` and `/servers/detail` entries: the fields the inventory can answer truthfully. What it
+ * does not know is empty rather than invented, in the forms Nova itself uses for "none": `image` is `""`
+ * (as for a server booted from a volume), `flavor` an empty flavor, `addresses` `{}`.
+ */
+export function serverDetail(event: HttpEvent, vm: VmRecord, version: Microversion) {
   const state = STATES[vm.powerState];
   return {
     id: vm.instanceUuid,
@@ -39,6 +50,8 @@ export function serverDetail(event: HttpEvent, vm: VmRecord) {
     status: state.status,
     tenant_id: vm.tenantId,
     updated: novaTime(vm.updatedAt),
+    image: '',
+    flavor: unknownFlavor(version),
     addresses: {},
     metadata: {},
     links: links(event, vm),
