@@ -147,6 +147,39 @@ describe('serverless offline (real HTTP)', () => {
     expect(logout.status).toBe(204);
   });
 
+  it('issues a ticket in each dialect through the bundled functions, and redeems each exactly once', async () => {
+    const authorization = `Basic ${Buffer.from('admin@acme:acme-admin-pass').toString('base64')}`;
+    const sessionId = (await (await fetch(`${base}/api/session`, { method: 'POST', headers: { authorization } })).json()) as string;
+    const post = (path: string, headers: Record<string, string>, body?: unknown) =>
+      fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+
+    const vcenter = await post('/api/vcenter/vm/vm-101/console/tickets', { 'vmware-api-session-id': sessionId }, { type: 'WEBMKS' });
+    expect(vcenter.status).toBe(201);
+    const vcenterTicket = /\/ticket\/(.+)$/.exec(((await vcenter.json()) as { ticket: string }).ticket)![1]!;
+
+    const vim = await post('/sdk/vim25/8.0.3.0/VirtualMachine/vm-101/AcquireTicket', { 'vmware-api-session-id': sessionId }, { ticketType: 'webmks' });
+    expect(vim.status).toBe(200);
+    const vimTicket = ((await vim.json()) as { ticket: string }).ticket;
+
+    const nova = await post(
+      '/compute/v2.1/servers/4f1d2c3b-0a9e-4c1a-9b7e-5d2a1e0f9101/remote-consoles',
+      { 'x-auth-token': sessionId, 'openstack-api-version': 'compute 2.6' },
+      { remote_console: { protocol: 'vnc', type: 'novnc' } },
+    );
+    expect(nova.status).toBe(200);
+    const novaToken = /token%3D(.+)$/.exec(((await nova.json()) as { remote_console: { url: string } }).remote_console.url)![1]!;
+
+    for (const ticket of [vcenterTicket, vimTicket, novaToken]) {
+      const redeem = () => post('/console-proxy/v1/redemptions', { authorization: 'Bearer demo-console-proxy-key' }, { ticket });
+      expect((await redeem()).status).toBe(200);
+      expect((await redeem()).status).toBe(404);
+    }
+  });
+
   it('answers bad input in the dialect shape, never a 500', async () => {
     const response = await fetch(`${base}/operator/v1/tenants/acme/vms/vm-1`, {
       method: 'PUT',
