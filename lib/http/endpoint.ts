@@ -42,6 +42,10 @@ interface State {
 /**
  * Builds a Lambda handler: authenticate → parse body → validate → handler, with every failure rendered
  * in the dialect's own error shape. A handler never parses JSON, checks types or builds an error body.
+ *
+ * Authentication comes first (DESIGN.md lists it after validation): an unauthenticated caller then learns
+ * nothing about which inputs would be valid, gets the 401 vCenter and Nova give before anything else, and the
+ * session is read together with the VM the path names in the same round trip.
  */
 export function endpoint<S extends ZodTypeAny>(definition: EndpointDefinition<S>) {
   const { dialect } = definition;
