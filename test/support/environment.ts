@@ -9,6 +9,7 @@ export function testEnvironment(endpoint: string): Record<string, string> {
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_REGION: 'us-east-1',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     DYNAMODB_ENDPOINT: endpoint,
     TABLE_NAME: TEST_TABLE,
     OPERATOR_KEY_SHA256: sha256Hex(DEMO_OPERATOR_KEY),
