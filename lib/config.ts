@@ -20,6 +20,10 @@ export const config = {
   /** SHA-256 (hex) of the console proxy's API key. */
   consoleProxyKeySha256: () => process.env.CONSOLE_PROXY_KEY_SHA256 || '',
   sessionIdleSeconds: () => number('SESSION_IDLE_SECONDS', 1800),
+  /** Failed logins of one user name within the window that lock it (vCenter SSO's default lockout policy). */
+  loginMaxFailures: () => number('LOGIN_MAX_FAILURES', 5),
+  loginFailureWindowSeconds: () => number('LOGIN_FAILURE_WINDOW_SECONDS', 180),
+  loginLockoutSeconds: () => number('LOGIN_LOCKOUT_SECONDS', 300),
   ticketTtlSeconds: () => number('TICKET_TTL_SECONDS', 1800),
   maxBodyBytes: () => number('MAX_BODY_BYTES', 64 * 1024),
   /** How long console session audit records are kept (the item's TTL). */

@@ -106,6 +106,14 @@ export async function ensureTable(endpoint: string, tableName: string): Promise<
     await client.send(
       new CreateTableCommand({ TableName: tableName, AttributeDefinitions, KeySchema, GlobalSecondaryIndexes, BillingMode }),
     );
+    // A new table is CREATING until it is ACTIVE (in dynalite too, if only for a tick): until then every
+    // item call answers ResourceNotFoundException.
+    for (let attempt = 0; ; attempt += 1) {
+      const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+      if (Table?.TableStatus === 'ACTIVE') break;
+      if (attempt >= 200) throw new Error(`table ${tableName} is still ${Table?.TableStatus}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
     try {
       await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification }));
     } catch (error) {

@@ -106,7 +106,13 @@ describe('serverless package (deployability)', () => {
     }
     const actions = (name: string) => dynamoStatements(name).flatMap((statement: any) => [statement.Action].flat()).sort();
     expect(actions('health')).toEqual([]);
-    expect(actions('vcenterCreateSession')).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+    expect(actions('vcenterCreateSession')).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ]);
     expect(actions('vcenterDeleteSession')).toEqual(['dynamodb:DeleteItem']);
     expect(actions('consoleProxyRedeemTicket')).toEqual(['dynamodb:DeleteItem']);
     expect(actions('operatorGetVm')).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);

@@ -83,6 +83,17 @@ export interface PrincipalRecord {
   updatedAt: string;
 }
 
+/** Failed logins of one user name (known or not) within the current window, and a lockout once too many. */
+export interface LoginFailuresRecord {
+  tenantId: string;
+  userName: string;
+  failures: number;
+  /** Epoch seconds until which logins are refused, once `failures` reached the limit. */
+  lockedUntil?: number;
+  /** Epoch seconds: the end of the failure window, or of the lockout. */
+  expiresAt: number;
+}
+
 /** A logged-in principal, as resolved from a session. Privileges are the ones granted at login. */
 export interface SessionRecord {
   tenantId: string;

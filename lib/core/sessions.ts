@@ -20,15 +20,31 @@ export interface LoginResult {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** Password login, shared by every dialect (vCenter Basic, vim25 Login, Keystone password auth). */
+const loginRefused = (message = 'Cannot complete login due to an incorrect user name or password.') =>
+  Unauthenticated(message, { reason: 'invalid_login' });
+
+/**
+ * Password login, shared by every dialect (vCenter Basic, vim25 Login, Keystone password auth). As vCenter
+ * SSO does, too many failures within a window lock the user name for a while. Failures are counted for every
+ * user name, known or not, so neither the answer nor the lockout tells which users exist.
+ */
 export async function login(userName: string, password: string): Promise<LoginResult> {
-  const parsed = UserNameSchema.safeParse(userName);
-  const principal = parsed.success ? await store.getPrincipal(tenantOfUserName(userName), userName) : undefined;
+  if (!UserNameSchema.safeParse(userName).success) {
+    await verifyPassword(password, DUMMY_PASSWORD_HASH); // the same time as a real refusal
+    throw loginRefused();
+  }
+  const tenantId = tenantOfUserName(userName);
+  const { principal, failures } = await store.getPrincipalForLogin(tenantId, userName);
+  if (failures?.lockedUntil !== undefined && failures.lockedUntil > nowSeconds()) {
+    throw loginRefused('The account is temporarily locked after repeated failed logins; try again later.');
+  }
   // Verify against a dummy hash when the user is unknown, so timing does not tell which users exist.
   const passwordMatches = await verifyPassword(password, principal?.passwordHash ?? DUMMY_PASSWORD_HASH);
-  if (!principal || !passwordMatches) throw Unauthenticated('Cannot complete login due to an incorrect user name or password.', {
-      reason: 'invalid_login',
-    });
+  if (!principal || !passwordMatches) {
+    await countFailure(tenantId, userName);
+    throw loginRefused();
+  }
+  if (failures) await store.clearLoginFailures(tenantId, userName);
 
   const secret = issueSecret(principal.tenantId);
   const now = nowMs();
@@ -43,6 +59,14 @@ export async function login(userName: string, password: string): Promise<LoginRe
   };
   await store.putSession(session);
   return { sessionId: secret.value, session };
+}
+
+async function countFailure(tenantId: string, userName: string): Promise<void> {
+  const now = nowSeconds();
+  const counted = await store.countLoginFailure(tenantId, userName, now + config.loginFailureWindowSeconds());
+  if (counted.failures >= config.loginMaxFailures() && counted.lockedUntil === undefined) {
+    await store.lockLogin(counted, now + config.loginLockoutSeconds());
+  }
 }
 
 /** The VM a request is about, by vSphere managed object id or by instance UUID (Nova's server id). */

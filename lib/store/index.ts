@@ -5,3 +5,4 @@ export * from './tickets.js';
 export * from './consoles.js';
 export * from './audit.js';
 export { roundTrips, resetClient } from './client.js';
+export * from './logins.js';

@@ -4,6 +4,7 @@
  * Layout (pk / sk):
  *   TENANT#<t> / PROFILE              tenant              gsi1: TENANTS / <t>
  *   TENANT#<t> / USER#<userName>      principal
+ *   TENANT#<t> / LOGINFAILURES#<userName>   failed logins of a user name (TTL: window or lockout)
  *   TENANT#<t> / VM#<moId>            virtual machine     gsi1: TENANT#<t>#VMUUID#<uuid> / VM
  *   TENANT#<t> / SESSION#<sha256>     session (TTL)
  *   TENANT#<t> / TICKET#<sha256>      console ticket (TTL)
@@ -39,11 +40,17 @@ export const SK = {
   guestResultPrefix: 'GUESTRESULT#',
   processPrefix: 'PROCESS#',
   guestAuthPrefix: 'GUESTAUTH#',
+  loginFailuresPrefix: 'LOGINFAILURES#',
 } as const;
 
 export const keys = {
   tenant: (tenantId: string): Key => ({ pk: tenantPk(tenantId), sk: SK.profile }),
   principal: (tenantId: string, userName: string): Key => ({ pk: tenantPk(tenantId), sk: SK.userPrefix + userName }),
+  /** Recent failed logins of a user name, known or not (TTL: the failure window, or the lockout). */
+  loginFailures: (tenantId: string, userName: string): Key => ({
+    pk: tenantPk(tenantId),
+    sk: SK.loginFailuresPrefix + userName,
+  }),
   vm: (tenantId: string, moId: string): Key => ({ pk: tenantPk(tenantId), sk: SK.vmPrefix + moId }),
   session: (tenantId: string, hash: string): Key => ({ pk: tenantPk(tenantId), sk: SK.sessionPrefix + hash }),
   ticket: (tenantId: string, hash: string): Key => ({ pk: tenantPk(tenantId), sk: SK.ticketPrefix + hash }),

@@ -15,6 +15,8 @@ export function testEnvironment(endpoint: string): Record<string, string> {
     OPERATOR_KEY_SHA256: sha256Hex(DEMO_OPERATOR_KEY),
     CONSOLE_PROXY_KEY_SHA256: sha256Hex(DEMO_CONSOLE_PROXY_KEY),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'SILENT',
+    // Test files fail logins of the shared demo users on purpose; the lockout test sets its own limit.
+    LOGIN_MAX_FAILURES: '1000',
   };
 }
 
