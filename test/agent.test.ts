@@ -70,7 +70,8 @@ describe('polling for work', () => {
     // 10, 20, 40, 80, then 160 ms: about 10 calls in a second, not the 100 a fixed 10 ms poll would make.
     expect(claimTimes.length).toBeGreaterThanOrEqual(5);
     expect(claimTimes.length).toBeLessThanOrEqual(14);
-    expect(Math.max(...gaps)).toBeLessThan(160 + 100);
+    // Timers only ever fire late on a loaded machine, so the ceiling is checked with room to spare.
+    expect(Math.max(...gaps)).toBeLessThan(160 + 500);
     expect(gaps.at(-1)!).toBeGreaterThanOrEqual(150);
   });
 });
