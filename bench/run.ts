@@ -133,7 +133,7 @@ async function main() {
     if (answer.status !== 201) throw new Error(`ticket create: ${answer.status} ${answer.text}`);
   });
   const item = (index: number) => ({
-    pk: 'TENANT#bench',
+    pk: keys.tenantPartition('bench'),
     sk: `RAW#${index}#${randomBytes(8).toString('hex')}`,
     tenantId: 'acme',
     ticketHash: randomBytes(32).toString('hex'),

@@ -2,6 +2,7 @@ import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { advanceClock, resetClock } from '../lib/core/clock.js';
 import { client } from '../lib/store/client.js';
+import { keys, SK } from '../lib/store/keys.js';
 import { api, basic, loginVcenter, session } from './support/api.js';
 
 afterEach(() => resetClock());
@@ -83,7 +84,7 @@ describe('session expiry', () => {
     expect(response.status).toBe(401);
     // The item is still in the table (TTL sweeps lazily): only the read-side check refused it.
     const { Items } = await client().send(new ScanCommand({ TableName: process.env.TABLE_NAME }));
-    expect(Items!.some((item) => String(item.sk).startsWith('SESSION#') && item.expiresAt * 1000 < Date.now() + 30 * 60 * 1000 + 1000)).toBe(true);
+    expect(Items!.some((item) => String(item.sk).startsWith(SK.sessionPrefix) && item.expiresAt * 1000 < Date.now() + 30 * 60 * 1000 + 1000)).toBe(true);
   });
 
   it('keeps a session alive while it is used, refreshing the idle deadline past half-time', async () => {
@@ -100,7 +101,7 @@ describe('session expiry', () => {
     const [tenantId, secret] = sessionId.split('.') as [string, string];
     const { sha256Hex } = await import('../lib/core/secrets.js');
     const read = async () =>
-      (await client().send(new GetCommand({ TableName: process.env.TABLE_NAME, Key: { pk: `TENANT#${tenantId}`, sk: `SESSION#${sha256Hex(secret)}` } }))).Item!;
+      (await client().send(new GetCommand({ TableName: process.env.TABLE_NAME, Key: keys.session(tenantId, sha256Hex(secret)) }))).Item!;
     const issued = await read();
     advanceClock(5 * 60 * 1000);
     await api('GET', '/api/session', { headers: session(sessionId) });
