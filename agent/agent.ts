@@ -21,6 +21,7 @@ import {
   type Sealed,
   type WorkPayload,
   type WorkResult,
+  workBinding,
 } from '../lib/core/guest-sealing.js';
 import { DUMMY_PASSWORD_HASH, verifyPassword } from '../lib/core/secrets.js';
 
@@ -157,7 +158,7 @@ export class GuestAgent {
     const { tenantId, moId } = this.identity!;
     let payload: WorkPayload;
     try {
-      payload = WorkPayloadSchema.parse(JSON.parse(open(this.privateKey!, work.sealed, `${tenantId}/${moId}/${work.workId}`)));
+      payload = WorkPayloadSchema.parse(JSON.parse(open(this.privateKey!, work.sealed, workBinding(tenantId, moId, work.workId))));
     } catch {
       // Sealed to another key (an earlier enrolment) or altered: the credentials cannot be read.
       return this.report({ workId: work.workId, outcome: 'refused', reason: 'invalid_credentials' });

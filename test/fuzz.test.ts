@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as Sessions from '../lib/core/sessions.js';
 import { client } from '../lib/store/client.js';
-import { CONSOLE_PROXY, invoke, loginVcenter, OPERATOR } from './support/api.js';
+import { CONSOLE_PROXY, invoke, loginVcenter, OPERATOR, requestContextFor } from './support/api.js';
 import {
   answerProblem,
   DEFAULT_PARAMS,
@@ -211,7 +211,6 @@ function eventOf(route: Route, input: FuzzInput): APIGatewayProxyEventV2 {
   if (extra.novaVersion !== undefined) headers['x-openstack-nova-api-version'] = extra.novaVersion;
   if (extra.openstackVersion !== undefined) headers['openstack-api-version'] = extra.openstackVersion;
   const rawPath = route.path.replace(/\{([^}+]+)\+?\}/g, (_match, name: string) => encodeURIComponent(wellFormed(params[name] ?? '')));
-  const now = Date.now();
   return {
     version: '2.0',
     routeKey: `${route.method} ${route.path}`,
@@ -220,18 +219,7 @@ function eventOf(route: Route, input: FuzzInput): APIGatewayProxyEventV2 {
     headers,
     queryStringParameters: Object.keys(query).length ? query : undefined,
     pathParameters: route.params.length ? params : undefined,
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'local',
-      domainName: 'api.test',
-      domainPrefix: 'api',
-      http: { method: route.method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'fuzz' },
-      requestId: `fuzz-${now}-${Math.random()}`,
-      routeKey: `${route.method} ${route.path}`,
-      stage: '$default',
-      time: new Date(now).toUTCString(),
-      timeEpoch: now,
-    },
+    requestContext: requestContextFor(route, rawPath, 'fuzz'),
     ...payload,
   } as APIGatewayProxyEventV2;
 }

@@ -270,12 +270,14 @@ describe('origin check', () => {
 describe('session limits', () => {
   it('closes a session after the idle timeout', async () => {
     const consoleProxy = await proxy({ idleTimeoutMs: 300 });
+    const recordsBefore = (await listConsoleSessions(tenantId)).length;
     const client = new ConsoleClient(consoleProxy, `/?token=${await issueConsoleTicket(vm)}`);
     await client.receive(RFB_VERSION.length);
     const started = Date.now();
     expect(await client.closed).toEqual({ code: 1000, reason: 'The console session was closed after 0 s without activity.' });
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
-    expect((await auditOf(tenantId)).at(-1)!.endReason).toBe('idle timeout');
+    // The proxy writes the audit record after it closes the socket: wait for this session's (the newest).
+    expect((await auditOf(tenantId, recordsBefore + 1)).at(-1)!.endReason).toBe('idle timeout');
   });
 
   it('keeps a busy session past the idle timeout but not past the maximum length', async () => {

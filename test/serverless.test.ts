@@ -116,6 +116,9 @@ describe('serverless package (deployability)', () => {
     expect(actions('vcenterDeleteSession')).toEqual(['dynamodb:DeleteItem']);
     expect(actions('consoleProxyRedeemTicket')).toEqual(['dynamodb:DeleteItem']);
     expect(actions('operatorGetVm')).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+    // Replacing or deleting a user ends its sessions: a partition query and batched deletes.
+    expect(actions('operatorPutUser')).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    expect(actions('operatorDeleteUser')).toEqual(expect.arrayContaining(['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:Query']));
   });
 });
 

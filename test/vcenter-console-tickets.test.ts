@@ -5,7 +5,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { advanceClock, nowSeconds, resetClock } from '../lib/core/clock.js';
 import { sha256Hex } from '../lib/core/secrets.js';
 import { lookupTicket } from '../lib/core/tickets.js';
-import { resetClient, roundTrips } from '../lib/store/index.js';
+import { resetClient, countRoundTrips } from '../lib/store/index.js';
 import { client } from '../lib/store/client.js';
 import { api, CONSOLE_PROXY, loginVcenter, session, type ApiResponse } from './support/api.js';
 import { createLab, LAB_SHA1, LAB_SHA256 } from './support/lab.js';
@@ -148,10 +148,9 @@ describe.each(FORMS.map((form) => [form.form, form] as const))('POST %s/vcenter/
 
     it('costs two DynamoDB round trips: session and VM in one BatchGetItem, then one PutItem', async () => {
       await create(form, admin, 'vm-101', 'WEBMKS'); // warm: module load and connection
-      roundTrips.count = 0;
-      const response = await create(form, admin, 'vm-101', 'WEBMKS');
+      const { result: response, roundTrips } = await countRoundTrips(() => create(form, admin, 'vm-101', 'WEBMKS'));
       expect(response.status).toBe(form.status);
-      expect(roundTrips.count).toBe(2);
+      expect(roundTrips).toBe(2);
     });
   });
 

@@ -140,3 +140,6 @@ export const ProcessExitSchema = z
   .object({ pid: z.number().int().positive(), exitCode: z.number().int(), finished: z.string().datetime() })
   .strict();
 export type ProcessExit = z.infer<typeof ProcessExitSchema>;
+
+/** What a sealed payload is bound to: the box opens only as this very work item of this very VM. */
+export const workBinding = (tenantId: string, moId: string, workId: string) => `${tenantId}/${moId}/${workId}`;

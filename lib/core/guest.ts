@@ -2,11 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { config } from '../config.js';
 import * as store from '../store/guest.js';
-import { nowMs, nowSeconds } from './clock.js';
+import { isoNow, nowMs, nowSeconds } from './clock.js';
 import { DomainError, InvalidArgument, NotAllowedInCurrentState, NotFound, Unauthenticated, Unauthorized, UnavailableBecause } from './errors.js';
 import {
   parseAgentPublicKey,
   seal,
+  workBinding,
   type GuestCredentials,
   type ProcessExit,
   type ProgramSpec,
@@ -102,7 +103,6 @@ export interface GuestProcessRecord {
   expiresAt?: number;
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
 
 // ---- agent credentials and the agent's own calls ----
 
@@ -125,7 +125,7 @@ export async function issueAgentCredential(tenantId: string, moId: string): Prom
   await getVm(tenantId, moId);
   const random = randomBytes(32).toString('base64url');
   const credentialHash = sha256Hex(random);
-  const issuedAt = iso(nowMs());
+  const issuedAt = isoNow();
   await store.putAgent({ tenantId, moId, credentialHash, issuedAt });
   return { credential: `${tenantId}.${moId}.${random}`, tenantId, moId, issuedAt, fingerprint: fingerprint(credentialHash) };
 }
@@ -155,7 +155,7 @@ export async function registerAgent(agent: AgentIdentity, publicKey: string, age
     throw InvalidArgument('publicKey must be an X25519 public key in SPKI PEM form.', { field: 'publicKey' });
   }
   const vm = await getVm(agent.tenantId, agent.moId);
-  const registeredAt = iso(nowMs());
+  const registeredAt = isoNow();
   const changes = { publicKey, registeredAt, agentVersion, lastHeartbeatMs: nowMs() };
   if (!(await store.updateAgent(agent.tenantId, agent.moId, agent.credentialHash, changes))) throw credentialRevoked();
   return { tenantId: agent.tenantId, moId: agent.moId, guestOsFamily: vm.guestOsFamily, registeredAt };
@@ -205,7 +205,7 @@ export async function reportProcessExit(agent: AgentIdentity, exit: ProcessExit)
   // The agent's end time, but never in the future: a skewed guest clock must not extend retention.
   const finishedMs = Math.min(Date.parse(exit.finished), nowMs());
   const expiresAt = Math.floor(finishedMs / 1000) + FINISHED_PROCESS_RETENTION_SECONDS;
-  const known = await store.finishProcess(agent.tenantId, agent.moId, exit.pid, iso(finishedMs), exit.exitCode, expiresAt);
+  const known = await store.finishProcess(agent.tenantId, agent.moId, exit.pid, new Date(finishedMs).toISOString(), exit.exitCode, expiresAt);
   if (!known) throw NotFound(`Process ${exit.pid} is not a running process of ${agent.moId}.`);
 }
 
@@ -349,7 +349,7 @@ async function rememberGuestAuth(agent: AgentRecord, credentials: GuestCredentia
     userNameHash: userNameHashOf(credentials),
     verifier: await hashPassword(credentials.password, GUEST_VERIFIER_COST),
     agentCredentialHash: agent.credentialHash,
-    acceptedAt: iso(nowMs()),
+    acceptedAt: isoNow(),
     expiresAt: nowSeconds() + seconds,
   });
 }
@@ -359,8 +359,6 @@ const waitBoundSeconds = () => Math.ceil(config.guestOperationTimeoutMs() / 1000
 /** Work ids sort by creation time (the agent claims oldest first) and are unguessable. */
 const newWorkId = () => `${nowMs().toString(36).padStart(9, '0')}-${randomBytes(8).toString('hex')}`;
 
-/** What the sealed payload is bound to: the box opens only as this very work item of this very VM. */
-export const workBinding = (tenantId: string, moId: string, workId: string) => `${tenantId}/${moId}/${workId}`;
 
 /**
  * Hands an operation to the agent and waits for its answer, polling the store with backoff up to the
@@ -377,7 +375,7 @@ async function runOnAgent(agent: AgentRecord & { publicKey: string }, payload: W
     workId,
     operation: payload.operation,
     sealed: seal(agent.publicKey, JSON.stringify(payload), workBinding(tenantId, moId, workId)),
-    createdAt: iso(nowMs()),
+    createdAt: isoNow(),
     expiresAt: nowSeconds() + waitBoundSeconds(),
   });
   const deadline = Date.now() + config.guestOperationTimeoutMs();

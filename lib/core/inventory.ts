@@ -1,5 +1,5 @@
 import * as store from '../store/index.js';
-import { nowMs } from './clock.js';
+import { isoNow } from './clock.js';
 import { AlreadyExists, NotFound } from './errors.js';
 import type { VmRecord, VmSpec } from './model.js';
 import { getTenant } from './tenants.js';
@@ -16,7 +16,7 @@ export async function putVm(tenantId: string, moId: string, spec: VmSpec): Promi
       field: 'instanceUuid',
     });
   }
-  const vm: VmRecord = { ...spec, tenantId, moId, updatedAt: new Date(nowMs()).toISOString() };
+  const vm: VmRecord = { ...spec, tenantId, moId, updatedAt: isoNow() };
   await store.putVm(vm);
   return vm;
 }

@@ -1,6 +1,6 @@
 import * as store from '../store/index.js';
 import type { ConsoleRecord } from '../store/consoles.js';
-import { nowMs } from './clock.js';
+import { isoNow } from './clock.js';
 import { NotFound } from './errors.js';
 import type { SessionRecord, VmRecord } from './model.js';
 import { issueTicket, requirePrivilege, type IssuedTicket } from './tickets.js';
@@ -23,7 +23,7 @@ export async function createConsole(session: SessionRecord, vm: VmRecord, consol
     instanceUuid: vm.instanceUuid,
     consoleId: await store.nextConsoleId(vm.tenantId),
     consoleType,
-    createdAt: new Date(nowMs()).toISOString(),
+    createdAt: isoNow(),
   };
   if (await store.putConsoleIfAbsent(console)) return console;
   // A concurrent create won; its console is the server's console.

@@ -1,6 +1,6 @@
 import { config } from '../config.js';
 import * as store from '../store/index.js';
-import { nowMs, nowSeconds } from './clock.js';
+import { isoNow, nowSeconds } from './clock.js';
 import { Unauthenticated } from './errors.js';
 import {
   InstanceUuidSchema,
@@ -18,7 +18,6 @@ export interface LoginResult {
   session: SessionRecord;
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
 
 const loginRefused = (message = 'Cannot complete login due to an incorrect user name or password.') =>
   Unauthenticated(message, { reason: 'invalid_login' });
@@ -47,14 +46,14 @@ export async function login(userName: string, password: string): Promise<LoginRe
   if (failures) await store.clearLoginFailures(tenantId, userName);
 
   const secret = issueSecret(principal.tenantId);
-  const now = nowMs();
+  const now = isoNow();
   const session: SessionRecord = {
     tenantId: principal.tenantId,
     sessionHash: secret.hash,
     userName: principal.userName,
     privileges: principal.privileges,
-    createdAt: iso(now),
-    lastAccessedAt: iso(now),
+    createdAt: now,
+    lastAccessedAt: now,
     expiresAt: nowSeconds() + config.sessionIdleSeconds(),
   };
   await store.putSession(session);
@@ -106,7 +105,7 @@ async function keepAlive(session: SessionRecord | undefined): Promise<SessionRec
   if (!session) throw Unauthenticated('The session is missing, expired or ended.');
   const idle = config.sessionIdleSeconds();
   if (session.expiresAt - nowSeconds() >= idle / 2) return session;
-  const refreshed = { ...session, expiresAt: nowSeconds() + idle, lastAccessedAt: iso(nowMs()) };
+  const refreshed = { ...session, expiresAt: nowSeconds() + idle, lastAccessedAt: isoNow() };
   const alive = await store.touchSession(session.tenantId, session.sessionHash, refreshed.expiresAt, refreshed.lastAccessedAt);
   if (!alive) throw Unauthenticated('The session is missing, expired or ended.');
   return refreshed;

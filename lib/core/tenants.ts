@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import * as store from '../store/index.js';
-import { nowMs } from './clock.js';
+import { isoNow } from './clock.js';
 import { InvalidArgument, NotFound } from './errors.js';
 import {
   PrincipalSpecSchema,
@@ -10,7 +10,6 @@ import {
 } from './model.js';
 import { hashPassword } from './secrets.js';
 
-const iso = () => new Date(nowMs()).toISOString();
 
 /** What callers may see of a principal: never the password hash. */
 export type PrincipalView = Omit<PrincipalRecord, 'passwordHash'>;
@@ -18,7 +17,7 @@ const viewOf = ({ passwordHash: _hidden, ...view }: PrincipalRecord): PrincipalV
 
 export async function putTenant(tenantId: string, displayName: string): Promise<TenantRecord> {
   const existing = await store.getTenant(tenantId);
-  const tenant: TenantRecord = { tenantId, displayName, createdAt: existing?.createdAt ?? iso() };
+  const tenant: TenantRecord = { tenantId, displayName, createdAt: existing?.createdAt ?? isoNow() };
   await store.putTenant(tenant);
   return tenant;
 }
@@ -51,7 +50,7 @@ export async function putPrincipal(
     fullName: spec.fullName,
     passwordHash: await hashPassword(spec.password),
     privileges: [...new Set(spec.privileges)],
-    updatedAt: iso(),
+    updatedAt: isoNow(),
   };
   await store.putPrincipal(principal);
   // Sessions hold the privileges granted at login: a changed user logs in again.

@@ -1,6 +1,6 @@
 import { config } from '../config.js';
 import * as store from '../store/index.js';
-import { nowMs, nowSeconds } from './clock.js';
+import { isoNow, nowSeconds } from './clock.js';
 import { NotFound, Unauthorized } from './errors.js';
 import { vmNotFound } from './inventory.js';
 import type { SessionRecord, VmRecord } from './model.js';
@@ -61,7 +61,7 @@ export async function issueTicket(session: SessionRecord, vm: VmRecord, consoleT
     consoleType,
     issuedTo: session.userName,
     vnc: { host: vm.vnc.host, port: vm.vnc.port },
-    issuedAt: new Date(nowMs()).toISOString(),
+    issuedAt: isoNow(),
     expiresAt: nowSeconds() + config.ticketTtlSeconds(),
   };
   await store.putTicket(record);

@@ -6,27 +6,33 @@ import { DomainError, Unavailable } from '../core/errors.js';
 import { nowSeconds } from '../core/clock.js';
 import { keys } from './keys.js';
 
-/** Counts DynamoDB operations (not retries), so tests and the benchmark can assert round trips. */
-export const roundTrips = { count: 0 };
+/** DynamoDB calls made on behalf of one piece of work: operations, and SDK attempts (retries included). */
+export interface RoundTripCount {
+  operations: number;
+  attempts: number;
+}
 
-const roundTripScope = new AsyncLocalStorage<{ count: number }>();
+const roundTripScope = new AsyncLocalStorage<RoundTripCount>();
 
 /**
- * Runs `operation` and counts the DynamoDB operations made on its behalf only — not those of other work in
- * the same process at the same time (a guest agent answering it, other requests).
+ * Runs `operation` and counts the DynamoDB calls made on its behalf only — not those of other work in the
+ * same process at the same time (a guest agent answering it, other requests). `live` keeps counting calls the
+ * operation left running (a retrying read abandoned by a failed sibling), for tests that wait for those.
  */
-export async function countRoundTrips<T>(operation: () => Promise<T>): Promise<{ result: T; roundTrips: number }> {
-  const scope = { count: 0 };
-  const result = await roundTripScope.run(scope, operation);
-  return { result, roundTrips: scope.count };
+export async function countRoundTrips<T>(
+  operation: () => Promise<T>,
+): Promise<{ result: T; roundTrips: number; attempts: number; live: RoundTripCount }> {
+  const live: RoundTripCount = { operations: 0, attempts: 0 };
+  const result = await roundTripScope.run(live, operation);
+  return { result, roundTrips: live.operations, attempts: live.attempts, live };
 }
 
 /**
- * Test hook below the SDK's retry loop: `attempts` counts every attempt (retries included), and `inject`,
- * when set, runs before each attempt and may delay it or throw the error a throttled or unreachable
- * DynamoDB would give, so the retry bound and the error translation are exercised for real.
+ * Test hook below the SDK's retry loop: `inject`, when set, runs before each attempt and may delay it or
+ * throw the error a throttled or unreachable DynamoDB would give, so the retry bound and the error
+ * translation are exercised for real.
  */
-export const faults: { attempts: number; inject?: (operation: string) => Promise<void> | void } = { attempts: 0 };
+export const faults: { inject?: (operation: string) => Promise<void> | void } = {};
 
 let documentClient: DynamoDBDocumentClient | undefined;
 
@@ -56,16 +62,16 @@ export function client(): DynamoDBDocumentClient {
   });
   base.middlewareStack.add(
     (next) => async (args) => {
-      roundTrips.count += 1;
       const scope = roundTripScope.getStore();
-      if (scope) scope.count += 1;
+      if (scope) scope.operations += 1;
       return next(args);
     },
     { step: 'initialize', name: 'countRoundTrips' },
   );
   base.middlewareStack.add(
     (next, context) => async (args) => {
-      faults.attempts += 1;
+      const scope = roundTripScope.getStore();
+      if (scope) scope.attempts += 1;
       await faults.inject?.(context.commandName ?? '');
       return next(args);
     },

@@ -4,5 +4,5 @@ export * from './sessions.js';
 export * from './tickets.js';
 export * from './consoles.js';
 export * from './audit.js';
-export { roundTrips, resetClient } from './client.js';
+export { countRoundTrips, resetClient } from './client.js';
 export * from './logins.js';

@@ -1,4 +1,5 @@
-import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { Unavailable } from '../core/errors.js';
 import { client, isConditionFailure, isExpired, notExpired, nowValue, send, tableName } from './client.js';
 import { recordOf, type Key } from './keys.js';
 
@@ -65,5 +66,19 @@ export async function deleteItem<T>(key: Key, options: { onlyIfLive?: boolean } 
   } catch (error) {
     if (options.onlyIfLive && isConditionFailure(error)) return undefined;
     throw error;
+  }
+}
+
+/** Deletes many items, 25 to a BatchWriteItem, in order, retrying what DynamoDB leaves unprocessed. */
+export async function deleteItems(itemKeys: Key[]): Promise<void> {
+  for (let start = 0; start < itemKeys.length; start += 25) {
+    let requests = itemKeys.slice(start, start + 25).map(({ pk, sk }) => ({ DeleteRequest: { Key: { pk, sk } } }));
+    for (let attempt = 0; requests.length > 0; attempt += 1) {
+      if (attempt > 5) throw Unavailable('The data service is throttling writes; retry later.');
+      const { UnprocessedItems } = await send(() =>
+        client().send(new BatchWriteCommand({ RequestItems: { [tableName()]: requests } })),
+      );
+      requests = (UnprocessedItems?.[tableName()] ?? []) as typeof requests;
+    }
   }
 }

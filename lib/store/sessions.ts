@@ -2,7 +2,7 @@ import { BatchGetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Unavailable } from '../core/errors.js';
 import type { SessionRecord, VmRecord } from '../core/model.js';
 import { client, isConditionFailure, isExpired, notExpired, nowValue, queryAll, send, tableName } from './client.js';
-import { deleteItem, getItem, putItem } from './items.js';
+import { deleteItem, deleteItems, getItem, putItem } from './items.js';
 import { keys, recordOf, SK, type Key } from './keys.js';
 
 export async function putSession(session: SessionRecord): Promise<void> {
@@ -75,7 +75,7 @@ export async function deleteSessionsOf(tenantId: string, userName: string): Prom
     ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':prefix': SK.sessionPrefix, ':userName': userName },
     ProjectionExpression: 'pk, sk',
   });
-  for (const item of sessions) await deleteItem({ pk: String(item.pk), sk: String(item.sk) });
+  await deleteItems(sessions.map((item) => ({ pk: String(item.pk), sk: String(item.sk) })));
 }
 
 export async function batchGet(requestKeys: Key[]): Promise<Record<string, unknown>[]> {

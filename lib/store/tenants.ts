@@ -1,7 +1,7 @@
-import { BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { PrincipalRecord, TenantRecord, VmRecord } from '../core/model.js';
 import { client, queryAll, queryPartitionPrefix, send, tableName } from './client.js';
-import { deleteItem, getItem, putItem } from './items.js';
+import { deleteItem, deleteItems, getItem, putItem } from './items.js';
 import { gsi1, keys, recordOf, SK, type Key } from './keys.js';
 
 export async function putTenant(tenant: TenantRecord): Promise<void> {
@@ -29,9 +29,7 @@ export async function deleteTenant(tenantId: string): Promise<void> {
   });
   // The profile goes last, so a failure half-way leaves a tenant that can be deleted again.
   const ordered = [...items.filter((item) => item.sk !== SK.profile), ...items.filter((item) => item.sk === SK.profile)];
-  for (let start = 0; start < ordered.length; start += 25) {
-    await batchDelete(ordered.slice(start, start + 25) as unknown as Key[]);
-  }
+  await deleteItems(ordered as unknown as Key[]);
 }
 
 export async function putPrincipal(principal: PrincipalRecord): Promise<void> {
@@ -83,15 +81,4 @@ export async function listVms(tenantId: string): Promise<VmRecord[]> {
 /** @returns whether the VM existed. */
 export async function deleteVm(tenantId: string, moId: string): Promise<boolean> {
   return (await deleteItem(keys.vm(tenantId, moId))) !== undefined;
-}
-
-async function batchDelete(batch: Key[]): Promise<void> {
-  let requests = batch.map(({ pk, sk }) => ({ DeleteRequest: { Key: { pk, sk } } }));
-  for (let attempt = 0; requests.length > 0; attempt += 1) {
-    const { UnprocessedItems } = await send(() =>
-      client().send(new BatchWriteCommand({ RequestItems: { [tableName()]: requests } })),
-    );
-    requests = (UnprocessedItems?.[tableName()] ?? []) as typeof requests;
-    if (requests.length > 0 && attempt >= 5) throw new Error('batch delete left unprocessed items');
-  }
 }

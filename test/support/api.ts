@@ -79,7 +79,6 @@ export function buildEvent(
   if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
   const query: Record<string, string> = {};
   for (const [name, value] of url.searchParams) query[name] = query[name] === undefined ? value : `${query[name]},${value}`;
-  const now = Date.now();
 
   const event: APIGatewayProxyEventV2 = {
     version: '2.0',
@@ -89,22 +88,28 @@ export function buildEvent(
     headers: { host: 'api.test', 'user-agent': 'vitest', ...headers },
     queryStringParameters: Object.keys(query).length ? query : undefined,
     pathParameters: route.params.length ? pathParameters : undefined,
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'local',
-      domainName: 'api.test',
-      domainPrefix: 'api',
-      http: { method, path: url.pathname, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' },
-      requestId: randomUUID(),
-      routeKey: `${route.method} ${route.path}`,
-      stage: '$default',
-      time: new Date(now).toUTCString(),
-      timeEpoch: now,
-    },
+    requestContext: requestContextFor(route, url.pathname, 'vitest'),
     body,
     isBase64Encoded: false,
   };
   return { event, route };
+}
+
+/** API Gateway's `requestContext` for a request on `route` at `rawPath`. */
+export function requestContextFor(route: Route, rawPath: string, userAgent: string): APIGatewayProxyEventV2['requestContext'] {
+  const now = Date.now();
+  return {
+    accountId: '123456789012',
+    apiId: 'local',
+    domainName: 'api.test',
+    domainPrefix: 'api',
+    http: { method: route.method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent },
+    requestId: randomUUID(),
+    routeKey: `${route.method} ${route.path}`,
+    stage: '$default',
+    time: new Date(now).toUTCString(),
+    timeEpoch: now,
+  };
 }
 
 export async function api(method: string, target: string, options: RequestOptions = {}): Promise<ApiResponse> {
