@@ -1,8 +1,7 @@
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AgentRecord, GuestAuthRecord, GuestProcessRecord, GuestWorkItem, GuestWorkResultRecord } from '../core/guest.js';
 import { client, isConditionFailure, isExpired, notExpired, nowValue, queryAll, send, tableName } from './client.js';
-import { deleteItem, getItem, putItem } from './items.js';
-import { batchGet } from './sessions.js';
+import { deleteItem, getItem, getItems, putItem } from './items.js';
 import { keys, recordOf } from './keys.js';
 
 const liveCondition = `attribute_exists(pk) AND (attribute_not_exists(#expiresAt) OR ${notExpired.expression})`;
@@ -153,13 +152,11 @@ export async function getGuestState(
   userNameHash: string,
   pid?: number,
 ): Promise<{ agent?: AgentRecord; auth?: GuestAuthRecord; process?: GuestProcessRecord }> {
-  const agentKey = keys.agent(tenantId, moId);
-  const authKey = keys.guestAuth(tenantId, moId, userNameHash);
-  const processKey = pid === undefined ? undefined : keys.process(tenantId, moId, pid);
-  const items = await batchGet(processKey ? [agentKey, authKey, processKey] : [agentKey, authKey]);
-  const find = <T>(key: { sk: string } | undefined) => {
-    const item = key && items.find((candidate) => candidate.sk === key.sk);
-    return isExpired(item as { expiresAt?: number } | undefined) ? undefined : recordOf<T>(item);
+  const processKey = pid === undefined ? [] : [keys.process(tenantId, moId, pid)];
+  const [agent, auth, process] = await getItems([keys.agent(tenantId, moId), keys.guestAuth(tenantId, moId, userNameHash), ...processKey]);
+  return {
+    agent: agent as AgentRecord | undefined,
+    auth: auth as GuestAuthRecord | undefined,
+    process: process as GuestProcessRecord | undefined,
   };
-  return { agent: find<AgentRecord>(agentKey), auth: find<GuestAuthRecord>(authKey), process: find<GuestProcessRecord>(processKey) };
 }

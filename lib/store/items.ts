@@ -1,4 +1,4 @@
-import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Unavailable } from '../core/errors.js';
 import { client, isConditionFailure, isExpired, notExpired, nowValue, send, tableName } from './client.js';
 import { recordOf, type Key } from './keys.js';
@@ -81,4 +81,25 @@ export async function deleteItems(itemKeys: Key[]): Promise<void> {
       requests = (UnprocessedItems?.[tableName()] ?? []) as typeof requests;
     }
   }
+}
+
+/**
+ * Several items in one BatchGetItem (the hot paths' single read), as records in the order of `itemKeys`:
+ * an absent or expired item is undefined.
+ */
+export async function getItems(itemKeys: Key[]): Promise<(Record<string, unknown> | undefined)[]> {
+  const found: Record<string, unknown>[] = [];
+  let pending: Record<string, unknown>[] = itemKeys.map(({ pk, sk }) => ({ pk, sk }));
+  for (let attempt = 0; pending.length > 0; attempt += 1) {
+    if (attempt > 3) throw Unavailable('The data service is throttling reads; retry later.');
+    const { Responses, UnprocessedKeys } = await send(() =>
+      client().send(new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: pending } } })),
+    );
+    found.push(...(Responses?.[tableName()] ?? []));
+    pending = UnprocessedKeys?.[tableName()]?.Keys ?? [];
+  }
+  return itemKeys.map((key) => {
+    const item = found.find((candidate) => candidate.pk === key.pk && candidate.sk === key.sk);
+    return isExpired(item as { expiresAt?: number } | undefined) ? undefined : recordOf<Record<string, unknown>>(item);
+  });
 }

@@ -1,23 +1,16 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { LoginFailuresRecord, PrincipalRecord } from '../core/model.js';
-import { client, isConditionFailure, isExpired, notExpired, nowValue, send, tableName } from './client.js';
-import { deleteItem, putItem } from './items.js';
+import { client, isConditionFailure, notExpired, nowValue, send, tableName } from './client.js';
+import { deleteItem, getItems, putItem } from './items.js';
 import { keys, recordOf } from './keys.js';
-import { batchGet } from './sessions.js';
 
 /** What a login needs, in one BatchGetItem: the principal and its recent failed logins. */
 export async function getPrincipalForLogin(
   tenantId: string,
   userName: string,
 ): Promise<{ principal?: PrincipalRecord; failures?: LoginFailuresRecord }> {
-  const principalKey = keys.principal(tenantId, userName);
-  const failuresKey = keys.loginFailures(tenantId, userName);
-  const items = await batchGet([principalKey, failuresKey]);
-  const failures = items.find((item) => item.sk === failuresKey.sk);
-  return {
-    principal: recordOf<PrincipalRecord>(items.find((item) => item.sk === principalKey.sk)),
-    failures: isExpired(failures) ? undefined : recordOf<LoginFailuresRecord>(failures),
-  };
+  const [principal, failures] = await getItems([keys.principal(tenantId, userName), keys.loginFailures(tenantId, userName)]);
+  return { principal: principal as PrincipalRecord | undefined, failures: failures as LoginFailuresRecord | undefined };
 }
 
 /**

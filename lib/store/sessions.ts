@@ -1,9 +1,8 @@
-import { BatchGetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { Unavailable } from '../core/errors.js';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SessionRecord, VmRecord } from '../core/model.js';
-import { client, isConditionFailure, isExpired, notExpired, nowValue, queryAll, send, tableName } from './client.js';
-import { deleteItem, deleteItems, getItem, putItem } from './items.js';
-import { keys, recordOf, SK, type Key } from './keys.js';
+import { client, isConditionFailure, notExpired, nowValue, queryAll, send, tableName } from './client.js';
+import { deleteItem, deleteItems, getItem, getItems, putItem } from './items.js';
+import { keys, SK } from './keys.js';
 
 export async function putSession(session: SessionRecord): Promise<void> {
   await putItem(keys.session(session.tenantId, session.sessionHash), session, { ifAbsent: true });
@@ -21,15 +20,8 @@ export async function getSessionAndVm(
   sessionHash: string,
   moId: string,
 ): Promise<{ session?: SessionRecord; vm?: VmRecord }> {
-  const sessionKey = keys.session(tenantId, sessionHash);
-  const vmKey = keys.vm(tenantId, moId);
-  const items = await batchGet([sessionKey, vmKey]);
-  const sessionItem = items.find((item) => item.sk === sessionKey.sk);
-  const vmItem = items.find((item) => item.sk === vmKey.sk);
-  return {
-    session: isExpired(sessionItem) ? undefined : recordOf<SessionRecord>(sessionItem),
-    vm: recordOf<VmRecord>(vmItem),
-  };
+  const [session, vm] = await getItems([keys.session(tenantId, sessionHash), keys.vm(tenantId, moId)]);
+  return { session: session as SessionRecord | undefined, vm: vm as VmRecord | undefined };
 }
 
 /** Pushes the idle deadline forward; refuses (returns false) if the session ended meanwhile. */
@@ -76,18 +68,4 @@ export async function deleteSessionsOf(tenantId: string, userName: string): Prom
     ProjectionExpression: 'pk, sk',
   });
   await deleteItems(sessions.map((item) => ({ pk: String(item.pk), sk: String(item.sk) })));
-}
-
-export async function batchGet(requestKeys: Key[]): Promise<Record<string, unknown>[]> {
-  const found: Record<string, unknown>[] = [];
-  let pending: Record<string, unknown>[] = requestKeys.map(({ pk, sk }) => ({ pk, sk }));
-  for (let attempt = 0; pending.length > 0 && attempt < 4; attempt += 1) {
-    const { Responses, UnprocessedKeys } = await send(() =>
-      client().send(new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: pending } } })),
-    );
-    found.push(...(Responses?.[tableName()] ?? []));
-    pending = UnprocessedKeys?.[tableName()]?.Keys ?? [];
-  }
-  if (pending.length > 0) throw Unavailable('The data service is throttling reads; retry later.');
-  return found;
 }
