@@ -5,7 +5,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { countRoundTrips } from '../lib/store/client.js';
 import { invoke, loginVcenter, routes } from './support/api.js';
+import { expectAllowedByIam } from './support/iam.js';
 import { SESSION_PLACEHOLDER } from './support/events.js';
 
 const folder = fileURLToPath(new URL('../events/', import.meta.url));
@@ -23,7 +25,9 @@ describe('events/', () => {
     const raw = readFileSync(`${folder}${name}`, 'utf8');
     const needsSession = raw.includes(SESSION_PLACEHOLDER);
     const event = JSON.parse(needsSession ? raw.replaceAll(SESSION_PLACEHOLDER, await loginVcenter()) : raw);
-    const response = await invoke(event);
+    const { result: response, live } = await countRoundTrips(() => invoke(event));
+    const route = routes.find((candidate) => `${candidate.method} ${candidate.path}` === event.routeKey)!;
+    expectAllowedByIam(route.functionName, live.actions);
     if (event.routeKey.includes('/guest/processes')) {
       // No guest agent heartbeats in this test: the documented answer is "tools not running".
       expect(response.status, response.text).toBe(503);

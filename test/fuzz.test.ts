@@ -13,8 +13,9 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as Sessions from '../lib/core/sessions.js';
-import { client } from '../lib/store/client.js';
+import { client, countRoundTrips } from '../lib/store/client.js';
 import { CONSOLE_PROXY, invoke, loginVcenter, OPERATOR, requestContextFor } from './support/api.js';
+import { expectAllowedByIam } from './support/iam.js';
 import {
   answerProblem,
   DEFAULT_PARAMS,
@@ -250,11 +251,13 @@ describe('every route, fuzzed', () => {
       // The table's digest, kept current: only a request that sent a write command can have changed it.
       let digest = await scanDigest();
 
+      const called = new Set<string>();
       const result = await fc.check(
         fc.asyncProperty(request(route), async (input) => {
           const event = eventOf(route, input);
           const writesBefore = writes;
-          const response = await invoke(event);
+          const { result: response, live } = await countRoundTrips(() => invoke(event));
+          for (const action of live.actions) called.add(action);
           const problem = answerProblem(dialect, response.status, response.body);
           if (problem) throw new Error(`${problem}\n  answer: ${response.status} ${response.text.slice(0, 400)}`);
           if (STACK_TRACE.test(response.text)) throw new Error(`stack trace in answer: ${response.text.slice(0, 400)}`);
@@ -266,6 +269,8 @@ describe('every route, fuzzed', () => {
         { numRuns: casesFor(route), endOnFailure: true },
       );
       if (result.failed) throw new Error(describeFailure(route, result));
+      // Every path the fuzz reached (refusals included) stays within the function's IAM role.
+      expectAllowedByIam(route.functionName, called);
     },
     120_000,
   );

@@ -10,6 +10,8 @@ import { keys } from './keys.js';
 export interface RoundTripCount {
   operations: number;
   attempts: number;
+  /** The DynamoDB actions called, e.g. `BatchGetItem`, `Query@index` (what a function's IAM role must allow). */
+  actions: Set<string>;
 }
 
 const roundTripScope = new AsyncLocalStorage<RoundTripCount>();
@@ -22,7 +24,7 @@ const roundTripScope = new AsyncLocalStorage<RoundTripCount>();
 export async function countRoundTrips<T>(
   operation: () => Promise<T>,
 ): Promise<{ result: T; roundTrips: number; attempts: number; live: RoundTripCount }> {
-  const live: RoundTripCount = { operations: 0, attempts: 0 };
+  const live: RoundTripCount = { operations: 0, attempts: 0, actions: new Set() };
   const result = await roundTripScope.run(live, operation);
   return { result, roundTrips: live.operations, attempts: live.attempts, live };
 }
@@ -61,9 +63,13 @@ export function client(): DynamoDBDocumentClient {
     ...(endpoint && !process.env.AWS_REGION ? { region: 'local' } : {}),
   });
   base.middlewareStack.add(
-    (next) => async (args) => {
+    (next, context) => async (args) => {
       const scope = roundTripScope.getStore();
-      if (scope) scope.operations += 1;
+      if (scope) {
+        scope.operations += 1;
+        const action = (context.commandName ?? '').replace(/Command$/, '');
+        scope.actions.add((args.input as { IndexName?: string }).IndexName ? `${action}@index` : action);
+      }
       return next(args);
     },
     { step: 'initialize', name: 'countRoundTrips' },
