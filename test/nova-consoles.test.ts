@@ -13,7 +13,9 @@ beforeAll(async () => {
 
 describe('legacy os-consoles', () => {
   it('lists no consoles before one is created, and none for an unknown server', async () => {
-    for (const path of [consoles(), `/compute/v2.1/servers/${APP_01}/consoles`, '/compute/v2.1/servers/nope/consoles']) {
+    // A server id longer than any DynamoDB key is no server either (it once reached the table and made a 500).
+    const tooLong = `/compute/v2.1/servers/${'x'.repeat(70_000)}/consoles`;
+    for (const path of [consoles(), `/compute/v2.1/servers/${APP_01}/consoles`, '/compute/v2.1/servers/nope/consoles', tooLong]) {
       const response = await api('GET', path, { headers: nova(token) });
       expect(response.status).toBe(200);
       expect(response.body).toEqual({ consoles: [] });
@@ -66,6 +68,12 @@ describe('legacy os-consoles', () => {
     const response = await api(method, `${consoles()}/${id}`, { headers: nova(token) });
     expect(response.status).toBe(404);
     expect(response.body).toEqual({ itemNotFound: { code: 404, message: `Console ${id} could not be found.` } });
+  });
+
+  it('delete answers 404 for a server id longer than any DynamoDB key', async () => {
+    const response = await api('DELETE', `/compute/v2.1/servers/${'x'.repeat(70_000)}/consoles/1`, { headers: nova(token) });
+    expect(response.status).toBe(404);
+    expect(response.body).toEqual({ itemNotFound: { code: 404, message: 'Console 1 could not be found.' } });
   });
 
   it.each([

@@ -2,7 +2,7 @@ import * as store from '../store/index.js';
 import type { ConsoleRecord } from '../store/consoles.js';
 import { isoNow } from './clock.js';
 import { NotFound } from './errors.js';
-import type { SessionRecord, VmRecord } from './model.js';
+import { InstanceUuidSchema, type SessionRecord, type VmRecord } from './model.js';
 import { issueTicket, requirePrivilege, type IssuedTicket } from './tickets.js';
 
 /**
@@ -11,6 +11,9 @@ import { issueTicket, requirePrivilege, type IssuedTicket } from './tickets.js';
  * ticket minted on each read, because only ticket hashes are ever stored.
  */
 export type { ConsoleRecord };
+
+/** Only a well-formed server id can name a server; anything else is looked up nowhere. */
+const isInstanceUuid = (id: string) => InstanceUuidSchema.safeParse(id).success;
 
 const consoleNotFound = (consoleId: number | string) => NotFound(`Console ${consoleId} could not be found.`);
 
@@ -32,6 +35,7 @@ export async function createConsole(session: SessionRecord, vm: VmRecord, consol
 
 /** A server's consoles; an unknown or foreign server simply has none (Nova's index never 404s). */
 export async function listConsoles(tenantId: string, instanceUuid: string): Promise<ConsoleRecord[]> {
+  if (!isInstanceUuid(instanceUuid)) return [];
   const console = await store.getConsole(tenantId, instanceUuid);
   return console ? [console] : [];
 }
@@ -49,5 +53,7 @@ export async function showConsole(
 }
 
 export async function deleteConsole(tenantId: string, instanceUuid: string, consoleId: number): Promise<void> {
-  if (!(await store.deleteConsole(tenantId, instanceUuid, consoleId))) throw consoleNotFound(consoleId);
+  if (!isInstanceUuid(instanceUuid) || !(await store.deleteConsole(tenantId, instanceUuid, consoleId))) {
+    throw consoleNotFound(consoleId);
+  }
 }

@@ -1,7 +1,7 @@
 import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { client, isConditionFailure, send, tableName } from './client.js';
 import { getItem, putItem } from './items.js';
-import { keys } from './keys.js';
+import { keyFits, keys } from './keys.js';
 
 /** A Nova legacy (os-consoles) console: one per server. It holds no secret; passwords are minted per read. */
 export interface ConsoleRecord {
@@ -39,12 +39,14 @@ export const getConsole = (tenantId: string, instanceUuid: string): Promise<Cons
 
 /** Deletes the server's console only if it has this id. @returns whether one was deleted. */
 export async function deleteConsole(tenantId: string, instanceUuid: string, consoleId: number): Promise<boolean> {
+  const key = keys.console(tenantId, instanceUuid);
+  if (!keyFits(key)) return false;
   try {
     await send(() =>
       client().send(
         new DeleteCommand({
           TableName: tableName(),
-          Key: keys.console(tenantId, instanceUuid),
+          Key: key,
           ConditionExpression: 'consoleId = :consoleId',
           ExpressionAttributeValues: { ':consoleId': consoleId },
         }),

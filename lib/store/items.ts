@@ -1,13 +1,14 @@
 import { BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Unavailable } from '../core/errors.js';
 import { client, isConditionFailure, isExpired, notExpired, nowValue, send, tableName } from './client.js';
-import { recordOf, type Key } from './keys.js';
+import { keyFits, recordOf, type Key } from './keys.js';
 
 /**
  * The three single-item operations every store module is made of. Reads drop an item whose `expiresAt` has
  * passed (DynamoDB's TTL sweep runs hours late), so no read path can forget to.
  */
 export async function getItem<T>(key: Key, options: { consistent?: boolean } = {}): Promise<T | undefined> {
+  if (!keyFits(key)) return undefined;
   const { Item } = await send(() =>
     client().send(new GetCommand({ TableName: tableName(), Key: key, ConsistentRead: options.consistent })),
   );
@@ -45,6 +46,7 @@ export async function putItem(
  * is conditional on the item existing unexpired: of concurrent callers exactly one gets it (one-time use).
  */
 export async function deleteItem<T>(key: Key, options: { onlyIfLive?: boolean } = {}): Promise<T | undefined> {
+  if (!keyFits(key)) return undefined;
   try {
     const { Attributes } = await send(() =>
       client().send(
@@ -89,7 +91,7 @@ export async function deleteItems(itemKeys: Key[]): Promise<void> {
  */
 export async function getItems(itemKeys: Key[]): Promise<(Record<string, unknown> | undefined)[]> {
   const found: Record<string, unknown>[] = [];
-  let pending: Record<string, unknown>[] = itemKeys.map(({ pk, sk }) => ({ pk, sk }));
+  let pending: Record<string, unknown>[] = itemKeys.filter(keyFits).map(({ pk, sk }) => ({ pk, sk }));
   for (let attempt = 0; pending.length > 0; attempt += 1) {
     if (attempt > 3) throw Unavailable('The data service is throttling reads; retry later.');
     const { Responses, UnprocessedKeys } = await send(() =>

@@ -98,6 +98,13 @@ export const gsi1 = {
   }),
 };
 
+/**
+ * Whether DynamoDB can hold an item under `key` (partition key ≤ 2048 bytes, sort key ≤ 1024). A lookup of a
+ * key that cannot fit finds nothing; sending it would make DynamoDB refuse the whole call.
+ */
+export const keyFits = (key: Key): boolean =>
+  Buffer.byteLength(key.pk, 'utf8') <= 2048 && Buffer.byteLength(key.sk, 'utf8') <= 1024;
+
 /** Strips the table's own attributes from an item, leaving the record. */
 export function recordOf<T>(item: Record<string, unknown> | undefined): T | undefined {
   if (!item) return undefined;

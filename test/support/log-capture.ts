@@ -118,7 +118,11 @@ function passwordsIn(event: APIGatewayProxyEventV2): string[] {
   } catch {
     // not JSON: no fields to look at
   }
-  return passwords.filter((password) => password.length >= 12 && new Set(password).size >= 6 && !/\n/.test(password));
+  // A UUID sent as a password (the fuzz does) is some server's public id, stored in its VM item by design.
+  const isUuid = (text: string) => /^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/i.test(text);
+  return passwords.filter(
+    (password) => password.length >= 12 && new Set(password).size >= 6 && !/\n/.test(password) && !isUuid(password),
+  );
 }
 
 // ---------------------------------------------------------------- the audit
