@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { describe, expect, it, vi } from 'vitest';
 import * as Tickets from '../lib/core/tickets.js';
 import { getVm } from '../lib/core/inventory.js';
 import type { SessionRecord } from '../lib/core/model.js';
@@ -46,5 +47,32 @@ describe('POST /console-proxy/v1/redemptions', () => {
     }
     // The refused attempts did not consume it.
     expect((await api('POST', '/console-proxy/v1/redemptions', { headers: CONSOLE_PROXY, body: { ticket } })).status).toBe(200);
+  });
+
+  it('logs the issue and the redemption of a ticket as events naming its fingerprint, never the ticket', async () => {
+    const lines: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: unknown, ...rest: unknown[]) => {
+      lines.push(String(chunk));
+      return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof process.stdout.write);
+    let ticket: string;
+    try {
+      ({ ticket } = await Tickets.issueTicket(admin, await getVm('acme', 'vm-101'), 'WEBMKS'));
+      expect((await api('POST', '/console-proxy/v1/redemptions', { headers: CONSOLE_PROXY, body: { ticket } })).status).toBe(200);
+    } finally {
+      spy.mockRestore();
+    }
+    const events = lines
+      .flatMap((line) => line.split('\n'))
+      .filter((line) => line.includes('console ticket'))
+      .map((line) => JSON.parse(line));
+    const fingerprint = createHash('sha256').update(ticket.split('.')[1]!).digest('hex').slice(0, 8);
+    const expected = { tenant: 'acme', vm: 'vm-101', user: 'admin@acme', consoleType: 'WEBMKS', ticket: fingerprint };
+    expect(events).toEqual([
+      expect.objectContaining({ level: 'INFO', message: 'console ticket issued', ...expected }),
+      expect.objectContaining({ level: 'INFO', message: 'console ticket redeemed', ...expected }),
+    ]);
+    expect(lines.join('')).not.toContain(ticket.split('.')[1]);
   });
 });

@@ -1,11 +1,12 @@
 import { config } from '../config.js';
+import { logger } from '../log.js';
 import * as store from '../store/index.js';
 import { isoNow, nowSeconds } from './clock.js';
 import { NotFound, Unauthorized } from './errors.js';
 import { vmNotFound } from './inventory.js';
 import type { SessionRecord, VmRecord } from './model.js';
 import type { Privilege } from './privileges.js';
-import { issueSecret, parseSecret } from './secrets.js';
+import { fingerprint, issueSecret, parseSecret } from './secrets.js';
 
 /** Where a console connection goes once its ticket is redeemed: the VM's VNC endpoint. */
 export interface ConsoleEndpoint {
@@ -65,7 +66,22 @@ export async function issueTicket(session: SessionRecord, vm: VmRecord, consoleT
     expiresAt: nowSeconds() + config.ticketTtlSeconds(),
   };
   await store.putTicket(record);
+  logTicketEvent('console ticket issued', record);
   return { ticket: secret.value, record };
+}
+
+/**
+ * vCenter records each acquired ticket as an event (VmAcquiredTicketEvent); here both ends of a ticket's life
+ * are a log line, so who opened which console survives even a console proxy that dies mid-session.
+ */
+function logTicketEvent(message: string, record: TicketRecord): void {
+  logger.info(message, {
+    tenant: record.tenantId,
+    vm: record.vmMoId,
+    user: record.issuedTo,
+    consoleType: record.consoleType,
+    ticket: fingerprint(record.ticketHash),
+  });
 }
 
 /** Used, expired, unknown and malformed tickets are all refused with this one error. */
@@ -79,6 +95,7 @@ export async function redeemTicket(ticket: string): Promise<TicketRecord> {
   const secret = parseSecret(ticket);
   const record = secret && (await store.redeemTicket(secret.tenantId, secret.hash));
   if (!record) throw ticketRefused();
+  logTicketEvent('console ticket redeemed', record);
   return record;
 }
 

@@ -7,7 +7,7 @@ import { authenticatePlatform, type PlatformRole } from '../core/platform.js';
 import * as Sessions from '../core/sessions.js';
 import type { AgentIdentity } from '../core/guest.js';
 import type { VmRef } from '../core/sessions.js';
-import { logger } from './log.js';
+import { logger } from '../log.js';
 import type { Dialect, HttpEvent, HttpResponse, RequestContext } from './types.js';
 
 export type Authentication =
