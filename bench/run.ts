@@ -74,6 +74,7 @@ async function main() {
   const { keys } = await import('../lib/store/keys.js');
   const { sha256Hex } = await import('../lib/core/secrets.js');
   const Tickets = await import('../lib/core/tickets.js');
+  const { CONSOLE_PRIVILEGE } = await import('../lib/core/privileges.js');
   const { getVm } = await import('../lib/core/inventory.js');
   const sessionId = await loginVcenter();
   const createEvent = () =>
@@ -163,9 +164,9 @@ async function main() {
   });
 
   const tickets: string[] = [];
-  const admin = { tenantId: 'acme', userName: 'admin@acme', privileges: [] } as never;
+  const admin = { tenantId: 'acme', userName: 'admin@acme', privileges: [CONSOLE_PRIVILEGE] } as never;
   const vm = await getVm('acme', 'vm-101');
-  for (let index = 0; index < N; index += 1) tickets.push((await Tickets.issueTicket(admin, vm, 'WEBMKS')).ticket);
+  for (let index = 0; index < N; index += 1) tickets.push((await Tickets.issueTicket(admin, vm, 'WEBMKS', CONSOLE_PRIVILEGE)).ticket);
   const redemption = await rate(N, LIMIT_MS, async (index) => {
     const answer = await invoke(redeemEvent(tickets[index]!));
     if (answer.status !== 200) throw new Error(`redemption: ${answer.status} ${answer.text}`);

@@ -7,17 +7,18 @@ import { describe, expect, it } from 'vitest';
 import { getVm } from '../lib/core/inventory.js';
 import type { SessionRecord } from '../lib/core/model.js';
 import * as Tickets from '../lib/core/tickets.js';
+import { CONSOLE_PRIVILEGE } from '../lib/core/privileges.js';
 import { api, CONSOLE_PROXY, loginVcenter, session } from './support/api.js';
 import { recordSecret } from './support/log-capture.js';
 
 const CONCURRENCY = 1000;
-const admin = { tenantId: 'acme', userName: 'admin@acme', privileges: [] } as unknown as SessionRecord;
+const admin = { tenantId: 'acme', userName: 'admin@acme', privileges: [CONSOLE_PRIVILEGE] } as unknown as SessionRecord;
 
 const redeem = (ticket: string) => api('POST', '/console-proxy/v1/redemptions', { headers: CONSOLE_PROXY, body: { ticket } });
 
 describe('one-time use under load', () => {
   it('lets exactly one of 1,000 concurrent redemptions of a ticket win', async () => {
-    const { ticket } = await Tickets.issueTicket(admin, await getVm('acme', 'vm-101'), 'WEBMKS');
+    const { ticket } = await Tickets.issueTicket(admin, await getVm('acme', 'vm-101'), 'WEBMKS', CONSOLE_PRIVILEGE);
     recordSecret(ticket);
 
     const answers = await Promise.all(Array.from({ length: CONCURRENCY }, () => redeem(ticket)));

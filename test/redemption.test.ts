@@ -1,15 +1,16 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
 import * as Tickets from '../lib/core/tickets.js';
+import { CONSOLE_PRIVILEGE } from '../lib/core/privileges.js';
 import { getVm } from '../lib/core/inventory.js';
 import type { SessionRecord } from '../lib/core/model.js';
 import { api, CONSOLE_PROXY, OPERATOR } from './support/api.js';
 
-const admin = { userName: 'admin@acme', privileges: [] } as unknown as SessionRecord;
+const admin = { userName: 'admin@acme', privileges: [CONSOLE_PRIVILEGE] } as unknown as SessionRecord;
 
 describe('POST /console-proxy/v1/redemptions', () => {
   it('returns the connection target exactly once', async () => {
-    const { ticket } = await Tickets.issueTicket(admin, await getVm('acme', 'vm-101'), 'WEBMKS');
+    const { ticket } = await Tickets.issueTicket(admin, await getVm('acme', 'vm-101'), 'WEBMKS', CONSOLE_PRIVILEGE);
     const first = await api('POST', '/console-proxy/v1/redemptions', { headers: CONSOLE_PROXY, body: { ticket } });
     expect(first.status).toBe(200);
     expect(first.body).toEqual({
@@ -40,7 +41,7 @@ describe('POST /console-proxy/v1/redemptions', () => {
   });
 
   it('is only for the console proxy: the operator key and no key are refused', async () => {
-    const { ticket } = await Tickets.issueTicket(admin, await getVm('acme', 'vm-101'), 'WEBMKS');
+    const { ticket } = await Tickets.issueTicket(admin, await getVm('acme', 'vm-101'), 'WEBMKS', CONSOLE_PRIVILEGE);
     for (const headers of [OPERATOR, {}, { authorization: 'Bearer demo-console-proxy-key-x' }]) {
       const response = await api('POST', '/console-proxy/v1/redemptions', { headers, body: { ticket } });
       expect(response.status).toBe(401);
@@ -58,7 +59,7 @@ describe('POST /console-proxy/v1/redemptions', () => {
     }) as typeof process.stdout.write);
     let ticket: string;
     try {
-      ({ ticket } = await Tickets.issueTicket(admin, await getVm('acme', 'vm-101'), 'WEBMKS'));
+      ({ ticket } = await Tickets.issueTicket(admin, await getVm('acme', 'vm-101'), 'WEBMKS', CONSOLE_PRIVILEGE));
       expect((await api('POST', '/console-proxy/v1/redemptions', { headers: CONSOLE_PROXY, body: { ticket } })).status).toBe(200);
     } finally {
       spy.mockRestore();

@@ -5,6 +5,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { advanceClock, nowSeconds, resetClock } from '../lib/core/clock.js';
 import { sha256Hex } from '../lib/core/secrets.js';
 import { lookupTicket } from '../lib/core/tickets.js';
+import { CONSOLE_PRIVILEGE } from '../lib/core/privileges.js';
 import { resetClient, countRoundTrips } from '../lib/store/index.js';
 import { client } from '../lib/store/client.js';
 import { api, CONSOLE_PROXY, loginVcenter, session, type ApiResponse } from './support/api.js';
@@ -122,18 +123,19 @@ describe.each(FORMS.map((form) => [form.form, form] as const))('POST %s/vcenter/
       const issuedAt = nowSeconds();
       const uri = form.uriOf(await create(form, admin, 'vm-101', 'WEBMKS'));
       const ticket = ticketIn(uri);
-      expect(await lookupTicket(ticket)).toEqual({
+      expect(await lookupTicket(ticket, CONSOLE_PRIVILEGE)).toEqual({
         tenantId: 'acme',
         ticketHash: sha256Hex(ticket.split('.')[1]!),
         vmMoId: 'vm-101',
         instanceUuid: '4f1d2c3b-0a9e-4c1a-9b7e-5d2a1e0f9101',
         consoleType: 'WEBMKS',
         issuedTo: 'admin@acme',
+        grants: 'VirtualMachine.Interact.ConsoleInteract',
         vnc: { host: '127.0.0.1', port: 5901 },
         issuedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
         expiresAt: expect.any(Number),
       });
-      const { expiresAt } = await lookupTicket(ticket);
+      const { expiresAt } = await lookupTicket(ticket, CONSOLE_PRIVILEGE);
       expect(expiresAt - issuedAt).toBeGreaterThanOrEqual(1800);
       expect(expiresAt - issuedAt).toBeLessThanOrEqual(1801);
       const { Items } = await client().send(new ScanCommand({ TableName: process.env.TABLE_NAME }));

@@ -1,7 +1,7 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { nowSeconds, resetClock } from '../lib/core/clock.js';
-import { PRIVILEGES, type Privilege } from '../lib/core/privileges.js';
+import { CONSOLE_PRIVILEGE, PRIVILEGES, type Privilege } from '../lib/core/privileges.js';
 import { sha256Hex } from '../lib/core/secrets.js';
 import { lookupTicket } from '../lib/core/tickets.js';
 import { VIM_TICKET_PRIVILEGES, VIM_TICKET_TYPES, type VimTicketType } from '../lib/core/vim-tickets.js';
@@ -126,7 +126,10 @@ describe('POST /sdk/vim25/{release}/VirtualMachine/{moId}/AcquireTicket', () => 
       expect(response.status).toBe(200);
       expect(response.headers['content-type']).toBe('application/json');
       expect(response.body).toEqual(web01Ticket(ticketType));
-      expect((await lookupTicket(response.body.ticket)).consoleType).toBe(ticketType);
+      expect(await lookupTicket(response.body.ticket, VIM_TICKET_PRIVILEGES[ticketType])).toMatchObject({
+        consoleType: ticketType,
+        grants: VIM_TICKET_PRIVILEGES[ticketType],
+      });
     });
 
     it('gives a webmks ticket its WebSocket URL: wss://{host}:{port}/ticket/{ticket}', async () => {
@@ -167,7 +170,7 @@ describe('POST /sdk/vim25/{release}/VirtualMachine/{moId}/AcquireTicket', () => 
     it('stores a one-time ticket that expires in 30 minutes, by hash only', async () => {
       const issuedAt = nowSeconds();
       const { ticket } = (await acquireTicket(admin, 'vm-103', { ticketType: 'webmks' })).body;
-      const record = await lookupTicket(ticket);
+      const record = await lookupTicket(ticket, CONSOLE_PRIVILEGE);
       expect(record).toEqual({
         tenantId: 'acme',
         ticketHash: sha256Hex(ticket.split('.')[1]!),
@@ -175,6 +178,7 @@ describe('POST /sdk/vim25/{release}/VirtualMachine/{moId}/AcquireTicket', () => 
         instanceUuid: '4f1d2c3b-0a9e-4c1a-9b7e-5d2a1e0f9103',
         consoleType: 'webmks',
         issuedTo: 'admin@acme',
+        grants: 'VirtualMachine.Interact.ConsoleInteract',
         vnc: { host: '127.0.0.1', port: 5903 },
         issuedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
         expiresAt: expect.any(Number),
@@ -208,6 +212,28 @@ describe('POST /sdk/vim25/{release}/VirtualMachine/{moId}/AcquireTicket', () => 
       expect(second.status).toBe(404);
       expect(second.body.messages[0].default_message).toBe('The console ticket is not valid.');
     });
+
+    const NOT_CONSOLE_TYPES = VIM_TICKET_TYPES.filter((type) => VIM_TICKET_PRIVILEGES[type] !== CONSOLE_PRIVILEGE);
+
+    it.each(NOT_CONSOLE_TYPES)(
+      'never opens the console with a %s ticket: the proxy and Nova refuse it as unknown, and leave it unused',
+      async (ticketType) => {
+        // A user who may not use the console, holding only what this ticket type needs.
+        const holder = lab.sessions[only(VIM_TICKET_PRIVILEGES[ticketType])];
+        const { ticket } = (await acquireTicket(holder, 'vm-on', { ticketType })).body;
+
+        const redeemed = await redeem(ticket);
+        expect(redeemed.status).toBe(404);
+        expect(redeemed.body.messages[0].default_message).toBe('The console ticket is not valid.');
+        const shown = await api('GET', `/compute/v2.1/os-console-auth-tokens/${ticket}`, {
+          headers: { ...CONSOLE_PROXY, 'x-openstack-nova-api-version': '2.96' },
+        });
+        expect(shown.status).toBe(404);
+        expect(shown.body).toEqual({ itemNotFound: { code: 404, message: 'Token not found' } });
+
+        expect(await lookupTicket(ticket, VIM_TICKET_PRIVILEGES[ticketType])).toMatchObject({ consoleType: ticketType });
+      },
+    );
 
     it('costs two DynamoDB round trips: session and VM in one BatchGetItem, then one PutItem', async () => {
       await acquireTicket(admin, 'vm-101', { ticketType: 'webmks' }); // warm: module load and connection

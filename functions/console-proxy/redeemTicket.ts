@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONSOLE_PRIVILEGE } from '../../lib/core/privileges.js';
 import * as Tickets from '../../lib/core/tickets.js';
 import { consoleProxyDialect } from '../../lib/dialects/operator/errors.js';
 import { endpoint } from '../../lib/http/endpoint.js';
@@ -6,14 +7,15 @@ import { json } from '../../lib/http/types.js';
 
 /**
  * POST /console-proxy/v1/redemptions — the console proxy trades a ticket (or Nova console token) for its
- * connection target, exactly once. Used, expired, unknown and malformed tickets get the same 404.
+ * connection target, exactly once. Used, expired, unknown and malformed tickets get the same 404, and so does a
+ * ticket that does not grant the console (a vim25 device or guestControl ticket), which stays unused.
  */
 export const handler = endpoint({
   dialect: consoleProxyDialect,
   auth: { kind: 'platform', role: 'consoleProxy' },
   input: z.object({ body: z.object({ ticket: z.string().min(1).max(512) }).strict() }),
   handler: async ({ body }) => {
-    const ticket = await Tickets.redeemTicket(body.ticket);
+    const ticket = await Tickets.redeemTicket(body.ticket, CONSOLE_PRIVILEGE);
     return json(200, {
       tenantId: ticket.tenantId,
       vmMoId: ticket.vmMoId,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONSOLE_PRIVILEGE } from '../../lib/core/privileges.js';
 import * as Tickets from '../../lib/core/tickets.js';
 import { novaEndpoint, sessionOf } from '../../lib/dialects/nova/endpoint.js';
 import {
@@ -25,10 +26,10 @@ export const handler = novaEndpoint({
     requireKnown(console, version);
     const session = sessionOf(request);
     const server = requireServer(request.vm, path.server_id);
-    Tickets.requirePrivilege(session, 'VirtualMachine.Interact.ConsoleInteract', server);
+    Tickets.requirePrivilege(session, CONSOLE_PRIVILEGE, server);
     requireSupported(console);
     requireConsoleReady(server);
-    const { ticket } = await Tickets.issueTicket(session, server, console.type);
+    const { ticket } = await Tickets.issueTicket(session, server, console.type, CONSOLE_PRIVILEGE);
     return json(200, { remote_console: { protocol: console.protocol, type: console.type, url: consoleUrl(console.type, ticket) } });
   },
 });

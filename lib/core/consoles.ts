@@ -6,11 +6,8 @@
 import { config } from '../config.js';
 import { DomainError, NotAllowedInCurrentState, Unauthenticated } from './errors.js';
 import type { SessionRecord, VmRecord } from './model.js';
-import type { Privilege } from './privileges.js';
+import { CONSOLE_PRIVILEGE, type Privilege } from './privileges.js';
 import { issueTicket, requirePrivilege, requireVm, type IssuedTicket, type TicketRecord } from './tickets.js';
-
-/** vSphere asks this privilege for every interactive console: mks, webmks, VMRC, WEBMKS. */
-export const CONSOLE_PRIVILEGE: Privilege = 'VirtualMachine.Interact.ConsoleInteract';
 
 /**
  * A console needs a VM whose state can be read: vCenter answers `resource_inaccessible` for a VM that is
@@ -83,7 +80,7 @@ export async function issueConsoleTicket(
   requirePrivilege(session, rule.privilege, target);
   requireConsoleAccess(target);
   if (rule.needsPoweredOn) requirePoweredOn(target, consoleType);
-  return { ...(await issueTicket(session, target, consoleType)), vm: target };
+  return { ...(await issueTicket(session, target, consoleType, rule.privilege)), vm: target };
 }
 
 /** `vcenter.vm.console.tickets.create`: the one-time ticket in the URI of its type. */

@@ -3,6 +3,7 @@ import type { ConsoleRecord } from '../store/consoles.js';
 import { isoNow } from './clock.js';
 import { NotFound } from './errors.js';
 import { InstanceUuidSchema, type SessionRecord, type VmRecord } from './model.js';
+import { CONSOLE_PRIVILEGE } from './privileges.js';
 import { issueTicket, requirePrivilege, type IssuedTicket } from './tickets.js';
 
 /**
@@ -48,8 +49,8 @@ export async function showConsole(
 ): Promise<{ console: ConsoleRecord; vm: VmRecord; password: IssuedTicket }> {
   const console = vm && (await store.getConsole(vm.tenantId, vm.instanceUuid));
   if (!vm || !console || console.consoleId !== consoleId) throw consoleNotFound(consoleId);
-  requirePrivilege(session, 'VirtualMachine.Interact.ConsoleInteract', vm);
-  return { console, vm, password: await issueTicket(session, vm, console.consoleType) };
+  requirePrivilege(session, CONSOLE_PRIVILEGE, vm);
+  return { console, vm, password: await issueTicket(session, vm, console.consoleType, CONSOLE_PRIVILEGE) };
 }
 
 export async function deleteConsole(tenantId: string, instanceUuid: string, consoleId: number): Promise<void> {

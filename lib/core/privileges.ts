@@ -12,4 +12,7 @@ export const PRIVILEGES = [
 ] as const;
 
 export type Privilege = (typeof PRIVILEGES)[number];
+
+/** vSphere asks this privilege for every interactive console (mks, webmks, VMRC, WEBMKS); Nova's consoles need it too. */
+export const CONSOLE_PRIVILEGE: Privilege = 'VirtualMachine.Interact.ConsoleInteract';
 export const PrivilegeSchema = z.enum(PRIVILEGES);

@@ -24,6 +24,12 @@ export interface TicketRecord {
   consoleType: string;
   /** The user the ticket was issued to. */
   issuedTo: string;
+  /**
+   * What redeeming the ticket grants: the privilege it was issued under. A redeemer asks for the privilege
+   * it serves (the screen proxy: ConsoleInteract), so a vim25 `device` or `guestControl` ticket can never
+   * open the screen of a VM whose console its holder may not use.
+   */
+  grants: Privilege;
   vnc: ConsoleEndpoint;
   issuedAt: string;
   /** Epoch seconds; 30 minutes after issue unless configured otherwise. */
@@ -51,8 +57,17 @@ export function requirePrivilege(session: SessionRecord, privilege: Privilege, v
   }
 }
 
-/** Issues a one-time console ticket for `vm`: one conditional PutItem. */
-export async function issueTicket(session: SessionRecord, vm: VmRecord, consoleType: string): Promise<IssuedTicket> {
+/**
+ * Issues a one-time ticket for `vm` that grants `grants` (which the session must hold): one conditional
+ * PutItem. Callers check the privilege earlier too, in their dialect's order of checks.
+ */
+export async function issueTicket(
+  session: SessionRecord,
+  vm: VmRecord,
+  consoleType: string,
+  grants: Privilege,
+): Promise<IssuedTicket> {
+  requirePrivilege(session, grants, vm);
   const secret = issueSecret(vm.tenantId);
   const record: TicketRecord = {
     tenantId: vm.tenantId,
@@ -61,6 +76,7 @@ export async function issueTicket(session: SessionRecord, vm: VmRecord, consoleT
     instanceUuid: vm.instanceUuid,
     consoleType,
     issuedTo: session.userName,
+    grants,
     vnc: { host: vm.vnc.host, port: vm.vnc.port },
     issuedAt: isoNow(),
     expiresAt: nowSeconds() + config.ticketTtlSeconds(),
@@ -88,21 +104,22 @@ function logTicketEvent(message: string, record: TicketRecord): void {
 export const ticketRefused = () => NotFound('The console ticket is not valid.');
 
 /**
- * Consumes a ticket and returns where it leads, exactly once: a single conditional delete, so that of any
- * number of concurrent redemptions exactly one wins.
+ * Consumes a ticket that grants `grants` and returns where it leads, exactly once: a single conditional
+ * delete, so that of any number of concurrent redemptions exactly one wins. A ticket for another purpose is
+ * refused like an unknown one, and left as it was.
  */
-export async function redeemTicket(ticket: string): Promise<TicketRecord> {
+export async function redeemTicket(ticket: string, grants: Privilege): Promise<TicketRecord> {
   const secret = parseSecret(ticket);
-  const record = secret && (await store.redeemTicket(secret.tenantId, secret.hash));
+  const record = secret && (await store.redeemTicket(secret.tenantId, secret.hash, grants));
   if (!record) throw ticketRefused();
   logTicketEvent('console ticket redeemed', record);
   return record;
 }
 
-/** Reads a live ticket without consuming it (Nova's os-console-auth-tokens). */
-export async function lookupTicket(ticket: string): Promise<TicketRecord> {
+/** Reads a live ticket that grants `grants` without consuming it (Nova's os-console-auth-tokens). */
+export async function lookupTicket(ticket: string, grants: Privilege): Promise<TicketRecord> {
   const secret = parseSecret(ticket);
   const record = secret && (await store.peekTicket(secret.tenantId, secret.hash));
-  if (!record) throw ticketRefused();
+  if (!record || record.grants !== grants) throw ticketRefused();
   return record;
 }

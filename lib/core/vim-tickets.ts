@@ -4,9 +4,9 @@
  * share with vCenter REST tickets (connection state, power state, the console privilege) are
  * lib/core/consoles.ts's; the ticket itself (secret, hash, expiry, one-time use) is lib/core/tickets.ts's.
  */
-import { CONSOLE_PRIVILEGE, issueConsoleTicket, type ConsoleTicket } from './consoles.js';
+import { issueConsoleTicket, type ConsoleTicket } from './consoles.js';
 import type { SessionRecord, VmRecord } from './model.js';
-import type { Privilege } from './privileges.js';
+import { CONSOLE_PRIVILEGE, type Privilege } from './privileges.js';
 
 /** `VirtualMachineTicketType` of vSphere 8.0.3, every value. */
 export const VIM_TICKET_TYPES = ['mks', 'device', 'guestControl', 'webmks', 'guestIntegrity', 'webRemoteDevice'] as const;

@@ -43,9 +43,13 @@ export async function putItem(
 
 /**
  * Deletes the item and returns what it held, or undefined when there was none. With `onlyIfLive`, the delete
- * is conditional on the item existing unexpired: of concurrent callers exactly one gets it (one-time use).
+ * is conditional on the item existing unexpired: of concurrent callers exactly one gets it (one-time use);
+ * `matching` adds attribute values it must have too (otherwise nothing is deleted and undefined returned).
  */
-export async function deleteItem<T>(key: Key, options: { onlyIfLive?: boolean } = {}): Promise<T | undefined> {
+export async function deleteItem<T>(
+  key: Key,
+  options: { onlyIfLive?: boolean; matching?: Record<string, string> } = {},
+): Promise<T | undefined> {
   if (!keyFits(key)) return undefined;
   try {
     const { Attributes } = await send(() =>
@@ -54,13 +58,7 @@ export async function deleteItem<T>(key: Key, options: { onlyIfLive?: boolean } 
           TableName: tableName(),
           Key: key,
           ReturnValues: 'ALL_OLD',
-          ...(options.onlyIfLive
-            ? {
-                ConditionExpression: `attribute_exists(pk) AND ${notExpired.expression}`,
-                ExpressionAttributeNames: notExpired.names,
-                ExpressionAttributeValues: nowValue(),
-              }
-            : {}),
+          ...(options.onlyIfLive ? liveCondition(options.matching ?? {}) : {}),
         }),
       ),
     );
@@ -69,6 +67,16 @@ export async function deleteItem<T>(key: Key, options: { onlyIfLive?: boolean } 
     if (options.onlyIfLive && isConditionFailure(error)) return undefined;
     throw error;
   }
+}
+
+/** `attribute_exists(pk) AND #expiresAt > :now`, and `#m<i> = :m<i>` for each attribute in `matching`. */
+function liveCondition(matching: Record<string, string>) {
+  const entries = Object.entries(matching);
+  return {
+    ConditionExpression: ['attribute_exists(pk)', notExpired.expression, ...entries.map((_, i) => `#m${i} = :m${i}`)].join(' AND '),
+    ExpressionAttributeNames: { ...notExpired.names, ...Object.fromEntries(entries.map(([name], i) => [`#m${i}`, name])) },
+    ExpressionAttributeValues: { ...nowValue(), ...Object.fromEntries(entries.map(([, value], i) => [`:m${i}`, value])) },
+  };
 }
 
 /** Deletes many items, 25 to a BatchWriteItem, in order, retrying what DynamoDB leaves unprocessed. */

@@ -12,8 +12,8 @@ export async function putTicket(ticket: TicketRecord): Promise<void> {
  * and is unexpired. Of any number of concurrent callers exactly one gets the item back; the others meet
  * the condition failure, which means the same as an unknown ticket.
  */
-export const redeemTicket = (tenantId: string, ticketHash: string): Promise<TicketRecord | undefined> =>
-  deleteItem<TicketRecord>(keys.ticket(tenantId, ticketHash), { onlyIfLive: true });
+export const redeemTicket = (tenantId: string, ticketHash: string, grants: string): Promise<TicketRecord | undefined> =>
+  deleteItem<TicketRecord>(keys.ticket(tenantId, ticketHash), { onlyIfLive: true, matching: { grants } });
 
 /** Reads a ticket without consuming it (Nova's os-console-auth-tokens). */
 export const peekTicket = (tenantId: string, ticketHash: string): Promise<TicketRecord | undefined> =>

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { getVm } from '../../lib/core/inventory.js';
 import type { SessionRecord, VmRecord } from '../../lib/core/model.js';
+import { CONSOLE_PRIVILEGE } from '../../lib/core/privileges.js';
 import * as Tickets from '../../lib/core/tickets.js';
 import type { ConsoleProxyConfig } from '../../proxy/config.js';
 import { api, OPERATOR } from './api.js';
@@ -46,8 +47,8 @@ export async function createVm(tenantId: string, moId: string, vncPort: number):
 
 /** Issues a console ticket the way every dialect does (lib/core/tickets.ts). */
 export async function issueConsoleTicket(vm: VmRecord, consoleType = 'WEBMKS', userName = `admin@${vm.tenantId}`): Promise<string> {
-  const session = { tenantId: vm.tenantId, userName, privileges: [] } as unknown as SessionRecord;
-  return (await Tickets.issueTicket(session, vm, consoleType)).ticket;
+  const session = { tenantId: vm.tenantId, userName, privileges: [CONSOLE_PRIVILEGE] } as unknown as SessionRecord;
+  return (await Tickets.issueTicket(session, vm, consoleType, CONSOLE_PRIVILEGE)).ticket;
 }
 
 export function proxyConfig(apiBaseUrl: string, overrides: Partial<ConsoleProxyConfig> = {}): ConsoleProxyConfig {

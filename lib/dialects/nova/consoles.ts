@@ -2,6 +2,7 @@ import { config } from '../../config.js';
 import { isDomainError, NotFound, Unauthenticated, Unauthorized } from '../../core/errors.js';
 import type { ConsoleRecord } from '../../core/nova-consoles.js';
 import { authenticatePlatform } from '../../core/platform.js';
+import { CONSOLE_PRIVILEGE } from '../../core/privileges.js';
 import * as Sessions from '../../core/sessions.js';
 import * as Tickets from '../../core/tickets.js';
 import type { VmRecord } from '../../core/model.js';
@@ -61,7 +62,7 @@ export async function requireConsoleProxy(event: HttpEvent): Promise<void> {
 /** A live console token's record, without consuming it; Nova's words for an unknown or expired one. */
 export async function lookupConsoleToken(token: string): Promise<Tickets.TicketRecord> {
   try {
-    return await Tickets.lookupTicket(token);
+    return await Tickets.lookupTicket(token, CONSOLE_PRIVILEGE);
   } catch (error) {
     if (isDomainError(error) && error.kind === 'not_found') throw NotFound('Token not found');
     throw error;
