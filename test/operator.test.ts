@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { api, basic, CONSOLE_PROXY, loginVcenter, OPERATOR, session } from './support/api.js';
+import { getVm } from '../lib/core/inventory.js';
+import { countRoundTrips } from '../lib/store/client.js';
+import { issueConsoleTicket } from './support/console-fixtures.js';
+import { expectAllowedByIam } from './support/iam.js';
 import { LAB_SHA256, labVmSpec } from './support/lab.js';
 
 const SHA256 = LAB_SHA256;
@@ -166,6 +170,35 @@ describe('VMs', () => {
     expect((await api('GET', `/operator/v1/tenants/${b}/vms/vm-42`, { headers: OPERATOR })).body.name).toBe('b-vm');
     expect((await api('DELETE', `/operator/v1/tenants/${a}/vms/vm-42`, { headers: OPERATOR })).status).toBe(204);
     expect((await api('GET', `/operator/v1/tenants/${b}/vms/vm-42`, { headers: OPERATOR })).status).toBe(200);
+  });
+
+  it("revokes a VM's tickets when its console moves or it is deleted, and only then", async () => {
+    const tenantId = await newTenant();
+    const vmPath = (moId: string) => `/operator/v1/tenants/${tenantId}/vms/${moId}`;
+    const putVm = async (moId: string, overrides: Record<string, unknown>) =>
+      expect((await api('PUT', vmPath(moId), { headers: OPERATOR, body: vmSpec(overrides) })).status).toBe(200);
+    const ticketFor = async (moId: string) => issueConsoleTicket(await getVm(tenantId, moId));
+    const redeem = async (ticket: string) =>
+      (await api('POST', '/console-proxy/v1/redemptions', { headers: CONSOLE_PROXY, body: { ticket } })).status;
+
+    const vm1 = { instanceUuid: randomUUID(), vnc: { host: '127.0.0.1', port: 5901 } };
+    await putVm('vm-1', vm1);
+    await putVm('vm-2', { vnc: { host: '127.0.0.1', port: 5902 } });
+    const [renamed, moved, other] = [await ticketFor('vm-1'), await ticketFor('vm-1'), await ticketFor('vm-2')];
+
+    await putVm('vm-1', { ...vm1, name: 'renamed' });
+    expect(await redeem(renamed)).toBe(200);
+
+    const move = await countRoundTrips(() => putVm('vm-1', { ...vm1, vnc: { host: '127.0.0.1', port: 5911 } }));
+    expect(await redeem(moved)).toBe(404);
+    expectAllowedByIam('operatorPutVm', move.live.actions);
+
+    const deleted = await ticketFor('vm-1');
+    const removal = await countRoundTrips(() => api('DELETE', vmPath('vm-1'), { headers: OPERATOR }));
+    expect(removal.result.status).toBe(204);
+    expect(await redeem(deleted)).toBe(404);
+    expectAllowedByIam('operatorDeleteVm', removal.live.actions);
+    expect(await redeem(other)).toBe(200);
   });
 
   it('refuses an instance UUID already used by another VM of the tenant', async () => {

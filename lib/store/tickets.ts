@@ -1,6 +1,7 @@
 import type { TicketRecord } from '../core/tickets.js';
-import { deleteItem, getItem, putItem } from './items.js';
-import { keys } from './keys.js';
+import { queryAll } from './client.js';
+import { deleteItem, deleteItems, getItem, putItem } from './items.js';
+import { keys, SK } from './keys.js';
 
 export async function putTicket(ticket: TicketRecord): Promise<void> {
   // A 256-bit secret never collides; the condition only guarantees a ticket is never overwritten.
@@ -18,3 +19,17 @@ export const redeemTicket = (tenantId: string, ticketHash: string, grants: strin
 /** Reads a ticket without consuming it (Nova's os-console-auth-tokens). */
 export const peekTicket = (tenantId: string, ticketHash: string): Promise<TicketRecord | undefined> =>
   getItem<TicketRecord>(keys.ticket(tenantId, ticketHash), { consistent: true });
+
+/**
+ * Revokes every outstanding ticket for a VM (it was deleted, or its console moved): a ticket must never open
+ * whatever takes the VM's place. An operator action, so a partition query is acceptable.
+ */
+export async function deleteTicketsOf(tenantId: string, moId: string): Promise<void> {
+  const tickets = await queryAll({
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    FilterExpression: 'vmMoId = :moId',
+    ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':prefix': SK.ticketPrefix, ':moId': moId },
+    ProjectionExpression: 'pk, sk',
+  });
+  await deleteItems(tickets.map((item) => ({ pk: String(item.pk), sk: String(item.sk) })));
+}
