@@ -172,7 +172,7 @@ describe('VMs', () => {
     expect((await api('GET', `/operator/v1/tenants/${b}/vms/vm-42`, { headers: OPERATOR })).status).toBe(200);
   });
 
-  it("revokes a VM's tickets when its console moves or it is deleted, and only then", async () => {
+  it("revokes a VM's tickets when its console moves, and everything bound to it when it is deleted", async () => {
     const tenantId = await newTenant();
     const vmPath = (moId: string) => `/operator/v1/tenants/${tenantId}/vms/${moId}`;
     const putVm = async (moId: string, overrides: Record<string, unknown>) =>
@@ -194,11 +194,24 @@ describe('VMs', () => {
     expectAllowedByIam('operatorPutVm', move.live.actions);
 
     const deleted = await ticketFor('vm-1');
+    const agentCredential = (await api('POST', `${vmPath('vm-1')}/agent-credentials`, { headers: OPERATOR })).body.credential;
+    const heartbeat = () => api('POST', '/agent/v1/heartbeats', { headers: { authorization: `Bearer ${agentCredential}` } });
+    expect((await heartbeat()).status).toBeLessThan(300);
     const removal = await countRoundTrips(() => api('DELETE', vmPath('vm-1'), { headers: OPERATOR }));
     expect(removal.result.status).toBe(204);
     expect(await redeem(deleted)).toBe(404);
+    // The old machine's agent is no longer enrolled: nothing meant for a VM that takes the moId can reach it.
+    expect((await heartbeat()).status).toBe(401);
     expectAllowedByIam('operatorDeleteVm', removal.live.actions);
     expect(await redeem(other)).toBe(200);
+
+    // Another instance UUID under the same moId is another machine: the old one's agent goes too.
+    const vm2Credential = (await api('POST', `${vmPath('vm-2')}/agent-credentials`, { headers: OPERATOR })).body.credential;
+    const vm2Ticket = await ticketFor('vm-2');
+    await putVm('vm-2', { vnc: { host: '127.0.0.1', port: 5902 } });
+    expect(await redeem(vm2Ticket)).toBe(404);
+    const vm2Heartbeat = await api('POST', '/agent/v1/heartbeats', { headers: { authorization: `Bearer ${vm2Credential}` } });
+    expect(vm2Heartbeat.status).toBe(401);
   });
 
   it('refuses an instance UUID already used by another VM of the tenant', async () => {

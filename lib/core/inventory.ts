@@ -9,8 +9,9 @@ export const vmNotFound = (moId: string) =>
   NotFound(`Virtual machine ${moId} was not found.`, { object: { type: 'VirtualMachine', id: moId } });
 
 /**
- * Creates or replaces a VM's record. When it replaces one whose console was elsewhere (another VNC endpoint or
- * instance), the tickets issued for the old console are revoked: they must not open what is there now.
+ * Creates or replaces a VM's record. Replacing it with another instance UUID puts another machine in its
+ * place: everything bound to the old one goes (tickets, agent enrolment, guest state). Moving its console
+ * (another VNC endpoint) revokes its tickets: they must not open what is there now.
  */
 export async function putVm(tenantId: string, moId: string, spec: VmSpec): Promise<VmRecord> {
   await getTenant(tenantId);
@@ -21,17 +22,23 @@ export async function putVm(tenantId: string, moId: string, spec: VmSpec): Promi
     });
   }
   const vm: VmRecord = { ...spec, tenantId, moId, updatedAt: isoNow() };
-  const moved = previous !== undefined && consoleMoved(previous, vm);
+  const revoke = previous && revocationFor(previous, vm);
   // Before the put, so a failed revocation leaves the old record for a retry to see; after it again, for a
   // ticket issued from the old record in between.
-  if (moved) await store.deleteTicketsOf(tenantId, moId);
+  await revoke?.();
   await store.putVm(vm);
-  if (moved) await store.deleteTicketsOf(tenantId, moId);
+  await revoke?.();
   return vm;
 }
 
-const consoleMoved = (before: VmRecord, after: VmRecord) =>
-  before.instanceUuid !== after.instanceUuid || before.vnc.host !== after.vnc.host || before.vnc.port !== after.vnc.port;
+function revocationFor(before: VmRecord, after: VmRecord): (() => Promise<void>) | undefined {
+  const { tenantId, moId } = before;
+  if (before.instanceUuid !== after.instanceUuid) return () => store.forgetVm(tenantId, moId, before.instanceUuid);
+  if (before.vnc.host !== after.vnc.host || before.vnc.port !== after.vnc.port) {
+    return () => store.deleteTicketsOf(tenantId, moId);
+  }
+  return undefined;
+}
 
 export async function getVm(tenantId: string, moId: string): Promise<VmRecord> {
   const vm = await store.getVm(tenantId, moId);
@@ -47,12 +54,7 @@ export async function getVmByUuid(tenantId: string, instanceUuid: string): Promi
 
 export const listVms = (tenantId: string): Promise<VmRecord[]> => store.listVms(tenantId);
 
-/**
- * Deletes a VM's record and revokes its outstanding tickets — also when the record is already gone, so a
- * retry after a failed revocation finishes it.
- */
+/** Deletes a VM's record and everything bound to it: tickets, agent enrolment, guest state. */
 export async function deleteVm(tenantId: string, moId: string): Promise<void> {
-  const existed = await store.deleteVm(tenantId, moId);
-  await store.deleteTicketsOf(tenantId, moId);
-  if (!existed) throw vmNotFound(moId);
+  if (!(await store.deleteVm(tenantId, moId))) throw vmNotFound(moId);
 }

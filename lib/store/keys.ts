@@ -76,6 +76,7 @@ export const keys = {
     pk: tenantPk(tenantId),
     sk: `${SK.guestResultPrefix}${moId}#${workId}`,
   }),
+  guestResultsOf: (moId: string) => `${SK.guestResultPrefix}${moId}#`,
   process: (tenantId: string, moId: string, pid: number): Key => ({
     pk: tenantPk(tenantId),
     sk: `${SK.processPrefix}${moId}#${pid}`,
@@ -86,6 +87,7 @@ export const keys = {
     pk: tenantPk(tenantId),
     sk: `${SK.guestAuthPrefix}${moId}#${userNameHash}`,
   }),
+  guestAuthsOf: (moId: string) => `${SK.guestAuthPrefix}${moId}#`,
   tenantPartition: tenantPk,
 };
 

@@ -3,6 +3,7 @@ import type { PrincipalRecord, TenantRecord, VmRecord } from '../core/model.js';
 import { client, queryAll, queryPartitionPrefix, send, tableName } from './client.js';
 import { deleteItem, deleteItems, getItem, putItem } from './items.js';
 import { gsi1, keys, recordOf, SK, type Key } from './keys.js';
+import { ticketKeysOf } from './tickets.js';
 
 export async function putTenant(tenant: TenantRecord): Promise<void> {
   await putItem(keys.tenant(tenant.tenantId), tenant, { indexes: gsi1.tenants(tenant.tenantId) });
@@ -78,7 +79,30 @@ export async function listVms(tenantId: string): Promise<VmRecord[]> {
   return items.map((item) => recordOf<VmRecord>(item)!);
 }
 
-/** @returns whether the VM existed. */
+/**
+ * Deletes the VM's record, then everything bound to the VM (see `forgetVm`) — also when the record is
+ * already gone, so a retry after a failure half-way finishes the job. @returns whether the record existed.
+ */
 export async function deleteVm(tenantId: string, moId: string): Promise<boolean> {
-  return (await deleteItem(keys.vm(tenantId, moId))) !== undefined;
+  const vm = await deleteItem<VmRecord>(keys.vm(tenantId, moId));
+  await forgetVm(tenantId, moId, vm?.instanceUuid);
+  return vm !== undefined;
+}
+
+/**
+ * Deletes everything bound to a VM but its record — tickets, agent enrolment, guest work, results,
+ * processes and credential verifiers, Nova console — so nothing of it reaches a machine that takes its place.
+ */
+export async function forgetVm(tenantId: string, moId: string, instanceUuid: string | undefined): Promise<void> {
+  const prefixes = [keys.guestWorkOf(moId), keys.guestResultsOf(moId), keys.processesOf(moId), keys.guestAuthsOf(moId)];
+  const [tickets, ...underPrefixes] = await Promise.all([
+    ticketKeysOf(tenantId, moId),
+    ...prefixes.map((prefix) => queryPartitionPrefix(tenantId, prefix)),
+  ]);
+  await deleteItems([
+    ...tickets,
+    ...underPrefixes.flat().map((item) => ({ pk: String(item.pk), sk: String(item.sk) })),
+    keys.agent(tenantId, moId),
+    ...(instanceUuid ? [keys.console(tenantId, instanceUuid)] : []),
+  ]);
 }

@@ -1,7 +1,7 @@
 import type { TicketRecord } from '../core/tickets.js';
 import { queryAll } from './client.js';
 import { deleteItem, deleteItems, getItem, putItem } from './items.js';
-import { keys, SK } from './keys.js';
+import { keys, SK, type Key } from './keys.js';
 
 export async function putTicket(ticket: TicketRecord): Promise<void> {
   // A 256-bit secret never collides; the condition only guarantees a ticket is never overwritten.
@@ -25,11 +25,15 @@ export const peekTicket = (tenantId: string, ticketHash: string): Promise<Ticket
  * whatever takes the VM's place. An operator action, so a partition query is acceptable.
  */
 export async function deleteTicketsOf(tenantId: string, moId: string): Promise<void> {
+  await deleteItems(await ticketKeysOf(tenantId, moId));
+}
+
+export async function ticketKeysOf(tenantId: string, moId: string): Promise<Key[]> {
   const tickets = await queryAll({
     KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
     FilterExpression: 'vmMoId = :moId',
     ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':prefix': SK.ticketPrefix, ':moId': moId },
     ProjectionExpression: 'pk, sk',
   });
-  await deleteItems(tickets.map((item) => ({ pk: String(item.pk), sk: String(item.sk) })));
+  return tickets.map((item) => ({ pk: String(item.pk), sk: String(item.sk) }));
 }
