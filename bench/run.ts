@@ -51,6 +51,35 @@ async function rate(count: number, maxMs: number, operation: (index: number) => 
   return { ops: latencies.length, opsPerSecond: round(latencies.length / elapsed, 0), p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)) };
 }
 
+const ROUNDS = 5;
+
+/**
+ * Runs each operation `count` times in all, round-robin over ROUNDS rounds, so that a noisy spell on a shared
+ * machine hits every operation alike. Each operation's figure is its median round; a ratio is the median of
+ * the per-round ratios (operations compared within the same round).
+ */
+async function interleaved<K extends string>(count: number, operations: Record<K, (index: number) => Promise<void>>) {
+  const names = Object.keys(operations) as K[];
+  const rounds: Record<K, Rate>[] = [];
+  const perRound = Math.ceil(count / ROUNDS);
+  for (let pass = 0; pass < ROUNDS; pass += 1) {
+    const results = {} as Record<K, Rate>;
+    for (const name of names) {
+      results[name] = await rate(perRound, LIMIT_MS / ROUNDS, (index) => operations[name](pass * perRound + index));
+    }
+    rounds.push(results);
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  const figure = (name: K): Rate => {
+    const byRate = [...rounds].sort((a, b) => a[name].opsPerSecond - b[name].opsPerSecond);
+    return byRate[Math.floor(byRate.length / 2)]![name];
+  };
+  return {
+    figures: Object.fromEntries(names.map((name) => [name, figure(name)])) as Record<K, Rate>,
+    ratio: (a: K, b: K) => round(median(rounds.map((results) => results[a].opsPerSecond / results[b].opsPerSecond))),
+  };
+}
+
 const freePort = () =>
   new Promise<number>((resolve) => {
     const server = createServer().listen(0, '127.0.0.1', () => {
@@ -129,10 +158,6 @@ async function main() {
     'go through the agent once); list and get pay one scrypt verification each';
 
   // ---- in-process throughput against the local DynamoDB, next to the raw call each is made of
-  const ticketCreate = await rate(N, LIMIT_MS, async () => {
-    const answer = await invoke(createEvent());
-    if (answer.status !== 201) throw new Error(`ticket create: ${answer.status} ${answer.text}`);
-  });
   const item = (index: number) => ({
     pk: keys.tenantPartition('bench'),
     sk: `RAW#${index}#${randomBytes(8).toString('hex')}`,
@@ -142,46 +167,54 @@ async function main() {
     instanceUuid: '4f1d2c3b-0a9e-4c1a-9b7e-5d2a1e0f9101',
     consoleType: 'WEBMKS',
     issuedTo: 'admin@acme',
+    grants: CONSOLE_PRIVILEGE,
     vnc: { host: '127.0.0.1', port: 5901 },
     issuedAt: new Date().toISOString(),
     expiresAt: Math.floor(Date.now() / 1000) + 1800,
   });
   const rawItems: { pk: string; sk: string }[] = [];
-  const rawPut = await rate(N, LIMIT_MS, async (index) => {
+  const rawPutItem = async (index: number) => {
     const Item = item(index);
     rawItems.push({ pk: Item.pk, sk: Item.sk });
     await client().send(new PutCommand({ TableName: TABLE, Item, ConditionExpression: 'attribute_not_exists(pk)' }));
-  });
-
+  };
   // What ticket create is made of: the session and the VM in one BatchGetItem, then the conditional PutItem.
   const [sessionTenant, sessionSecret] = sessionId.split('.') as [string, string];
   const readKeys = [keys.session(sessionTenant, sha256Hex(sessionSecret)), keys.vm('acme', 'vm-101')];
-  const rawBatchGetPut = await rate(N, LIMIT_MS, async (index) => {
-    await client().send(new BatchGetCommand({ RequestItems: { [TABLE]: { Keys: readKeys } } }));
-    const Item = item(index);
-    rawItems.push({ pk: Item.pk, sk: Item.sk });
-    await client().send(new PutCommand({ TableName: TABLE, Item, ConditionExpression: 'attribute_not_exists(pk)' }));
+
+  const creates = await interleaved(N, {
+    ticketCreate: async () => {
+      const answer = await invoke(createEvent());
+      if (answer.status !== 201) throw new Error(`ticket create: ${answer.status} ${answer.text}`);
+    },
+    rawPut: rawPutItem,
+    rawBatchGetPut: async (index) => {
+      await client().send(new BatchGetCommand({ RequestItems: { [TABLE]: { Keys: readKeys } } }));
+      await rawPutItem(N + index);
+    },
   });
 
   const tickets: string[] = [];
   const admin = { tenantId: 'acme', userName: 'admin@acme', privileges: [CONSOLE_PRIVILEGE] } as never;
   const vm = await getVm('acme', 'vm-101');
   for (let index = 0; index < N; index += 1) tickets.push((await Tickets.issueTicket(admin, vm, 'WEBMKS', CONSOLE_PRIVILEGE)).ticket);
-  const redemption = await rate(N, LIMIT_MS, async (index) => {
-    const answer = await invoke(redeemEvent(tickets[index]!));
-    if (answer.status !== 200) throw new Error(`redemption: ${answer.status} ${answer.text}`);
-  });
-  const rawDelete = await rate(rawItems.length, LIMIT_MS, async (index) => {
-    await client().send(
-      new DeleteCommand({
-        TableName: TABLE,
-        Key: rawItems[index]!,
-        ConditionExpression: 'attribute_exists(pk) AND #e > :now',
-        ExpressionAttributeNames: { '#e': 'expiresAt' },
-        ExpressionAttributeValues: { ':now': Math.floor(Date.now() / 1000) },
-        ReturnValues: 'ALL_OLD',
-      }),
-    );
+  const redemptions = await interleaved(Math.min(N, rawItems.length), {
+    redemption: async (index) => {
+      const answer = await invoke(redeemEvent(tickets[index]!));
+      if (answer.status !== 200) throw new Error(`redemption: ${answer.status} ${answer.text}`);
+    },
+    rawDelete: async (index) => {
+      await client().send(
+        new DeleteCommand({
+          TableName: TABLE,
+          Key: rawItems[index]!,
+          ConditionExpression: 'attribute_exists(pk) AND #e > :now',
+          ExpressionAttributeNames: { '#e': 'expiresAt' },
+          ExpressionAttributeValues: { ':now': Math.floor(Date.now() / 1000) },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+    },
   });
 
   // ---- HTTP through serverless offline, ticket create next to the trivial health handler
@@ -198,15 +231,16 @@ async function main() {
     notes: [processNote],
     inProcess: {
       concurrency: CONCURRENCY,
-      ticketCreate,
-      rawPutItem: rawPut,
-      ticketCreateVsRawPut: round(ticketCreate.opsPerSecond / rawPut.opsPerSecond),
-      rawBatchGetThenPutItem: rawBatchGetPut,
-      ticketCreateVsRawBatchGetPut: round(ticketCreate.opsPerSecond / rawBatchGetPut.opsPerSecond),
+      rounds: ROUNDS,
+      ticketCreate: creates.figures.ticketCreate,
+      rawPutItem: creates.figures.rawPut,
+      ticketCreateVsRawPut: creates.ratio('ticketCreate', 'rawPut'),
+      rawBatchGetThenPutItem: creates.figures.rawBatchGetPut,
+      ticketCreateVsRawBatchGetPut: creates.ratio('ticketCreate', 'rawBatchGetPut'),
       processList,
-      redemption,
-      rawDeleteItem: rawDelete,
-      redemptionVsRawDelete: round(redemption.opsPerSecond / rawDelete.opsPerSecond),
+      redemption: redemptions.figures.redemption,
+      rawDeleteItem: redemptions.figures.rawDelete,
+      redemptionVsRawDelete: redemptions.ratio('redemption', 'rawDelete'),
     },
     http,
     functions,
@@ -336,7 +370,7 @@ function report(current: Record<string, any>) {
   const line = (name: string, r: Rate) => `| ${name} | ${r.opsPerSecond} | ${r.p50Ms} | ${r.p99Ms} |`;
   const sizes = Object.values(functions as Record<string, { bundleKiB: number; coldStartMs: number }>);
   const markdown = [
-    `Measured by \`npm run bench\` on ${current.machine}, ${current.measuredAt.slice(0, 10)}; local dynalite, loopback, ${ip.concurrency} in flight. Full figures and the previous run: \`bench/results.json\`.`,
+    `Measured by \`npm run bench\` on ${current.machine}, ${current.measuredAt.slice(0, 10)}; local dynalite, loopback, ${ip.concurrency} in flight; the in-process figures are the median of ${ip.rounds} interleaved rounds, each ratio the median of its per-round ratios. Full figures and the previous run: \`bench/results.json\`.`,
     '',
     `**DynamoDB round trips** (the API side of one call): ticket create ${rt.ticketCreate} (target ≤ 3, authentication included), redemption ${rt.redemption} (target 1), login ${rt.login}, process get ${rt.processGet} and process list ${rt.processList} (target ≤ 2 for get; ${current.notes[0]}).`,
     '',
