@@ -252,6 +252,17 @@ describe('POST /api/vcenter/vm/{vm}/guest/processes?action=create', () => {
     expect((await api('POST', '/agent/v1/claims', { headers: bearer })).status).toBe(204);
   });
 
+  it('refuses agent reports with numbers no guest has (400), writing nothing', async () => {
+    const { credential } = (await operator('POST', '/vms/vm-deaf/agent-credentials')) as { credential: string };
+    const bearer = { authorization: `Bearer ${credential}` };
+    const finished = '2026-01-05T10:00:00.000Z';
+    for (const body of [{ pid: 1e200, exitCode: 0, finished }, { pid: 42, exitCode: 1e200, finished }]) {
+      const response = await api('POST', '/agent/v1/exits', { headers: bearer, body });
+      expect(response.status).toBe(400);
+      expect(response.body.error_type).toBe('INVALID_ARGUMENT');
+    }
+  });
+
   it.each([
     ['an unknown VM', 'vm-nowhere', () => admin],
     ["another tenant's VM", 'vm-101', () => admin],

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { api, CONSOLE_PROXY } from './support/api.js';
+import { api, CONSOLE_PROXY, loginVcenter, OPERATOR } from './support/api.js';
 import { APP_01, nova, privateTenant } from './nova-support.js';
 
 let tenant: string;
@@ -68,6 +68,24 @@ describe('legacy os-consoles', () => {
     const response = await api(method, `${consoles()}/${id}`, { headers: nova(token) });
     expect(response.status).toBe(404);
     expect(response.body).toEqual({ itemNotFound: { code: 404, message: `Console ${id} could not be found.` } });
+  });
+
+  it('shows and deletes a console only for a user with the console privilege (403), leaving it in place', async () => {
+    await api('POST', consoles(), { headers: nova(token) });
+    const id = (await api('GET', consoles(), { headers: nova(token) })).body.consoles[0].console.id as number;
+    const viewerName = `viewer@${tenant}`;
+    await api('PUT', `/operator/v1/tenants/${tenant}/users/${viewerName}`, {
+      headers: OPERATOR,
+      body: { password: 'test-viewer-pass', privileges: [] },
+    });
+    const viewer = await loginVcenter(viewerName, 'test-viewer-pass');
+    for (const method of ['GET', 'DELETE']) {
+      const response = await api(method, `${consoles()}/${id}`, { headers: nova(viewer) });
+      expect(response.status, method).toBe(403);
+      expect(response.body).toEqual({ forbidden: { code: 403, message: expect.stringContaining('ConsoleInteract') } });
+    }
+    expect((await api('GET', consoles(), { headers: nova(token) })).body.consoles).toHaveLength(1);
+    expect((await api('DELETE', `${consoles()}/${id}`, { headers: nova(token) })).status).toBe(202);
   });
 
   it('delete answers 404 for a server id longer than any DynamoDB key', async () => {

@@ -47,6 +47,9 @@ describe('POST /console-proxy/v1/audit-records', () => {
     ['a session that ends before it starts', { endedAt: '2026-01-05T09:00:00.000Z' }, 'A console session cannot end before it starts.'],
     ['negative byte counts', { bytesToVm: -1 }, 'Invalid value for bytesToVm: Number must be greater than or equal to 0.'],
     ['a ticket instead of its fingerprint', { ticketFingerprint: `acme.${'x'.repeat(43)}` }, 'Invalid value for ticketFingerprint: eight lowercase hex digits.'],
+    // The start time is part of the record's key: 2,000 fraction digits would not fit in a DynamoDB key.
+    ['a start time too long for a key', { startedAt: `2026-01-05T10:00:00.${'1'.repeat(2000)}Z` }, 'Invalid value for startedAt: String must contain at most 40 character(s).'],
+    ['a byte count DynamoDB cannot store', { bytesFromVm: 1e200 }, 'Invalid value for bytesFromVm: Number must be less than or equal to 9007199254740991.'],
   ])('refuses %s', async (_case, overrides, message) => {
     const tenantId = await createTenant('audit');
     const response = await api('POST', '/console-proxy/v1/audit-records', { headers: CONSOLE_PROXY, body: report(tenantId, overrides) });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { config } from '../config.js';
 import * as store from '../store/index.js';
 import { InvalidArgument } from './errors.js';
-import { InstanceUuidSchema, MoIdSchema, TenantIdSchema, UserNameSchema } from './model.js';
+import { CountSchema, InstanceUuidSchema, IsoTimestampSchema, MoIdSchema, TenantIdSchema, UserNameSchema } from './model.js';
 
 /**
  * What the console proxy reports when a console session ends: who watched which VM, when, and how much
@@ -19,11 +19,11 @@ export const ConsoleSessionReportSchema = z
     /** The principal the ticket was issued to. */
     principal: UserNameSchema,
     ticketFingerprint: z.string().regex(/^[0-9a-f]{8}$/, 'eight lowercase hex digits'),
-    startedAt: z.string().datetime(),
-    endedAt: z.string().datetime(),
+    startedAt: IsoTimestampSchema,
+    endedAt: IsoTimestampSchema,
     /** Bytes from the browser to the VM's console, and from the VM's console to the browser. */
-    bytesToVm: z.number().int().min(0),
-    bytesFromVm: z.number().int().min(0),
+    bytesToVm: CountSchema,
+    bytesFromVm: CountSchema,
     /** Why the session ended, in the proxy's words (`client closed`, `idle timeout`, ...). */
     endReason: z.string().min(1).max(200),
     clientAddress: z.string().max(64).optional(),

@@ -9,6 +9,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { z } from 'zod';
+import { ExitCodeSchema, IsoTimestampSchema, PidSchema } from './model.js';
 
 /**
  * Guest credentials travel sealed to the one agent that may read them: an ECIES-style box (ephemeral
@@ -102,7 +103,7 @@ export type ProgramSpec = z.infer<typeof ProgramSpecSchema>;
 export const WorkPayloadSchema = z.discriminatedUnion('operation', [
   z.object({ operation: z.literal('start'), credentials: GuestCredentialsSchema, spec: ProgramSpecSchema }),
   z.object({ operation: z.literal('authenticate'), credentials: GuestCredentialsSchema }),
-  z.object({ operation: z.literal('terminate'), credentials: GuestCredentialsSchema, pid: z.number().int() }),
+  z.object({ operation: z.literal('terminate'), credentials: GuestCredentialsSchema, pid: PidSchema }),
 ]);
 export type WorkPayload = z.infer<typeof WorkPayloadSchema>;
 
@@ -120,11 +121,11 @@ export type Refusal = (typeof REFUSALS)[number];
 
 export const ProcessInfoSchema = z
   .object({
-    pid: z.number().int().positive(),
+    pid: PidSchema,
     name: z.string().max(4096),
     owner: z.string().max(256),
     command: z.string().max(70_000),
-    started: z.string().datetime(),
+    started: IsoTimestampSchema,
   })
   .strict();
 export type ProcessInfo = z.infer<typeof ProcessInfoSchema>;
@@ -137,7 +138,7 @@ export const WorkResultSchema = z.discriminatedUnion('outcome', [
 export type WorkResult = z.infer<typeof WorkResultSchema>;
 
 export const ProcessExitSchema = z
-  .object({ pid: z.number().int().positive(), exitCode: z.number().int(), finished: z.string().datetime() })
+  .object({ pid: PidSchema, exitCode: ExitCodeSchema, finished: IsoTimestampSchema })
   .strict();
 export type ProcessExit = z.infer<typeof ProcessExitSchema>;
 

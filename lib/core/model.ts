@@ -17,6 +17,16 @@ export const UserNameSchema = z
 
 export const tenantOfUserName = (userName: string): string => userName.slice(userName.lastIndexOf('@') + 1);
 
+/** An ISO 8601 time as clients send it; bounded, since a time can end up in a key (DynamoDB keys are short). */
+export const IsoTimestampSchema = z.string().max(40).datetime();
+
+/** A count or size a client reports: a safe integer, which DynamoDB can store exactly. */
+export const CountSchema = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+/** Process ids and exit codes as 32-bit guests have them (Windows exit codes are unsigned). */
+export const PidSchema = z.number().int().min(1).max(2 ** 32 - 1);
+export const ExitCodeSchema = z.number().int().min(-(2 ** 31)).max(2 ** 32 - 1);
+
 /** Instance UUIDs (Nova server ids), compared in lower case. */
 export const InstanceUuidSchema = z.string().uuid();
 

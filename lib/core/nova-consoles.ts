@@ -47,14 +47,16 @@ export async function showConsole(
   vm: VmRecord | undefined,
   consoleId: number,
 ): Promise<{ console: ConsoleRecord; vm: VmRecord; password: IssuedTicket }> {
-  const console = vm && (await store.getConsole(vm.tenantId, vm.instanceUuid));
-  if (!vm || !console || console.consoleId !== consoleId) throw consoleNotFound(consoleId);
+  if (!vm) throw consoleNotFound(consoleId);
   requirePrivilege(session, CONSOLE_PRIVILEGE, vm);
+  const console = await store.getConsole(vm.tenantId, vm.instanceUuid);
+  if (!console || console.consoleId !== consoleId) throw consoleNotFound(consoleId);
   return { console, vm, password: await issueTicket(session, vm, console.consoleType, CONSOLE_PRIVILEGE) };
 }
 
-export async function deleteConsole(tenantId: string, instanceUuid: string, consoleId: number): Promise<void> {
-  if (!isInstanceUuid(instanceUuid) || !(await store.deleteConsole(tenantId, instanceUuid, consoleId))) {
-    throw consoleNotFound(consoleId);
-  }
+/** Deletes the server's console; the caller needs what creating one needs. */
+export async function deleteConsole(session: SessionRecord, vm: VmRecord | undefined, consoleId: number): Promise<void> {
+  if (!vm) throw consoleNotFound(consoleId);
+  requirePrivilege(session, CONSOLE_PRIVILEGE, vm);
+  if (!(await store.deleteConsole(vm.tenantId, vm.instanceUuid, consoleId))) throw consoleNotFound(consoleId);
 }

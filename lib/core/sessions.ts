@@ -111,6 +111,12 @@ async function keepAlive(session: SessionRecord | undefined): Promise<SessionRec
   return refreshed;
 }
 
+/** Whether `sessionId` names a live session, read only: for telling a refused tenant why, never to let it in. */
+export async function isLiveSession(sessionId: string | undefined): Promise<boolean> {
+  const secret = parseSecret(sessionId);
+  return secret !== undefined && (await store.getSession(secret.tenantId, secret.hash)) !== undefined;
+}
+
 /** Ends a session. Unknown, ended and expired sessions are all refused the same way. */
 export async function logout(sessionId: string | undefined): Promise<void> {
   const secret = parseSecret(sessionId);

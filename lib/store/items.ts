@@ -1,5 +1,5 @@
 import { BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { Unavailable } from '../core/errors.js';
+import { InvalidArgument, Unavailable } from '../core/errors.js';
 import { client, isConditionFailure, isExpired, notExpired, nowValue, send, tableName } from './client.js';
 import { keyFits, recordOf, type Key } from './keys.js';
 
@@ -24,6 +24,7 @@ export async function putItem(
   record: object,
   options: { ifAbsent?: boolean; indexes?: Record<string, string> } = {},
 ): Promise<boolean> {
+  if (!keyFits(key)) throw InvalidArgument('An identifier in the request is too long.');
   try {
     await send(() =>
       client().send(

@@ -50,11 +50,7 @@ export async function requireConsoleProxy(event: HttpEvent): Promise<void> {
   try {
     authenticatePlatform('consoleProxy', key);
   } catch (error) {
-    const isTenantSession = await Sessions.authenticateWithVm(key).then(
-      () => true,
-      () => false,
-    );
-    if (isTenantSession) throw Unauthorized("Policy doesn't allow os_compute_api:os-console-auth-tokens to be performed.");
+    if (await Sessions.isLiveSession(key)) throw Unauthorized("Policy doesn't allow os_compute_api:os-console-auth-tokens to be performed.");
     throw error;
   }
 }

@@ -53,7 +53,7 @@ const createSpec = (environment: z.ZodType<Record<string, string>, z.ZodTypeDef,
       startMinimized: spec.start_minimized ?? false,
     }));
 
-const PidSchema = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+const PidSchema = z.coerce.number().int().min(1).max(2 ** 32 - 1);
 const VmPath = z.object({ vm: MoIdSchema });
 const PidPath = z.object({ vm: MoIdSchema, pid: PidSchema });
 const CredentialsBody = z.object({ credentials: CredentialsSchema });
