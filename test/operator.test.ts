@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { api, basic, CONSOLE_PROXY, loginVcenter, OPERATOR, session } from './support/api.js';
 import { getVm } from '../lib/core/inventory.js';
-import { countRoundTrips } from '../lib/store/client.js';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { client, countRoundTrips, faults } from '../lib/store/client.js';
+import { keys, SK } from '../lib/store/keys.js';
 import { issueConsoleTicket } from './support/console-fixtures.js';
 import { expectAllowedByIam } from './support/iam.js';
 import { LAB_SHA256, labVmSpec } from './support/lab.js';
@@ -125,6 +127,56 @@ describe('users', () => {
     const sessionId = (await api('POST', '/api/session', { headers: basic(`carol@${tenantId}`, 'carol-password') })).body;
     await api('PUT', path, { headers: OPERATOR, body: { password: 'carol-password', privileges: [] } });
     expect((await api('GET', '/api/session', { headers: session(sessionId) })).status).toBe(401);
+  });
+
+  it("revokes a user's outstanding tickets when the user is changed or deleted", async () => {
+    const tenantId = await newTenant();
+    const userName = `dave@${tenantId}`;
+    const path = `/operator/v1/tenants/${tenantId}/users/${userName}`;
+    const body = { password: 'dave-password', privileges: ['VirtualMachine.Interact.ConsoleInteract'] };
+    await api('PUT', path, { headers: OPERATOR, body });
+    await api('PUT', `/operator/v1/tenants/${tenantId}/vms/vm-1`, { headers: OPERATOR, body: vmSpec() });
+    const vm = await getVm(tenantId, 'vm-1');
+    const redeem = async (ticket: string) =>
+      (await api('POST', '/console-proxy/v1/redemptions', { headers: CONSOLE_PROXY, body: { ticket } })).status;
+
+    const [changedAway, othersTicket] = [await issueConsoleTicket(vm, 'WEBMKS', userName), await issueConsoleTicket(vm)];
+    await api('PUT', path, { headers: OPERATOR, body: { ...body, privileges: [] } });
+    expect(await redeem(changedAway)).toBe(404);
+    expect(await redeem(othersTicket)).toBe(200);
+
+    const deletedAway = await issueConsoleTicket(vm, 'WEBMKS', userName);
+    expect((await api('DELETE', path, { headers: OPERATOR })).status).toBe(204);
+    expect(await redeem(deletedAway)).toBe(404);
+  });
+
+  it('gives no session to a login whose password check overlapped a change of the user', async () => {
+    const tenantId = await newTenant();
+    const userName = `erin@${tenantId}`;
+    const path = `/operator/v1/tenants/${tenantId}/users/${userName}`;
+    await api('PUT', path, { headers: OPERATOR, body: { password: 'erin-password', privileges: [] } });
+    // Hold the login's session write until the operator has changed the user and ended its sessions.
+    let raced = false;
+    faults.inject = async (command) => {
+      if (command !== 'PutItemCommand' || raced) return;
+      raced = true;
+      expect((await api('PUT', path, { headers: OPERATOR, body: { password: 'erin-password-2', privileges: [] } })).status).toBe(200);
+    };
+    try {
+      const response = await api('POST', '/api/session', { headers: basic(userName, 'erin-password') });
+      expect(raced).toBe(true);
+      expect(response.status).toBe(401);
+    } finally {
+      faults.inject = undefined;
+    }
+    const { Items = [] } = await client().send(
+      new QueryCommand({
+        TableName: process.env.TABLE_NAME,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':prefix': SK.sessionPrefix },
+      }),
+    );
+    expect(Items).toEqual([]);
   });
 
   it.each([

@@ -127,6 +127,11 @@ export async function issueAgentCredential(tenantId: string, moId: string): Prom
   const credentialHash = sha256Hex(random);
   const issuedAt = isoNow();
   await store.putAgent({ tenantId, moId, credentialHash, issuedAt });
+  // A VM deleted meanwhile must not leave an enrolment that a later VM of the same moId would inherit.
+  await getVm(tenantId, moId).catch(async (error: unknown) => {
+    await store.deleteAgent(tenantId, moId);
+    throw error;
+  });
   return { credential: `${tenantId}.${moId}.${random}`, tenantId, moId, issuedAt, fingerprint: fingerprint(credentialHash) };
 }
 

@@ -57,6 +57,13 @@ export async function login(userName: string, password: string): Promise<LoginRe
     expiresAt: nowSeconds() + config.sessionIdleSeconds(),
   };
   await store.putSession(session);
+  // The operator may have changed or deleted the user while the password was being checked, and ended its
+  // sessions before this one was written: read the user again (each put hashes with a fresh salt).
+  const current = await store.getPrincipal(tenantId, userName);
+  if (current?.passwordHash !== principal.passwordHash) {
+    await store.deleteSession(tenantId, secret.hash);
+    throw loginRefused();
+  }
   return { sessionId: secret.value, session };
 }
 

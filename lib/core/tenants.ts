@@ -53,8 +53,8 @@ export async function putPrincipal(
     updatedAt: isoNow(),
   };
   await store.putPrincipal(principal);
-  // Sessions hold the privileges granted at login: a changed user logs in again.
-  await store.deleteSessionsOf(tenantId, userName);
+  // Sessions hold the privileges granted at login: a changed user logs in again, and its tickets go too.
+  await revokeUser(tenantId, userName);
   return viewOf(principal);
 }
 
@@ -73,5 +73,10 @@ export async function deletePrincipal(tenantId: string, userName: string): Promi
   if (!(await store.deletePrincipal(tenantId, userName))) {
     throw NotFound(`User ${userName} not found.`, { object: { type: 'User', id: userName } });
   }
-  await store.deleteSessionsOf(tenantId, userName);
+  await revokeUser(tenantId, userName);
+}
+
+/** Ends the user's sessions and revokes the tickets it was issued. */
+async function revokeUser(tenantId: string, userName: string): Promise<void> {
+  await Promise.all([store.deleteSessionsOf(tenantId, userName), store.deleteTicketsIssuedTo(tenantId, userName)]);
 }

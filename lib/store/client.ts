@@ -143,7 +143,7 @@ export async function queryAll(input: QueryInput): Promise<Record<string, unknow
   let ExclusiveStartKey: Record<string, unknown> | undefined;
   do {
     const page = await send(() =>
-      client().send(new QueryCommand({ TableName: tableName(), ...input, ExclusiveStartKey })),
+      client().send(new QueryCommand({ TableName: tableName(), ConsistentRead: !input.IndexName, ...input, ExclusiveStartKey })),
     );
     items.push(...(page.Items ?? []));
     ExclusiveStartKey = page.LastEvaluatedKey;

@@ -1,4 +1,4 @@
-import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AgentRecord, GuestAuthRecord, GuestProcessRecord, GuestWorkItem, GuestWorkResultRecord } from '../core/guest.js';
 import { client, isConditionFailure, isExpired, notExpired, nowValue, queryAll, send, tableName } from './client.js';
 import { deleteItem, getItem, getItems, putItem } from './items.js';
@@ -22,8 +22,12 @@ export async function putAgent(agent: AgentRecord): Promise<void> {
   await putItem(keys.agent(agent.tenantId, agent.moId), agent);
 }
 
+export async function deleteAgent(tenantId: string, moId: string): Promise<void> {
+  await deleteItem(keys.agent(tenantId, moId));
+}
+
 export const getAgent = (tenantId: string, moId: string): Promise<AgentRecord | undefined> =>
-  getItem<AgentRecord>(keys.agent(tenantId, moId), { consistent: true });
+  getItem<AgentRecord>(keys.agent(tenantId, moId));
 
 /**
  * Records the agent's public key and a heartbeat, but only under the credential the caller proved: a
@@ -59,21 +63,20 @@ export async function putWork(work: GuestWorkItem): Promise<void> {
   await putItem(keys.guestWork(work.tenantId, work.moId, work.workId), work, { ifAbsent: true });
 }
 
-/** The oldest live work ids for a VM (a few; the agent claims them one by one). */
+/**
+ * The oldest live work ids for a VM (a few; the agent claims them one by one). No DynamoDB `Limit`: it would
+ * count expired items before the filter drops them, and a few stuck ones awaiting the TTL sweep could hide
+ * new work for hours.
+ */
 export async function listWorkIds(tenantId: string, moId: string, limit = 10): Promise<string[]> {
-  const { Items } = await send(() =>
-    client().send(
-      new QueryCommand({
-        TableName: tableName(),
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':prefix': keys.guestWorkOf(moId) },
-        ProjectionExpression: 'workId, expiresAt',
-        ConsistentRead: true,
-        Limit: limit,
-      }),
-    ),
-  );
-  return (Items ?? []).filter((item) => !isExpired(item)).map((item) => item.workId as string);
+  const items = await queryAll({
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    FilterExpression: notExpired.expression,
+    ExpressionAttributeNames: notExpired.names,
+    ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':prefix': keys.guestWorkOf(moId), ...nowValue() },
+    ProjectionExpression: 'workId',
+  });
+  return items.slice(0, limit).map((item) => item.workId as string);
 }
 
 /**
@@ -125,7 +128,7 @@ export async function finishProcess(
 }
 
 export const getProcess = (tenantId: string, moId: string, pid: number): Promise<GuestProcessRecord | undefined> =>
-  getItem<GuestProcessRecord>(keys.process(tenantId, moId, pid), { consistent: true });
+  getItem<GuestProcessRecord>(keys.process(tenantId, moId, pid));
 
 export async function listProcesses(tenantId: string, moId: string): Promise<GuestProcessRecord[]> {
   const items = await queryAll({

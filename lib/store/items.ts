@@ -5,13 +5,13 @@ import { keyFits, recordOf, type Key } from './keys.js';
 
 /**
  * The three single-item operations every store module is made of. Reads drop an item whose `expiresAt` has
- * passed (DynamoDB's TTL sweep runs hours late), so no read path can forget to.
+ * passed (DynamoDB's TTL sweep runs hours late), so no read path can forget to. Every read of the table is
+ * strongly consistent: an ended session, a revoked ticket or a changed user is seen by the very next request,
+ * whichever Lambda serves it (only the gsi1 index, which cannot be read consistently, lags).
  */
-export async function getItem<T>(key: Key, options: { consistent?: boolean } = {}): Promise<T | undefined> {
+export async function getItem<T>(key: Key): Promise<T | undefined> {
   if (!keyFits(key)) return undefined;
-  const { Item } = await send(() =>
-    client().send(new GetCommand({ TableName: tableName(), Key: key, ConsistentRead: options.consistent })),
-  );
+  const { Item } = await send(() => client().send(new GetCommand({ TableName: tableName(), Key: key, ConsistentRead: true })));
   return isExpired(Item) ? undefined : recordOf<T>(Item);
 }
 
@@ -104,7 +104,7 @@ export async function getItems(itemKeys: Key[]): Promise<(Record<string, unknown
   for (let attempt = 0; pending.length > 0; attempt += 1) {
     if (attempt > 3) throw Unavailable('The data service is throttling reads; retry later.');
     const { Responses, UnprocessedKeys } = await send(() =>
-      client().send(new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: pending } } })),
+      client().send(new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: pending, ConsistentRead: true } } })),
     );
     found.push(...(Responses?.[tableName()] ?? []));
     pending = UnprocessedKeys?.[tableName()]?.Keys ?? [];

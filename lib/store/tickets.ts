@@ -18,7 +18,7 @@ export const redeemTicket = (tenantId: string, ticketHash: string, grants: strin
 
 /** Reads a ticket without consuming it (Nova's os-console-auth-tokens). */
 export const peekTicket = (tenantId: string, ticketHash: string): Promise<TicketRecord | undefined> =>
-  getItem<TicketRecord>(keys.ticket(tenantId, ticketHash), { consistent: true });
+  getItem<TicketRecord>(keys.ticket(tenantId, ticketHash));
 
 /**
  * Revokes every outstanding ticket for a VM (it was deleted, or its console moved): a ticket must never open
@@ -28,11 +28,19 @@ export async function deleteTicketsOf(tenantId: string, moId: string): Promise<v
   await deleteItems(await ticketKeysOf(tenantId, moId));
 }
 
-export async function ticketKeysOf(tenantId: string, moId: string): Promise<Key[]> {
+export const ticketKeysOf = (tenantId: string, moId: string): Promise<Key[]> => ticketKeysWhere(tenantId, 'vmMoId', moId);
+
+/** Revokes every outstanding ticket issued to a user (the user was changed or deleted). */
+export async function deleteTicketsIssuedTo(tenantId: string, userName: string): Promise<void> {
+  await deleteItems(await ticketKeysWhere(tenantId, 'issuedTo', userName));
+}
+
+async function ticketKeysWhere(tenantId: string, attribute: 'vmMoId' | 'issuedTo', value: string): Promise<Key[]> {
   const tickets = await queryAll({
     KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-    FilterExpression: 'vmMoId = :moId',
-    ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':prefix': SK.ticketPrefix, ':moId': moId },
+    FilterExpression: '#attribute = :value',
+    ExpressionAttributeNames: { '#attribute': attribute },
+    ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':prefix': SK.ticketPrefix, ':value': value },
     ProjectionExpression: 'pk, sk',
   });
   return tickets.map((item) => ({ pk: String(item.pk), sk: String(item.sk) }));
