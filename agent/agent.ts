@@ -75,7 +75,7 @@ export class GuestAgent {
   private readonly options: Required<Omit<AgentConfig, 'log'>> & Pick<AgentConfig, 'log'>;
   private privateKey?: KeyObject;
   private identity?: { tenantId: string; moId: string; guestOsFamily: string };
-  private readonly running = new Map<number, { child: ChildProcess; exited: Promise<void> }>();
+  private readonly running = new Map<number, { child: ChildProcess; exited: Promise<void>; owner: string }>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private stopped = true;
   /** The pending timer of each loop (one each: a tick replaces it). */
@@ -167,7 +167,7 @@ export class GuestAgent {
     if (!account) return this.report({ workId: work.workId, outcome: 'refused', reason: 'invalid_credentials' });
     if (payload.operation === 'authenticate') return this.report({ workId: work.workId, outcome: 'done' });
     if (payload.operation === 'terminate') {
-      const refusal = await this.terminate(payload.pid);
+      const refusal = await this.terminate(payload.pid, account.userName);
       return this.report(refusal ? { workId: work.workId, outcome: 'refused', reason: refusal } : { workId: work.workId, outcome: 'done' });
     }
     const started = await this.startProgram(account, payload.spec);
@@ -223,7 +223,7 @@ export class GuestAgent {
         resolve({ exitCode: code ?? 128 + (SIGNALS[signal ?? ''] ?? 0), finished: new Date().toISOString() });
       }),
     );
-    this.running.set(pid, { child, exited: exit.then(() => undefined) });
+    this.running.set(pid, { child, exited: exit.then(() => undefined), owner: account.userName });
     child.unref();
     const info: ProcessInfo = {
       pid,
@@ -236,10 +236,14 @@ export class GuestAgent {
     return { info, exit };
   }
 
-  /** SIGTERM to the program's process group, SIGKILL after the grace period if it is still there. */
-  private async terminate(pid: number): Promise<Refusal | undefined> {
+  /**
+   * SIGTERM to the program's process group, SIGKILL after the grace period if it is still there. As the guest
+   * OS would, only the account that started the program (or root) may end it.
+   */
+  private async terminate(pid: number, userName: string): Promise<Refusal | undefined> {
     const process = this.running.get(pid);
     if (!process) return 'process_not_found';
+    if (process.owner !== userName && userName !== 'root') return 'permission_denied';
     const signal = (name: NodeJS.Signals) => {
       try {
         globalThis.process.kill(-pid, name);

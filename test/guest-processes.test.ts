@@ -47,17 +47,20 @@ async function putVm(moId: string, powerState: string, guestOsFamily: string) {
 }
 
 /** Enrols and starts a real agent for `moId`, accepting `demo` / `demo-guest-pass`. */
-async function startAgent(moId: string, options: { maxProcesses?: number } = {}): Promise<GuestAgent> {
+async function startAgent(moId: string, options: { maxProcesses?: number; otherAccount?: boolean } = {}): Promise<GuestAgent> {
   const { credential } = (await operator('POST', `/vms/${moId}/agent-credentials`)) as { credential: string };
+  const { otherAccount, ...agentOptions } = options;
+  const accounts = [{ userName: 'demo', passwordHash: await hashPassword('demo-guest-pass'), home: work }];
+  if (otherAccount) accounts.push({ userName: 'other', passwordHash: await hashPassword('other-guest-pass'), home: work });
   const agent = new GuestAgent({
     apiUrl: server.url,
     credential,
-    accounts: [{ userName: 'demo', passwordHash: await hashPassword('demo-guest-pass'), home: work }],
+    accounts,
     pollIntervalMs: 20,
     maxPollIntervalMs: 80,
     heartbeatIntervalMs: 200,
     terminateGraceMs: 1000,
-    ...options,
+    ...agentOptions,
   });
   await agent.start();
   agents.push(agent);
@@ -250,6 +253,18 @@ describe('POST /api/vcenter/vm/{vm}/guest/processes?action=create', () => {
     }
     expect(await listWorkIds(tenant, 'vm-deaf')).toEqual([]);
     expect((await api('POST', '/agent/v1/claims', { headers: bearer })).status).toBe(204);
+  });
+
+  it("refuses to end another guest account's process (403), as the guest OS would", async () => {
+    await putVm('vm-shared', 'poweredOn', 'linux');
+    await startAgent('vm-shared', { otherAccount: true });
+    const pid = await start({ path: '/bin/sleep', arguments: '30' }, 'vm-shared');
+    const other = { type: 'USERNAME_PASSWORD', user_name: 'other', password: 'other-guest-pass', interactive_session: false };
+    const refused = await processOf('vm-shared', pid, 'delete', { credentials: other });
+    expect(refused.status).toBe(403);
+    expect(refused.body).toEqual(vapiError('unauthorized', 'The guest credentials do not permit this operation.'));
+    expect((await processOf('vm-shared', pid, 'get')).body.finished).toBeUndefined();
+    expect((await processOf('vm-shared', pid, 'delete')).status).toBe(204);
   });
 
   it('refuses agent reports with numbers no guest has (400), writing nothing', async () => {
