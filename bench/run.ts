@@ -189,7 +189,7 @@ async function main() {
     },
     rawPut: rawPutItem,
     rawBatchGetPut: async (index) => {
-      await client().send(new BatchGetCommand({ RequestItems: { [TABLE]: { Keys: readKeys } } }));
+      await client().send(new BatchGetCommand({ RequestItems: { [TABLE]: { Keys: readKeys, ConsistentRead: true } } }));
       await rawPutItem(N + index);
     },
   });
