@@ -70,7 +70,7 @@ describe('legacy os-consoles', () => {
     expect(response.body).toEqual({ itemNotFound: { code: 404, message: `Console ${id} could not be found.` } });
   });
 
-  it('shows and deletes a console only for a user with the console privilege (403), leaving it in place', async () => {
+  it('lists, shows and deletes consoles only for a user with the console privilege (403), leaving them in place', async () => {
     await api('POST', consoles(), { headers: nova(token) });
     const id = (await api('GET', consoles(), { headers: nova(token) })).body.consoles[0].console.id as number;
     const viewerName = `viewer@${tenant}`;
@@ -79,9 +79,9 @@ describe('legacy os-consoles', () => {
       body: { password: 'test-viewer-pass', privileges: [] },
     });
     const viewer = await loginVcenter(viewerName, 'test-viewer-pass');
-    for (const method of ['GET', 'DELETE']) {
-      const response = await api(method, `${consoles()}/${id}`, { headers: nova(viewer) });
-      expect(response.status, method).toBe(403);
+    for (const [method, path] of [['GET', consoles()], ['GET', `${consoles()}/${id}`], ['DELETE', `${consoles()}/${id}`]] as const) {
+      const response = await api(method, path, { headers: nova(viewer) });
+      expect(response.status, `${method} ${path}`).toBe(403);
       expect(response.body).toEqual({ forbidden: { code: 403, message: expect.stringContaining('ConsoleInteract') } });
     }
     expect((await api('GET', consoles(), { headers: nova(token) })).body.consoles).toHaveLength(1);

@@ -175,6 +175,9 @@ describe('vim25 SessionManager', () => {
       locale: 'en',
       messageLocale: 'en',
       extensionSession: false,
+      ipAddress: '127.0.0.1',
+      userAgent: 'vitest',
+      callCount: 0,
     });
     const sessionId = response.headers['vmware-api-session-id']!;
     expect(sessionId).toMatch(/^acme\./);
@@ -183,6 +186,12 @@ describe('vim25 SessionManager', () => {
     const logout = await api('POST', '/sdk/vim25/8.0.3.0/SessionManager/SessionManager/Logout', { headers: session(sessionId) });
     expect(logout.status).toBe(204);
     expect((await api('GET', '/api/session', { headers: session(sessionId) })).status).toBe(401);
+  });
+
+  it('answers in the locale the login asked for', async () => {
+    const body = { userName: 'admin@acme', password: 'acme-admin-pass', locale: 'de' };
+    const response = await api('POST', loginPath, { body });
+    expect(response.body).toMatchObject({ locale: 'de', messageLocale: 'de' });
   });
 
   it('refuses a wrong password with an InvalidLogin fault', async () => {

@@ -4,12 +4,15 @@ import { consoleSummary } from '../../lib/dialects/nova/consoles.js';
 import { novaEndpoint, sessionOf } from '../../lib/dialects/nova/endpoint.js';
 import { json } from '../../lib/http/types.js';
 
-/** GET /compute/v2.1/servers/{server_id}/consoles — legacy consoles; an unknown server has none (200, []). */
+/**
+ * GET /compute/v2.1/servers/{server_id}/consoles — legacy consoles; an unknown server has none (200, []), a
+ * caller without the console privilege is forbidden (403).
+ */
 export const handler = novaEndpoint({
-  auth: { kind: 'session' },
+  auth: { kind: 'session', vm: (event) => ({ instanceUuid: event.pathParameters?.server_id ?? '' }) },
   input: z.object({ path: z.object({ server_id: z.string() }) }),
-  handler: async ({ path }, request) => {
-    const consoles = await NovaConsoles.listConsoles(sessionOf(request).tenantId, path.server_id);
+  handler: async (_input, request) => {
+    const consoles = await NovaConsoles.listConsoles(sessionOf(request), request.vm);
     return json(200, { consoles: consoles.map(consoleSummary) });
   },
 });

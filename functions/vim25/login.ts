@@ -22,9 +22,14 @@ export const handler = endpoint({
       locale: z.string().max(32).optional(),
     }),
   }),
-  handler: async ({ body }) => {
+  handler: async ({ body }, { event }) => {
     const { sessionId, session } = await Sessions.login(body.userName, body.password);
-    return json(200, userSession(session, fingerprint(session.sessionHash)), {
+    const origin = {
+      ipAddress: event.requestContext?.http?.sourceIp ?? '',
+      userAgent: event.headers?.['user-agent'] ?? '',
+      locale: body.locale,
+    };
+    return json(200, userSession(session, fingerprint(session.sessionHash), origin), {
       'vmware-api-session-id': sessionId,
     });
   },

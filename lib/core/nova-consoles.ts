@@ -2,7 +2,7 @@ import * as store from '../store/index.js';
 import type { ConsoleRecord } from '../store/consoles.js';
 import { isoNow } from './clock.js';
 import { NotFound } from './errors.js';
-import { InstanceUuidSchema, type SessionRecord, type VmRecord } from './model.js';
+import type { SessionRecord, VmRecord } from './model.js';
 import { CONSOLE_PRIVILEGE } from './privileges.js';
 import { issueTicket, requirePrivilege, type IssuedTicket } from './tickets.js';
 
@@ -12,9 +12,6 @@ import { issueTicket, requirePrivilege, type IssuedTicket } from './tickets.js';
  * ticket minted on each read, because only ticket hashes are ever stored.
  */
 export type { ConsoleRecord };
-
-/** Only a well-formed server id can name a server; anything else is looked up nowhere. */
-const isInstanceUuid = (id: string) => InstanceUuidSchema.safeParse(id).success;
 
 const consoleNotFound = (consoleId: number | string) => NotFound(`Console ${consoleId} could not be found.`);
 
@@ -35,9 +32,10 @@ export async function createConsole(session: SessionRecord, vm: VmRecord, consol
 }
 
 /** A server's consoles; an unknown or foreign server simply has none (Nova's index never 404s). */
-export async function listConsoles(tenantId: string, instanceUuid: string): Promise<ConsoleRecord[]> {
-  if (!isInstanceUuid(instanceUuid)) return [];
-  const console = await store.getConsole(tenantId, instanceUuid);
+export async function listConsoles(session: SessionRecord, vm: VmRecord | undefined): Promise<ConsoleRecord[]> {
+  if (!vm) return [];
+  requirePrivilege(session, CONSOLE_PRIVILEGE, vm);
+  const console = await store.getConsole(vm.tenantId, vm.instanceUuid);
   return console ? [console] : [];
 }
 
