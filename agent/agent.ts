@@ -69,6 +69,16 @@ class ApiError extends Error {
   }
 }
 
+/** Whether a process with this pid exists (signal 0 checks without signalling; EPERM: it exists, not ours). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };
 
 export class GuestAgent {
@@ -76,6 +86,8 @@ export class GuestAgent {
   private privateKey?: KeyObject;
   private identity?: { tenantId: string; moId: string; guestOsFamily: string };
   private readonly running = new Map<number, { child: ChildProcess; exited: Promise<void>; owner: string }>();
+  /** Programs an earlier instance started that were still alive at enrolment (pid → owner): watched, not children. */
+  private readonly adopted = new Map<number, string>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private stopped = true;
   /** The pending timer of each loop (one each: a tick replaces it). */
@@ -102,9 +114,11 @@ export class GuestAgent {
       agentVersion: AGENT_VERSION,
     });
     this.privateKey = privateKey;
-    this.identity = registration as { tenantId: string; moId: string; guestOsFamily: string };
+    const { running, ...identity } = registration as { tenantId: string; moId: string; guestOsFamily: string; running?: { pid: number; owner: string }[] };
+    this.identity = identity;
     this.stopped = false;
     this.log('enrolled', { tenantId: this.identity.tenantId, moId: this.identity.moId });
+    await this.reconcile(running ?? []);
     this.loop('heartbeat', () => this.heartbeat(), () => this.options.heartbeatIntervalMs);
     this.loop('poll', () => this.pollOnce(), (taken) => this.nextPollDelay(taken as number | undefined));
   }
@@ -119,6 +133,25 @@ export class GuestAgent {
 
   async heartbeat(): Promise<void> {
     await this.call('POST', '/agent/v1/heartbeats');
+    await this.reportAdoptedExits();
+  }
+
+  /**
+   * The programs the API lists as running that this instance did not start (an earlier one did, then stopped):
+   * those already gone are reported finished, without an exit code (only their parent could have seen it); the
+   * others are watched until they end.
+   */
+  private async reconcile(listed: { pid: number; owner: string }[]): Promise<void> {
+    for (const { pid, owner } of listed) if (!this.running.has(pid)) this.adopted.set(pid, owner);
+    await this.reportAdoptedExits();
+  }
+
+  private async reportAdoptedExits(): Promise<void> {
+    for (const pid of [...this.adopted.keys()]) {
+      if (isAlive(pid)) continue;
+      this.adopted.delete(pid);
+      await this.reportExit({ pid, finished: new Date().toISOString() });
+    }
   }
 
   /** Claims and handles waiting work until there is none; returns how many items it took. */
@@ -241,6 +274,7 @@ export class GuestAgent {
    * OS would, only the account that started the program (or root) may end it.
    */
   private async terminate(pid: number, userName: string): Promise<Refusal | undefined> {
+    if (this.adopted.has(pid)) return this.terminateAdopted(pid, userName);
     const process = this.running.get(pid);
     if (!process) return 'process_not_found';
     if (process.owner !== userName && userName !== 'root') return 'permission_denied';
@@ -257,11 +291,33 @@ export class GuestAgent {
     return undefined;
   }
 
+  /** The same for a program an earlier instance started: signalled by pid, its end seen by polling. */
+  private async terminateAdopted(pid: number, userName: string): Promise<Refusal | undefined> {
+    if (this.adopted.get(pid) !== userName && userName !== 'root') return 'permission_denied';
+    const signal = (name: NodeJS.Signals) => {
+      for (const target of [-pid, pid]) {
+        try {
+          globalThis.process.kill(target, name);
+          return;
+        } catch {
+          // not a group leader, or already gone
+        }
+      }
+    };
+    signal('SIGTERM');
+    const deadline = Date.now() + this.options.terminateGraceMs;
+    while (isAlive(pid) && Date.now() < deadline) await sleep(25);
+    if (isAlive(pid)) signal('SIGKILL');
+    while (isAlive(pid)) await sleep(25);
+    await this.reportAdoptedExits();
+    return undefined;
+  }
+
   private async report(result: WorkResult): Promise<void> {
     await this.call('POST', '/agent/v1/results', result);
   }
 
-  private async reportExit(exit: { pid: number; exitCode: number; finished: string }): Promise<void> {
+  private async reportExit(exit: { pid: number; exitCode?: number; finished: string }): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt += 1) {
       try {
         await this.call('POST', '/agent/v1/exits', exit);

@@ -46,10 +46,15 @@ async function putVm(moId: string, powerState: string, guestOsFamily: string) {
   await operator('PUT', `/vms/${moId}`, labVmSpec(moId, { powerState, guestOsFamily }));
 }
 
+const issueAgentCredential = async (moId: string) =>
+  ((await operator('POST', `/vms/${moId}/agent-credentials`)) as { credential: string }).credential;
+
 /** Enrols and starts a real agent for `moId`, accepting `demo` / `demo-guest-pass`. */
-async function startAgent(moId: string, options: { maxProcesses?: number; otherAccount?: boolean } = {}): Promise<GuestAgent> {
-  const { credential } = (await operator('POST', `/vms/${moId}/agent-credentials`)) as { credential: string };
-  const { otherAccount, ...agentOptions } = options;
+async function startAgent(
+  moId: string,
+  options: { maxProcesses?: number; otherAccount?: boolean; credential?: string } = {},
+): Promise<GuestAgent> {
+  const { otherAccount, credential = await issueAgentCredential(moId), ...agentOptions } = options;
   const accounts = [{ userName: 'demo', passwordHash: await hashPassword('demo-guest-pass'), home: work }];
   if (otherAccount) accounts.push({ userName: 'other', passwordHash: await hashPassword('other-guest-pass'), home: work });
   const agent = new GuestAgent({
@@ -265,6 +270,28 @@ describe('POST /api/vcenter/vm/{vm}/guest/processes?action=create', () => {
     expect(refused.body).toEqual(vapiError('unauthorized', 'The guest credentials do not permit this operation.'));
     expect((await processOf('vm-shared', pid, 'get')).body.finished).toBeUndefined();
     expect((await processOf('vm-shared', pid, 'delete')).status).toBe(204);
+  });
+
+  it('takes over from an earlier agent instance: ended programs are reported, running ones watched and ended', async () => {
+    await putVm('vm-restart', 'poweredOn', 'linux');
+    const first = await startAgent('vm-restart');
+    // Long enough to outlive the first instance's credential on a loaded machine.
+    const short = await start({ path: '/bin/sleep', arguments: '1.5' }, 'vm-restart');
+    const long = await start({ path: '/bin/sleep', arguments: '30' }, 'vm-restart');
+    await first.stop();
+    // A new credential revokes the first instance's, so the end of the short program goes unreported.
+    const credential = await issueAgentCredential('vm-restart');
+    await sleep(2000);
+    expect((await processOf('vm-restart', short, 'get')).body.finished).toBeUndefined();
+
+    await startAgent('vm-restart', { credential });
+    const ended = await processOf('vm-restart', short, 'get');
+    expect(ended.body).toEqual({ name: 'sleep', owner: 'demo', command: '/bin/sleep 1.5', started: iso, finished: iso });
+    expect((await processOf('vm-restart', long, 'get')).body.finished).toBeUndefined();
+
+    expect((await processOf('vm-restart', long, 'delete')).status).toBe(204);
+    const killed = await processOf('vm-restart', long, 'get');
+    expect(killed.body).toEqual({ name: 'sleep', owner: 'demo', command: '/bin/sleep 30', started: iso, finished: iso });
   });
 
   it('refuses agent reports with numbers no guest has (400), writing nothing', async () => {

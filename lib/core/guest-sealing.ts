@@ -138,7 +138,8 @@ export const WorkResultSchema = z.discriminatedUnion('outcome', [
 export type WorkResult = z.infer<typeof WorkResultSchema>;
 
 export const ProcessExitSchema = z
-  .object({ pid: PidSchema, exitCode: ExitCodeSchema, finished: IsoTimestampSchema })
+  // No exit code: the program was started by an earlier agent instance, which alone could have seen it.
+  .object({ pid: PidSchema, exitCode: ExitCodeSchema.optional(), finished: IsoTimestampSchema })
   .strict();
 export type ProcessExit = z.infer<typeof ProcessExitSchema>;
 

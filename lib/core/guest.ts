@@ -152,6 +152,8 @@ export interface AgentRegistration {
   moId: string;
   guestOsFamily: VmRecord['guestOsFamily'];
   registeredAt: string;
+  /** Programs the table lists as running: started by an earlier agent instance, whose end no one reported. */
+  running: { pid: number; owner: string }[];
 }
 
 /** Enrolment: the agent registers the public key its guest credentials will be sealed to. */
@@ -163,7 +165,10 @@ export async function registerAgent(agent: AgentIdentity, publicKey: string, age
   const registeredAt = isoNow();
   const changes = { publicKey, registeredAt, agentVersion, lastHeartbeatMs: nowMs() };
   if (!(await store.updateAgent(agent.tenantId, agent.moId, agent.credentialHash, changes))) throw credentialRevoked();
-  return { tenantId: agent.tenantId, moId: agent.moId, guestOsFamily: vm.guestOsFamily, registeredAt };
+  const running = (await store.listProcesses(agent.tenantId, agent.moId))
+    .filter((process) => !process.finished)
+    .map(({ pid, owner }) => ({ pid, owner }));
+  return { tenantId: agent.tenantId, moId: agent.moId, guestOsFamily: vm.guestOsFamily, registeredAt, running };
 }
 
 export async function recordHeartbeat(agent: AgentIdentity): Promise<void> {

@@ -109,18 +109,19 @@ export async function finishProcess(
   moId: string,
   pid: number,
   finished: string,
-  exitCode: number,
+  exitCode: number | undefined,
   expiresAt: number,
 ): Promise<boolean> {
+  const withExitCode = exitCode === undefined ? {} : { ':exitCode': exitCode };
   const done = await conditionally(() =>
     client().send(
       new UpdateCommand({
         TableName: tableName(),
         Key: keys.process(tenantId, moId, pid),
-        UpdateExpression: 'SET finished = :finished, exitCode = :exitCode, #expiresAt = :expiresAt',
+        UpdateExpression: `SET finished = :finished, #expiresAt = :expiresAt${exitCode === undefined ? '' : ', exitCode = :exitCode'}`,
         ConditionExpression: `${liveCondition} AND attribute_not_exists(finished)`,
         ExpressionAttributeNames: notExpired.names,
-        ExpressionAttributeValues: { ...nowValue(), ':finished': finished, ':exitCode': exitCode, ':expiresAt': expiresAt },
+        ExpressionAttributeValues: { ...nowValue(), ':finished': finished, ':expiresAt': expiresAt, ...withExitCode },
       }),
     ),
   );
