@@ -79,6 +79,9 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** As the guest OS would have it: only the account that started a program, or root, may end it. */
+const mayEnd = (owner: string, userName: string) => owner === userName || userName === 'root';
+
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };
 
 export class GuestAgent {
@@ -277,7 +280,7 @@ export class GuestAgent {
     if (this.adopted.has(pid)) return this.terminateAdopted(pid, userName);
     const process = this.running.get(pid);
     if (!process) return 'process_not_found';
-    if (process.owner !== userName && userName !== 'root') return 'permission_denied';
+    if (!mayEnd(process.owner, userName)) return 'permission_denied';
     const signal = (name: NodeJS.Signals) => {
       try {
         globalThis.process.kill(-pid, name);
@@ -293,7 +296,7 @@ export class GuestAgent {
 
   /** The same for a program an earlier instance started: signalled by pid, its end seen by polling. */
   private async terminateAdopted(pid: number, userName: string): Promise<Refusal | undefined> {
-    if (this.adopted.get(pid) !== userName && userName !== 'root') return 'permission_denied';
+    if (!mayEnd(this.adopted.get(pid)!, userName)) return 'permission_denied';
     const signal = (name: NodeJS.Signals) => {
       for (const target of [-pid, pid]) {
         try {
@@ -304,11 +307,17 @@ export class GuestAgent {
         }
       }
     };
+    const gone = async () => {
+      const deadline = Date.now() + this.options.terminateGraceMs;
+      while (isAlive(pid) && Date.now() < deadline) await sleep(25);
+      return !isAlive(pid);
+    };
     signal('SIGTERM');
-    const deadline = Date.now() + this.options.terminateGraceMs;
-    while (isAlive(pid) && Date.now() < deadline) await sleep(25);
-    if (isAlive(pid)) signal('SIGKILL');
-    while (isAlive(pid)) await sleep(25);
+    // Bounded even after SIGKILL: a zombie whose parent does not reap it stays "alive" and is left watched.
+    if (!(await gone())) {
+      signal('SIGKILL');
+      await gone();
+    }
     await this.reportAdoptedExits();
     return undefined;
   }
