@@ -79,6 +79,18 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** Signals the program's process group (programs start as group leaders), else the process alone. */
+function signalProgram(pid: number, name: NodeJS.Signals): void {
+  for (const target of [-pid, pid]) {
+    try {
+      process.kill(target, name);
+      return;
+    } catch {
+      // not a group leader, or already gone
+    }
+  }
+}
+
 /** As the guest OS would have it: only the account that started a program, or root, may end it. */
 const mayEnd = (owner: string, userName: string) => owner === userName || userName === 'root';
 
@@ -281,41 +293,24 @@ export class GuestAgent {
     const process = this.running.get(pid);
     if (!process) return 'process_not_found';
     if (!mayEnd(process.owner, userName)) return 'permission_denied';
-    const signal = (name: NodeJS.Signals) => {
-      try {
-        globalThis.process.kill(-pid, name);
-      } catch {
-        process.child.kill(name);
-      }
-    };
-    signal('SIGTERM');
+    signalProgram(pid, 'SIGTERM');
     const ended = await Promise.race([process.exited.then(() => true), sleep(this.options.terminateGraceMs).then(() => false)]);
-    if (!ended) signal('SIGKILL');
+    if (!ended) signalProgram(pid, 'SIGKILL');
     return undefined;
   }
 
   /** The same for a program an earlier instance started: signalled by pid, its end seen by polling. */
   private async terminateAdopted(pid: number, userName: string): Promise<Refusal | undefined> {
     if (!mayEnd(this.adopted.get(pid)!, userName)) return 'permission_denied';
-    const signal = (name: NodeJS.Signals) => {
-      for (const target of [-pid, pid]) {
-        try {
-          globalThis.process.kill(target, name);
-          return;
-        } catch {
-          // not a group leader, or already gone
-        }
-      }
-    };
     const gone = async () => {
       const deadline = Date.now() + this.options.terminateGraceMs;
       while (isAlive(pid) && Date.now() < deadline) await sleep(25);
       return !isAlive(pid);
     };
-    signal('SIGTERM');
+    signalProgram(pid, 'SIGTERM');
     // Bounded even after SIGKILL: a zombie whose parent does not reap it stays "alive" and is left watched.
     if (!(await gone())) {
-      signal('SIGKILL');
+      signalProgram(pid, 'SIGKILL');
       await gone();
     }
     await this.reportAdoptedExits();

@@ -4,7 +4,7 @@ import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config.js';
 import { DomainError, Unavailable } from '../core/errors.js';
 import { nowSeconds } from '../core/clock.js';
-import { keys } from './keys.js';
+import { keys, type Key } from './keys.js';
 
 /** DynamoDB calls made on behalf of one piece of work: operations, and SDK attempts (retries included). */
 export interface RoundTripCount {
@@ -156,5 +156,26 @@ export function queryPartitionPrefix(tenantId: string, prefix: string): Promise<
     KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
     ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':prefix': prefix },
   });
+}
+
+/** The keys of a tenant's items under `prefix` whose attributes equal `where` (what a batched delete needs). */
+export async function keysUnder(tenantId: string, prefix: string, where: Record<string, string> = {}): Promise<Key[]> {
+  const conditions = Object.entries(where);
+  const items = await queryAll({
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ...(conditions.length
+      ? {
+          FilterExpression: conditions.map((_, i) => `#w${i} = :w${i}`).join(' AND '),
+          ExpressionAttributeNames: Object.fromEntries(conditions.map(([name], i) => [`#w${i}`, name])),
+        }
+      : {}),
+    ExpressionAttributeValues: {
+      ':pk': keys.tenantPartition(tenantId),
+      ':prefix': prefix,
+      ...Object.fromEntries(conditions.map(([, value], i) => [`:w${i}`, value])),
+    },
+    ProjectionExpression: 'pk, sk',
+  });
+  return items.map((item) => ({ pk: String(item.pk), sk: String(item.sk) }));
 }
 

@@ -1,6 +1,6 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SessionRecord, VmRecord } from '../core/model.js';
-import { client, isConditionFailure, notExpired, nowValue, queryAll, send, tableName } from './client.js';
+import { client, isConditionFailure, keysUnder, notExpired, nowValue, send, tableName } from './client.js';
 import { deleteItem, deleteItems, getItem, getItems, putItem } from './items.js';
 import { keys, SK } from './keys.js';
 
@@ -61,11 +61,5 @@ export async function deleteSession(tenantId: string, sessionHash: string): Prom
  * carry the privileges granted at login). An operator action, so a partition query is acceptable.
  */
 export async function deleteSessionsOf(tenantId: string, userName: string): Promise<void> {
-  const sessions = await queryAll({
-    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-    FilterExpression: 'userName = :userName',
-    ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':prefix': SK.sessionPrefix, ':userName': userName },
-    ProjectionExpression: 'pk, sk',
-  });
-  await deleteItems(sessions.map((item) => ({ pk: String(item.pk), sk: String(item.sk) })));
+  await deleteItems(await keysUnder(tenantId, SK.sessionPrefix, { userName }));
 }

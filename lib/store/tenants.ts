@@ -1,6 +1,6 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { PrincipalRecord, TenantRecord, VmRecord } from '../core/model.js';
-import { client, queryAll, queryPartitionPrefix, send, tableName } from './client.js';
+import { client, keysUnder, queryAll, queryPartitionPrefix, send, tableName } from './client.js';
 import { deleteItem, deleteItems, getItem, putItem } from './items.js';
 import { gsi1, keys, recordOf, SK, type Key } from './keys.js';
 import { ticketKeysOf } from './tickets.js';
@@ -95,13 +95,9 @@ export async function deleteVm(tenantId: string, moId: string): Promise<boolean>
  */
 export async function forgetVm(tenantId: string, moId: string, instanceUuid: string | undefined): Promise<void> {
   const prefixes = [keys.guestWorkOf(moId), keys.guestResultsOf(moId), keys.processesOf(moId), keys.guestAuthsOf(moId)];
-  const [tickets, ...underPrefixes] = await Promise.all([
-    ticketKeysOf(tenantId, moId),
-    ...prefixes.map((prefix) => queryPartitionPrefix(tenantId, prefix)),
-  ]);
+  const found = await Promise.all([ticketKeysOf(tenantId, moId), ...prefixes.map((prefix) => keysUnder(tenantId, prefix))]);
   await deleteItems([
-    ...tickets,
-    ...underPrefixes.flat().map((item) => ({ pk: String(item.pk), sk: String(item.sk) })),
+    ...found.flat(),
     keys.agent(tenantId, moId),
     ...(instanceUuid ? [keys.console(tenantId, instanceUuid)] : []),
   ]);

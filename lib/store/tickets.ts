@@ -1,5 +1,5 @@
 import type { TicketRecord } from '../core/tickets.js';
-import { queryAll } from './client.js';
+import { keysUnder } from './client.js';
 import { deleteItem, deleteItems, getItem, putItem } from './items.js';
 import { keys, SK, type Key } from './keys.js';
 
@@ -28,20 +28,9 @@ export async function deleteTicketsOf(tenantId: string, moId: string): Promise<v
   await deleteItems(await ticketKeysOf(tenantId, moId));
 }
 
-export const ticketKeysOf = (tenantId: string, moId: string): Promise<Key[]> => ticketKeysWhere(tenantId, 'vmMoId', moId);
+export const ticketKeysOf = (tenantId: string, moId: string): Promise<Key[]> => keysUnder(tenantId, SK.ticketPrefix, { vmMoId: moId });
 
 /** Revokes every outstanding ticket issued to a user (the user was changed or deleted). */
 export async function deleteTicketsIssuedTo(tenantId: string, userName: string): Promise<void> {
-  await deleteItems(await ticketKeysWhere(tenantId, 'issuedTo', userName));
-}
-
-async function ticketKeysWhere(tenantId: string, attribute: 'vmMoId' | 'issuedTo', value: string): Promise<Key[]> {
-  const tickets = await queryAll({
-    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-    FilterExpression: '#attribute = :value',
-    ExpressionAttributeNames: { '#attribute': attribute },
-    ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':prefix': SK.ticketPrefix, ':value': value },
-    ProjectionExpression: 'pk, sk',
-  });
-  return tickets.map((item) => ({ pk: String(item.pk), sk: String(item.sk) }));
+  await deleteItems(await keysUnder(tenantId, SK.ticketPrefix, { issuedTo: userName }));
 }
