@@ -70,7 +70,7 @@ describe('serverless package (deployability)', () => {
     expect(table.Properties.TableName).toBe('console-broker-ci');
   });
 
-  it('bundles every function separately, on nodejs20.x, behind an HTTP API route', () => {
+  it('bundles every function separately, on nodejs24.x, behind an HTTP API route', () => {
     const functions = declaredFunctions();
     const routes = Object.values(template.Resources)
       .filter((resource: any) => resource.Type === 'AWS::ApiGatewayV2::Route')
@@ -78,7 +78,7 @@ describe('serverless package (deployability)', () => {
     for (const [name, definition] of Object.entries(functions)) {
       const lambda = template.Resources[`${logicalName(name)}LambdaFunction`];
       expect(lambda, name).toBeDefined();
-      expect(lambda.Properties.Runtime).toBe('nodejs20.x');
+      expect(lambda.Properties.Runtime).toBe('nodejs24.x');
       expect(lambda.Properties.Environment.Variables.TABLE_NAME).toBe('console-broker-ci');
       expect(artefacts).toContain(`${name}.zip`);
       for (const event of definition.events) {
