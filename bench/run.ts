@@ -17,6 +17,7 @@ import { build } from 'esbuild';
 import { parse } from 'yaml';
 import { ensureTable, startLocalDynamo } from '../scripts/local-dynamodb.js';
 import { testEnvironment } from '../test/support/environment.js';
+import { measureValidation } from './validation.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const TABLE = 'console-broker-bench';
@@ -224,6 +225,12 @@ async function main() {
   const functions = await measureBundles(routes, buildEvent, loginVcenter);
   await dynamo.close();
 
+  // ---- request validation alone (zod), on the busiest calls' inputs
+  const validation = await measureValidation(root.replace(/\/$/, ''));
+  // BENCH_BASELINE_TREE: a checkout of an earlier commit (e.g. the last on zod 3), measured in this run too.
+  const baselineTree = process.env.BENCH_BASELINE_TREE;
+  const validationBaseline = baselineTree ? { tree: baselineTree, parsesPerSecond: await measureValidation(baselineTree) } : undefined;
+
   const current = {
     measuredAt: new Date().toISOString(),
     machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`,
@@ -244,6 +251,8 @@ async function main() {
     },
     http,
     functions,
+    validation,
+    validationBaseline,
   };
   report(current);
 }
@@ -366,7 +375,11 @@ function report(current: Record<string, any>) {
   const previous = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')).current ?? null : null;
   writeFileSync(resultsFile, `${JSON.stringify({ previous, current }, null, 2)}\n`);
 
-  const { roundTripsPerOperation: rt, inProcess: ip, http, functions } = current;
+  const { roundTripsPerOperation: rt, inProcess: ip, http, functions, validation, validationBaseline } = current;
+  // The same bench run today on the last Node 20 commit (zod 3, middy 6), for the figures beside today's.
+  const baselineFile = join(root, 'bench/baseline-node20.json');
+  const baseline = existsSync(baselineFile) ? JSON.parse(readFileSync(baselineFile, 'utf8')) : undefined;
+  const before = (name: string, field: 'bundleKiB' | 'coldStartMs') => baseline?.functions?.[name]?.[field] ?? '–';
   const line = (name: string, r: Rate) => `| ${name} | ${r.opsPerSecond} | ${r.p50Ms} | ${r.p99Ms} |`;
   const sizes = Object.values(functions as Record<string, { bundleKiB: number; coldStartMs: number }>);
   const markdown = [
@@ -394,10 +407,19 @@ function report(current: Record<string, any>) {
     '',
     `**Bundles** (esbuild, minified, ${sizes.length} functions): ${round(Math.min(...sizes.map((s) => s.bundleKiB)), 0)}–${round(Math.max(...sizes.map((s) => s.bundleKiB)), 0)} KiB; **cold start** (fresh node process: import the bundle, answer one real event) ${Math.min(...sizes.map((s) => s.coldStartMs))}–${Math.max(...sizes.map((s) => s.coldStartMs))} ms.`,
     '',
-    '| function | bundle KiB | cold start ms |',
-    '|---|---:|---:|',
+    ...(baseline
+      ? [`Beside them, the same bench on ${baseline.source} (${baseline.machine}, ${String(baseline.measuredAt).slice(0, 10)}).`, '']
+      : []),
+    '| function | bundle KiB | cold start ms | Node 20 bundle KiB | Node 20 cold start ms |',
+    '|---|---:|---:|---:|---:|',
     ...Object.entries(functions as Record<string, { bundleKiB: number; coldStartMs: number }>).map(
-      ([name, f]) => `| ${name} | ${f.bundleKiB} | ${f.coldStartMs} |`,
+      ([name, f]) => `| ${name} | ${f.bundleKiB} | ${f.coldStartMs} | ${before(name, 'bundleKiB')} | ${before(name, 'coldStartMs')} |`,
+    ),
+    '',
+    '| request validation (one schema parse of a real request) | parses/s | the baseline tree\'s schemas, same run |',
+    '|---|---:|---:|',
+    ...Object.entries(validation as Record<string, number>).map(
+      ([name, perSecond]) => `| ${name} | ${perSecond} | ${validationBaseline?.parsesPerSecond?.[name] ?? '–'} |`,
     ),
   ].join('\n');
   console.log(`\n${markdown}\n`);

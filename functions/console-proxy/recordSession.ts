@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import * as Audit from '../../lib/core/audit.js';
 import { consoleProxyDialect } from '../../lib/dialects/operator/errors.js';
 import { endpoint } from '../../lib/http/endpoint.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import * as Guest from '../../lib/core/guest.js';
 import { ProcessExitSchema, WorkResultSchema } from '../../lib/core/guest-sealing.js';
 import { guestAgentDialect } from '../../lib/dialects/vcenter/guest-agent.js';

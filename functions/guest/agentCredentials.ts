@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import * as Guest from '../../lib/core/guest.js';
 import { operatorDialect } from '../../lib/dialects/operator/errors.js';
 import { VmPath } from '../../lib/dialects/operator/schemas.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import * as Sessions from '../../lib/core/sessions.js';
 import { keystone } from '../../lib/dialects/keystone/errors.js';
 import { AuthRequestBody, passwordCredentials, requireOwnProjectScope, tokenBody } from '../../lib/dialects/keystone/tokens.js';

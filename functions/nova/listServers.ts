@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import * as Inventory from '../../lib/core/inventory.js';
 import { novaEndpoint, sessionOf } from '../../lib/dialects/nova/endpoint.js';
 import { matchesNameFilter, serverDetail, serverSummary } from '../../lib/dialects/nova/servers.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import * as NovaConsoles from '../../lib/core/nova-consoles.js';
 import { consoleDetail, consoleIdOf } from '../../lib/dialects/nova/consoles.js';
 import { novaEndpoint, sessionOf } from '../../lib/dialects/nova/endpoint.js';

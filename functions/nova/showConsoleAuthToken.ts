@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { consoleTypeNotAccessible, lookupConsoleToken, requireConsoleProxy } from '../../lib/dialects/nova/consoles.js';
 import { novaEndpoint } from '../../lib/dialects/nova/endpoint.js';
 import { atLeast } from '../../lib/dialects/nova/microversions.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { novaEndpoint } from '../../lib/dialects/nova/endpoint.js';
 import { requireServer, serverDetail } from '../../lib/dialects/nova/servers.js';
 import { json } from '../../lib/http/types.js';

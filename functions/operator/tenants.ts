@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import * as Tenants from '../../lib/core/tenants.js';
 import { operatorDialect } from '../../lib/dialects/operator/errors.js';
 import { TenantPath } from '../../lib/dialects/operator/schemas.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import * as Inventory from '../../lib/core/inventory.js';
 import { VmSpecSchema } from '../../lib/core/model.js';
 import { operatorDialect } from '../../lib/dialects/operator/errors.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import * as Sessions from '../../lib/core/sessions.js';
 import { vcenterApi } from '../../lib/dialects/vcenter/errors.js';
 import { endpoint } from '../../lib/http/endpoint.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import * as Sessions from '../../lib/core/sessions.js';
 import { vcenterRest } from '../../lib/dialects/vcenter/errors.js';
 import { sessionInfo } from '../../lib/dialects/vcenter/sessions.js';

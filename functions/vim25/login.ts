@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import * as Sessions from '../../lib/core/sessions.js';
 import { fingerprint } from '../../lib/core/secrets.js';
 import { userSession } from '../../lib/dialects/vim25/bodies.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import * as Sessions from '../../lib/core/sessions.js';
 import { vim25 } from '../../lib/dialects/vim25/errors.js';
 import { ReleaseSchema } from '../../lib/dialects/vim25/release.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { config } from '../config.js';
 import * as store from '../store/index.js';
 import { InvalidArgument } from './errors.js';

@@ -8,7 +8,7 @@ import {
   randomBytes,
   type KeyObject,
 } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ExitCodeSchema, IsoTimestampSchema, PidSchema } from './model.js';
 
 /**

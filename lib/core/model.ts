@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { PrivilegeSchema, type Privilege } from './privileges.js';
 
 /** Tenant ids are DNS-label-like: they appear in credentials (`<tenant>.<secret>`) and user names. */

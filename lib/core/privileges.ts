@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Privileges named exactly as vSphere names them. */
 export const PRIVILEGES = [

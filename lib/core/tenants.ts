@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import * as store from '../store/index.js';
 import { isoNow } from './clock.js';
 import { InvalidArgument, NotFound } from './errors.js';

@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { z, type ZodTypeAny } from 'zod';
+import * as z from 'zod';
+import type { ZodTypeAny } from 'zod';
 import { config } from '../config.js';
 import { DomainError, InvalidArgument } from '../core/errors.js';
 import { authenticatePlatform, type PlatformRole } from '../core/platform.js';

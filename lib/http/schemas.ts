@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Reusable pieces of request schemas. */
 export const anyRecord = z.record(z.string(), z.string().optional());

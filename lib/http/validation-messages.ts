@@ -1,4 +1,5 @@
-import { z, type core } from 'zod';
+import * as z from 'zod';
+import type { core } from 'zod';
 
 /**
  * The messages clients have always seen in `Invalid value for <field>: <message>.` are zod 3's; zod 4 words

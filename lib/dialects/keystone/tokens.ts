@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidArgument, Unauthenticated } from '../../core/errors.js';
 import { tenantOfUserName, type SessionRecord } from '../../core/model.js';
 import { fingerprint } from '../../core/secrets.js';

@@ -1,5 +1,6 @@
 import type { Context } from 'aws-lambda';
-import type { z, ZodTypeAny } from 'zod';
+import type * as z from 'zod';
+import type { ZodTypeAny } from 'zod';
 import { Unauthenticated } from '../../core/errors.js';
 import type { SessionRecord } from '../../core/model.js';
 import { endpoint, type Authentication } from '../../http/endpoint.js';

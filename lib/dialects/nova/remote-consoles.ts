@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { config } from '../../config.js';
 import { DomainError, InvalidArgument, NotAllowedInCurrentState } from '../../core/errors.js';
 import type { VmRecord } from '../../core/model.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { MoIdSchema, TenantIdSchema, UserNameSchema } from '../../core/model.js';
 
 /** Path shapes of the operator API. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { VCENTER_CONSOLE_TYPES } from '../../core/consoles.js';
 import type { VmRef } from '../../core/sessions.js';
 import { anyRecord } from '../../http/schemas.js';

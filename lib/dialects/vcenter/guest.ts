@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { GuestProcessRecord } from '../../core/guest.js';
 import type { GuestCredentials, ProgramSpec } from '../../core/guest-sealing.js';
 import { MoIdSchema } from '../../core/model.js';
@@ -64,11 +64,12 @@ const CredentialsBody = z.object({ credentials: CredentialsSchema });
  */
 function actionInput<A extends Record<string, z.ZodType>, P extends z.ZodType>(path: P, bodies: A, actionKeys: string[]) {
   const names = Object.keys(bodies) as [keyof A & string, ...(keyof A & string)[]];
+  const Action = z.enum(names);
   return z
     .object({ path: path as z.ZodType, query: z.record(z.string(), z.string().optional()).default({}), body: z.unknown() })
     .transform((input, context) => {
       const raw = actionKeys.map((key) => input.query[key]).find((value) => value !== undefined);
-      const action = z.enum(names).safeParse(raw);
+      const action = Action.safeParse(raw);
       if (!action.success) {
         context.addIssue({ code: 'custom', path: ['query', 'action'], message: `expected action=${names.join('|')}` });
         return z.NEVER;

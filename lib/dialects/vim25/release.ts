@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DomainError } from '../../core/errors.js';
 import type { VmRef } from '../../core/sessions.js';
 import type { HttpEvent } from '../../http/types.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { webmksUri } from '../../core/consoles.js';
 import type { VmRecord } from '../../core/model.js';
 import { VIM_TICKET_TYPES, type VimTicketType } from '../../core/vim-tickets.js';
