@@ -61,6 +61,8 @@ async function startAgent(
     apiUrl: server.url,
     credential,
     accounts,
+    // These tests run each account as the test's own user (as root too); test/guest-isolation.test.ts runs them as OS users.
+    runAs: 'agent',
     pollIntervalMs: 20,
     maxPollIntervalMs: 80,
     heartbeatIntervalMs: 200,
