@@ -439,11 +439,13 @@ async function spawnProgram(user: RunAs, command: string[], options: SpawnOption
 const PATH_NOT_ACCESSIBLE = 10;
 
 /**
- * Checks, as the user the program will run as, that the program is an executable file and the working
- * directory one it may enter: what root may do says nothing about what the guest account may.
+ * Checks, as the user the program will run as, that the program is an executable file and (when switching
+ * users) that the working directory is one the user may enter: what root may do says nothing about what the
+ * guest account may. Without a switch, spawn's own chdir decides.
  */
 async function checkAccessAs(user: RunAs, path: string, cwd: string): Promise<Refusal | undefined> {
-  const script = `[ -f "$1" ] && [ -x "$1" ] || exit ${PATH_NOT_ACCESSIBLE}; cd -- "$2" || exit 1`;
+  const enter = user.prefix.length > 0 ? '; cd -- "$2" || exit 1' : '';
+  const script = `[ -f "$1" ] && [ -x "$1" ] || exit ${PATH_NOT_ACCESSIBLE}${enter}`;
   const check = await spawnProgram(user, ['/bin/bash', '-c', script, 'check', path, cwd], {
     env: { PATH: '/usr/bin:/bin' },
     stdio: 'ignore',
