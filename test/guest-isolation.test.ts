@@ -9,12 +9,12 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../lib/core/secrets.js';
 import { api, loginVcenter, OPERATOR, session } from './support/api.js';
 import { startApiServer, type ApiServer } from './support/http-server.js';
 import { labVmSpec } from './support/lab.js';
+import { eventually } from './support/wait.js';
 
 const isRoot = process.getuid?.() === 0;
 const ALICE = 'cb-guest-alice';
@@ -80,19 +80,11 @@ async function start(user: string, spec: Record<string, unknown>): Promise<numbe
 /** Runs a program to its end and answers its exit code, as the API reports it. */
 async function exitCodeOf(user: string, spec: Record<string, unknown>): Promise<number> {
   const pid = await start(user, spec);
-  for (;;) {
+  return eventually(async () => {
     const response = await processOf(user, pid, 'get');
     expect(response.status, response.text).toBe(200);
-    if (response.body.finished) return response.body.exit_code as number;
-    await sleep(25);
-  }
-}
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let waited = 0; !condition(); waited += 25) {
-    if (waited > 60_000) throw new Error(`gave up waiting for ${what}; agent log:\n${agentLog.join('\n')}`);
-    await sleep(25);
-  }
+    return response.body.finished ? (response.body.exit_code as number) : undefined;
+  }, `process ${pid} of ${user} to finish`);
 }
 
 describe.skipIf(!isRoot)('guest accounts as OS users (needs root: creates OS users and runs the agent as root)', () => {
@@ -134,7 +126,9 @@ describe.skipIf(!isRoot)('guest accounts as OS users (needs root: creates OS use
     for (const stream of [agent.stdout!, agent.stderr!]) {
       stream.setEncoding('utf8').on('data', (chunk: string) => agentLog.push(...chunk.split('\n').filter(Boolean)));
     }
-    await until(() => agentLog.some((line) => line.includes('"message":"enrolled"')), 'the agent to enrol');
+    await eventually(() => agentLog.some((line) => line.includes('"message":"enrolled"')), 'the agent to enrol').catch((error: Error) => {
+      throw new Error(`${error.message}; agent log:\n${agentLog.join('\n')}`);
+    });
   });
 
   afterAll(async () => {
@@ -201,8 +195,10 @@ describe.skipIf(!isRoot)('guest accounts as OS users (needs root: creates OS use
     expect(refused.status).toBe(403);
     expect(refused.body).toEqual(vapiError('unauthorized', 'The guest credentials do not permit this operation.'));
     expect((await processOf('alice', pid, 'delete')).status).toBe(204);
-    let ended = await processOf('alice', pid, 'get');
-    while (!ended.body.finished) ended = await processOf('alice', pid, 'get');
+    const ended = await eventually(async () => {
+      const response = await processOf('alice', pid, 'get');
+      return response.body.finished ? response : undefined;
+    }, 'the ended program to be reported');
     expect(ended.body).toEqual({ name: 'sleep', owner: 'alice', command: '/bin/sleep 60', started: iso, finished: iso, exit_code: 143 });
   });
 

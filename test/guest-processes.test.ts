@@ -608,7 +608,7 @@ describe('agent registration', () => {
     });
     agents.push(second);
     const started = second.start();
-    while (!logs.includes('another instance of this agent is live; waiting for its heartbeat to go stale')) await sleep(20);
+    await eventually(() => logs.includes('another instance of this agent is live; waiting for its heartbeat to go stale'), 'the second instance to wait');
     advanceClock(31_000);
     await started;
     expect((await processes('vm-reg-2', 'create', { credentials: GOOD, spec: { path: '/bin/true' } })).status).toBe(200);
