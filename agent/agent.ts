@@ -110,6 +110,11 @@ function signalProgram(pid: number, name: NodeJS.Signals): void {
 /** As the guest OS would have it: only the account that started a program, or root, may end it. */
 const mayEnd = (owner: string, userName: string) => owner === userName || userName === 'root';
 
+interface StartedProgram {
+  info: ProcessInfo;
+  exit: Promise<{ exitCode: number; finished: string }>;
+}
+
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };
 
 export class GuestAgent {
@@ -248,41 +253,51 @@ export class GuestAgent {
     return promise;
   }
 
-  /** Every claimed item gets an answer, whatever goes wrong: the API must never wait out its bound for nothing. */
+  /**
+   * Answers a claimed item. Whatever goes wrong before a program starts is a failed start, answered at once:
+   * the API must never wait out its bound for an answer that will not come.
+   */
   private async handle(work: Claimed): Promise<void> {
+    let answer: { result: WorkResult; started?: StartedProgram };
     try {
-      await this.handleClaimed(work);
+      answer = await this.answer(work);
     } catch (error) {
       this.log('could not handle a claimed operation', { operation: work.operation, error: String(error) });
-      if (work.operation === 'start') await this.report({ workId: work.workId, outcome: 'refused', reason: 'failed_to_start' });
+      if (work.operation !== 'start') return;
+      answer = { result: { workId: work.workId, outcome: 'refused', reason: 'failed_to_start' } };
     }
+    const reported = this.report(answer.result);
+    const { started } = answer;
+    // The exit is reported only after the start, so the API always knows the process it finishes.
+    if (started) {
+      void started.exit.then(async (exit) => {
+        await reported.catch(() => undefined);
+        await this.reportExit({ pid: started.info.pid, ...exit });
+      });
+    }
+    return reported;
   }
 
-  private async handleClaimed(work: Claimed): Promise<void> {
+  private async answer(work: Claimed): Promise<{ result: WorkResult; started?: StartedProgram }> {
     const { tenantId, moId } = this.identity!;
+    const refused = (reason: Refusal) => ({ result: { workId: work.workId, outcome: 'refused', reason } as const });
     let payload: WorkPayload;
     try {
       payload = WorkPayloadSchema.parse(JSON.parse(open(this.privateKey!, work.sealed, workBinding(tenantId, moId, work.workId))));
     } catch {
       // Sealed to another key (an earlier enrolment) or altered: the credentials cannot be read.
-      return this.report({ workId: work.workId, outcome: 'refused', reason: 'invalid_credentials' });
+      return refused('invalid_credentials');
     }
     const account = await this.authenticate(payload.credentials);
-    if (!account) return this.report({ workId: work.workId, outcome: 'refused', reason: 'invalid_credentials' });
-    if (payload.operation === 'authenticate') return this.report({ workId: work.workId, outcome: 'done' });
+    if (!account) return refused('invalid_credentials');
+    if (payload.operation === 'authenticate') return { result: { workId: work.workId, outcome: 'done' } };
     if (payload.operation === 'terminate') {
       const refusal = await this.terminate(payload.pid, account.userName);
-      return this.report(refusal ? { workId: work.workId, outcome: 'refused', reason: refusal } : { workId: work.workId, outcome: 'done' });
+      return refusal ? refused(refusal) : { result: { workId: work.workId, outcome: 'done' } };
     }
     const started = await this.startProgram(account, payload.spec);
-    if (typeof started === 'string') return this.report({ workId: work.workId, outcome: 'refused', reason: started });
-    // The exit is reported only after the start, so the API always knows the process it finishes.
-    const reported = this.report({ workId: work.workId, outcome: 'started', process: started.info });
-    void started.exit.then(async (exit) => {
-      await reported.catch(() => undefined);
-      await this.reportExit({ pid: started.info.pid, ...exit });
-    });
-    return reported;
+    if (typeof started === 'string') return refused(started);
+    return { result: { workId: work.workId, outcome: 'started', process: started.info }, started };
   }
 
   /** USERNAME_PASSWORD against the configured accounts (in constant time per attempt); SAML needs guest aliases, which this agent has none of. */
@@ -296,7 +311,7 @@ export class GuestAgent {
   private async startProgram(
     account: GuestAccount,
     spec: ProgramSpec,
-  ): Promise<{ info: ProcessInfo; exit: Promise<{ exitCode: number; finished: string }> } | Refusal> {
+  ): Promise<StartedProgram | Refusal> {
     if (this.running.size >= this.options.maxProcesses) return 'busy';
     if (!isAbsolute(spec.path)) return 'path_not_accessible';
     const user = await this.runAsOf(account);

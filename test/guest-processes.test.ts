@@ -231,6 +231,27 @@ describe('POST /api/vcenter/vm/{vm}/guest/processes?action=create', () => {
     expect(response.body).toEqual(vapiError('unable_to_allocate_resource', 'The program could not be started in the guest.'));
   });
 
+  it('answers at once 500 unable_to_allocate_resource when the agent fails unexpectedly before a start, and lives on', async () => {
+    await putVm('vm-misconfigured', 'poweredOn', 'linux');
+    const agent = new GuestAgent({
+      apiUrl: server.url,
+      credential: await issueAgentCredential('vm-misconfigured'),
+      // scrypt throws for N=3 (not a power of two): an error the agent did not foresee.
+      accounts: [{ userName: 'demo', passwordHash: 'scrypt$3$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', home: work }],
+      runAs: 'agent',
+      pollIntervalMs: 20,
+      maxPollIntervalMs: 80,
+      heartbeatIntervalMs: 200,
+    });
+    await agent.start();
+    agents.push(agent);
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      const response = await processes('vm-misconfigured', 'create', { credentials: GOOD, spec: { path: '/bin/echo' } });
+      expect(response.status).toBe(500);
+      expect(response.body).toEqual(vapiError('unable_to_allocate_resource', 'The program could not be started in the guest.'));
+    }
+  });
+
   it('refuses start_minimized on a Linux guest with 400 invalid_argument', async () => {
     const response = await processes('vm-1', 'create', { credentials: GOOD, spec: { path: '/bin/echo', start_minimized: true } });
     expect(response.status).toBe(400);
