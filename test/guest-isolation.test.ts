@@ -187,7 +187,7 @@ describe.skipIf(!isRoot)('guest accounts as OS users (needs root: creates OS use
     expect((await processOf('alice', pid, 'get')).body).toEqual({ name: 'sleep', owner: 'alice', command: '/bin/sleep 60', started: iso });
 
     expect(await exitCodeOf('bob', { path: '/bin/kill', arguments: `-TERM ${pid}` })).toBe(1);
-    expect(await exitCodeOf('bob', { path: '/bin/kill', arguments: `-KILL -${pid}` })).toBe(1);
+    expect(await exitCodeOf('bob', { path: '/bin/kill', arguments: `-KILL -- -${pid}` })).toBe(1); // its process group
     expect(await exitCodeOf('alice', { path: '/bin/kill', arguments: `-0 ${pid}` })).toBe(0); // its own account may
     expect((await processOf('alice', pid, 'get')).body.finished).toBeUndefined();
 
