@@ -4,11 +4,8 @@
  * work for its VM, really starts programs through /bin/bash, reports their pid and exit, and terminates
  * them on request. Guest credentials reach it sealed to its key and are checked against its own accounts.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { constants } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { basename, isAbsolute } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -24,6 +21,7 @@ import {
   workBinding,
 } from '../lib/core/guest-sealing.js';
 import { DUMMY_PASSWORD_HASH, verifyPassword } from '../lib/core/secrets.js';
+import { agentOsUserName, canSwitchUsers, isRoot, runAsAgentUser, runAsOsUser, SETPRIV, type RunAs } from './os-users.js';
 
 export const AGENT_VERSION = '1.0.0';
 
@@ -32,9 +30,17 @@ export interface GuestAccount {
   userName: string;
   /** `scrypt$N$r$p$salt$key`, e.g. from `npx tsx agent/main.ts hash-password <password>`. */
   passwordHash: string;
-  /** The default working directory of its programs (Linux: the user's home). */
+  /** The OS user its programs run as when the agent runs as root (default: `userName`). */
+  osUser?: string;
+  /** Without root only: the default working directory of its programs (as root: the OS user's home). */
   home?: string;
 }
+
+/**
+ * `account`: each guest account's programs run as its own OS user (needs root), as VMware Tools does.
+ * `agent`: every account's programs run as the agent's own user, not isolated from each other or the agent.
+ */
+export type RunAsMode = 'account' | 'agent';
 
 export interface AgentConfig {
   /** Base URL of the API, e.g. `http://127.0.0.1:3000`. */
@@ -42,6 +48,8 @@ export interface AgentConfig {
   /** The VM's agent credential from `POST /operator/v1/tenants/{t}/vms/{moId}/agent-credentials`. */
   credential: string;
   accounts: GuestAccount[];
+  /** Default: `account` when the agent runs as root, else `agent`. */
+  runAs?: RunAsMode;
   /** How soon the agent asks for work again after it found some (and the first poll's delay). */
   pollIntervalMs?: number;
   /**
@@ -64,8 +72,16 @@ interface Claimed {
 }
 
 class ApiError extends Error {
+  /** The vAPI `error_type` of the answer, if it has one. */
+  readonly errorType?: string;
+
   constructor(readonly status: number, text: string) {
     super(`API answered ${status}: ${text.slice(0, 200)}`);
+    try {
+      this.errorType = (JSON.parse(text) as { error_type?: string }).error_type;
+    } catch {
+      // not a vAPI error body
+    }
   }
 }
 
@@ -94,6 +110,11 @@ function signalProgram(pid: number, name: NodeJS.Signals): void {
 /** As the guest OS would have it: only the account that started a program, or root, may end it. */
 const mayEnd = (owner: string, userName: string) => owner === userName || userName === 'root';
 
+interface StartedProgram {
+  info: ProcessInfo;
+  exit: Promise<{ exitCode: number; finished: string }>;
+}
+
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };
 
 export class GuestAgent {
@@ -111,6 +132,7 @@ export class GuestAgent {
 
   constructor(config: AgentConfig) {
     this.options = {
+      runAs: isRoot() ? 'account' : 'agent',
       pollIntervalMs: 500,
       maxPollIntervalMs: 4000,
       heartbeatIntervalMs: 10_000,
@@ -123,11 +145,9 @@ export class GuestAgent {
 
   /** Enrols (a new key pair on every start: the private key never leaves this process) and starts the loops. */
   async start(): Promise<void> {
+    this.announceIsolation();
     const { publicKey, privateKey } = generateKeyPairSync('x25519');
-    const registration = await this.call('PUT', '/agent/v1/registration', {
-      publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-      agentVersion: AGENT_VERSION,
-    });
+    const registration = await this.register(publicKey.export({ type: 'spki', format: 'pem' }).toString());
     this.privateKey = privateKey;
     const { running, ...identity } = registration as { tenantId: string; moId: string; guestOsFamily: string; running?: { pid: number; owner: string }[] };
     this.identity = identity;
@@ -136,6 +156,37 @@ export class GuestAgent {
     await this.reconcile(running ?? []);
     this.loop('heartbeat', () => this.heartbeat(), () => this.options.heartbeatIntervalMs);
     this.loop('poll', () => this.pollOnce(), (taken) => this.nextPollDelay(taken as number | undefined));
+  }
+
+  /** Says at start, plainly, whether guest accounts are isolated from each other and from the agent. */
+  private announceIsolation(): void {
+    if (this.options.runAs === 'account') {
+      if (!isRoot()) throw new Error("runAs 'account' (each guest account as its own OS user) needs the agent to run as root.");
+      if (!canSwitchUsers()) throw new Error(`runAs 'account' needs ${SETPRIV} (util-linux) to switch users.`);
+      this.log("each guest account's programs run as its own OS user (uid, gid, groups, home)", { runAs: 'account' });
+    } else {
+      this.log(
+        `not isolated: every guest account's programs run as the agent's own OS user (${agentOsUserName()}); ` +
+          "they can read the agent's memory and files, including its credential, and end each other's programs",
+        { runAs: 'agent' },
+      );
+    }
+  }
+
+  /**
+   * The API refuses a new key while another instance of this VM's agent is live (heartbeating): a restart
+   * waits until the earlier instance's heartbeat goes stale.
+   */
+  private async register(publicKey: string): Promise<unknown> {
+    for (;;) {
+      try {
+        return await this.call('PUT', '/agent/v1/registration', { publicKey, agentVersion: AGENT_VERSION });
+      } catch (error) {
+        if (!(error instanceof ApiError && error.errorType === 'NOT_ALLOWED_IN_CURRENT_STATE')) throw error;
+        this.log('another instance of this agent is live; waiting for its heartbeat to go stale');
+        await sleep(this.options.heartbeatIntervalMs);
+      }
+    }
   }
 
   /** Stops heartbeating and claiming ("VMware Tools stopped"); programs already started keep running. */
@@ -202,31 +253,51 @@ export class GuestAgent {
     return promise;
   }
 
+  /**
+   * Answers a claimed item. Whatever goes wrong before a program starts is a failed start, answered at once:
+   * the API must never wait out its bound for an answer that will not come.
+   */
   private async handle(work: Claimed): Promise<void> {
+    let answer: { result: WorkResult; started?: StartedProgram };
+    try {
+      answer = await this.answer(work);
+    } catch (error) {
+      this.log('could not handle a claimed operation', { operation: work.operation, error: String(error) });
+      if (work.operation !== 'start') return;
+      answer = { result: { workId: work.workId, outcome: 'refused', reason: 'failed_to_start' } };
+    }
+    const reported = this.report(answer.result);
+    const { started } = answer;
+    // The exit is reported only after the start, so the API always knows the process it finishes.
+    if (started) {
+      void started.exit.then(async (exit) => {
+        await reported.catch(() => undefined);
+        await this.reportExit({ pid: started.info.pid, ...exit });
+      });
+    }
+    return reported;
+  }
+
+  private async answer(work: Claimed): Promise<{ result: WorkResult; started?: StartedProgram }> {
     const { tenantId, moId } = this.identity!;
+    const refused = (reason: Refusal) => ({ result: { workId: work.workId, outcome: 'refused', reason } as const });
     let payload: WorkPayload;
     try {
       payload = WorkPayloadSchema.parse(JSON.parse(open(this.privateKey!, work.sealed, workBinding(tenantId, moId, work.workId))));
     } catch {
       // Sealed to another key (an earlier enrolment) or altered: the credentials cannot be read.
-      return this.report({ workId: work.workId, outcome: 'refused', reason: 'invalid_credentials' });
+      return refused('invalid_credentials');
     }
     const account = await this.authenticate(payload.credentials);
-    if (!account) return this.report({ workId: work.workId, outcome: 'refused', reason: 'invalid_credentials' });
-    if (payload.operation === 'authenticate') return this.report({ workId: work.workId, outcome: 'done' });
+    if (!account) return refused('invalid_credentials');
+    if (payload.operation === 'authenticate') return { result: { workId: work.workId, outcome: 'done' } };
     if (payload.operation === 'terminate') {
       const refusal = await this.terminate(payload.pid, account.userName);
-      return this.report(refusal ? { workId: work.workId, outcome: 'refused', reason: refusal } : { workId: work.workId, outcome: 'done' });
+      return refusal ? refused(refusal) : { result: { workId: work.workId, outcome: 'done' } };
     }
     const started = await this.startProgram(account, payload.spec);
-    if (typeof started === 'string') return this.report({ workId: work.workId, outcome: 'refused', reason: started });
-    // The exit is reported only after the start, so the API always knows the process it finishes.
-    const reported = this.report({ workId: work.workId, outcome: 'started', process: started.info });
-    void started.exit.then(async (exit) => {
-      await reported.catch(() => undefined);
-      await this.reportExit({ pid: started.info.pid, ...exit });
-    });
-    return reported;
+    if (typeof started === 'string') return refused(started);
+    return { result: { workId: work.workId, outcome: 'started', process: started.info }, started };
   }
 
   /** USERNAME_PASSWORD against the configured accounts (in constant time per attempt); SAML needs guest aliases, which this agent has none of. */
@@ -240,30 +311,34 @@ export class GuestAgent {
   private async startProgram(
     account: GuestAccount,
     spec: ProgramSpec,
-  ): Promise<{ info: ProcessInfo; exit: Promise<{ exitCode: number; finished: string }> } | Refusal> {
+  ): Promise<StartedProgram | Refusal> {
     if (this.running.size >= this.options.maxProcesses) return 'busy';
-    if (!(await isExecutableFile(spec.path))) return 'path_not_accessible';
-    const home = account.home ?? homedir();
-    // Exactly the given environment; otherwise a login-like default (never the agent's own, which holds its credential).
+    if (!isAbsolute(spec.path)) return 'path_not_accessible';
+    const user = await this.runAsOf(account);
+    if (!user) {
+      this.log('refused a start: the OS user of the guest account does not exist', { userName: account.userName });
+      return 'failed_to_start';
+    }
+    const cwd = spec.workingDirectory || user.home;
+    const inaccessible = await checkAccessAs(user, spec.path, cwd);
+    if (inaccessible) return inaccessible;
+    // Exactly the given environment; otherwise a login-like default (never the agent's own).
     const env = spec.environment ?? {
-      HOME: home,
-      USER: account.userName,
-      LOGNAME: account.userName,
-      SHELL: '/bin/bash',
+      HOME: user.home,
+      USER: user.userName,
+      LOGNAME: user.userName,
+      SHELL: user.shell,
       PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     };
-    // As vmtoolsd does on Linux: /bin/bash starts the program; `exec` makes the reported pid the program's own.
-    const child = spawn('/bin/bash', ['-c', `exec ${shellQuote(spec.path)} ${spec.arguments ?? ''}`], {
-      cwd: spec.workingDirectory ?? home,
+    // As vmtoolsd does on Linux: /bin/bash starts the program; `exec` makes the reported pid the program's own
+    // (setpriv, when it switches user, execs bash in turn, so the pid stays the same).
+    const child = await spawnProgram(user, ['/bin/bash', '-c', `exec ${shellQuote(spec.path)} ${spec.arguments ?? ''}`], {
+      cwd,
       env,
       stdio: 'ignore',
       detached: true,
     });
-    const spawned = await new Promise<boolean>((resolve) => {
-      child.once('spawn', () => resolve(true));
-      child.once('error', () => resolve(false));
-    });
-    if (!spawned || child.pid === undefined) return 'failed_to_start';
+    if (!child || child.pid === undefined) return 'failed_to_start';
     const pid = child.pid;
     const exit = new Promise<{ exitCode: number; finished: string }>((resolve) =>
       child.once('exit', (code, signal) => {
@@ -282,6 +357,12 @@ export class GuestAgent {
     };
     this.log('started program', { pid, name: info.name });
     return { info, exit };
+  }
+
+  /** The OS user a guest account's programs run as; `undefined` if, as root, its OS user does not exist. */
+  private runAsOf(account: GuestAccount): Promise<RunAs | undefined> {
+    if (this.options.runAs === 'agent') return Promise.resolve(runAsAgentUser(account.userName, account.home));
+    return runAsOsUser(account.osUser ?? account.userName);
   }
 
   /**
@@ -350,14 +431,44 @@ export class GuestAgent {
   }
 }
 
-async function isExecutableFile(path: string): Promise<boolean> {
-  if (!isAbsolute(path)) return false;
+/**
+ * Starts `command` as `user`; `undefined` if it could not be started. Node throws synchronously for some
+ * failures (a working directory that is a file or has an over-long component, a NUL byte in an argument or
+ * variable) and reports others as an 'error' event: both are a failed start, never an exception.
+ */
+async function spawnProgram(user: RunAs, command: string[], options: SpawnOptions): Promise<ChildProcess | undefined> {
+  const [file, ...args] = [...user.prefix, ...command];
+  let child: ChildProcess;
   try {
-    await access(path, constants.X_OK);
-    return (await stat(path)).isFile();
+    child = spawn(file!, args, options);
   } catch {
-    return false;
+    return undefined;
   }
+  const spawned = await new Promise<boolean>((resolve) => {
+    child.once('spawn', () => resolve(true));
+    child.once('error', () => resolve(false));
+  });
+  return spawned ? child : undefined;
+}
+
+const PATH_NOT_ACCESSIBLE = 10;
+
+/**
+ * Checks, as the user the program will run as, that the program is an executable file and (when switching
+ * users) that the working directory is one the user may enter: what root may do says nothing about what the
+ * guest account may. Without a switch, spawn's own chdir decides.
+ */
+async function checkAccessAs(user: RunAs, path: string, cwd: string): Promise<Refusal | undefined> {
+  const enter = user.prefix.length > 0 ? '; cd -- "$2" || exit 1' : '';
+  const script = `[ -f "$1" ] && [ -x "$1" ] || exit ${PATH_NOT_ACCESSIBLE}${enter}`;
+  const check = await spawnProgram(user, ['/bin/bash', '-c', script, 'check', path, cwd], {
+    env: { PATH: '/usr/bin:/bin' },
+    stdio: 'ignore',
+  });
+  if (!check) return 'failed_to_start';
+  const code = check.exitCode ?? (await new Promise<number | null>((resolve) => check.once('exit', resolve)));
+  if (code === 0) return undefined;
+  return code === PATH_NOT_ACCESSIBLE ? 'path_not_accessible' : 'failed_to_start';
 }
 
 /** Single-quotes a word for bash. */

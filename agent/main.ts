@@ -2,29 +2,65 @@
  * Runs the guest agent:  `npx tsx agent/main.ts <config.json>`
  * or hashes a guest account password for the config:  `npx tsx agent/main.ts hash-password <password>`.
  *
- * config.json: { "apiUrl": "http://127.0.0.1:3000", "credential": "<agent credential>",
- *                "accounts": [{ "userName": "demo", "passwordHash": "scrypt$...", "home": "/home/demo" }] }
- * AGENT_CREDENTIAL in the environment overrides `credential` (so the file can hold no secret).
+ * config.json: { "apiUrl": "http://127.0.0.1:3000", "credentialFile": "/etc/console-broker/agent-credential",
+ *                "accounts": [{ "userName": "ops", "passwordHash": "scrypt$...", "osUser": "ops" }] }
+ * The credential comes from `credentialFile` (or AGENT_CREDENTIAL_FILE; `-` reads stdin), a file only the
+ * agent's user may read. It is refused in the environment or in the config: guest programs could read either.
  */
 import { readFileSync } from 'node:fs';
 import { hashPassword } from '../lib/core/secrets.js';
 import { GuestAgent, type AgentConfig } from './agent.js';
+import { CredentialSourceError, readAgentCredential } from './credential.js';
+
+type AgentFileConfig = Omit<AgentConfig, 'credential' | 'log'> & { credentialFile?: string; credential?: unknown };
+
+const log = (level: string, message: string, fields?: Record<string, unknown>) =>
+  console.log(JSON.stringify({ level, service: 'guest-agent', message, ...fields }));
+
+function fail(message: string): never {
+  log('ERROR', message);
+  process.exit(1);
+}
+
+/** The credential, from a private file or stdin only. */
+function credentialOf(config: AgentFileConfig): string {
+  if (process.env.AGENT_CREDENTIAL !== undefined) {
+    fail(
+      'AGENT_CREDENTIAL in the environment is refused: programs could read it from /proc/<pid>/environ. ' +
+        'Put the credential in a file only the agent user can read (chmod 600) and name it in AGENT_CREDENTIAL_FILE.',
+    );
+  }
+  if (config.credential !== undefined) fail('"credential" in the config is refused: name a private file in "credentialFile" instead.');
+  const path = process.env.AGENT_CREDENTIAL_FILE || config.credentialFile;
+  if (!path) fail('No agent credential: set "credentialFile" in the config or AGENT_CREDENTIAL_FILE (- for stdin).');
+  try {
+    return readAgentCredential(path);
+  } catch (error) {
+    if (error instanceof CredentialSourceError) fail(error.message);
+    throw error;
+  }
+}
 
 const [command, argument] = process.argv.slice(2);
 
 if (command === 'hash-password') {
-  if (!argument) throw new Error('usage: agent/main.ts hash-password <password>');
+  if (!argument) fail('usage: agent/main.ts hash-password <password>');
   console.log(await hashPassword(argument));
 } else {
   const path = command ?? process.env.AGENT_CONFIG;
-  if (!path) throw new Error('usage: agent/main.ts <config.json>');
-  const config = JSON.parse(readFileSync(path, 'utf8')) as AgentConfig;
+  if (!path) fail('usage: agent/main.ts <config.json>');
+  const fileConfig = JSON.parse(readFileSync(path, 'utf8')) as AgentFileConfig;
+  const { credentialFile: _file, credential: _inline, ...config } = fileConfig;
   const agent = new GuestAgent({
     ...config,
-    credential: process.env.AGENT_CREDENTIAL || config.credential,
-    log: (message, fields) => console.log(JSON.stringify({ level: 'INFO', service: 'guest-agent', message, ...fields })),
+    credential: credentialOf(fileConfig),
+    log: (message, fields) => log('INFO', message, fields),
   });
-  await agent.start();
+  try {
+    await agent.start();
+  } catch (error) {
+    fail(`The agent could not start: ${(error as Error).message}`);
+  }
   const stop = () => void agent.stop().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -136,6 +136,7 @@ async function main() {
     apiUrl: apiServer.url,
     credential,
     accounts: [{ userName: 'demo', passwordHash: await hashPassword('demo-guest-pass') }],
+    runAs: 'agent', // as the bench's own user, root or not: there is no OS user demo
     pollIntervalMs: 20,
     maxPollIntervalMs: 20,
     log: () => undefined,

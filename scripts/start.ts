@@ -89,6 +89,8 @@ async function startDemoGuestAgent(apiUrl: string): Promise<void> {
     apiUrl,
     credential,
     accounts: [{ userName: 'demo', passwordHash: await hashPassword('demo-guest-pass') }],
+    // A demo of a guest: as the current user even when that is root (there is no OS user demo); it says so at start.
+    runAs: 'agent',
     log: (message, fields) => console.log(JSON.stringify({ service: 'guest-agent', message, ...fields })),
   });
   await agent.start();

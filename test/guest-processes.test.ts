@@ -61,6 +61,8 @@ async function startAgent(
     apiUrl: server.url,
     credential,
     accounts,
+    // These tests run each account as the test's own user (as root too); test/guest-isolation.test.ts runs them as OS users.
+    runAs: 'agent',
     pollIntervalMs: 20,
     maxPollIntervalMs: 80,
     heartbeatIntervalMs: 200,
@@ -217,6 +219,37 @@ describe('POST /api/vcenter/vm/{vm}/guest/processes?action=create', () => {
     });
     expect(response.status).toBe(500);
     expect(response.body).toEqual(vapiError('unable_to_allocate_resource', 'The program could not be started in the guest.'));
+  });
+
+  it.each([
+    ['a working directory that is a file', () => join(work, 'a-file')],
+    ['a working directory with a component over 255 bytes', () => join(work, 'd'.repeat(300))],
+  ])('answers at once 500 unable_to_allocate_resource for %s', async (_case, directory) => {
+    writeFileSync(join(work, 'a-file'), 'not a directory\n');
+    const response = await processes('vm-1', 'create', { credentials: GOOD, spec: { path: '/bin/echo', working_directory: directory() } });
+    expect(response.status).toBe(500);
+    expect(response.body).toEqual(vapiError('unable_to_allocate_resource', 'The program could not be started in the guest.'));
+  });
+
+  it('answers at once 500 unable_to_allocate_resource when the agent fails unexpectedly before a start, and lives on', async () => {
+    await putVm('vm-misconfigured', 'poweredOn', 'linux');
+    const agent = new GuestAgent({
+      apiUrl: server.url,
+      credential: await issueAgentCredential('vm-misconfigured'),
+      // scrypt throws for N=3 (not a power of two): an error the agent did not foresee.
+      accounts: [{ userName: 'demo', passwordHash: 'scrypt$3$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', home: work }],
+      runAs: 'agent',
+      pollIntervalMs: 20,
+      maxPollIntervalMs: 80,
+      heartbeatIntervalMs: 200,
+    });
+    await agent.start();
+    agents.push(agent);
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      const response = await processes('vm-misconfigured', 'create', { credentials: GOOD, spec: { path: '/bin/echo' } });
+      expect(response.status).toBe(500);
+      expect(response.body).toEqual(vapiError('unable_to_allocate_resource', 'The program could not be started in the guest.'));
+    }
   });
 
   it('refuses start_minimized on a Linux guest with 400 invalid_argument', async () => {
@@ -481,6 +514,125 @@ describe('credentials the agent accepted lately', () => {
     } finally {
       delete process.env.GUEST_AUTH_CACHE_SECONDS;
     }
+  });
+});
+
+describe('guessing guest credentials', () => {
+  const WRONG = { ...GOOD, password: 'a-guess' };
+  const locked = vapiError('unauthenticated', 'The guest account is temporarily locked after repeated failed authentications; try again later.');
+  const agentAnswers = () => server.requests.filter((request) => request === 'POST /agent/v1/results').length;
+  // The login lockout's policy, as configured for logins (the test environment raises the limit for other tests).
+  let maxFailures: string | undefined;
+  beforeAll(() => {
+    maxFailures = process.env.LOGIN_MAX_FAILURES;
+    process.env.LOGIN_MAX_FAILURES = '5';
+  });
+  afterAll(() => {
+    process.env.LOGIN_MAX_FAILURES = maxFailures;
+  });
+
+  it('locks the guest user name of one VM after LOGIN_MAX_FAILURES refusals, without asking the agent again', async () => {
+    await putVm('vm-lock', 'poweredOn', 'linux');
+    await putVm('vm-lock-2', 'poweredOn', 'linux');
+    await startAgent('vm-lock', { otherAccount: true });
+    await startAgent('vm-lock-2');
+    const pid = await start({ path: '/bin/sleep', arguments: '30' }, 'vm-lock');
+    // Each kind of guest operation counts: create, list, get and delete are each one more check by the agent.
+    const guesses = [
+      () => processes('vm-lock', 'create', { credentials: WRONG, spec: { path: '/bin/echo' } }),
+      () => processes('vm-lock', 'list', { credentials: WRONG }),
+      () => processOf('vm-lock', pid, 'get', { credentials: WRONG }),
+      () => processOf('vm-lock', pid, 'delete', { credentials: WRONG }),
+      () => processes('vm-lock', 'list', { credentials: WRONG }),
+    ];
+    for (const guess of guesses) {
+      const response = await guess();
+      expect(response.status).toBe(401);
+      expect(response.body).toEqual(
+        vapiError('unauthenticated', 'Failed to authenticate with the guest operating system using the supplied credentials.'),
+      );
+    }
+    const answersBefore = agentAnswers();
+    for (const attempt of [
+      () => processes('vm-lock', 'create', { credentials: GOOD, spec: { path: '/bin/echo' } }),
+      () => processes('vm-lock', 'list', { credentials: GOOD }),
+      () => processOf('vm-lock', pid, 'get'),
+      () => processOf('vm-lock', pid, 'delete'),
+      () => processes('vm-lock', 'list', { credentials: WRONG }),
+    ]) {
+      const response = await attempt();
+      expect(response.status).toBe(401);
+      expect(response.body).toEqual(locked);
+    }
+    expect(agentAnswers()).toBe(answersBefore);
+
+    // Per VM and guest user name: another account of the VM, and the same account of another VM, still work.
+    const other = { type: 'USERNAME_PASSWORD', user_name: 'other', password: 'other-guest-pass', interactive_session: false };
+    expect((await processes('vm-lock', 'list', { credentials: other })).status).toBe(200);
+    expect((await processes('vm-lock-2', 'list', { credentials: GOOD })).status).toBe(200);
+
+    advanceClock(301_000);
+    await Promise.all(agents.map((agent) => agent.heartbeat().catch(() => undefined)));
+    expect((await processOf('vm-lock', pid, 'delete')).status).toBe(204);
+  });
+
+  it('forgets the failures of a guest user once the agent accepts its credentials', async () => {
+    await putVm('vm-lock-3', 'poweredOn', 'linux');
+    await startAgent('vm-lock-3');
+    for (let round = 0; round < 2; round += 1) {
+      for (let guess = 0; guess < 4; guess += 1) {
+        expect((await processes('vm-lock-3', 'create', { credentials: WRONG, spec: { path: '/bin/echo' } })).status).toBe(401);
+      }
+      expect((await processes('vm-lock-3', 'create', { credentials: GOOD, spec: { path: '/bin/true' } })).status).toBe(200);
+    }
+  });
+});
+
+describe('agent registration', () => {
+  const register = (credential: string) =>
+    api('PUT', '/agent/v1/registration', {
+      headers: { authorization: `Bearer ${credential}` },
+      body: { publicKey: generateKeyPairSync('x25519').publicKey.export({ type: 'spki', format: 'pem' }).toString(), agentVersion: 'test' },
+    });
+
+  it('refuses a new key while another instance is live, and accepts it once that one is silent or under a new credential', async () => {
+    await putVm('vm-reg', 'poweredOn', 'linux');
+    const credential = await issueAgentCredential('vm-reg');
+    expect((await register(credential)).status).toBe(200);
+    const refused = await register(credential);
+    expect(refused.status).toBe(400);
+    expect(refused.body).toEqual(
+      vapiError(
+        'not_allowed_in_current_state',
+        'Another instance of the agent of vm-reg is live (it heartbeat within 30 s); a new key is accepted once its heartbeat is stale, or under a newly issued credential.',
+      ),
+    );
+    advanceClock(31_000);
+    expect((await register(credential)).status).toBe(200);
+    expect((await register(await issueAgentCredential('vm-reg'))).status).toBe(200);
+  });
+
+  it('a restarted agent waits for the earlier instance to go silent, then enrols', async () => {
+    await putVm('vm-reg-2', 'poweredOn', 'linux');
+    const credential = await issueAgentCredential('vm-reg-2');
+    const first = await startAgent('vm-reg-2', { credential });
+    await first.stop();
+    const logs: string[] = [];
+    const second = new GuestAgent({
+      apiUrl: server.url,
+      credential,
+      accounts: [{ userName: 'demo', passwordHash: await hashPassword('demo-guest-pass'), home: work }],
+      runAs: 'agent',
+      pollIntervalMs: 20,
+      heartbeatIntervalMs: 50,
+      log: (message) => logs.push(message),
+    });
+    agents.push(second);
+    const started = second.start();
+    await eventually(() => logs.includes('another instance of this agent is live; waiting for its heartbeat to go stale'), 'the second instance to wait');
+    advanceClock(31_000);
+    await started;
+    expect((await processes('vm-reg-2', 'create', { credentials: GOOD, spec: { path: '/bin/true' } })).status).toBe(200);
   });
 });
 

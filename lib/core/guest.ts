@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { config } from '../config.js';
 import * as store from '../store/guest.js';
+import * as loginStore from '../store/logins.js';
 import { isoNow, nowMs, nowSeconds } from './clock.js';
-import { DomainError, InvalidArgument, NotAllowedInCurrentState, NotFound, Unauthenticated, Unauthorized, UnavailableBecause } from './errors.js';
+import { logger } from '../log.js';
+import { DomainError, InvalidArgument, isDomainError, NotAllowedInCurrentState, NotFound, Unauthenticated, Unauthorized, UnavailableBecause } from './errors.js';
 import {
   parseAgentPublicKey,
   seal,
@@ -17,9 +19,10 @@ import {
   type WorkResult,
 } from './guest-sealing.js';
 import { getVm } from './inventory.js';
-import { MoIdSchema, TenantIdSchema, type SessionRecord, type VmRecord } from './model.js';
+import { MoIdSchema, TenantIdSchema, type LoginFailuresRecord, type SessionRecord, type VmRecord } from './model.js';
 import type { Privilege } from './privileges.js';
 import { digestsEqual, fingerprint, hashPassword, sha256Hex, verifyPassword } from './secrets.js';
+import { countFailure, isLockedOut } from './sessions.js';
 import { requirePrivilege } from './tickets.js';
 
 /**
@@ -156,15 +159,36 @@ export interface AgentRegistration {
   running: { pid: number; owner: string }[];
 }
 
-/** Enrolment: the agent registers the public key its guest credentials will be sealed to. */
+/**
+ * Enrolment: the agent registers the public key its guest credentials will be sealed to. Refused while
+ * another instance holding the same credential is live (a heartbeat within the bound): a new key would
+ * take over the guest credentials sealed to the VM, which is what a stolen credential would be used for.
+ * A restarted agent waits until the earlier instance's heartbeat is stale; issuing a new credential
+ * starts the enrolment over at once.
+ */
 export async function registerAgent(agent: AgentIdentity, publicKey: string, agentVersion: string): Promise<AgentRegistration> {
   if (!parseAgentPublicKey(publicKey)) {
     throw InvalidArgument('publicKey must be an X25519 public key in SPKI PEM form.', { field: 'publicKey' });
   }
   const vm = await getVm(agent.tenantId, agent.moId);
   const registeredAt = isoNow();
-  const changes = { publicKey, registeredAt, agentVersion, lastHeartbeatMs: nowMs() };
-  if (!(await store.updateAgent(agent.tenantId, agent.moId, agent.credentialHash, changes))) throw credentialRevoked();
+  const now = nowMs();
+  const changes = { publicKey, registeredAt, agentVersion, lastHeartbeatMs: now };
+  const liveSince = now - heartbeatBoundMs();
+  if (!(await store.updateAgent(agent.tenantId, agent.moId, agent.credentialHash, changes, liveSince))) {
+    const current = await store.getAgent(agent.tenantId, agent.moId);
+    if (current?.credentialHash !== agent.credentialHash) throw credentialRevoked();
+    logger.warn('agent registration refused: another instance is live', {
+      tenant: agent.tenantId,
+      vm: agent.moId,
+      credential: fingerprint(agent.credentialHash),
+    });
+    throw NotAllowedInCurrentState(
+      `Another instance of the agent of ${agent.moId} is live (it heartbeat within ${config.guestAgentHeartbeatTimeoutSeconds()} s); ` +
+        'a new key is accepted once its heartbeat is stale, or under a newly issued credential.',
+      { state: 'agent_live' },
+    );
+  }
   const running = (await store.listProcesses(agent.tenantId, agent.moId))
     .filter((process) => !process.finished)
     .map(({ pid, owner }) => ({ pid, owner }));
@@ -233,12 +257,12 @@ export async function createProcess(
   spec: ProgramSpec,
   options: CreateProcessOptions = {},
 ): Promise<number> {
-  const agent = await guestReady(session, vm, 'VirtualMachine.GuestOperations.Execute', () => {
+  const { agent, failures } = await guestReady(session, vm, 'VirtualMachine.GuestOperations.Execute', credentials, () => {
     if (options.startMinimized && vm.guestOsFamily !== 'windows') {
       throw InvalidArgument('start_minimized is only supported for Windows guests.', { field: 'spec.start_minimized' });
     }
   });
-  const result = await runOnAgent(agent, { operation: 'start', credentials, spec });
+  const result = await runCheckingCredentials(agent, failures, { operation: 'start', credentials, spec });
   if (result.pid === undefined) throw new DomainError('internal', 'The agent reported a start without a pid.');
   await rememberGuestAuth(agent, credentials);
   return result.pid;
@@ -254,8 +278,8 @@ export async function listProcesses(
   credentials: GuestCredentials,
 ): Promise<GuestProcessRecord[]> {
   checkGuestRequest(session, vm, 'VirtualMachine.GuestOperations.Query');
-  const { agent, auth } = await store.getGuestState(vm.tenantId, vm.moId, userNameHashOf(credentials));
-  await authenticateGuest(requireToolsRunning(vm, agent), auth, credentials);
+  const { agent, auth, failures } = await store.getGuestState(vm.tenantId, vm.moId, userNameHashOf(credentials));
+  await authenticateGuest(requireToolsRunning(vm, agent), auth, failures, credentials);
   const processes = await store.listProcesses(vm.tenantId, vm.moId);
   return processes.sort((a, b) => a.started.localeCompare(b.started) || a.pid - b.pid);
 }
@@ -272,7 +296,7 @@ export async function getProcess(
 ): Promise<GuestProcessRecord> {
   checkGuestRequest(session, vm, 'VirtualMachine.GuestOperations.Query');
   const state = await store.getGuestState(vm.tenantId, vm.moId, userNameHashOf(credentials), pid);
-  const askedAgent = await authenticateGuest(requireToolsRunning(vm, state.agent), state.auth, credentials);
+  const askedAgent = await authenticateGuest(requireToolsRunning(vm, state.agent), state.auth, state.failures, credentials);
   // After a round trip through the agent the process may have moved on: read it again.
   const process = askedAgent ? await store.getProcess(vm.tenantId, vm.moId, pid) : state.process;
   if (!process) throw processNotFound(pid);
@@ -286,8 +310,8 @@ export async function terminateProcess(
   credentials: GuestCredentials,
   pid: number,
 ): Promise<void> {
-  const agent = await guestReady(session, vm, 'VirtualMachine.GuestOperations.Execute');
-  await runOnAgent(agent, { operation: 'terminate', credentials, pid });
+  const { agent, failures } = await guestReady(session, vm, 'VirtualMachine.GuestOperations.Execute', credentials);
+  await runCheckingCredentials(agent, failures, { operation: 'terminate', credentials, pid });
   await rememberGuestAuth(agent, credentials);
 }
 
@@ -307,22 +331,25 @@ function checkGuestRequest(session: SessionRecord, vm: VmRecord, privilege: Priv
 
 /** "VMware Tools running": the VM's agent enrolled and heartbeating within the bound. */
 function requireToolsRunning(vm: VmRecord, agent: AgentRecord | undefined): RunningAgent {
-  const heartbeatBoundMs = config.guestAgentHeartbeatTimeoutSeconds() * 1000;
-  if (!agent?.publicKey || agent.lastHeartbeatMs === undefined || nowMs() - agent.lastHeartbeatMs > heartbeatBoundMs) {
+  if (!agent?.publicKey || agent.lastHeartbeatMs === undefined || nowMs() - agent.lastHeartbeatMs > heartbeatBoundMs()) {
     throw UnavailableBecause(`VMware Tools is not running in ${vm.moId}.`);
   }
   return agent as RunningAgent;
 }
 
-/** The request checks, then the VM's agent, enrolled and heartbeating. */
+const heartbeatBoundMs = () => config.guestAgentHeartbeatTimeoutSeconds() * 1000;
+
+/** The request checks, then the VM's agent, enrolled and heartbeating, and the guest user's recent failures. */
 async function guestReady(
   session: SessionRecord,
   vm: VmRecord,
   privilege: Privilege,
+  credentials: GuestCredentials,
   validateRequest?: () => void,
-): Promise<RunningAgent> {
+): Promise<{ agent: RunningAgent; failures?: LoginFailuresRecord }> {
   checkGuestRequest(session, vm, privilege, validateRequest);
-  return requireToolsRunning(vm, await store.getAgent(vm.tenantId, vm.moId));
+  const { agent, failures } = await store.getGuestState(vm.tenantId, vm.moId, userNameHashOf(credentials));
+  return { agent: requireToolsRunning(vm, agent), failures };
 }
 
 // ---- guest credentials: the agent decides; what it accepted is remembered briefly, as a verifier ----
@@ -336,7 +363,13 @@ const userNameHashOf = (credentials: GuestCredentials) => sha256Hex(`${credentia
  * Accepts credentials the agent accepted lately (same user, same password, same agent enrolment);
  * otherwise asks the agent, which decides. @returns whether the agent was asked.
  */
-async function authenticateGuest(agent: RunningAgent, auth: GuestAuthRecord | undefined, credentials: GuestCredentials): Promise<boolean> {
+async function authenticateGuest(
+  agent: RunningAgent,
+  auth: GuestAuthRecord | undefined,
+  failures: LoginFailuresRecord | undefined,
+  credentials: GuestCredentials,
+): Promise<boolean> {
+  if (isLockedOut(failures)) throw guestLocked();
   const remembered =
     config.guestAuthCacheSeconds() > 0 &&
     auth !== undefined &&
@@ -345,7 +378,7 @@ async function authenticateGuest(agent: RunningAgent, auth: GuestAuthRecord | un
     auth.agentCredentialHash === agent.credentialHash &&
     (await verifyPassword(credentials.password, auth.verifier));
   if (remembered) return false;
-  await runOnAgent(agent, { operation: 'authenticate', credentials });
+  await runCheckingCredentials(agent, failures, { operation: 'authenticate', credentials });
   await rememberGuestAuth(agent, credentials);
   return true;
 }
@@ -362,6 +395,32 @@ async function rememberGuestAuth(agent: AgentRecord, credentials: GuestCredentia
     acceptedAt: isoNow(),
     expiresAt: nowSeconds() + seconds,
   });
+}
+
+const guestLocked = () =>
+  Unauthenticated('The guest account is temporarily locked after repeated failed authentications; try again later.');
+
+/**
+ * Runs an operation whose guest credentials the agent checks, under the login lockout's policy per VM and
+ * guest user name: each refusal counts as a failed login, and a locked name is refused before the agent is
+ * asked, so guessing costs the guesser the lockout, not the guest one more check.
+ */
+async function runCheckingCredentials(
+  agent: RunningAgent,
+  failures: LoginFailuresRecord | undefined,
+  payload: WorkPayload,
+): Promise<GuestWorkResultRecord> {
+  if (isLockedOut(failures)) throw guestLocked();
+  const failuresName = store.guestLoginFailuresName(agent.moId, userNameHashOf(payload.credentials));
+  let result: GuestWorkResultRecord;
+  try {
+    result = await runOnAgent(agent, payload);
+  } catch (error) {
+    if (isDomainError(error) && error.kind === 'unauthenticated') await countFailure(agent.tenantId, failuresName);
+    throw error;
+  }
+  if (failures) await loginStore.clearLoginFailures(agent.tenantId, failuresName);
+  return result;
 }
 
 const waitBoundSeconds = () => Math.ceil(config.guestOperationTimeoutMs() / 1000) + 5;

@@ -7,6 +7,7 @@ import {
   MoIdSchema,
   tenantOfUserName,
   UserNameSchema,
+  type LoginFailuresRecord,
   type SessionRecord,
   type VmRecord,
 } from './model.js';
@@ -34,7 +35,7 @@ export async function login(userName: string, password: string): Promise<LoginRe
   }
   const tenantId = tenantOfUserName(userName);
   const { principal, failures } = await store.getPrincipalForLogin(tenantId, userName);
-  if (failures?.lockedUntil !== undefined && failures.lockedUntil > nowSeconds()) {
+  if (isLockedOut(failures)) {
     throw loginRefused('The account is temporarily locked after repeated failed logins; try again later.');
   }
   // Verify against a dummy hash when the user is unknown, so timing does not tell which users exist.
@@ -67,7 +68,15 @@ export async function login(userName: string, password: string): Promise<LoginRe
   return { sessionId: secret.value, session };
 }
 
-async function countFailure(tenantId: string, userName: string): Promise<void> {
+/** Whether recent failures locked the name (the lockout policy below). */
+export const isLockedOut = (failures: LoginFailuresRecord | undefined): boolean =>
+  failures?.lockedUntil !== undefined && failures.lockedUntil > nowSeconds();
+
+/**
+ * Counts one failure of `userName` (a login user name, or the name guest authentications are counted under);
+ * `LOGIN_MAX_FAILURES` within `LOGIN_FAILURE_WINDOW_SECONDS` lock it for `LOGIN_LOCKOUT_SECONDS`.
+ */
+export async function countFailure(tenantId: string, userName: string): Promise<void> {
   const now = nowSeconds();
   const counted = await store.countLoginFailure(tenantId, userName, now + config.loginFailureWindowSeconds());
   if (counted.failures >= config.loginMaxFailures() && counted.lockedUntil === undefined) {

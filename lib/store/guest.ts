@@ -1,5 +1,6 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AgentRecord, GuestAuthRecord, GuestProcessRecord, GuestWorkItem, GuestWorkResultRecord } from '../core/guest.js';
+import type { LoginFailuresRecord } from '../core/model.js';
 import { client, isConditionFailure, isExpired, notExpired, nowValue, queryAll, send, tableName } from './client.js';
 import { deleteItem, getItem, getItems, putItem } from './items.js';
 import { keys, recordOf } from './keys.js';
@@ -17,6 +18,9 @@ async function conditionally<T>(operation: () => Promise<T>): Promise<T | undefi
 
 // ---- agent enrolment ----
 
+const sameCredential = 'credentialHash = :credentialHash';
+const noLiveInstance = '(attribute_not_exists(publicKey) OR attribute_not_exists(lastHeartbeatMs) OR lastHeartbeatMs < :liveSince)';
+
 /** Issues (or re-issues, revoking the previous) an agent credential: the registration starts over. */
 export async function putAgent(agent: AgentRecord): Promise<void> {
   await putItem(keys.agent(agent.tenantId, agent.moId), agent);
@@ -31,13 +35,15 @@ export const getAgent = (tenantId: string, moId: string): Promise<AgentRecord | 
 
 /**
  * Records the agent's public key and a heartbeat, but only under the credential the caller proved: a
- * credential re-issued meanwhile makes this a no-op (false).
+ * credential re-issued meanwhile makes this a no-op (false). With `unlessHeartbeatSince`, also a no-op while a
+ * registered key has a heartbeat at or after that time (another instance is live).
  */
 export async function updateAgent(
   tenantId: string,
   moId: string,
   credentialHash: string,
   changes: Partial<Pick<AgentRecord, 'publicKey' | 'registeredAt' | 'lastHeartbeatMs' | 'agentVersion'>>,
+  unlessHeartbeatSince?: number,
 ): Promise<boolean> {
   const entries = Object.entries(changes).filter(([, value]) => value !== undefined);
   const names = Object.fromEntries(entries.map(([name], index) => [`#f${index}`, name]));
@@ -48,9 +54,14 @@ export async function updateAgent(
         TableName: tableName(),
         Key: keys.agent(tenantId, moId),
         UpdateExpression: `SET ${entries.map((_, index) => `#f${index} = :v${index}`).join(', ')}`,
-        ConditionExpression: 'credentialHash = :credentialHash',
+        ConditionExpression:
+          unlessHeartbeatSince === undefined ? sameCredential : `${sameCredential} AND ${noLiveInstance}`,
         ExpressionAttributeNames: names,
-        ExpressionAttributeValues: { ...values, ':credentialHash': credentialHash },
+        ExpressionAttributeValues: {
+          ...values,
+          ':credentialHash': credentialHash,
+          ...(unlessHeartbeatSince === undefined ? {} : { ':liveSince': unlessHeartbeatSince }),
+        },
       }),
     ),
   );
@@ -146,21 +157,31 @@ export async function putGuestAuth(auth: GuestAuthRecord): Promise<void> {
   await putItem(keys.guestAuth(auth.tenantId, auth.moId, auth.userNameHash), auth);
 }
 
+/** The name the failed authentications of a VM's guest user are counted under (see lib/store/logins.ts). */
+export const guestLoginFailuresName = (moId: string, userNameHash: string): string => keys.guestLoginFailuresName(moId, userNameHash);
+
 /**
- * What a read-only guest operation needs, in one BatchGetItem: the VM's agent, the verifier of the presented
- * user's credentials if the agent accepted them lately, and the process asked about (if any).
+ * What a guest operation needs, in one BatchGetItem: the VM's agent, the verifier of the presented user's
+ * credentials if the agent accepted them lately, the user's recent failed authentications (the lockout), and
+ * the process asked about (if any).
  */
 export async function getGuestState(
   tenantId: string,
   moId: string,
   userNameHash: string,
   pid?: number,
-): Promise<{ agent?: AgentRecord; auth?: GuestAuthRecord; process?: GuestProcessRecord }> {
+): Promise<{ agent?: AgentRecord; auth?: GuestAuthRecord; failures?: LoginFailuresRecord; process?: GuestProcessRecord }> {
   const processKey = pid === undefined ? [] : [keys.process(tenantId, moId, pid)];
-  const [agent, auth, process] = await getItems([keys.agent(tenantId, moId), keys.guestAuth(tenantId, moId, userNameHash), ...processKey]);
+  const [agent, auth, failures, process] = await getItems([
+    keys.agent(tenantId, moId),
+    keys.guestAuth(tenantId, moId, userNameHash),
+    keys.loginFailures(tenantId, guestLoginFailuresName(moId, userNameHash)),
+    ...processKey,
+  ]);
   return {
     agent: agent as AgentRecord | undefined,
     auth: auth as GuestAuthRecord | undefined,
+    failures: failures as LoginFailuresRecord | undefined,
     process: process as GuestProcessRecord | undefined,
   };
 }

@@ -5,6 +5,7 @@
  *   TENANT#<t> / PROFILE              tenant              gsi1: TENANTS / <t>
  *   TENANT#<t> / USER#<userName>      principal
  *   TENANT#<t> / LOGINFAILURES#<userName>   failed logins of a user name (TTL: window or lockout)
+ *   TENANT#<t> / LOGINFAILURES#GUEST#<moId>#<sha256(user)>   failed guest authentications, counted alike
  *   TENANT#<t> / VM#<moId>            virtual machine     gsi1: TENANT#<t>#VMUUID#<uuid> / VM
  *   TENANT#<t> / SESSION#<sha256>     session (TTL)
  *   TENANT#<t> / TICKET#<sha256>      console ticket (TTL)
@@ -51,6 +52,11 @@ export const keys = {
     pk: tenantPk(tenantId),
     sk: SK.loginFailuresPrefix + userName,
   }),
+  /**
+   * The name failed guest authentications of one VM and guest user are counted under, by the login lockout's
+   * own code; no login user name contains '#', so none can take it.
+   */
+  guestLoginFailuresName: (moId: string, userNameHash: string): string => `GUEST#${moId}#${userNameHash}`,
   vm: (tenantId: string, moId: string): Key => ({ pk: tenantPk(tenantId), sk: SK.vmPrefix + moId }),
   session: (tenantId: string, hash: string): Key => ({ pk: tenantPk(tenantId), sk: SK.sessionPrefix + hash }),
   ticket: (tenantId: string, hash: string): Key => ({ pk: tenantPk(tenantId), sk: SK.ticketPrefix + hash }),
