@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { consoleProxyConfigFromEnv } from '../proxy/config.js';
-import { ticketFromRequestUrl } from '../proxy/tickets.js';
+import { parseRequestTarget } from '../proxy/request-target.js';
+import { ticketOf } from '../proxy/tickets.js';
 
 describe('consoleProxyConfigFromEnv', () => {
   it('listens where Nova console URLs point, on loopback, and admits only that origin', () => {
@@ -13,6 +14,7 @@ describe('consoleProxyConfigFromEnv', () => {
       idleTimeoutMs: 900_000,
       maxSessionMs: 28_800_000,
       maxSessions: 200,
+      maxSessionsPerTenant: 50,
       vncConnectTimeoutMs: 5_000,
       apiTimeoutMs: 10_000,
       highWaterMarkBytes: 1_048_576,
@@ -49,16 +51,35 @@ describe('consoleProxyConfigFromEnv', () => {
   });
 });
 
-describe('ticketFromRequestUrl', () => {
+describe('ticketOf', () => {
   it.each([
     ['/?token=acme.abc', 'acme.abc'],
     ['/websockify?token=acme.abc', 'acme.abc'],
     ['/ticket/acme.abc', 'acme.abc'],
     ['/websockify', ''],
-    ['/ticket/%E0%A4%A', ''],
+    ['/ticket/%E0%A4', ''],
     ['/vnc_auto.html?token=acme.abc', undefined],
     ['/ticket/a/b', undefined],
   ])('%s → %j', (url, ticket) => {
-    expect(ticketFromRequestUrl(url)).toBe(ticket);
+    expect(ticketOf(parseRequestTarget(url)!)).toBe(ticket);
   });
+});
+
+describe('parseRequestTarget', () => {
+  it.each([
+    ['/', '/', []],
+    ['/vnc_auto.html?path=%3Ftoken%3Dacme.abc', '/vnc_auto.html', [['path', '?token=acme.abc']]],
+    ['/?token=acme.abc&x=%zz|{', '/', [['token', 'acme.abc'], ['x', '%zz|{']]],
+    ['/novnc/core/%2e%2e/x.js', '/novnc/core/%2e%2e/x.js', []],
+  ])('%s is origin-form', (target, path, query) => {
+    const parsed = parseRequestTarget(target)!;
+    expect([parsed.path, [...parsed.query]]).toEqual([path, query]);
+  });
+
+  it.each(['//', '//?token=acme.abc', '/\\x', 'http://[', 'http://127.0.0.1:6080/', '127.0.0.1:6080', '*', '', '/%zz', '/a b', '/é', '/#x'])(
+    'refuses %j',
+    (target) => {
+      expect(parseRequestTarget(target)).toBeUndefined();
+    },
+  );
 });

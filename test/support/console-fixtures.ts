@@ -61,6 +61,7 @@ export function proxyConfig(apiBaseUrl: string, overrides: Partial<ConsoleProxyC
     idleTimeoutMs: 30_000,
     maxSessionMs: 60_000,
     maxSessions: 10,
+    maxSessionsPerTenant: 10,
     vncConnectTimeoutMs: 2_000,
     apiTimeoutMs: 5_000,
     highWaterMarkBytes: 256 * 1024,
