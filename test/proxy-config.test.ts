@@ -30,6 +30,7 @@ describe('consoleProxyConfigFromEnv', () => {
       CONSOLE_PROXY_IDLE_SECONDS: '60',
       CONSOLE_PROXY_MAX_SESSION_SECONDS: '3600',
       CONSOLE_PROXY_MAX_SESSIONS: '5',
+      CONSOLE_PROXY_MAX_SESSIONS_PER_TENANT: '2',
       CONSOLE_BROKER_API_URL: 'https://api.example.com',
     });
     expect(settings).toMatchObject({
@@ -39,13 +40,32 @@ describe('consoleProxyConfigFromEnv', () => {
       idleTimeoutMs: 60_000,
       maxSessionMs: 3_600_000,
       maxSessions: 5,
+      maxSessionsPerTenant: 2,
     });
+  });
+
+  it('gives each tenant a quarter of the sessions by default, at least one', () => {
+    expect(consoleProxyConfigFromEnv({ CONSOLE_PROXY_KEY: 'k', CONSOLE_PROXY_MAX_SESSIONS: '40' }).maxSessionsPerTenant).toBe(10);
+    expect(consoleProxyConfigFromEnv({ CONSOLE_PROXY_KEY: 'k', CONSOLE_PROXY_MAX_SESSIONS: '3' }).maxSessionsPerTenant).toBe(1);
+  });
+
+  it.each([
+    ['http://0x7f.0.0.1:6380', 'http://127.0.0.1:6380'],
+    ['HTTP://Console.Example.COM', 'http://console.example.com'],
+    ['https://console.example.com:8443', 'https://console.example.com:8443'],
+  ])('holds the configured origin %s as browsers send it: %s', (configured, held) => {
+    expect(consoleProxyConfigFromEnv({ CONSOLE_PROXY_KEY: 'k', CONSOLE_PROXY_ALLOWED_ORIGINS: configured }).allowedOrigins).toEqual([held]);
   });
 
   it.each([
     [{}, 'CONSOLE_PROXY_KEY (the console proxy platform key) is required'],
     [{ CONSOLE_PROXY_KEY: 'k', CONSOLE_PROXY_IDLE_SECONDS: '0' }, 'CONSOLE_PROXY_IDLE_SECONDS must be a positive number'],
     [{ CONSOLE_PROXY_KEY: 'k', CONSOLE_PROXY_ALLOWED_ORIGINS: 'file:///tmp' }, 'not a web origin: file:///tmp'],
+    [{ CONSOLE_PROXY_KEY: 'k', CONSOLE_PROXY_ALLOWED_ORIGINS: 'https://console.example.com/app' }, 'not a web origin: https://console.example.com/app'],
+    [{ CONSOLE_PROXY_KEY: 'k', CONSOLE_PROXY_ALLOWED_ORIGINS: 'https://u@console.example.com' }, 'not a web origin: https://u@console.example.com'],
+    [{ CONSOLE_PROXY_KEY: 'k', CONSOLE_PROXY_ALLOWED_ORIGINS: 'https://console.example.com?x' }, 'not a web origin: https://console.example.com?x'],
+    [{ CONSOLE_PROXY_KEY: 'k', CONSOLE_PROXY_ALLOWED_ORIGINS: 'console.example.com' }, 'not a web origin: console.example.com'],
+    [{ CONSOLE_PROXY_KEY: 'k', CONSOLE_PROXY_MAX_SESSIONS: '4', CONSOLE_PROXY_MAX_SESSIONS_PER_TENANT: '5' }, 'CONSOLE_PROXY_MAX_SESSIONS_PER_TENANT must not exceed CONSOLE_PROXY_MAX_SESSIONS'],
   ])('fails loudly on %j', (env, message) => {
     expect(() => consoleProxyConfigFromEnv(env)).toThrow(message);
   });

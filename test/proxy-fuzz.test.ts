@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startConsoleProxy, type ConsoleProxy } from '../proxy/server.js';
-import { CONSOLE_PAGE_ORIGIN, proxyConfig } from './support/console-fixtures.js';
+import { captureOutput, CONSOLE_PAGE_ORIGIN, proxyConfig } from './support/console-fixtures.js';
 import { startApiServer, type ApiServer } from './support/http-server.js';
 
 const SEED = process.env.FUZZ_SEED === 'random' ? undefined : Number(process.env.FUZZ_SEED || 20_261_201);
@@ -38,19 +38,6 @@ afterAll(async () => {
   await proxy.close();
   await apiServer.close();
 });
-
-/** Tees stdout and stderr (where the proxy's JSON log goes) into `sink`. */
-function captureOutput(sink: (text: string) => void): () => void {
-  const originals = [process.stdout, process.stderr].map((stream) => {
-    const write = stream.write;
-    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-      sink(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
-      return (write as (...args: unknown[]) => boolean).call(stream, chunk, ...rest);
-    }) as typeof stream.write;
-    return () => (stream.write = write);
-  });
-  return () => originals.forEach((restore) => restore());
-}
 
 interface Answer {
   /** The status of the HTTP answer, 0 if the connection closed without one. */

@@ -69,3 +69,16 @@ export function proxyConfig(apiBaseUrl: string, overrides: Partial<ConsoleProxyC
     ...overrides,
   };
 }
+
+/** Tees stdout and stderr (where the proxy's JSON log goes) into `sink`; returns the undo. */
+export function captureOutput(sink: (text: string) => void): () => void {
+  const restores = [process.stdout, process.stderr].map((stream) => {
+    const write = stream.write;
+    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+      sink(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+      return (write as (...args: unknown[]) => boolean).call(stream, chunk, ...rest);
+    }) as typeof stream.write;
+    return () => (stream.write = write);
+  });
+  return () => restores.forEach((restore) => restore());
+}
