@@ -26,6 +26,12 @@ export const config = {
   loginLockoutSeconds: () => number('LOGIN_LOCKOUT_SECONDS', 300),
   ticketTtlSeconds: () => number('TICKET_TTL_SECONDS', 1800),
   maxBodyBytes: () => number('MAX_BODY_BYTES', 64 * 1024),
+  /** Attempts per DynamoDB call (the SDK's own retry strategy), bounded so a request ends inside API Gateway's 30 s. */
+  dynamoMaxAttempts: () => number('DYNAMODB_MAX_ATTEMPTS', 3),
+  /** Connecting to DynamoDB (this also runs while a call waits for a pooled socket). */
+  dynamoConnectionTimeoutMs: () => number('DYNAMODB_CONNECTION_TIMEOUT_MS', 3000),
+  /** One DynamoDB call's answer; a timed-out call is retried, then answered 503. */
+  dynamoRequestTimeoutMs: () => number('DYNAMODB_REQUEST_TIMEOUT_MS', 3000),
   /** How long console session audit records are kept (the item's TTL). */
   auditRetentionDays: () => number('AUDIT_RETENTION_DAYS', 400),
   /** How long a guest operation waits for its agent's answer; below the Lambda timeout (29 s). */

@@ -8,3 +8,6 @@ export const logger = new Logger({
   serviceName: 'console-broker',
   logLevel: (process.env.LOG_LEVEL as 'INFO' | undefined) ?? 'INFO',
 });
+
+// Once per Lambda instance: the Node.js this code really runs on (the packaged runtime must match it).
+logger.info('cold start', { nodeVersion: process.versions.node });

@@ -14,6 +14,7 @@ import { countRoundTrips, faults, resetClient } from '../lib/store/client.js';
 import { ensureTable, startLocalDynamo, type LocalDynamo } from '../scripts/local-dynamodb.js';
 import { api, CONSOLE_PROXY, invoke, loginVcenter, session } from './support/api.js';
 import { answerProblem, DIALECTS, dialectOf, routes, scanDigest, scanItems, useOwnTable, validEvent } from './support/fuzz.js';
+import { eventually } from './support/wait.js';
 
 const MAX_ATTEMPTS = 3;
 const throttled = () => Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), {
@@ -56,8 +57,8 @@ async function expectEveryRouteUnavailable(): Promise<Set<string>> {
     if (DIALECTS[dialect].isUnavailable(status, body)) seen.add(dialect);
     else expect(answerProblem(dialect, status, body), `${route.method} ${route.path}: ${status} ${text}`).toBeUndefined();
   }
-  // A parallel read abandoned by a failed sibling may still be retrying: let it finish before counting.
-  await new Promise((resolve) => setTimeout(resolve, 1500));
+  // A parallel read abandoned by a failed sibling may still be retrying: let it settle before counting.
+  await eventually(() => live.pending === 0, 'abandoned DynamoDB calls settled');
   expect(live.attempts).toBeGreaterThan(live.operations);
   expect(live.attempts).toBeLessThanOrEqual(MAX_ATTEMPTS * live.operations);
   return seen;

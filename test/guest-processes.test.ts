@@ -7,7 +7,6 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GuestAgent } from '../agent/agent.js';
 import { advanceClock, resetClock } from '../lib/core/clock.js';
@@ -17,6 +16,7 @@ import { listWorkIds } from '../lib/store/guest.js';
 import { api, loginVcenter, OPERATOR, session } from './support/api.js';
 import { startApiServer, type ApiServer } from './support/http-server.js';
 import { labVmSpec } from './support/lab.js';
+import { eventually } from './support/wait.js';
 
 const tenant = `guest-${randomBytes(3).toString('hex')}`;
 const GOOD = { type: 'USERNAME_PASSWORD', user_name: 'demo', password: 'demo-guest-pass', interactive_session: false };
@@ -85,14 +85,24 @@ async function start(spec: Record<string, unknown>, moId = 'vm-1'): Promise<numb
 }
 
 /** Waits for the agent to report the process's exit. */
-async function finished(pid: number, moId = 'vm-1') {
-  for (let attempt = 0; attempt < 100; attempt += 1) {
+const finished = (pid: number, moId = 'vm-1') =>
+  eventually(async () => {
     const response = await processOf(moId, pid, 'get');
-    if (response.body?.finished) return response;
-    await sleep(50);
+    return response.body?.finished ? response : undefined;
+  }, `process ${pid} finished`);
+
+/** A program that runs until `flag` exists: it ends when the test says so, not after a guessed time. */
+const untilFlag = (flag: string) => ({ path: '/bin/sh', arguments: `-c 'while [ ! -e ${flag} ]; do sleep 0.02; done'` });
+
+/** True once `pid` is no longer a live process of this machine. */
+const gone = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
-  throw new Error(`process ${pid} did not finish`);
-}
+};
 
 beforeAll(async () => {
   server = await startApiServer();
@@ -275,23 +285,32 @@ describe('POST /api/vcenter/vm/{vm}/guest/processes?action=create', () => {
   it('takes over from an earlier agent instance: ended programs are reported, running ones watched and ended', async () => {
     await putVm('vm-restart', 'poweredOn', 'linux');
     const first = await startAgent('vm-restart');
-    // Long enough to outlive the first instance's credential on a loaded machine.
-    const short = await start({ path: '/bin/sleep', arguments: '1.5' }, 'vm-restart');
-    const long = await start({ path: '/bin/sleep', arguments: '30' }, 'vm-restart');
+    // The short program ends when the test says so: after the first instance has lost its credential.
+    const flag = join(work, `restart-${randomBytes(4).toString('hex')}`);
+    const shortSpec = untilFlag(flag);
+    const short = await start(shortSpec, 'vm-restart');
+    const long = await start({ path: '/bin/sleep', arguments: '300' }, 'vm-restart');
     await first.stop();
     // A new credential revokes the first instance's, so the end of the short program goes unreported.
     const credential = await issueAgentCredential('vm-restart');
-    await sleep(2000);
+    writeFileSync(flag, '');
+    await eventually(() => gone(short), `program ${short} ended`);
     expect((await processOf('vm-restart', short, 'get')).body.finished).toBeUndefined();
 
     await startAgent('vm-restart', { credential });
     const ended = await processOf('vm-restart', short, 'get');
-    expect(ended.body).toEqual({ name: 'sleep', owner: 'demo', command: '/bin/sleep 1.5', started: iso, finished: iso });
+    expect(ended.body).toEqual({
+      name: 'sh',
+      owner: 'demo',
+      command: `${shortSpec.path} ${shortSpec.arguments}`,
+      started: iso,
+      finished: iso,
+    });
     expect((await processOf('vm-restart', long, 'get')).body.finished).toBeUndefined();
 
     expect((await processOf('vm-restart', long, 'delete')).status).toBe(204);
     const killed = await processOf('vm-restart', long, 'get');
-    expect(killed.body).toEqual({ name: 'sleep', owner: 'demo', command: '/bin/sleep 30', started: iso, finished: iso });
+    expect(killed.body).toEqual({ name: 'sleep', owner: 'demo', command: '/bin/sleep 300', started: iso, finished: iso });
   });
 
   it('refuses agent reports with numbers no guest has (400), writing nothing', async () => {

@@ -14,6 +14,7 @@ import { startConsoleProxy, type ConsoleProxy } from '../proxy/server.js';
 import { api, CONSOLE_PROXY } from './support/api.js';
 import { captureOutput, CONSOLE_PAGE_ORIGIN, createTenant, createVm, issueConsoleTicket, proxyConfig } from './support/console-fixtures.js';
 import { startApiServer, type ApiServer } from './support/http-server.js';
+import { eventually } from './support/wait.js';
 
 const RFB_VERSION = Buffer.from('RFB 003.008\n');
 const REFUSED = 'The console ticket is not valid: it is unknown, expired or already used.';
@@ -93,14 +94,11 @@ class ConsoleClient {
   }
 }
 
-async function auditOf(tenantId: string, count = 1): Promise<ConsoleSessionRecord[]> {
-  for (let attempt = 0; attempt < 100; attempt += 1) {
+const auditOf = (tenantId: string, count = 1): Promise<ConsoleSessionRecord[]> =>
+  eventually(async () => {
     const records = await listConsoleSessions(tenantId);
-    if (records.length >= count) return records;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('no audit record was written');
-}
+    return records.length >= count ? records : undefined;
+  }, `${count} audit record(s) written`);
 
 const redeemable = async (ticket: string) =>
   (await api('POST', '/console-proxy/v1/redemptions', { headers: CONSOLE_PROXY, body: { ticket } })).status === 200;
@@ -319,7 +317,8 @@ describe('session limits', () => {
   });
 
   it('keeps a busy session past the idle timeout but not past the maximum length', async () => {
-    const consoleProxy = await proxy({ idleTimeoutMs: 200, maxSessionMs: 700 });
+    // Typing every 50 ms keeps a 1.5 s idle timeout from firing even when a loaded machine runs timers late.
+    const consoleProxy = await proxy({ idleTimeoutMs: 1500, maxSessionMs: 3000 });
     const client = new ConsoleClient(consoleProxy, `/?token=${await issueConsoleTicket(vm)}`);
     await client.receive(RFB_VERSION.length);
     const started = Date.now();
@@ -327,7 +326,7 @@ describe('session limits', () => {
     const closed = await client.closed;
     clearInterval(typing);
     expect(closed).toEqual({ code: 1000, reason: 'The console session reached its maximum length.' });
-    expect(Date.now() - started).toBeGreaterThanOrEqual(500);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2500);
   });
 
   it('caps concurrent sessions without consuming the refused ticket', async () => {
@@ -395,11 +394,16 @@ describe('backpressure', () => {
     await client.receive(1);
     client.ws.pause();
 
-    // With the browser not reading, the VM's writes block after the buffers in between fill up.
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    const plateau = written;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(written).toBe(plateau);
+    // With the browser not reading, the VM's writes block after the buffers in between fill up: wait until
+    // nothing more is written for half a second, however long a busy machine takes to fill them.
+    let previous = -1;
+    const plateau = await eventually(async () => {
+      const now = written;
+      const settled = now === previous;
+      previous = now;
+      if (!settled) await new Promise((resolve) => setTimeout(resolve, 500));
+      return settled ? now : undefined;
+    }, 'the VM stopped writing');
     expect(plateau).toBeLessThan(64 * 1024 * 1024);
 
     client.ws.resume();

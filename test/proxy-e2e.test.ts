@@ -37,7 +37,7 @@ const freePort = (): Promise<number> =>
     });
   });
 
-async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+async function waitForPort(port: number, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const open = await new Promise<boolean>((resolve) => {
@@ -133,8 +133,8 @@ describe.skipIf(missing.length > 0)('browser console end to end', () => {
 
     const page = await browser.newPage();
     await page.goto(url);
-    await page.waitForSelector('body[data-state="connected"]', { timeout: 15_000 });
-    await expect.poll(() => screenOf(page), { timeout: 15_000 }).toEqual({ ...SCREEN, centre: DESKTOP_RGB });
+    await page.waitForSelector('body[data-state="connected"]', { timeout: 60_000 });
+    await expect.poll(() => screenOf(page), { timeout: 60_000 }).toEqual({ ...SCREEN, centre: DESKTOP_RGB });
     expect(await page.textContent('#status')).toBe('Connected to web-01');
     // The ticket is gone from the address bar once read.
     expect(page.url()).toBe(`${config.consoleProxyBaseUrl()}/vnc_auto.html`);
@@ -142,12 +142,12 @@ describe.skipIf(missing.length > 0)('browser console end to end', () => {
 
     const again = await browser.newPage();
     await again.goto(url);
-    await again.waitForSelector('body[data-state="refused"]', { timeout: 15_000 });
+    await again.waitForSelector('body[data-state="refused"]', { timeout: 60_000 });
     expect(await again.textContent('#status')).toBe('The console ticket is not valid: it is unknown, expired or already used.');
 
     await page.close();
     await again.close();
-    await expect.poll(() => listConsoleSessions(vm.tenantId), { timeout: 10_000 }).toHaveLength(1);
+    await expect.poll(() => listConsoleSessions(vm.tenantId), { timeout: 60_000 }).toHaveLength(1);
     const [record] = await listConsoleSessions(vm.tenantId);
     expect(record).toMatchObject({ vmMoId: 'vm-101', consoleType: 'novnc', principal: `admin@${vm.tenantId}`, endReason: 'client closed' });
     // Both ways counted: beyond the handshake, the (well-compressed, one-colour) screen came through, and

@@ -70,7 +70,7 @@ describe('serverless package (deployability)', () => {
     expect(table.Properties.TableName).toBe('console-broker-ci');
   });
 
-  it('bundles every function separately, on nodejs20.x, behind an HTTP API route', () => {
+  it('bundles every function separately, on nodejs24.x, behind an HTTP API route', () => {
     const functions = declaredFunctions();
     const routes = Object.values(template.Resources)
       .filter((resource: any) => resource.Type === 'AWS::ApiGatewayV2::Route')
@@ -78,7 +78,8 @@ describe('serverless package (deployability)', () => {
     for (const [name, definition] of Object.entries(functions)) {
       const lambda = template.Resources[`${logicalName(name)}LambdaFunction`];
       expect(lambda, name).toBeDefined();
-      expect(lambda.Properties.Runtime).toBe('nodejs20.x');
+      expect(lambda.Properties.Runtime).toBe('nodejs24.x');
+      expect(lambda.Properties.Architectures).toEqual(['arm64']);
       expect(lambda.Properties.Environment.Variables.TABLE_NAME).toBe('console-broker-ci');
       expect(artefacts).toContain(`${name}.zip`);
       for (const event of definition.events) {
@@ -124,15 +125,24 @@ describe('serverless package (deployability)', () => {
 
 describe('serverless offline (real HTTP)', () => {
   let offline: ChildProcess | undefined;
+  let output = '';
   const port = 3300 + Math.floor(Math.random() * 500);
   const base = `http://127.0.0.1:${port}`;
 
   beforeAll(async () => {
     offline = spawn(process.execPath, [serverlessBin, 'offline', 'start', '--stage', 'test'], {
       cwd: root,
-      env: { ...process.env, ...testEnvironment(inject('dynamoEndpoint')), HTTP_PORT: String(port), LAMBDA_PORT: String(port + 1) },
-      stdio: 'ignore',
+      env: {
+        ...process.env,
+        ...testEnvironment(inject('dynamoEndpoint')),
+        HTTP_PORT: String(port),
+        LAMBDA_PORT: String(port + 1),
+        LOG_LEVEL: 'INFO',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
+    offline.stdout!.on('data', (chunk: Buffer) => (output += chunk));
+    offline.stderr!.on('data', (chunk: Buffer) => (output += chunk));
     for (let attempt = 0; attempt < 240; attempt += 1) {
       if (await fetch(`${base}/health`).then((response) => response.ok, () => false)) return;
       await new Promise((resolve) => setTimeout(resolve, 500));
@@ -142,6 +152,16 @@ describe('serverless offline (real HTTP)', () => {
 
   afterAll(() => {
     offline?.kill('SIGTERM');
+  });
+
+  it("runs the handlers on Node 24, as Lambda's nodejs24.x does", async () => {
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+    const coldStarts = output
+      .split('\n')
+      .filter((line) => line.includes('"cold start"'))
+      .map((line) => JSON.parse(line.slice(line.indexOf('{'))) as { nodeVersion: string });
+    expect(coldStarts.length).toBeGreaterThan(0);
+    for (const { nodeVersion } of coldStarts) expect(nodeVersion).toMatch(/^24\./);
   });
 
   it('logs in, reads the session and logs out over HTTP', async () => {

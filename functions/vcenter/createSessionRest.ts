@@ -15,7 +15,7 @@ export const handler = endpoint({
   auth: { kind: 'none' },
   input: z.union([
     z.object({ query: z.object({ '~action': z.literal('get') }), headers: anyRecord }),
-    z.object({ query: z.object({ '~action': z.undefined() }), headers: z.object({ authorization: BasicAuthHeader }) }),
+    z.object({ query: z.object({ '~action': z.undefined().optional() }), headers: z.object({ authorization: BasicAuthHeader }) }),
   ]),
   handler: async (input) => {
     if ('~action' in input.query && input.query['~action'] === 'get') {

@@ -11,7 +11,7 @@ import { CountSchema, InstanceUuidSchema, IsoTimestampSchema, MoIdSchema, Tenant
 export const ConsoleSessionReportSchema = z
   .object({
     /** The proxy's own id for the session (a UUID): a retried report is recognised, not duplicated. */
-    sessionId: z.string().uuid(),
+    sessionId: z.guid(),
     tenantId: TenantIdSchema,
     vmMoId: MoIdSchema,
     instanceUuid: InstanceUuidSchema,

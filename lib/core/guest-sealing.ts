@@ -95,7 +95,7 @@ export const ProgramSpecSchema = z.object({
   arguments: z.string().optional(),
   workingDirectory: z.string().optional(),
   /** When present, the complete environment of the program (not additions to a default). */
-  environment: z.record(z.string()).optional(),
+  environment: z.record(z.string(), z.string()).optional(),
 });
 export type ProgramSpec = z.infer<typeof ProgramSpecSchema>;
 

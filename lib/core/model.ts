@@ -28,7 +28,7 @@ export const PidSchema = z.number().int().min(1).max(2 ** 32 - 1);
 export const ExitCodeSchema = z.number().int().min(-(2 ** 31)).max(2 ** 32 - 1);
 
 /** Instance UUIDs (Nova server ids), compared in lower case. */
-export const InstanceUuidSchema = z.string().uuid();
+export const InstanceUuidSchema = z.guid();
 
 const thumbprint = (bytes: number) =>
   z

@@ -8,6 +8,7 @@ import * as Sessions from '../core/sessions.js';
 import type { AgentIdentity } from '../core/guest.js';
 import type { VmRef } from '../core/sessions.js';
 import { logger } from '../log.js';
+import './validation-messages.js';
 import type { Dialect, HttpEvent, HttpResponse, RequestContext } from './types.js';
 
 export type Authentication =

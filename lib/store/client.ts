@@ -12,6 +12,8 @@ export interface RoundTripCount {
   attempts: number;
   /** The DynamoDB actions called, e.g. `BatchGetItem`, `Query@index` (what a function's IAM role must allow). */
   actions: Set<string>;
+  /** Operations started and not yet settled (retries included), for tests that wait for abandoned ones. */
+  pending: number;
 }
 
 const roundTripScope = new AsyncLocalStorage<RoundTripCount>();
@@ -24,7 +26,7 @@ const roundTripScope = new AsyncLocalStorage<RoundTripCount>();
 export async function countRoundTrips<T>(
   operation: () => Promise<T>,
 ): Promise<{ result: T; roundTrips: number; attempts: number; live: RoundTripCount }> {
-  const live: RoundTripCount = { operations: 0, attempts: 0, actions: new Set() };
+  const live: RoundTripCount = { operations: 0, attempts: 0, actions: new Set(), pending: 0 };
   const result = await roundTripScope.run(live, operation);
   return { result, roundTrips: live.operations, attempts: live.attempts, live };
 }
@@ -50,13 +52,13 @@ export function client(): DynamoDBDocumentClient {
   const base = new DynamoDBClient({
     endpoint,
     // Retries come from the SDK's own strategy, bounded so a request fails inside API Gateway's 30 s.
-    maxAttempts: Number(process.env.DYNAMODB_MAX_ATTEMPTS || 3),
-    // The connection timeout also runs while a request waits for a socket from the pool: with the SDK's
-    // 50 sockets and 1 s, one process serving many requests at once (serverless-offline, the load tests)
-    // timed out while queueing. On Lambda one request per instance never queues.
+    maxAttempts: config.dynamoMaxAttempts(),
+    // The connection timeout also runs while a request waits for a socket from the pool: one process serving
+    // many requests at once (serverless-offline, the tests) queues where Lambda, one request per instance,
+    // never does; so both are configurable and the tests give themselves room.
     requestHandler: {
-      connectionTimeout: 3000,
-      requestTimeout: 3000,
+      connectionTimeout: config.dynamoConnectionTimeoutMs(),
+      requestTimeout: config.dynamoRequestTimeoutMs(),
       httpAgent: { maxSockets: 128 },
       httpsAgent: { maxSockets: 128 },
     },
@@ -69,6 +71,12 @@ export function client(): DynamoDBDocumentClient {
         scope.operations += 1;
         const action = (context.commandName ?? '').replace(/Command$/, '');
         scope.actions.add((args.input as { IndexName?: string }).IndexName ? `${action}@index` : action);
+        scope.pending += 1;
+        try {
+          return await next(args);
+        } finally {
+          scope.pending -= 1;
+        }
       }
       return next(args);
     },

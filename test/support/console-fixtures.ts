@@ -62,8 +62,9 @@ export function proxyConfig(apiBaseUrl: string, overrides: Partial<ConsoleProxyC
     maxSessionMs: 60_000,
     maxSessions: 10,
     maxSessionsPerTenant: 10,
-    vncConnectTimeoutMs: 2_000,
-    apiTimeoutMs: 5_000,
+    // Room for a busy machine: a test that wants a timeout to fire sets its own.
+    vncConnectTimeoutMs: 30_000,
+    apiTimeoutMs: 60_000,
     highWaterMarkBytes: 256 * 1024,
     maxMessageBytes: 256 * 1024,
     ...overrides,

@@ -9,12 +9,14 @@ export function testEnvironment(endpoint: string): Record<string, string> {
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_REGION: 'us-east-1',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     DYNAMODB_ENDPOINT: endpoint,
     TABLE_NAME: TEST_TABLE,
     OPERATOR_KEY_SHA256: sha256Hex(DEMO_OPERATOR_KEY),
     CONSOLE_PROXY_KEY_SHA256: sha256Hex(DEMO_CONSOLE_PROXY_KEY),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'SILENT',
+    // A busy CI machine queues requests far longer than Lambda ever does: the tests' own DynamoDB timeouts.
+    DYNAMODB_CONNECTION_TIMEOUT_MS: '60000',
+    DYNAMODB_REQUEST_TIMEOUT_MS: '60000',
     // Test files fail logins of the shared demo users on purpose; the lockout test sets its own limit.
     LOGIN_MAX_FAILURES: '1000',
   };

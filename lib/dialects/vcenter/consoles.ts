@@ -9,7 +9,7 @@ export const vmInPath = (event: HttpEvent): VmRef => ({ moId: event.pathParamete
 
 /** `Vm.Console.Tickets.Type`; an absent and an unknown type are refused alike. */
 const ConsoleTicketType = z.enum(VCENTER_CONSOLE_TYPES, {
-  errorMap: () => ({ message: `expected one of ${VCENTER_CONSOLE_TYPES.join(', ')}` }),
+  error: () => `expected one of ${VCENTER_CONSOLE_TYPES.join(', ')}`,
 });
 const CreateSpec = z.object({ type: ConsoleTicketType });
 const path = z.object({ vm: z.string() });

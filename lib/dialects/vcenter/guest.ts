@@ -32,7 +32,7 @@ const RestEnvironment = z
   .max(1024)
   .transform((entries) => Object.fromEntries(entries.map(({ key, value }) => [key, value])));
 
-const createSpec = (environment: z.ZodType<Record<string, string>, z.ZodTypeDef, unknown>) =>
+const createSpec = (environment: z.ZodType<Record<string, string>, unknown>) =>
   z
     .object({
       path: z.string().min(1).max(4096).regex(/^[^\0]+$/, 'contains a NUL character'),
@@ -62,27 +62,27 @@ const CredentialsBody = z.object({ credentials: CredentialsSchema });
  * The operation an `?action=` (or the /rest form's `~action=`) names, with the body that operation takes.
  * API Gateway routes by path, so one function serves each path and this picks the operation.
  */
-function actionInput<A extends Record<string, z.ZodTypeAny>>(path: z.ZodTypeAny, bodies: A, actionKeys: string[]) {
+function actionInput<A extends Record<string, z.ZodType>, P extends z.ZodType>(path: P, bodies: A, actionKeys: string[]) {
   const names = Object.keys(bodies) as [keyof A & string, ...(keyof A & string)[]];
   return z
-    .object({ path, query: z.record(z.string().optional()).default({}), body: z.unknown() })
+    .object({ path: path as z.ZodType, query: z.record(z.string(), z.string().optional()).default({}), body: z.unknown() })
     .transform((input, context) => {
       const raw = actionKeys.map((key) => input.query[key]).find((value) => value !== undefined);
       const action = z.enum(names).safeParse(raw);
       if (!action.success) {
-        context.addIssue({ code: z.ZodIssueCode.custom, path: ['query', 'action'], message: `expected action=${names.join('|')}` });
+        context.addIssue({ code: 'custom', path: ['query', 'action'], message: `expected action=${names.join('|')}` });
         return z.NEVER;
       }
-      const body = bodies[action.data]!.safeParse(input.body ?? {});
+      const body = (bodies[action.data] as A[keyof A]).safeParse(input.body ?? {});
       if (!body.success) {
         for (const issue of body.error.issues) context.addIssue({ ...issue, path: ['body', ...issue.path] });
         return z.NEVER;
       }
-      return { path: input.path as z.output<typeof path>, action: action.data, body: body.data };
+      return { path: input.path as z.output<P>, action: action.data, body: body.data as z.output<A[keyof A]> };
     });
 }
 
-const operations = (environment: z.ZodType<Record<string, string>, z.ZodTypeDef, unknown>, actionKeys: string[]) => ({
+const operations = (environment: z.ZodType<Record<string, string>, unknown>, actionKeys: string[]) => ({
   processes: actionInput(
     VmPath,
     { create: z.object({ credentials: CredentialsSchema, spec: createSpec(environment) }), list: CredentialsBody },
