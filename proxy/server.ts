@@ -63,12 +63,17 @@ export async function startConsoleProxy(
   server.on('request', guarded('request', answerRequest, (_request, response) => failRequest(response)));
   server.on('upgrade', guarded('upgrade', answerUpgrade, (_request, socket) => refuseUpgrade(socket, 500, 'Internal Server Error')));
   // CONNECT (authority-form): Node would drop the connection without a word.
-  server.on('connect', guarded('connect', (_request: IncomingMessage, socket: Duplex) => refuseUpgrade(socket, 400, 'Bad Request'), (_request, socket) => socket.destroy()));
+  server.on('connect', guarded('connect', refuseConnect, (_request, socket) => socket.destroy()));
 
   function answerRequest(request: IncomingMessage, response: ServerResponse): Promise<void> | void {
     const target = parseRequestTarget(request.url);
     if (!target) return send(response, 400, 'Bad Request');
     return serveStatic(target, request, response, () => sessions.size);
+  }
+
+  function refuseConnect(_request: IncomingMessage, socket: Duplex): void {
+    socket.on('error', () => socket.destroy());
+    refuseUpgrade(socket, 400, 'Bad Request');
   }
 
   function answerUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {

@@ -375,6 +375,22 @@ describe('per-tenant share', () => {
   });
 });
 
+describe('per-tenant share under concurrency', () => {
+  it('lets exactly the share in when many sessions of one tenant open at once', async () => {
+    const consoleProxy = await proxy({ maxSessions: 10, maxSessionsPerTenant: 1 });
+    const tenant = await createTenant('burst');
+    const target = await createVm(tenant, 'vm-3', rfb.port);
+    const tickets = await Promise.all(Array.from({ length: 5 }, () => issueConsoleTicket(target)));
+    const clients = tickets.map((ticket) => new ConsoleClient(consoleProxy, `/?token=${ticket}`));
+    const outcomes = await Promise.all(
+      clients.map((client) => Promise.race([client.receive(RFB_VERSION.length).then(() => 'bridged'), client.closed.then(({ code }) => code)])),
+    );
+    expect(outcomes.filter((outcome) => outcome === 'bridged')).toHaveLength(1);
+    expect(outcomes.filter((outcome) => outcome === 1013)).toHaveLength(4);
+    clients.forEach((client) => client.ws.close());
+  });
+});
+
 describe('backpressure', () => {
   it('stops reading from the VM while the browser does not read', async () => {
     let written = 0;

@@ -36,14 +36,14 @@ describe('errorSummary', () => {
 
 describe('guarded', () => {
   it.each([
-    ['throws', () => { throw urlError(); }],
-    ['rejects', async () => { throw urlError(); }],
+    ['throws', (_who: string): void => { throw urlError(); }],
+    ['rejects', async (_who: string): Promise<void> => { throw urlError(); }],
   ])('answers with the fallback and logs no ticket when the handler %s', async (_case, handler) => {
     const lines: string[] = [];
     const answered: string[] = [];
     const restore = captureOutput((text) => lines.push(text));
     try {
-      guarded('request', handler, (who: string) => answered.push(who))('client');
+      guarded('request', handler, (who: string) => void answered.push(who))('client');
       await new Promise((resolve) => setImmediate(resolve));
     } finally {
       restore();
