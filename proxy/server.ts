@@ -7,7 +7,7 @@ import { ApiUnavailable, consoleBrokerApi, type ConsoleBrokerApi, type ConsoleTa
 import { bridge, Close, closeConsole } from './bridge.js';
 import type { ConsoleProxyConfig } from './config.js';
 import { guarded } from './guard.js';
-import { logger, maskSecrets } from './log.js';
+import { errorSummary, logger, maskSecrets } from './log.js';
 import { originAllowed } from './origin.js';
 import { parseRequestTarget } from './request-target.js';
 import { send, serveStatic } from './static.js';
@@ -163,7 +163,7 @@ export async function startConsoleProxy(
         // Defence in depth: the API keys tickets by the tenant they name, so this cannot differ.
         return target && target.tenantId === claimedTenant(presented) ? target : undefined;
       } catch (error) {
-        logger.error('ticket redemption failed', { ticket: ticketId, error: (error as Error).message });
+        logger.error('ticket redemption failed', { ticket: ticketId, error: errorSummary(error).message });
         refuse(ws, Close.internal, Refusal.api, 'api unavailable', ticketId);
         return null;
       }
@@ -199,7 +199,7 @@ export async function startConsoleProxy(
         return await api.recordSession(report);
       } catch (error) {
         if (attempt === 3 || !(error instanceof ApiUnavailable)) {
-          logger.error('audit record lost', { session: report.sessionId, error: (error as Error).message });
+          logger.error('audit record lost', { session: report.sessionId, error: errorSummary(error).message });
           return;
         }
         await new Promise((resolve) => setTimeout(resolve, 200 * attempt));

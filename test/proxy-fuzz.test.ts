@@ -228,8 +228,8 @@ describe('console proxy under hostile requests', () => {
   });
 
   it.each([
-    ['plain HTTP', plainRequest, 600],
-    ['WebSocket upgrades', upgradeRequest, 600],
+    ['plain HTTP', plainRequest, 1000],
+    ['WebSocket upgrades', upgradeRequest, 1000],
   ] as const)('answers every fuzzed %s request and stays up', async (kind, arbitrary, numRuns) => {
     logged.length = 0;
     const statuses = new Map<number, number>();
