@@ -37,9 +37,9 @@ const Refusal = {
 
 /**
  * The console proxy: serves the browser console page and bridges console WebSockets to VMs' VNC
- * endpoints. Per connection: origin check (fail closed, before the upgrade) → capacity → one-time
- * redemption through the API → TCP to the VM → bridge → audit record through the API. Nothing reaches
- * the VM until the ticket has been redeemed.
+ * endpoints. Per connection: request target (origin-form, else 400) → origin check (exact, fail closed,
+ * before the upgrade) → capacity and the tenant's share → one-time redemption through the API → TCP to the
+ * VM → bridge → audit record through the API. Nothing reaches the VM until the ticket has been redeemed.
  */
 export async function startConsoleProxy(
   config: ConsoleProxyConfig,
@@ -84,7 +84,7 @@ export async function startConsoleProxy(
     const ticket = ticketOf(target);
     if (ticket === undefined) return refuseUpgrade(socket, 404, 'Not Found');
     if (!originAllowed(request, config.allowedOrigins)) {
-      logger.warn('console refused', { reason: 'origin', origin: maskSecrets(request.headers.origin ?? 'none') });
+      logger.warn('console refused', { reason: 'origin', origin: maskSecrets(request.headers.origin ?? 'none').slice(0, 200) });
       return refuseUpgrade(socket, 403, 'Forbidden');
     }
     if (closing) return refuseUpgrade(socket, 503, 'Service Unavailable');
