@@ -37,7 +37,7 @@ export class ApiUnavailable extends Error {
 }
 
 export interface ConsoleBrokerApi {
-  /** The target of a valid ticket, consuming it; `undefined` for a used, expired, unknown or foreign one. */
+  /** The target of a valid ticket, consuming it; `undefined` for a used, expired, unknown, foreign or malformed one. */
   redeemTicket(ticket: string): Promise<ConsoleTarget | undefined>;
   recordSession(report: ConsoleSessionReport): Promise<void>;
 }
@@ -59,7 +59,9 @@ export function consoleBrokerApi(options: { baseUrl: string; apiKey: string; tim
   return {
     async redeemTicket(ticket) {
       const response = await post('/console-proxy/v1/redemptions', { ticket });
-      if (response.status === 404) {
+      // 404: used, expired, unknown or foreign; 400: not even shaped like a ticket (e.g. over 512
+      // characters). Either way the browser presented an invalid ticket, which is no outage.
+      if (response.status === 404 || response.status === 400) {
         await response.body?.cancel();
         return undefined;
       }

@@ -10,7 +10,10 @@ export interface ConsoleProxyConfig {
   apiBaseUrl: string;
   /** The console proxy's platform key (`Authorization: Bearer <key>`). */
   apiKey: string;
-  /** Exact origins (`scheme://host[:port]`) whose pages may open a console; nothing else is let in. */
+  /**
+   * Origins (`scheme://host[:port]`, serialized as browsers send them) whose pages may open a console; the
+   * Origin header must equal one of them exactly.
+   */
   allowedOrigins: string[];
   /** A session with no byte in either direction for this long is closed. */
   idleTimeoutMs: number;
@@ -18,6 +21,8 @@ export interface ConsoleProxyConfig {
   maxSessionMs: number;
   /** Sessions bridged (or being set up) at once by this process. */
   maxSessions: number;
+  /** Sessions one tenant may hold at once, so that one tenant cannot take all of `maxSessions`. */
+  maxSessionsPerTenant: number;
   /** How long to wait for the VM's VNC endpoint to accept the TCP connection. */
   vncConnectTimeoutMs: number;
   /** How long to wait for the API (redemption, audit). */
@@ -49,6 +54,9 @@ export function consoleProxyConfigFromEnv(env: Env = process.env): ConsoleProxyC
   const apiKey = env.CONSOLE_PROXY_KEY ?? '';
   if (!apiKey) throw new Error('CONSOLE_PROXY_KEY (the console proxy platform key) is required');
   const origins = env.CONSOLE_PROXY_ALLOWED_ORIGINS?.split(',').map((origin) => origin.trim()).filter(Boolean);
+  const maxSessions = positive(env, 'CONSOLE_PROXY_MAX_SESSIONS', 200);
+  const maxSessionsPerTenant = positive(env, 'CONSOLE_PROXY_MAX_SESSIONS_PER_TENANT', Math.max(1, Math.floor(maxSessions / 4)));
+  if (maxSessionsPerTenant > maxSessions) throw new Error('CONSOLE_PROXY_MAX_SESSIONS_PER_TENANT must not exceed CONSOLE_PROXY_MAX_SESSIONS');
   return {
     host: env.CONSOLE_PROXY_HOST || '127.0.0.1',
     port: env.CONSOLE_PROXY_PORT ? Number(env.CONSOLE_PROXY_PORT) : publicPort,
@@ -57,7 +65,8 @@ export function consoleProxyConfigFromEnv(env: Env = process.env): ConsoleProxyC
     allowedOrigins: origins?.length ? origins.map(canonicalOrigin) : [publicUrl.origin],
     idleTimeoutMs: seconds(env, 'CONSOLE_PROXY_IDLE_SECONDS', 15 * 60),
     maxSessionMs: seconds(env, 'CONSOLE_PROXY_MAX_SESSION_SECONDS', 8 * 3600),
-    maxSessions: positive(env, 'CONSOLE_PROXY_MAX_SESSIONS', 200),
+    maxSessions,
+    maxSessionsPerTenant,
     vncConnectTimeoutMs: seconds(env, 'CONSOLE_PROXY_VNC_CONNECT_TIMEOUT_SECONDS', 5),
     apiTimeoutMs: seconds(env, 'CONSOLE_PROXY_API_TIMEOUT_SECONDS', 10),
     highWaterMarkBytes: positive(env, 'CONSOLE_PROXY_HIGH_WATER_MARK_BYTES', 1024 * 1024),
@@ -65,9 +74,19 @@ export function consoleProxyConfigFromEnv(env: Env = process.env): ConsoleProxyC
   };
 }
 
-/** `https://Console.Example.com:443/` → `https://console.example.com`, as browsers send Origin. */
+/**
+ * A configured origin in the serialization browsers send (`https://Console.Example.com:443/` →
+ * `https://console.example.com`), once, at start. Anything an Origin header cannot be — a path, a query,
+ * userinfo, another scheme — is a configuration error, not something to strip silently.
+ */
 export function canonicalOrigin(origin: string): string {
-  const url = new URL(origin);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`not a web origin: ${origin}`);
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    throw new Error(`not a web origin: ${origin}`);
+  }
+  const onlyOrigin = url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password && !origin.endsWith('?') && !origin.endsWith('#');
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !onlyOrigin) throw new Error(`not a web origin: ${origin}`);
   return url.origin;
 }

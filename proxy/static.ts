@@ -3,7 +3,9 @@ import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, extname, join, normalize, sep } from 'node:path';
+import { pipeline } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import type { RequestTarget } from './request-target.js';
 
 const pageDir = fileURLToPath(new URL('./public/', import.meta.url));
 // noVNC ships its ES modules (core/, vendor/pako) ready for the browser: served from node_modules as is.
@@ -27,19 +29,24 @@ const PAGE_HEADERS = {
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'",
 };
 
-export function serveStatic(request: IncomingMessage, response: ServerResponse, activeSessions: () => number): void {
+/** The console page, noVNC's modules and `/health`; `pathname` is the request target's path as sent. */
+export async function serveStatic(
+  { path: pathname }: RequestTarget,
+  request: IncomingMessage,
+  response: ServerResponse,
+  activeSessions: () => number,
+): Promise<void> {
   if (request.method !== 'GET' && request.method !== 'HEAD') return send(response, 405, 'Method Not Allowed');
-  const { pathname } = new URL(request.url ?? '/', 'http://proxy.invalid');
   if (pathname === '/health') {
     response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
     return void response.end(JSON.stringify({ status: 'ok', activeSessions: activeSessions() }));
   }
-  if (PAGES.has(pathname)) return void sendFile(response, join(pageDir, 'console.html'), PAGE_HEADERS);
-  if (pathname === '/console.js' || pathname === '/console.css') return void sendFile(response, join(pageDir, pathname.slice(1)), PAGE_HEADERS);
+  if (PAGES.has(pathname)) return sendFile(response, join(pageDir, 'console.html'), PAGE_HEADERS);
+  if (pathname === '/console.js' || pathname === '/console.css') return sendFile(response, join(pageDir, pathname.slice(1)), PAGE_HEADERS);
   const novnc = /^\/novnc\/((?:core|vendor)\/[A-Za-z0-9_./-]+\.js)$/.exec(pathname);
   if (novnc) {
     const file = normalize(join(novncDir, novnc[1]!));
-    if (file.startsWith(novncDir + sep)) return void sendFile(response, file, { 'cache-control': 'public, max-age=3600', 'x-content-type-options': 'nosniff' });
+    if (file.startsWith(novncDir + sep)) return sendFile(response, file, { 'cache-control': 'public, max-age=3600', 'x-content-type-options': 'nosniff' });
   }
   send(response, 404, 'Not Found');
 }
@@ -49,10 +56,11 @@ async function sendFile(response: ServerResponse, file: string, headers: Record<
   if (!info?.isFile()) return send(response, 404, 'Not Found');
   response.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': info.size, ...headers });
   if (response.req.method === 'HEAD') return void response.end();
-  createReadStream(file).pipe(response);
+  // A read error after the head is out can only cut the answer short: the browser sees a truncated file.
+  pipeline(createReadStream(file), response, () => undefined);
 }
 
-function send(response: ServerResponse, status: number, text: string): void {
+export function send(response: ServerResponse, status: number, text: string): void {
   response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
   response.end(text);
 }

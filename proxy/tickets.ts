@@ -1,15 +1,15 @@
 import { fingerprint, parseSecret, sha256Hex } from '../lib/core/secrets.js';
+import type { RequestTarget } from './request-target.js';
 
 /**
  * Where a browser puts its ticket: noVNC pages connect to `/?token=<t>` (or `/websockify?token=<t>`) after
  * reading `path=?token=<t>` from the Nova console URL; WEBMKS clients connect to `/ticket/<t>`.
  * `undefined` when the path is not a console path at all; `''` when it is one but carries no ticket.
  */
-export function ticketFromRequestUrl(requestUrl: string | undefined): string | undefined {
-  const url = new URL(requestUrl ?? '/', 'http://proxy.invalid');
-  const webmks = /^\/ticket\/([^/]+)$/.exec(url.pathname);
+export function ticketOf(target: RequestTarget): string | undefined {
+  const webmks = /^\/ticket\/([^/]+)$/.exec(target.path);
   if (webmks) return safeDecode(webmks[1]!);
-  if (url.pathname === '/' || url.pathname === '/websockify') return url.searchParams.get('token') ?? '';
+  if (target.path === '/' || target.path === '/websockify') return target.query.get('token') ?? '';
   return undefined;
 }
 

@@ -14,6 +14,8 @@ export interface LocalDynamo {
   endpoint: string;
   port: number;
   close(): Promise<void>;
+  /** In a separate process: its pid, and why it ended, if it ends without `close()` (`npm start` supervises it). */
+  process?: { pid: number; died: Promise<string> };
 }
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -44,7 +46,11 @@ async function startDynaliteProcess(port: number, path?: string): Promise<LocalD
   const args = [`${root}node_modules/dynalite/cli.js`, '--host', '127.0.0.1', '--port', String(port)];
   for (const flag of ['--createTableMs', '--deleteTableMs', '--updateTableMs']) args.push(flag, '0');
   if (path) args.push('--path', path);
-  const child = spawn(process.execPath, args, { stdio: 'ignore' });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  let closing = false;
+  const died = new Promise<string>((resolve) =>
+    child.once('exit', (code, signal) => !closing && resolve(signal ? `killed by ${signal}` : `exited with code ${code}`)),
+  );
   const endpoint = `http://127.0.0.1:${port}`;
   for (let attempt = 0; ; attempt += 1) {
     const up = await new Promise<boolean>((resolve) => {
@@ -61,16 +67,19 @@ async function startDynaliteProcess(port: number, path?: string): Promise<LocalD
   return {
     endpoint,
     port,
+    process: { pid: child.pid!, died },
     close: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        closing = true;
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       }),
   };
 }
 
-function freePort(): Promise<number> {
+/** A port nothing listens on right now (the OS picks it). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);

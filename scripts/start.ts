@@ -1,18 +1,24 @@
 /**
- * `npm start`: the whole service on this machine.
- *   1. a local DynamoDB-API server (dynalite), persisted under .data/ (or `--in-memory`);
+ * `npm start`: the whole service on this machine, supervised (scripts/supervisor.ts).
+ *   1. a local DynamoDB-API server (dynalite, its own process), persisted under .data/ (or `--in-memory`);
  *   2. the table, created exactly as serverless.yml declares it;
  *   3. the demo data, seeded idempotently;
- *   4. `serverless offline` on 127.0.0.1:3000 with every function.
- *   5. the console proxy on 127.0.0.1:6080 (CONSOLE_PROXY_BASE_URL), where Nova console URLs open.
- * Ctrl-C stops everything.
+ *   4. `serverless offline` on 127.0.0.1:3000 with every function (its own process group);
+ *   5. the console proxy on 127.0.0.1:6080 (CONSOLE_PROXY_BASE_URL), where Nova console URLs open (its own
+ *      process, so that nothing a browser sends it can take the rest down);
+ *   6. the demo guest agent, in this process.
+ * If any part dies, the others are stopped and npm start exits 1, saying which part and why. Ctrl-C stops
+ * everything (exit 0).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { sha256Hex } from '../lib/core/secrets.js';
+import { consoleProxyConfigFromEnv } from '../proxy/config.js';
+import { errorSummary } from '../proxy/log.js';
 import { DEMO_CONSOLE_PROXY_KEY, DEMO_OPERATOR_KEY, seedDemoData } from './demo-data.js';
 import { ensureTable, startLocalDynamo } from './local-dynamodb.js';
+import { supervisor } from './supervisor.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const inMemory = process.argv.includes('--in-memory');
@@ -21,9 +27,20 @@ const dynamoPort = Number(process.env.DYNAMODB_PORT ?? 8000);
 const stage = 'local';
 const tableName = `console-broker-${stage}`;
 
+const parts = supervisor();
+process.on('SIGINT', () => void parts.stop());
+process.on('SIGTERM', () => void parts.stop());
+// This process runs the demo guest agent and the start-up steps: whatever kills it stops the rest first.
+const crash = (error: unknown) => void parts.fail('npm start (the demo guest agent runs in it)', `failed: ${JSON.stringify(errorSummary(error))}`);
+process.on('uncaughtException', crash);
+process.on('unhandledRejection', crash);
+
 const dataDir = `${root}.data/dynamodb`;
 if (!inMemory) mkdirSync(dataDir, { recursive: true });
-const dynamo = await startLocalDynamo({ port: dynamoPort, path: inMemory ? undefined : dataDir });
+const dynamo = await startLocalDynamo({ port: dynamoPort, path: inMemory ? undefined : dataDir, separateProcess: true });
+const dynalite = dynamo.process!;
+parts.part('dynalite', dynalite.died, () => dynamo.close(), () => signal(dynalite.pid, 'SIGKILL'));
+console.log(`dynalite started (pid ${dynalite.pid})`);
 
 // The SDK needs credentials and a region even against a local endpoint; serverless-offline passes AWS_*
 // variables through to the handlers, and serverless.yml passes the rest.
@@ -42,34 +59,36 @@ await ensureTable(dynamo.endpoint, tableName);
 await seedDemoData();
 console.log(`DynamoDB (dynalite) on ${dynamo.endpoint}, table ${tableName}, ${inMemory ? 'in memory' : `data in ${dataDir}`}`);
 
+// Detached: its own process group, so that stopping it stops every worker it started.
 const offline = spawn(
   process.execPath,
   [`${root}node_modules/serverless/bin/serverless.js`, 'offline', 'start', '--stage', stage],
-  { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: process.env },
+  { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: process.env, detached: true },
 );
+parts.child('serverless-offline', offline, { group: true });
+console.log(`serverless-offline started (pid ${offline.pid})`);
 
-let stopping = false;
-async function stop(code = 0): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  offline.kill('SIGTERM');
-  await dynamo.close();
-  process.exit(code);
-}
-process.on('SIGINT', () => void stop());
-process.on('SIGTERM', () => void stop());
-offline.on('exit', (code) => void stop(code ?? 0));
+const apiUrl = `http://127.0.0.1:${httpPort}`;
+if (!(await answers(`${apiUrl}/health`, 240))) await parts.fail('serverless-offline', `did not answer ${apiUrl}/health within 2 minutes`);
+console.log(`console-broker listening on ${apiUrl} (demo tenants acme and globex; see README)`);
+await startConsoleProxyBeside(apiUrl);
+await startDemoGuestAgent(apiUrl).catch((error: unknown) => parts.fail('demo guest agent', `could not start: ${(error as Error).message}`));
 
-// Tell the user where to go once the API answers.
-for (let attempt = 0; attempt < 240 && !stopping; attempt += 1) {
-  const ready = await fetch(`http://127.0.0.1:${httpPort}/health`).then((response) => response.ok, () => false);
-  if (ready) {
-    console.log(`console-broker listening on http://127.0.0.1:${httpPort} (demo tenants acme and globex; see README)`);
-    await startConsoleProxyBeside(`http://127.0.0.1:${httpPort}`);
-    await startDemoGuestAgent(`http://127.0.0.1:${httpPort}`);
-    break;
+function signal(pid: number, which: NodeJS.Signals): void {
+  try {
+    process.kill(pid, which);
+  } catch {
+    // already gone
   }
-  await new Promise((resolve) => setTimeout(resolve, 500));
+}
+
+/** Whether `url` answers 2xx within `attempts` half-seconds (false at once when npm start is stopping). */
+async function answers(url: string, attempts: number): Promise<boolean> {
+  for (let attempt = 0; attempt < attempts && !parts.stopping; attempt += 1) {
+    if (await fetch(url).then((response) => response.ok, () => false)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return false;
 }
 
 /**
@@ -83,7 +102,7 @@ async function startDemoGuestAgent(apiUrl: string): Promise<void> {
     method: 'POST',
     headers: { authorization: `Bearer ${DEMO_OPERATOR_KEY}` },
   });
-  if (!issued.ok) return console.error(`guest agent for vm-101 not started: ${issued.status} ${await issued.text()}`);
+  if (!issued.ok) throw new Error(`enrolment of acme/vm-101 answered ${issued.status} ${await issued.text()}`);
   const { credential } = (await issued.json()) as { credential: string };
   const agent = new GuestAgent({
     apiUrl,
@@ -98,17 +117,16 @@ async function startDemoGuestAgent(apiUrl: string): Promise<void> {
   console.log('guest agent running for acme/vm-101 (guest account demo / demo-guest-pass)');
 }
 
-/** The console proxy beside the API, as a hosted console service runs it (`npm run proxy` runs it alone). */
+/**
+ * The console proxy beside the API, as a hosted console service runs it (`npm run proxy` runs it alone), in
+ * a process of its own. The IPC channel ends it if this process is gone.
+ */
 async function startConsoleProxyBeside(apiUrl: string): Promise<void> {
-  const { startConsoleProxy } = await import('../proxy/server.js');
-  const { consoleProxyConfigFromEnv } = await import('../proxy/config.js');
-  const settings = consoleProxyConfigFromEnv({
-    ...process.env,
-    CONSOLE_BROKER_API_URL: apiUrl,
-    CONSOLE_PROXY_KEY: process.env.CONSOLE_PROXY_KEY ?? DEMO_CONSOLE_PROXY_KEY,
-  });
-  await startConsoleProxy(settings).then(
-    (proxy) => console.log(`console proxy on ${proxy.url}: console URLs (${proxy.url}/vnc_auto.html?path=%3Ftoken%3D<token>) open here`),
-    (error: Error) => console.error(`console proxy not started: ${error.message}`),
-  );
+  const env = { ...process.env, CONSOLE_BROKER_API_URL: apiUrl, CONSOLE_PROXY_KEY: process.env.CONSOLE_PROXY_KEY ?? DEMO_CONSOLE_PROXY_KEY };
+  const settings = consoleProxyConfigFromEnv(env);
+  const proxy = spawn(process.execPath, ['--import', 'tsx', `${root}proxy/main.ts`], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  parts.child('console proxy', proxy);
+  console.log(`console proxy started (pid ${proxy.pid})`);
+  const url = `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${settings.port}`;
+  if (!(await answers(`${url}/health`, 120))) await parts.fail('console proxy', `did not answer ${url}/health within a minute`);
 }

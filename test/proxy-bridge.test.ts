@@ -12,7 +12,7 @@ import type { VmRecord } from '../lib/core/model.js';
 import { fingerprint, parseSecret } from '../lib/core/secrets.js';
 import { startConsoleProxy, type ConsoleProxy } from '../proxy/server.js';
 import { api, CONSOLE_PROXY } from './support/api.js';
-import { CONSOLE_PAGE_ORIGIN, createTenant, createVm, issueConsoleTicket, proxyConfig } from './support/console-fixtures.js';
+import { captureOutput, CONSOLE_PAGE_ORIGIN, createTenant, createVm, issueConsoleTicket, proxyConfig } from './support/console-fixtures.js';
 import { startApiServer, type ApiServer } from './support/http-server.js';
 import { eventually } from './support/wait.js';
 
@@ -220,6 +220,21 @@ describe('ticket refusal', () => {
     expect(rfb.connections).toBe(0);
   });
 
+  it('refuses a ticket too long to be one (the API answers 400) as invalid, not as an outage', async () => {
+    const consoleProxy = await proxy();
+    const lines: string[] = [];
+    const restore = captureOutput((text) => lines.push(text));
+    try {
+      const client = new ConsoleClient(consoleProxy, `/?token=${tenantId}.${'A'.repeat(600)}`);
+      expect(await client.closed).toEqual({ code: 1008, reason: REFUSED });
+    } finally {
+      restore();
+    }
+    expect(lines.join('')).not.toContain('"level":"ERROR"');
+    expect(lines.join('')).toContain('"reason":"ticket"');
+    expect(rfb.connections).toBe(0);
+  });
+
   it('refuses a connection without a ticket', async () => {
     const client = new ConsoleClient(await proxy(), '/websockify');
     expect(await client.closed).toEqual({ code: 1008, reason: 'No console ticket was presented.' });
@@ -253,6 +268,14 @@ describe('origin check', () => {
     ['the right host on another scheme', 'https://console.test'],
     ['the opaque origin null', 'null'],
     ['no origin at all', null],
+    // What a URL parser would canonicalize to an allowed origin, but no browser sends.
+    ['an upper-case scheme', 'HTTP://console.test'],
+    ['an upper-case host', 'http://Console.test'],
+    ['a trailing slash', 'http://console.test/'],
+    ['a trailing path', 'http://console.test/console'],
+    ['the default port spelled out', 'http://console.test:80'],
+    ['userinfo', 'http://user@console.test'],
+    ['the origin twice', 'http://console.test, http://console.test'],
   ])('refuses %s with 403, before redeeming the ticket', async (_case, origin) => {
     const consoleProxy = await proxy();
     const ticket = await issueConsoleTicket(vm);
@@ -262,6 +285,21 @@ describe('origin check', () => {
     expect(rfb.connections).toBe(0);
     expect(apiServer.requests).not.toContain('POST /console-proxy/v1/redemptions');
     expect(await redeemable(ticket)).toBe(true);
+  });
+
+  it.each([
+    ['a decimal IPv4 address', 'http://2130706433:6380'],
+    ['a hexadecimal IPv4 part', 'http://0x7f.0.0.1:6380'],
+    ['a zero-padded IPv4 part', 'http://127.0.0.01:6380'],
+    ['an upper-case scheme', 'HTTP://127.0.0.1:6380'],
+  ])('refuses %s for an origin configured as an IP address', async (_case, origin) => {
+    const consoleProxy = await proxy({ allowedOrigins: ['http://127.0.0.1:6380'] });
+    const ticket = await issueConsoleTicket(vm);
+    expect(await new ConsoleClient(consoleProxy, `/?token=${ticket}`, origin).upgradeStatus()).toBe(403);
+    const allowed = new ConsoleClient(consoleProxy, `/?token=${ticket}`, 'http://127.0.0.1:6380');
+    expect(await allowed.receive(RFB_VERSION.length)).toEqual(RFB_VERSION);
+    allowed.ws.close();
+    await allowed.closed;
   });
 });
 
@@ -308,6 +346,48 @@ describe('session limits', () => {
     const third = new ConsoleClient(consoleProxy, `/?token=${waiting}`);
     expect(await third.receive(RFB_VERSION.length)).toEqual(RFB_VERSION);
     third.ws.close();
+  });
+});
+
+describe('per-tenant share', () => {
+  it("refuses a tenant's session beyond its share, keeping its ticket, while other tenants still get in", async () => {
+    const consoleProxy = await proxy({ maxSessions: 4, maxSessionsPerTenant: 1 });
+    const first = new ConsoleClient(consoleProxy, `/?token=${await issueConsoleTicket(vm)}`);
+    await first.receive(RFB_VERSION.length);
+
+    const waiting = await issueConsoleTicket(vm);
+    const second = new ConsoleClient(consoleProxy, `/?token=${waiting}`);
+    expect(await second.closed).toEqual({ code: 1013, reason: "Your organization's share of this console proxy's sessions is in use; try again later." });
+    expect(await redeemable(waiting)).toBe(true);
+
+    const other = await createVm(await createTenant('share'), 'vm-2', rfb.port);
+    const third = new ConsoleClient(consoleProxy, `/?token=${await issueConsoleTicket(other)}`);
+    expect(await third.receive(RFB_VERSION.length)).toEqual(RFB_VERSION);
+    expect(consoleProxy.activeSessions()).toBe(2);
+
+    first.ws.close();
+    await first.closed;
+    await expect.poll(() => consoleProxy.activeSessions()).toBe(1);
+    const fourth = new ConsoleClient(consoleProxy, `/?token=${await issueConsoleTicket(vm)}`);
+    expect(await fourth.receive(RFB_VERSION.length)).toEqual(RFB_VERSION);
+    third.ws.close();
+    fourth.ws.close();
+  });
+});
+
+describe('per-tenant share under concurrency', () => {
+  it('lets exactly the share in when many sessions of one tenant open at once', async () => {
+    const consoleProxy = await proxy({ maxSessions: 10, maxSessionsPerTenant: 1 });
+    const tenant = await createTenant('burst');
+    const target = await createVm(tenant, 'vm-3', rfb.port);
+    const tickets = await Promise.all(Array.from({ length: 5 }, () => issueConsoleTicket(target)));
+    const clients = tickets.map((ticket) => new ConsoleClient(consoleProxy, `/?token=${ticket}`));
+    const outcomes = await Promise.all(
+      clients.map((client) => Promise.race([client.receive(RFB_VERSION.length).then(() => 'bridged'), client.closed.then(({ code }) => code)])),
+    );
+    expect(outcomes.filter((outcome) => outcome === 'bridged')).toHaveLength(1);
+    expect(outcomes.filter((outcome) => outcome === 1013)).toHaveLength(4);
+    clients.forEach((client) => client.ws.close());
   });
 });
 

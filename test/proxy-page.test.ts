@@ -27,6 +27,22 @@ describe('console page', () => {
     expect((await fetch(`${proxy.url}/novnc/vendor/pako/lib/zlib/inflate.js`)).status).toBe(200);
   });
 
+  it('serves every module the console page imports, transitively', async () => {
+    const seen = new Set<string>();
+    const pending = ['/console.js'];
+    while (pending.length > 0) {
+      const path = pending.pop()!;
+      if (seen.has(path)) continue;
+      seen.add(path);
+      const response = await fetch(`${proxy.url}${path}`);
+      expect(response.status, path).toBe(200);
+      for (const [, specifier] of (await response.text()).matchAll(/^\s*(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]/gm)) {
+        pending.push(new URL(specifier!, `http://proxy.invalid${path}`).pathname);
+      }
+    }
+    expect(seen.size).toBeGreaterThan(20);
+  });
+
   it.each(['/novnc/package.json', '/novnc/core/%2e%2e/package.json', '/novnc/../package.json', '/proxy/server.ts', '/console.html'])(
     'serves nothing else: %s',
     async (path) => {

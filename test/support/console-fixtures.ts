@@ -61,6 +61,7 @@ export function proxyConfig(apiBaseUrl: string, overrides: Partial<ConsoleProxyC
     idleTimeoutMs: 30_000,
     maxSessionMs: 60_000,
     maxSessions: 10,
+    maxSessionsPerTenant: 10,
     // Room for a busy machine: a test that wants a timeout to fire sets its own.
     vncConnectTimeoutMs: 30_000,
     apiTimeoutMs: 60_000,
@@ -68,4 +69,17 @@ export function proxyConfig(apiBaseUrl: string, overrides: Partial<ConsoleProxyC
     maxMessageBytes: 256 * 1024,
     ...overrides,
   };
+}
+
+/** Tees stdout and stderr (where the proxy's JSON log goes) into `sink`; returns the undo. */
+export function captureOutput(sink: (text: string) => void): () => void {
+  const restores = [process.stdout, process.stderr].map((stream) => {
+    const write = stream.write;
+    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+      sink(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+      return (write as (...args: unknown[]) => boolean).call(stream, chunk, ...rest);
+    }) as typeof stream.write;
+    return () => (stream.write = write);
+  });
+  return () => restores.forEach((restore) => restore());
 }

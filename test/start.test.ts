@@ -1,0 +1,118 @@
+/**
+ * `npm start` supervises what it starts: the real start script (dynalite, serverless-offline, the console
+ * proxy, the demo agent) on free ports, in memory; one part is killed from outside, as a crash would, and
+ * the script must stop the rest, exit 1 naming the part and why, and leave nothing running or listening.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../scripts/local-dynamodb.js';
+import { eventually } from './support/wait.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const STARTED = 'guest agent running for acme/vm-101';
+
+interface Stack {
+  child: ChildProcess;
+  output: () => string;
+  ports: number[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** The pid a part announced (`<part> started (pid N)`). */
+  pid(part: string): number;
+}
+
+let running: Stack | undefined;
+
+afterEach(() => {
+  // Whatever a failed test leaves: the whole group of the start script (its detached parts have their own).
+  if (running?.child.exitCode === null) process.kill(-running.child.pid!, 'SIGKILL');
+  running = undefined;
+});
+
+async function startStack(): Promise<Stack> {
+  const [http, lambda, dynamo, proxy] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    HTTP_PORT: String(http),
+    LAMBDA_PORT: String(lambda),
+    DYNAMODB_PORT: String(dynamo),
+    CONSOLE_PROXY_BASE_URL: `http://127.0.0.1:${proxy}`,
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts', '--in-memory'], { cwd: root, env, detached: true });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const stack: Stack = {
+    child,
+    output: () => output,
+    ports: [http, lambda, dynamo, proxy],
+    exited,
+    pid(part) {
+      const pid = new RegExp(`^${part} started \\(pid (\\d+)\\)$`, 'm').exec(output)?.[1];
+      if (!pid) throw new Error(`${part} announced no pid:\n${output}`);
+      return Number(pid);
+    },
+  };
+  running = stack;
+  await eventually(() => output.includes(STARTED) || child.exitCode !== null, 'npm start up', { timeoutMs: 240_000 });
+  if (!output.includes(STARTED)) throw new Error(`npm start did not come up:\n${output}`);
+  return stack;
+}
+
+const listening = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Nothing of the stack is left: no pid alive (serverless-offline's whole group), no port listening. */
+async function expectNothingLeft(stack: Stack, pids: number[]): Promise<void> {
+  await eventually(async () => {
+    const left = [...pids.filter(alive), ...(alive(-stack.pid('serverless-offline')) ? ['serverless-offline group'] : [])];
+    const open = (await Promise.all(stack.ports.map(async (port) => ((await listening(port)) ? port : undefined)))).filter(Boolean);
+    return left.length === 0 && open.length === 0 ? true : undefined;
+  }, 'every part stopped and every port closed');
+}
+
+describe('npm start', () => {
+  it.each(['serverless-offline', 'console proxy', 'dynalite'])(
+    'stops everything and exits 1 when %s dies',
+    async (part) => {
+      const stack = await startStack();
+      const pids = ['dynalite', 'serverless-offline', 'console proxy'].map((name) => stack.pid(name));
+      process.kill(stack.pid(part), 'SIGKILL');
+
+      expect(await stack.exited).toEqual({ code: 1, signal: null });
+      expect(stack.output()).toContain(`npm start: ${part} killed by SIGKILL; stopping everything else`);
+      await expectNothingLeft(stack, pids);
+    },
+    300_000,
+  );
+
+  it('stops everything and exits 0 on SIGTERM (Ctrl-C)', async () => {
+    const stack = await startStack();
+    const pids = ['dynalite', 'serverless-offline', 'console proxy'].map((name) => stack.pid(name));
+    stack.child.kill('SIGTERM');
+
+    expect(await stack.exited).toEqual({ code: 0, signal: null });
+    expect(stack.output()).not.toContain('npm start:');
+    await expectNothingLeft(stack, pids);
+  }, 300_000);
+});
