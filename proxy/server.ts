@@ -213,7 +213,12 @@ export async function startConsoleProxy(
   });
   const address = server.address() as { port: number; address: string };
   const host = address.address.includes(':') ? `[${address.address}]` : address.address;
-  logger.info('console proxy listening', { host: address.address, port: address.port, api: config.apiBaseUrl });
+  logger.info('console proxy listening', {
+    host: address.address,
+    port: address.port,
+    api: config.apiBaseUrl,
+    nodeVersion: process.versions.node,
+  });
 
   return {
     url: `http://${host}:${address.port}`,

@@ -114,7 +114,7 @@ async function startDemoGuestAgent(apiUrl: string): Promise<void> {
   });
   await agent.start();
   process.on('exit', () => void agent.stop());
-  console.log('guest agent running for acme/vm-101 (guest account demo / demo-guest-pass)');
+  console.log(`guest agent running for acme/vm-101 (guest account demo / demo-guest-pass, on Node ${process.versions.node})`);
 }
 
 /**

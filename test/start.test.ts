@@ -26,11 +26,12 @@ let running: Stack | undefined;
 
 afterEach(() => {
   // Whatever a failed test leaves: the whole group of the start script (its detached parts have their own).
-  if (running?.child.exitCode === null) process.kill(-running.child.pid!, 'SIGKILL');
+  if (running && running.child.exitCode === null && running.child.signalCode === null) process.kill(-running.child.pid!, 'SIGKILL');
   running = undefined;
 });
 
-async function startStack(): Promise<Stack> {
+/** The start script run directly, or (`viaNpm`) the README's own `npm start`, which finds node on PATH. */
+async function startStack({ viaNpm = false } = {}): Promise<Stack> {
   const [http, lambda, dynamo, proxy] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const env = {
     PATH: process.env.PATH,
@@ -40,7 +41,10 @@ async function startStack(): Promise<Stack> {
     DYNAMODB_PORT: String(dynamo),
     CONSOLE_PROXY_BASE_URL: `http://127.0.0.1:${proxy}`,
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts', '--in-memory'], { cwd: root, env, detached: true });
+  const [command, ...args] = viaNpm
+    ? ['npm', 'start', '--', '--in-memory']
+    : [process.execPath, '--import', 'tsx', 'scripts/start.ts', '--in-memory'];
+  const child = spawn(command!, args, { cwd: root, env, detached: true });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
@@ -105,6 +109,27 @@ describe('npm start', () => {
     },
     300_000,
   );
+
+  it('runs the API handlers, the console proxy and the demo guest agent on Node 24', async () => {
+    const stack = await startStack({ viaNpm: true });
+    const pids = ['dynalite', 'serverless-offline', 'console proxy'].map((name) => stack.pid(name));
+    expect((await fetch(`http://127.0.0.1:${stack.ports[0]}/health`)).status).toBe(200);
+    const output = stack.output();
+    const nodeOf = (marker: string) =>
+      output
+        .split('\n')
+        .filter((line) => line.includes(marker))
+        .map((line) => /"nodeVersion":"([^"]+)"|on Node (\S+)\)/.exec(line)?.slice(1).find(Boolean));
+    expect(nodeOf('"cold start"').length).toBeGreaterThan(0);
+    for (const marker of ['"cold start"', '"console proxy listening"', STARTED]) {
+      for (const version of nodeOf(marker)) expect(version, marker).toMatch(/^24\./);
+      expect(nodeOf(marker).length, marker).toBeGreaterThan(0);
+    }
+    // Ctrl-C in a terminal signals the whole foreground group: npm and the start script alike.
+    process.kill(-stack.child.pid!, 'SIGINT');
+    await stack.exited;
+    await expectNothingLeft(stack, pids);
+  }, 300_000);
 
   it('stops everything and exits 0 on SIGTERM (Ctrl-C)', async () => {
     const stack = await startStack();
