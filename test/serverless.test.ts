@@ -120,6 +120,37 @@ describe('serverless package (deployability)', () => {
     expect(actions('operatorPutUser')).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
     expect(actions('operatorDeleteUser')).toEqual(expect.arrayContaining(['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:Query']));
   });
+
+  it('throttles every password-login route on the HTTP API stage, after the routes exist', () => {
+    const functions = declaredFunctions();
+    const stage = template.Resources.HttpApiStage;
+    const routeIds = Object.fromEntries(
+      Object.entries(template.Resources)
+        .filter(([, resource]: [string, any]) => resource.Type === 'AWS::ApiGatewayV2::Route')
+        .map(([id, resource]: [string, any]) => [resource.Properties.RouteKey, id]),
+    );
+    const logins = ['vcenterCreateSession', 'vcenterCreateSessionRest', 'vim25Login', 'keystoneCreateToken'].map((name) => {
+      const { method, path } = functions[name].events[0].httpApi;
+      return `${method} ${path}`;
+    });
+    const defaults = { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 };
+    expect(stage.Properties.RouteSettings).toEqual(Object.fromEntries(logins.map((route) => [route, defaults])));
+    expect(stage.Properties.StageName).toBe('$default');
+    // A route setting for a route not yet created fails the deployment.
+    expect([...stage.DependsOn].sort()).toEqual(logins.map((route) => routeIds[route]).sort());
+  });
+
+  it('takes the login throttling of a deployment from its environment', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'console-broker-package-'));
+    const { code, output } = await run(['package', '--stage', 'ci', '--package', out], {
+      LOGIN_THROTTLE_RATE_LIMIT: '5',
+      LOGIN_THROTTLE_BURST_LIMIT: '8',
+    });
+    expect(code, output).toBe(0);
+    const stage = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8')).Resources.HttpApiStage;
+    // The environment gives strings; CloudFormation reads a numeric string as the number.
+    expect(stage.Properties.RouteSettings['POST /api/session']).toEqual({ ThrottlingRateLimit: '5', ThrottlingBurstLimit: '8' });
+  }, 300_000);
 });
 
 describe('serverless offline (real HTTP)', () => {
