@@ -118,16 +118,20 @@ export async function api(method: string, target: string, options: RequestOption
   return invoke(built.event);
 }
 
-/** Invokes the handler that serverless.yml routes `event.routeKey` to, as Lambda would. */
-export async function invoke(event: APIGatewayProxyEventV2): Promise<ApiResponse> {
+/**
+ * Invokes the handler that serverless.yml routes `event.routeKey` to, as Lambda would, with `remainingMs`
+ * of the invocation's time left (29 s, the configured timeout, unless told).
+ */
+export async function invoke(event: APIGatewayProxyEventV2, { remainingMs = 29_000 } = {}): Promise<ApiResponse> {
   const route = routes.find((candidate) => `${candidate.method} ${candidate.path}` === event.routeKey);
   if (!route) throw new Error(`no function serves ${event.routeKey}`);
   const [modulePath, exportName] = splitHandler(route.handler);
   const module = await import(`${root}${modulePath}.ts`);
+  const deadline = Date.now() + remainingMs;
   const context = {
     awsRequestId: `test-${++invocations}`,
     functionName: route.functionName,
-    getRemainingTimeInMillis: () => 29_000,
+    getRemainingTimeInMillis: () => deadline - Date.now(),
   } as unknown as Context;
   const result = await module[exportName](event, context);
   recordIssuedSecrets(event, result);
