@@ -70,7 +70,8 @@ async function startDynaliteProcess(port: number, path?: string): Promise<LocalD
   };
 }
 
-function freePort(): Promise<number> {
+/** A port free on loopback right now (for a child process to listen on). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);

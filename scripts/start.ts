@@ -3,15 +3,15 @@
  *   1. a local DynamoDB-API server (dynalite), persisted under .data/ (or `--in-memory`);
  *   2. the table, created exactly as serverless.yml declares it;
  *   3. the demo data, seeded idempotently;
- *   4. `serverless offline` on 127.0.0.1:3000 with every function.
+ *   4. `serverless offline` with every function, behind the front door of scripts/local-api.ts on 127.0.0.1:3000.
  *   5. the console proxy on 127.0.0.1:6080 (CONSOLE_PROXY_BASE_URL), where Nova console URLs open.
  * Ctrl-C stops everything.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { sha256Hex } from '../lib/core/secrets.js';
 import { DEMO_CONSOLE_PROXY_KEY, DEMO_OPERATOR_KEY, seedDemoData } from './demo-data.js';
+import { startLocalApi } from './local-api.js';
 import { ensureTable, startLocalDynamo } from './local-dynamodb.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -44,17 +44,15 @@ await ensureTable(dynamo.endpoint, tableName);
 await seedDemoData();
 console.log(`DynamoDB (dynalite) on ${dynamo.endpoint}, table ${tableName}, ${inMemory ? 'in memory' : `data in ${dataDir}`}`);
 
-const offline = spawn(
-  process.execPath,
-  [`${root}node_modules/serverless/bin/serverless.js`, 'offline', 'start', '--stage', stage],
-  { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: process.env },
-);
+// serverless-offline behind a front door that answers as API Gateway would (scripts/local-api.ts).
+const api = await startLocalApi({ port: httpPort, stage, env: process.env });
+const offline = api.offline;
 
 let stopping = false;
 async function stop(code = 0): Promise<void> {
   if (stopping) return;
   stopping = true;
-  offline.kill('SIGTERM');
+  await api.close();
   await dynamo.close();
   process.exit(code);
 }
