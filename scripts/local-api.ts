@@ -85,7 +85,6 @@ function startFrontDoor(port: number, upstreamPort: number): Promise<ReturnType<
     });
     req.pipe(upstream);
   });
-  server.on('clientError', (_error, socket) => socket.destroy());
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve(server));

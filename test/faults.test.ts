@@ -153,7 +153,7 @@ describe('DynamoDB hanging', () => {
     ] as const;
     try {
       for (const [method, path, options, status, body] of cases) {
-        // 2.5 s left: the deadline answers after about half a second, well before the invocation would end.
+        // 2.5 s left: the deadline answers after two thirds of it, well before the invocation would end.
         const response = await invoke(buildEvent(method, path, options)!.event, { remainingMs: 2_500 });
         expect({ path, status: response.status, body: response.body }).toEqual({ path, status, body });
       }

@@ -45,8 +45,9 @@ interface State {
 
 /**
  * Lambda's timeout ends an invocation without an answer (API Gateway then says 500, serverless-offline a
- * 200 with a stack trace): the dialect's `timed_out` goes out this long before it instead. Generous, since
- * serverless-offline starts its clock before loading the function, and the invocation's clock after.
+ * 200 with a stack trace): the dialect's `timed_out` goes out this long before it instead (a third of a short
+ * timeout). Generous, since serverless-offline starts its clock before loading the function, and the
+ * invocation's clock after.
  */
 export const DEADLINE_MARGIN_MS = 2_000;
 
@@ -100,7 +101,9 @@ export function endpoint<S extends ZodTypeAny>(definition: EndpointDefinition<S>
     if (remaining === undefined) return chain(event, context);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<HttpResponse>((resolve) => {
-      timer = setTimeout(() => resolve(answerTimedOut(dialect, event, states.get(event))), Math.max(0, remaining - DEADLINE_MARGIN_MS));
+      // A third of the time, at most, so that a short timeout still leaves the request most of it.
+      const margin = Math.min(DEADLINE_MARGIN_MS, remaining / 3);
+      timer = setTimeout(() => resolve(answerTimedOut(dialect, event, states.get(event))), remaining - margin);
     });
     try {
       return await Promise.race([chain(event, context), deadline]);
