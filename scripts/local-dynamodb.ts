@@ -78,7 +78,7 @@ async function startDynaliteProcess(port: number, path?: string): Promise<LocalD
   };
 }
 
-/** A port nothing listens on right now (the OS picks it). */
+/** A port free on loopback right now, the OS picks it (for a child process to listen on). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();

@@ -120,6 +120,7 @@ const SAMPLES: Record<string, [method: string, path: string, options?: RequestOp
   novaShowConsoleAuthToken: ['GET', '/compute/v2.1/os-console-auth-tokens/acme.REPLACE-WITH-A-CONSOLE-TOKEN', {
     headers: { 'x-auth-token': 'demo-console-proxy-key', 'openstack-api-version': 'compute 2.31' },
   }],
+  routeNotFound: ['GET', '/compute/v2.1/flavors'],
   keystoneListVersions: ['GET', '/identity'],
   keystoneShowVersion: ['GET', '/identity/v3'],
   keystoneCreateToken: ['POST', '/identity/v3/auth/tokens', {

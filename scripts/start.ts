@@ -3,7 +3,8 @@
  *   1. a local DynamoDB-API server (dynalite, its own process), persisted under .data/ (or `--in-memory`);
  *   2. the table, created exactly as serverless.yml declares it;
  *   3. the demo data, seeded idempotently;
- *   4. `serverless offline` on 127.0.0.1:3000 with every function (its own process group);
+ *   4. `serverless offline` with every function (its own process group), behind the front door of
+ *      scripts/local-api.ts on 127.0.0.1:3000, which answers as API Gateway would where serverless-offline cannot;
  *   5. the console proxy on 127.0.0.1:6080 (CONSOLE_PROXY_BASE_URL), where Nova console URLs open (its own
  *      process, so that nothing a browser sends it can take the rest down);
  *   6. the demo guest agent, in this process.
@@ -17,6 +18,7 @@ import { sha256Hex } from '../lib/core/secrets.js';
 import { consoleProxyConfigFromEnv } from '../proxy/config.js';
 import { errorSummary } from '../proxy/log.js';
 import { DEMO_CONSOLE_PROXY_KEY, DEMO_OPERATOR_KEY, seedDemoData } from './demo-data.js';
+import { startLocalApi } from './local-api.js';
 import { ensureTable, startLocalDynamo } from './local-dynamodb.js';
 import { supervisor } from './supervisor.js';
 
@@ -59,14 +61,12 @@ await ensureTable(dynamo.endpoint, tableName);
 await seedDemoData();
 console.log(`DynamoDB (dynalite) on ${dynamo.endpoint}, table ${tableName}, ${inMemory ? 'in memory' : `data in ${dataDir}`}`);
 
-// Detached: its own process group, so that stopping it stops every worker it started.
-const offline = spawn(
-  process.execPath,
-  [`${root}node_modules/serverless/bin/serverless.js`, 'offline', 'start', '--stage', stage],
-  { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: process.env, detached: true },
-);
-parts.child('serverless-offline', offline, { group: true });
-console.log(`serverless-offline started (pid ${offline.pid})`);
+// serverless-offline (its own process group, so that stopping it stops every worker it started) behind a
+// front door that answers as API Gateway would (scripts/local-api.ts).
+const api = await startLocalApi({ port: httpPort, stage, env: process.env, detached: true });
+parts.child('serverless-offline', api.offline, { group: true });
+parts.part('API front door', new Promise<string>(() => undefined), () => api.close());
+console.log(`serverless-offline started (pid ${api.offline.pid})`);
 
 const apiUrl = `http://127.0.0.1:${httpPort}`;
 if (!(await answers(`${apiUrl}/health`, 240))) await parts.fail('serverless-offline', `did not answer ${apiUrl}/health within 2 minutes`);

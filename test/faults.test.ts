@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { countRoundTrips, faults, resetClient } from '../lib/store/client.js';
 import { ensureTable, startLocalDynamo, type LocalDynamo } from '../scripts/local-dynamodb.js';
-import { api, CONSOLE_PROXY, invoke, loginVcenter, session } from './support/api.js';
+import { api, buildEvent, CONSOLE_PROXY, invoke, loginVcenter, session } from './support/api.js';
 import { answerProblem, DIALECTS, dialectOf, routes, scanDigest, scanItems, useOwnTable, validEvent } from './support/fuzz.js';
 import { eventually } from './support/wait.js';
 
@@ -135,6 +135,33 @@ describe('DynamoDB slow', () => {
     expect(response.status).toBe(201);
     faults.inject = undefined;
     expect((await redeem(ticketOf(response.body))).status).toBe(200);
+  });
+});
+
+describe('DynamoDB hanging', () => {
+  it("answers the dialect's timed_out before the Lambda timeout, never nothing, when a call never returns", async () => {
+    const stuck: (() => void)[] = [];
+    faults.inject = () => new Promise<void>((resolve) => stuck.push(resolve));
+    const message = 'The request did not complete in time.';
+    const cases = [
+      ['GET', '/api/session', { headers: session(sessionId) }, 504,
+        { error_type: 'TIMED_OUT', messages: [{ args: [], default_message: message, id: 'com.vmware.vapi.std.errors.timed_out' }] }],
+      ['POST', '/rest/vcenter/vm/vm-101/console/tickets', { headers: session(sessionId), body: { spec: { type: 'VMRC' } } }, 504,
+        { type: 'com.vmware.vapi.std.errors.timed_out', value: { messages: [{ args: [], default_message: message, id: 'com.vmware.vapi.std.errors.timed_out' }] } }],
+      ['GET', '/compute/v2.1/servers', { headers: { 'x-auth-token': sessionId } }, 504, { computeFault: { code: 504, message } }],
+      ['POST', '/sdk/vim25/8.0.3.0/VirtualMachine/vm-101/AcquireTicket', { headers: session(sessionId), body: { ticketType: 'webmks' } }, 500,
+        { _typeName: 'Timedout', faultstring: message }],
+    ] as const;
+    try {
+      for (const [method, path, options, status, body] of cases) {
+        // 2.5 s left: the deadline answers after two thirds of it, well before the invocation would end.
+        const response = await invoke(buildEvent(method, path, options)!.event, { remainingMs: 2_500 });
+        expect({ path, status: response.status, body: response.body }).toEqual({ path, status, body });
+      }
+    } finally {
+      faults.inject = undefined;
+      for (const release of stuck) release();
+    }
   });
 });
 

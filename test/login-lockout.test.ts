@@ -70,6 +70,26 @@ describe('login lockout', () => {
     expect((await login(user, 'right-password')).status).toBe(201);
   });
 
+  it('keeps a lockout that a burst of wrong logins earned while a right one was being checked', async () => {
+    // The right login reads one failure, then checks its password while nine wrong ones count and lock;
+    // its clearing must not erase what they wrote. Ten rounds of ten logins in flight at once.
+    for (let round = 0; round < 10; round += 1) {
+      const user = await newUser();
+      expect(message(await login(user, 'wrong-password'))).toBe(WRONG);
+      const burst = await Promise.all([
+        ...Array.from({ length: 9 }, () => login(user, 'wrong-password')),
+        login(user, 'right-password'),
+      ]);
+      expect([201, 401]).toContain(burst[9]!.status);
+      const after = await login(user, 'right-password');
+      expect({ round, status: after.status }).toEqual({ round, status: 401 });
+      expect(after.body).toEqual({
+        error_type: 'UNAUTHENTICATED',
+        messages: [{ args: [], default_message: LOCKED, id: 'com.vmware.vapi.std.errors.unauthenticated' }],
+      });
+    }
+  });
+
   it('locks an unknown user name exactly like a known one, so the lockout tells nothing about who exists', async () => {
     const ghost = `ghost@${tenant}`;
     for (let attempt = 0; attempt < 5; attempt += 1) expect(message(await login(ghost, 'any-password'))).toBe(WRONG);

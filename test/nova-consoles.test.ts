@@ -1,11 +1,16 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { api, CONSOLE_PROXY, loginVcenter, OPERATOR } from './support/api.js';
-import { APP_01, nova, privateTenant } from './nova-support.js';
+import { APP_01, nova, privateServer, privateTenant } from './nova-support.js';
 
 let tenant: string;
 let token: string;
 let serverId: string;
 const consoles = () => `/compute/v2.1/servers/${serverId}/consoles`;
+/** Replaces the tenant's server with the same one in another state. */
+async function putServer(state: Record<string, string>): Promise<void> {
+  const response = await api('PUT', `/operator/v1/tenants/${tenant}/vms/vm-1`, { headers: OPERATOR, body: { ...privateServer(serverId), ...state } });
+  expect(response.status).toBe(200);
+}
 
 beforeAll(async () => {
   ({ tenant, token, serverId } = await privateTenant());
@@ -86,6 +91,31 @@ describe('legacy os-consoles', () => {
     }
     expect((await api('GET', consoles(), { headers: nova(token) })).body.consoles).toHaveLength(1);
     expect((await api('DELETE', `${consoles()}/${id}`, { headers: nova(token) })).status).toBe(202);
+  });
+
+  it.each([
+    ['powered off', { powerState: 'poweredOff' }],
+    ['suspended', { powerState: 'suspended' }],
+    ['inaccessible', { connectionState: 'inaccessible' }],
+    ['disconnected', { connectionState: 'disconnected' }],
+  ])('show mints no password for a server that is %s: 409, as remote-consoles answers', async (_case, state) => {
+    await api('POST', consoles(), { headers: nova(token) });
+    const id = (await api('GET', consoles(), { headers: nova(token) })).body.consoles[0].console.id as number;
+    await putServer(state);
+    try {
+      const shown = await api('GET', `${consoles()}/${id}`, { headers: nova(token) });
+      expect(shown.status).toBe(409);
+      expect(shown.body).toEqual({ conflictingRequest: { code: 409, message: `Instance ${serverId} is not ready` } });
+      const remote = await api('POST', `/compute/v2.1/servers/${serverId}/remote-consoles`, {
+        headers: nova(token, '2.6'),
+        body: { remote_console: { protocol: 'vnc', type: 'novnc' } },
+      });
+      expect(remote.status).toBe(409);
+      expect(remote.body).toEqual(shown.body);
+    } finally {
+      await putServer({});
+    }
+    expect((await api('GET', `${consoles()}/${id}`, { headers: nova(token) })).status).toBe(200);
   });
 
   it('delete answers 404 for a server id longer than any DynamoDB key', async () => {

@@ -26,6 +26,22 @@ export function tokenOf(url: string): string {
   return new URLSearchParams(path.replace(/^\?/, '')).get('token') ?? new URL(url).searchParams.get('token') ?? '';
 }
 
+/** The private tenant's one server (vm-1), powered on and connected. */
+export const privateServer = (instanceUuid: string) => ({
+  instanceUuid,
+  name: 'legacy-01',
+  powerState: 'poweredOn',
+  guestOsFamily: 'linux',
+  host: {
+    address: 'esx-09.test',
+    sslThumbprintSha1: '5B:F8:2A:9C:0E:11:47:3D:6A:B2:C4:88:19:70:E3:5F:21:AC:9D:04',
+    sslThumbprintSha256:
+      '3C:91:7A:55:E0:4B:18:D2:6F:A9:02:C7:8E:31:B4:5D:90:1F:6C:E8:27:A3:4D:B9:05:72:CE:11:8A:F6:3B:D0',
+  },
+  vnc: { host: '10.0.0.9', port: 5909 },
+  vmxPath: '[datastore1] legacy-01/legacy-01.vmx',
+});
+
 /** A fresh tenant with an admin and one powered-on VM, for tests that create things. */
 export async function privateTenant(): Promise<{ tenant: string; token: string; serverId: string }> {
   const tenant = `nova-${randomUUID().slice(0, 8)}`;
@@ -39,19 +55,6 @@ export async function privateTenant(): Promise<{ tenant: string; token: string; 
     password: 'test-admin-pass',
     privileges: ['VirtualMachine.Interact.ConsoleInteract'],
   });
-  await put(`/operator/v1/tenants/${tenant}/vms/vm-1`, {
-    instanceUuid: serverId,
-    name: 'legacy-01',
-    powerState: 'poweredOn',
-    guestOsFamily: 'linux',
-    host: {
-      address: 'esx-09.test',
-      sslThumbprintSha1: '5B:F8:2A:9C:0E:11:47:3D:6A:B2:C4:88:19:70:E3:5F:21:AC:9D:04',
-      sslThumbprintSha256:
-        '3C:91:7A:55:E0:4B:18:D2:6F:A9:02:C7:8E:31:B4:5D:90:1F:6C:E8:27:A3:4D:B9:05:72:CE:11:8A:F6:3B:D0',
-    },
-    vnc: { host: '10.0.0.9', port: 5909 },
-    vmxPath: '[datastore1] legacy-01/legacy-01.vmx',
-  });
+  await put(`/operator/v1/tenants/${tenant}/vms/vm-1`, privateServer(serverId));
   return { tenant, token: await loginVcenter(`admin@${tenant}`, 'test-admin-pass'), serverId };
 }

@@ -4,14 +4,19 @@
  * `serverless offline` must serve the bundled functions over real HTTP against the local DynamoDB.
  * Both share the .esbuild work folder, so they run in this one file, one after the other.
  */
+import { once } from 'node:events';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { parse } from 'yaml';
+import { freePort } from '../scripts/local-dynamodb.js';
+import { startLocalApi, type LocalApi } from '../scripts/local-api.js';
 import { testEnvironment } from './support/environment.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -121,6 +126,37 @@ describe('serverless package (deployability)', () => {
     expect(actions('operatorPutUser')).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
     expect(actions('operatorDeleteUser')).toEqual(expect.arrayContaining(['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:Query']));
   });
+
+  it('throttles every password-login route on the HTTP API stage, after the routes exist', () => {
+    const functions = declaredFunctions();
+    const stage = template.Resources.HttpApiStage;
+    const routeIds = Object.fromEntries(
+      Object.entries(template.Resources)
+        .filter(([, resource]: [string, any]) => resource.Type === 'AWS::ApiGatewayV2::Route')
+        .map(([id, resource]: [string, any]) => [resource.Properties.RouteKey, id]),
+    );
+    const logins = ['vcenterCreateSession', 'vcenterCreateSessionRest', 'vim25Login', 'keystoneCreateToken'].map((name) => {
+      const { method, path } = functions[name].events[0].httpApi;
+      return `${method} ${path}`;
+    });
+    const defaults = { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 };
+    expect(stage.Properties.RouteSettings).toEqual(Object.fromEntries(logins.map((route) => [route, defaults])));
+    expect(stage.Properties.StageName).toBe('$default');
+    // A route setting for a route not yet created fails the deployment.
+    expect([...stage.DependsOn].sort()).toEqual(logins.map((route) => routeIds[route]).sort());
+  });
+
+  it('takes the login throttling of a deployment from its environment', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'console-broker-package-'));
+    const { code, output } = await run(['package', '--stage', 'ci', '--package', out], {
+      LOGIN_THROTTLE_RATE_LIMIT: '5',
+      LOGIN_THROTTLE_BURST_LIMIT: '8',
+    });
+    expect(code, output).toBe(0);
+    const stage = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8')).Resources.HttpApiStage;
+    // The environment gives strings; CloudFormation reads a numeric string as the number.
+    expect(stage.Properties.RouteSettings['POST /api/session']).toEqual({ ThrottlingRateLimit: '5', ThrottlingBurstLimit: '8' });
+  }, 300_000);
 });
 
 describe('serverless offline (real HTTP)', () => {
@@ -150,8 +186,9 @@ describe('serverless offline (real HTTP)', () => {
     throw new Error('serverless offline did not start');
   }, 180_000);
 
-  afterAll(() => {
-    offline?.kill('SIGTERM');
+  afterAll(async () => {
+    // Waited for: the next block's serverless-offline builds into the same .esbuild folder.
+    if (offline && offline.exitCode === null && offline.kill('SIGTERM')) await once(offline, 'exit');
   });
 
   it("runs the handlers on Node 24, as Lambda's nodejs24.x does", async () => {
@@ -221,4 +258,127 @@ describe('serverless offline (real HTTP)', () => {
       messages: [{ args: [], default_message: 'The request body is not valid JSON.', id: 'com.vmware.vapi.std.errors.invalid_argument' }],
     });
   });
+});
+
+/** A request with exactly these headers (fetch will not send a Host of one's choosing). */
+function rawRequest(
+  base: string,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: hostname, port, method, path, headers, setHost: !('host' in headers) }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe("npm start's local API: serverless offline behind its front door", () => {
+  let api: LocalApi;
+  let output = '';
+  // A DynamoDB that takes connections and never answers, so a function can run out of its (short) time.
+  const held = new Set<Socket>();
+  const silentDynamo = createServer((socket) => held.add(socket));
+  const session = `acme.${'S'.repeat(43)}`;
+  const token = `acme.${'T'.repeat(43)}`;
+  const vapiError = (type: string, message: string) => ({
+    error_type: type.toUpperCase(),
+    messages: [{ args: [], default_message: message, id: `com.vmware.vapi.std.errors.${type}` }],
+  });
+
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => silentDynamo.listen(0, '127.0.0.1', resolve));
+    const dynamoEndpoint = `http://127.0.0.1:${(silentDynamo.address() as AddressInfo).port}`;
+    api = await startLocalApi({
+      port: 0,
+      stage: 'test',
+      stdio: 'pipe',
+      env: {
+        ...process.env,
+        ...testEnvironment(dynamoEndpoint),
+        LAMBDA_PORT: String(await freePort()),
+        LAMBDA_TIMEOUT_SECONDS: '6',
+        LOG_LEVEL: 'INFO',
+      },
+    });
+    api.offline.stdout!.on('data', (chunk) => (output += chunk));
+    api.offline.stderr!.on('data', (chunk) => (output += chunk));
+    for (let attempt = 0; attempt < 240; attempt += 1) {
+      if (await fetch(`${api.url}/health`).then((response) => response.ok, () => false)) return;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    throw new Error(`serverless offline did not start:\n${output}`);
+  }, 180_000);
+
+  afterAll(async () => {
+    if (api.offline.exitCode === null) {
+      const exited = once(api.offline, 'exit');
+      await api.close();
+      await exited;
+    }
+    for (const socket of held) socket.destroy();
+    silentDynamo.close();
+  });
+
+  it("answers a function that runs out of time with its dialect's timed_out, not a 200 with a stack trace", async () => {
+    // Loaded first, so the 6 s are the request's own (serverless-offline's clock also counts the loading).
+    expect((await fetch(`${api.url}/api/session`)).status).toBe(401);
+    const response = await fetch(`${api.url}/api/session`, { headers: { 'vmware-api-session-id': session } });
+    const text = await response.text();
+    expect(response.status, text).toBe(504);
+    expect(JSON.parse(text)).toEqual(vapiError('timed_out', 'The request did not complete in time.'));
+  }, 60_000);
+
+  it.each(['a b', '[', 'x/y', 'evil.example:80/', '<script>'])('refuses the Host header %j with a 400, not a 500', async (host) => {
+    const response = await rawRequest(api.url, 'GET', '/api/session', { host });
+    expect(response.status).toBe(400);
+    expect(JSON.parse(response.text)).toEqual(vapiError('invalid_argument', 'The Host header is not a host name.'));
+  });
+
+  it('does no CORS: no Origin is reflected and no preflight approved', async () => {
+    const origin = { origin: 'https://evil.example' };
+    const plain = await rawRequest(api.url, 'GET', '/health', origin);
+    expect(plain.status).toBe(200);
+    const preflight = await rawRequest(api.url, 'OPTIONS', '/api/session', {
+      ...origin,
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'vmware-api-session-id',
+    });
+    expect(preflight.status).toBe(404);
+    for (const response of [plain, preflight]) {
+      expect(Object.keys(response.headers).filter((name) => name.startsWith('access-control-'))).toEqual([]);
+    }
+  });
+
+  it.each([
+    ['GET', '/api/vcenter/host', vapiError('not_found', 'The resource could not be found.')],
+    ['GET', '/rest/vcenter/host', { type: 'com.vmware.vapi.std.errors.not_found', value: { messages: vapiError('not_found', 'The resource could not be found.').messages } }],
+    ['GET', '/compute/v2.1/flavors', { itemNotFound: { code: 404, message: 'The resource could not be found.' } }],
+    ['GET', '/identity/v3/projects', { error: { code: 404, message: 'The resource could not be found.', title: 'Not Found' } }],
+    ['POST', '/sdk/vim25/8.0.3.0/HostSystem/host-1/RebootHost_Task', ''],
+    ['GET', '/nope', { message: 'Not Found' }],
+    ['GET', '/', { message: 'Not Found' }],
+  ])('answers %s %s with a 404 in its dialect, listing no routes', async (method, path, body) => {
+    const response = await rawRequest(api.url, method, path);
+    expect(response.status).toBe(404);
+    expect(response.text === '' ? '' : JSON.parse(response.text)).toEqual(body);
+  });
+
+  it('logs no console token and no session id, only route templates', async () => {
+    const response = await fetch(`${api.url}/compute/v2.1/os-console-auth-tokens/${token}`, {
+      headers: { 'x-auth-token': 'demo-console-proxy-key', 'openstack-api-version': 'compute 2.31' },
+    });
+    expect(response.status).toBe(504); // the table never answers here
+    expect(output).toContain('"route":"GET /compute/v2.1/os-console-auth-tokens/{console_token}"');
+    expect(output).not.toContain(token.slice(5));
+    expect(output).not.toContain(session.slice(5));
+    expect(output).not.toMatch(/node_modules|\n\s+at\s/);
+  }, 60_000);
 });

@@ -1,11 +1,11 @@
 import * as z from 'zod';
+import * as NovaConsoles from '../../lib/core/nova-consoles.js';
 import { CONSOLE_PRIVILEGE } from '../../lib/core/privileges.js';
 import * as Tickets from '../../lib/core/tickets.js';
 import { novaEndpoint, sessionOf } from '../../lib/dialects/nova/endpoint.js';
 import {
   consoleUrl,
   RemoteConsoleBody,
-  requireConsoleReady,
   requireKnown,
   requireSupported,
 } from '../../lib/dialects/nova/remote-consoles.js';
@@ -28,8 +28,7 @@ export const handler = novaEndpoint({
     const server = requireServer(request.vm, path.server_id);
     Tickets.requirePrivilege(session, CONSOLE_PRIVILEGE, server);
     requireSupported(console);
-    requireConsoleReady(server);
-    const { ticket } = await Tickets.issueTicket(session, server, console.type, CONSOLE_PRIVILEGE);
+    const { ticket } = await NovaConsoles.issueConsoleToken(session, server, console.type);
     return json(200, { remote_console: { protocol: console.protocol, type: console.type, url: consoleUrl(console.type, ticket) } });
   },
 });

@@ -27,8 +27,11 @@ export interface ErrorDetails {
   object?: { type: string; id: string };
   /** The state the object is in, when an operation is refused for it. */
   state?: string;
-  /** A finer cause where a dialect distinguishes it (e.g. `invalid_login` for vim25's InvalidLogin). */
-  reason?: 'invalid_login';
+  /**
+   * A finer cause where a dialect distinguishes it (e.g. `invalid_login` for vim25's InvalidLogin;
+   * `no_such_path` for a path no route serves, which vim25 answers as an empty 404).
+   */
+  reason?: 'invalid_login' | 'no_such_path';
 }
 
 export class DomainError extends Error {

@@ -419,7 +419,7 @@ async function runCheckingCredentials(
     if (isDomainError(error) && error.kind === 'unauthenticated') await countFailure(agent.tenantId, failuresName);
     throw error;
   }
-  if (failures) await loginStore.clearLoginFailures(agent.tenantId, failuresName);
+  if (failures) await loginStore.clearLoginFailures(agent.tenantId, failuresName, failures);
   return result;
 }
 

@@ -1,7 +1,7 @@
 import * as store from '../store/index.js';
 import type { ConsoleRecord } from '../store/consoles.js';
 import { isoNow } from './clock.js';
-import { NotFound } from './errors.js';
+import { NotAllowedInCurrentState, NotFound } from './errors.js';
 import type { SessionRecord, VmRecord } from './model.js';
 import { CONSOLE_PRIVILEGE } from './privileges.js';
 import { issueTicket, requirePrivilege, type IssuedTicket } from './tickets.js';
@@ -14,6 +14,23 @@ import { issueTicket, requirePrivilege, type IssuedTicket } from './tickets.js';
 export type { ConsoleRecord };
 
 const consoleNotFound = (consoleId: number | string) => NotFound(`Console ${consoleId} could not be found.`);
+
+/** A console needs a running, reachable server; otherwise Nova's InstanceNotReady (409). */
+export function requireConsoleReady(vm: VmRecord): void {
+  if (vm.powerState !== 'poweredOn' || vm.connectionState !== 'connected') {
+    throw NotAllowedInCurrentState(`Instance ${vm.instanceUuid} is not ready`, { state: vm.powerState });
+  }
+}
+
+/**
+ * A one-time console token for a server that is ready for a console: every Nova path that hands out a
+ * token (remote-consoles, os-consoles `show`) issues it here, so none can skip the readiness rule.
+ */
+export async function issueConsoleToken(session: SessionRecord, vm: VmRecord, consoleType: string): Promise<IssuedTicket> {
+  requirePrivilege(session, CONSOLE_PRIVILEGE, vm);
+  requireConsoleReady(vm);
+  return issueTicket(session, vm, consoleType, CONSOLE_PRIVILEGE);
+}
 
 export async function createConsole(session: SessionRecord, vm: VmRecord, consoleType: string): Promise<ConsoleRecord> {
   requirePrivilege(session, 'VirtualMachine.Interact.ConsoleInteract', vm);
@@ -39,7 +56,7 @@ export async function listConsoles(session: SessionRecord, vm: VmRecord | undefi
   return console ? [console] : [];
 }
 
-/** The console with its connection password: a one-time ticket for the server's VNC endpoint. */
+/** The console with its connection password: a one-time ticket for the server's VNC endpoint, if it is ready. */
 export async function showConsole(
   session: SessionRecord,
   vm: VmRecord | undefined,
@@ -49,7 +66,7 @@ export async function showConsole(
   requirePrivilege(session, CONSOLE_PRIVILEGE, vm);
   const console = await store.getConsole(vm.tenantId, vm.instanceUuid);
   if (!console || console.consoleId !== consoleId) throw consoleNotFound(consoleId);
-  return { console, vm, password: await issueTicket(session, vm, console.consoleType, CONSOLE_PRIVILEGE) };
+  return { console, vm, password: await issueConsoleToken(session, vm, console.consoleType) };
 }
 
 /** Deletes the server's console; the caller needs what creating one needs. */

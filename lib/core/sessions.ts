@@ -44,7 +44,7 @@ export async function login(userName: string, password: string): Promise<LoginRe
     await countFailure(tenantId, userName);
     throw loginRefused();
   }
-  if (failures) await store.clearLoginFailures(tenantId, userName);
+  if (failures) await store.clearLoginFailures(tenantId, userName, failures);
 
   const secret = issueSecret(principal.tenantId);
   const now = isoNow();

@@ -59,7 +59,8 @@ export function requirePrivilege(session: SessionRecord, privilege: Privilege, v
 
 /**
  * Issues a one-time ticket for `vm` that grants `grants` (which the session must hold): one conditional
- * PutItem. Callers check the privilege earlier too, in their dialect's order of checks.
+ * PutItem. Callers check the privilege earlier too, in their dialect's order of checks. Only the console
+ * rules call this (lib/core/consoles.ts, lib/core/nova-consoles.ts), after the VM's readiness is checked.
  */
 export async function issueTicket(
   session: SessionRecord,

@@ -32,6 +32,8 @@ export interface EndpointDefinition<S extends ZodTypeAny> {
   auth: Authentication;
   /** Schema over `{ path, query, headers, body }`; the handler receives its output. */
   input: S;
+  /** A dialect's own step after authentication and body parsing, before validation (Nova's microversions). */
+  prepare?: (event: HttpEvent) => Promise<void>;
   handler: (input: z.output<S>, request: RequestContext) => Promise<HttpResponse>;
 }
 
@@ -39,7 +41,17 @@ interface State {
   rawInput?: RawInput;
   context: RequestContext;
   startedAt: number;
+  /** Set once the deadline answered for this request; what the request does after that is not logged. */
+  timedOut?: boolean;
 }
+
+/**
+ * Lambda's timeout ends an invocation without an answer (API Gateway then says 500, serverless-offline a
+ * 200 with a stack trace): the dialect's `timed_out` goes out this long before it instead (a third of a short
+ * timeout). Generous, since serverless-offline starts its clock before loading the function, and the
+ * invocation's clock after.
+ */
+export const DEADLINE_MARGIN_MS = 2_000;
 
 /**
  * Builds a Lambda handler: authenticate → parse body → validate → handler, with every failure rendered
@@ -54,7 +66,7 @@ export function endpoint<S extends ZodTypeAny>(definition: EndpointDefinition<S>
   // Per-invocation state, keyed by the event object middy hands to every hook and to the handler.
   const states = new WeakMap<HttpEvent, State>();
 
-  return middy<HttpEvent, HttpResponse, Error, Context>()
+  const chain = middy<HttpEvent, HttpResponse, Error, Context>()
     .use({
       before: async (request) => {
         const event = request.event;
@@ -69,6 +81,7 @@ export function endpoint<S extends ZodTypeAny>(definition: EndpointDefinition<S>
           headers: event.headers ?? {},
           body: parseBody(event),
         };
+        await definition.prepare?.(event);
       },
       after: async (request) => {
         logRequest(request.event, request.response!.statusCode, states.get(request.event));
@@ -84,6 +97,30 @@ export function endpoint<S extends ZodTypeAny>(definition: EndpointDefinition<S>
       if (!parsed.success) throw invalidInput(parsed.error);
       return definition.handler(parsed.data, state.context);
     });
+
+  return async (event: HttpEvent, context: Context): Promise<HttpResponse> => {
+    const remaining = context?.getRemainingTimeInMillis?.();
+    if (remaining === undefined) return chain(event, context);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<HttpResponse>((resolve) => {
+      // A third of the time, at most, so that a short timeout still leaves the request most of it.
+      const margin = Math.min(DEADLINE_MARGIN_MS, remaining / 3);
+      timer = setTimeout(() => resolve(answerTimedOut(dialect, event, states.get(event))), remaining - margin);
+    });
+    try {
+      return await Promise.race([chain(event, context), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
+
+function answerTimedOut(dialect: Dialect, event: HttpEvent, state: State | undefined): HttpResponse {
+  const error = new DomainError('timed_out', 'The request did not complete in time.');
+  const response = dialect.renderError(error);
+  logRequest(event, response.statusCode, state, error);
+  if (state) state.timedOut = true;
+  return response;
 }
 
 async function authenticateRequest(
@@ -151,6 +188,7 @@ function describeCause(error: unknown): { name?: string; message?: string; cause
 }
 
 function logRequest(event: HttpEvent, status: number, state: State | undefined, error?: unknown): void {
+  if (state?.timedOut) return;
   const durationMs = state ? Date.now() - state.startedAt : undefined;
   const kind = error instanceof DomainError ? error.kind : error ? 'internal' : undefined;
   logger.info('request', { method: event.requestContext?.http?.method, status, durationMs, errorKind: kind });

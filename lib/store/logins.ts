@@ -1,7 +1,7 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { LoginFailuresRecord, PrincipalRecord } from '../core/model.js';
 import { client, isConditionFailure, notExpired, nowValue, send, tableName } from './client.js';
-import { deleteItem, getItems, putItem } from './items.js';
+import { getItems, putItem } from './items.js';
 import { keys, recordOf } from './keys.js';
 
 /** What a login needs, in one BatchGetItem: the principal and its recent failed logins. */
@@ -56,6 +56,35 @@ export async function lockLogin(record: LoginFailuresRecord, lockedUntil: number
   await putItem(keys.loginFailures(record.tenantId, record.userName), { ...record, lockedUntil, expiresAt: lockedUntil });
 }
 
-export async function clearLoginFailures(tenantId: string, userName: string): Promise<void> {
-  await deleteItem(keys.loginFailures(tenantId, userName));
+/**
+ * Clears the failures a successful login saw, and only those: the same window (its `expiresAt`), the same
+ * count, and no lock. A failure counted or a lock written while the password was being checked keeps the
+ * item, so a correct login racing a burst of wrong ones cannot erase the lockout they earned.
+ * @returns whether the item was cleared.
+ */
+export async function clearLoginFailures(
+  tenantId: string,
+  userName: string,
+  seen: Pick<LoginFailuresRecord, 'failures' | 'expiresAt'>,
+): Promise<boolean> {
+  const sameWindow = '#expiresAt = :seenExpiresAt';
+  const sameCount = 'failures = :seenFailures';
+  const unlocked = 'attribute_not_exists(lockedUntil)';
+  try {
+    await send(() =>
+      client().send(
+        new DeleteCommand({
+          TableName: tableName(),
+          Key: keys.loginFailures(tenantId, userName),
+          ConditionExpression: [sameWindow, sameCount, unlocked].join(' AND '),
+          ExpressionAttributeNames: { '#expiresAt': 'expiresAt' },
+          ExpressionAttributeValues: { ':seenExpiresAt': seen.expiresAt, ':seenFailures': seen.failures },
+        }),
+      ),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
 }

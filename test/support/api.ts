@@ -69,7 +69,7 @@ export function buildEvent(
   options: RequestOptions = {},
 ): { event: APIGatewayProxyEventV2; route: Route } | undefined {
   const url = new URL(target, 'https://api.test');
-  const route = routes.find((candidate) => candidate.method === method && candidate.pattern.test(url.pathname));
+  const route = routeFor(method, url.pathname);
   if (!route) return undefined;
 
   const match = route.pattern.exec(url.pathname)!;
@@ -88,22 +88,38 @@ export function buildEvent(
     headers: { host: 'api.test', 'user-agent': 'vitest', ...headers },
     queryStringParameters: Object.keys(query).length ? query : undefined,
     pathParameters: route.params.length ? pathParameters : undefined,
-    requestContext: requestContextFor(route, url.pathname, 'vitest'),
+    requestContext: requestContextFor(route, url.pathname, 'vitest', method),
     body,
     isBase64Encoded: false,
   };
   return { event, route };
 }
 
-/** API Gateway's `requestContext` for a request on `route` at `rawPath`. */
-export function requestContextFor(route: Route, rawPath: string, userAgent: string): APIGatewayProxyEventV2['requestContext'] {
+/**
+ * The route API Gateway picks for a request: of the routes whose path matches, one without a greedy
+ * `{proxy+}` before one with it, and one for the method before an `ANY` route.
+ */
+function routeFor(method: string, path: string): Route | undefined {
+  const rank = (route: Route) => (route.path.includes('+}') ? 2 : 0) + (route.method === 'ANY' ? 1 : 0);
+  return routes
+    .filter((candidate) => (candidate.method === method || candidate.method === 'ANY') && candidate.pattern.test(path))
+    .sort((a, b) => rank(a) - rank(b))[0];
+}
+
+/** API Gateway's `requestContext` for a `method` request on `route` at `rawPath`. */
+export function requestContextFor(
+  route: Route,
+  rawPath: string,
+  userAgent: string,
+  method = route.method,
+): APIGatewayProxyEventV2['requestContext'] {
   const now = Date.now();
   return {
     accountId: '123456789012',
     apiId: 'local',
     domainName: 'api.test',
     domainPrefix: 'api',
-    http: { method: route.method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent },
+    http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent },
     requestId: randomUUID(),
     routeKey: `${route.method} ${route.path}`,
     stage: '$default',
@@ -118,16 +134,20 @@ export async function api(method: string, target: string, options: RequestOption
   return invoke(built.event);
 }
 
-/** Invokes the handler that serverless.yml routes `event.routeKey` to, as Lambda would. */
-export async function invoke(event: APIGatewayProxyEventV2): Promise<ApiResponse> {
+/**
+ * Invokes the handler that serverless.yml routes `event.routeKey` to, as Lambda would, with `remainingMs`
+ * of the invocation's time left (29 s, the configured timeout, unless told).
+ */
+export async function invoke(event: APIGatewayProxyEventV2, { remainingMs = 29_000 } = {}): Promise<ApiResponse> {
   const route = routes.find((candidate) => `${candidate.method} ${candidate.path}` === event.routeKey);
   if (!route) throw new Error(`no function serves ${event.routeKey}`);
   const [modulePath, exportName] = splitHandler(route.handler);
   const module = await import(`${root}${modulePath}.ts`);
+  const deadline = Date.now() + remainingMs;
   const context = {
     awsRequestId: `test-${++invocations}`,
     functionName: route.functionName,
-    getRemainingTimeInMillis: () => 29_000,
+    getRemainingTimeInMillis: () => deadline - Date.now(),
   } as unknown as Context;
   const result = await module[exportName](event, context);
   recordIssuedSecrets(event, result);

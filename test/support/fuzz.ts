@@ -21,7 +21,7 @@ export type DialectName = 'vcenter-rest' | 'vcenter-api' | 'vim25' | 'nova' | 'k
 export function dialectOf(path: string): DialectName {
   if (path.startsWith('/rest/')) return 'vcenter-rest';
   if (path.startsWith('/api/')) return 'vcenter-api';
-  if (path.startsWith('/sdk/vim25/')) return 'vim25';
+  if (path.startsWith('/sdk/')) return 'vim25';
   if (/^\/compute(\/|$)/.test(path)) return 'nova';
   if (/^\/identity(\/|$)/.test(path)) return 'keystone';
   if (/^\/(operator|console-proxy|agent)\//.test(path)) return 'platform';

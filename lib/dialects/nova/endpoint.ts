@@ -29,14 +29,13 @@ export function novaEndpoint<S extends ZodTypeAny>(definition: NovaEndpointDefin
     dialect: nova,
     auth: definition.auth,
     input: definition.input,
-    handler: (input, request) => definition.handler(input, request, negotiated.get(request.event)!),
-  }).use({
-    before: async ({ event }) => {
+    prepare: async (event) => {
       await definition.authorize?.(event);
       const version = negotiateVersion(event.headers);
       negotiated.set(event, version);
       if (definition.since) requireVersion(version, ...definition.since);
     },
+    handler: (input, request) => definition.handler(input, request, negotiated.get(request.event)!),
   });
   return async (event: HttpEvent, context: Context): Promise<HttpResponse> => {
     const response = await chain(event, context);

@@ -1,7 +1,6 @@
 import * as z from 'zod';
 import { config } from '../../config.js';
-import { DomainError, InvalidArgument, NotAllowedInCurrentState } from '../../core/errors.js';
-import type { VmRecord } from '../../core/model.js';
+import { DomainError, InvalidArgument } from '../../core/errors.js';
 import { atLeast, type Microversion } from './microversions.js';
 
 /**
@@ -61,13 +60,6 @@ export function requireSupported({ protocol, type }: RemoteConsoleRequest): void
   if (!TYPES_OF_PROTOCOL[protocol]?.includes(type)) throw InvalidArgument(`Invalid console type ${type}`);
   if (!supportedConsoleTypes().includes(`${protocol}/${type}`)) {
     throw new DomainError('unsupported', 'The requested functionality is not supported.');
-  }
-}
-
-/** A console needs a running, reachable VM; otherwise Nova's InstanceNotReady (409). */
-export function requireConsoleReady(vm: VmRecord): void {
-  if (vm.powerState !== 'poweredOn' || vm.connectionState !== 'connected') {
-    throw NotAllowedInCurrentState(`Instance ${vm.instanceUuid} is not ready`, { state: vm.powerState });
   }
 }
 

@@ -82,8 +82,8 @@ export function vimFault(error: DomainError) {
 }
 
 function renderVimError(error: DomainError): HttpResponse {
-  // An unknown {release} is a path that does not exist (see release.ts), not a fault.
-  if (error.details.field === 'release') return noContent(404);
+  // An unknown {release} or any other unserved path is a path that does not exist (see release.ts), not a fault.
+  if (error.details.field === 'release' || error.details.reason === 'no_such_path') return noContent(404);
   return json(500, vimFault(error));
 }
 
