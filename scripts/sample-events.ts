@@ -113,6 +113,10 @@ const SAMPLES: Record<string, [method: string, path: string, options?: RequestOp
     headers: nova('2.6'),
     body: { remote_console: { protocol: 'vnc', type: 'novnc' } },
   }],
+  novaServerAction: ['POST', `/compute/v2.1/servers/${WEB_01}/action`, {
+    headers: nova('2.1'),
+    body: { 'os-getVNCConsole': { type: 'novnc' } },
+  }],
   novaListConsoles: ['GET', `/compute/v2.1/servers/${WEB_01}/consoles`, { headers: nova('2.1') }],
   novaCreateConsole: ['POST', `/compute/v2.1/servers/${WEB_01}/consoles`, { headers: nova('2.1') }],
   novaShowConsole: ['GET', `/compute/v2.1/servers/${WEB_01}/consoles/1`, { headers: nova('2.1') }],
