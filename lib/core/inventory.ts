@@ -21,7 +21,11 @@ export async function putVm(tenantId: string, moId: string, spec: VmSpec): Promi
       field: 'instanceUuid',
     });
   }
-  const vm: VmRecord = { ...spec, tenantId, moId, updatedAt: isoNow() };
+  const now = isoNow();
+  const sameMachine = previous?.instanceUuid === spec.instanceUuid;
+  // Records written before createdAt existed take their last update as the best known creation time.
+  const createdAt = sameMachine ? previous.createdAt ?? previous.updatedAt : now;
+  const vm: VmRecord = { ...spec, tenantId, moId, createdAt, updatedAt: now };
   const revoke = previous && revocationFor(previous, vm);
   // Before the put, so a failed revocation leaves the old record for a retry to see; after it again, for a
   // ticket issued from the old record in between.
