@@ -1,12 +1,25 @@
 import * as store from '../store/index.js';
 import { isoNow } from './clock.js';
-import { AlreadyExists, NotFound } from './errors.js';
+import { AlreadyExists, DomainError, NotFound } from './errors.js';
 import type { VmRecord, VmSpec } from './model.js';
 import { getTenant } from './tenants.js';
 
 /** The error for a VM that is absent or belongs to someone else: the two must be indistinguishable. */
 export const vmNotFound = (moId: string) =>
   NotFound(`Virtual machine ${moId} was not found.`, { object: { type: 'VirtualMachine', id: moId } });
+
+/**
+ * vCenter answers `resource_inaccessible` for a VM that is disconnected, orphaned, inaccessible or invalid
+ * when a request needs its configuration or execution state (a console, its power or tools state).
+ */
+export function requireStateReadable(vm: VmRecord): void {
+  if (vm.connectionState === 'connected') return;
+  throw new DomainError(
+    'resource_inaccessible',
+    `Virtual machine ${vm.moId} is ${vm.connectionState}; its configuration or execution state cannot be read.`,
+    { object: { type: 'VirtualMachine', id: vm.moId }, state: vm.connectionState },
+  );
+}
 
 /**
  * Creates or replaces a VM's record. Replacing it with another instance UUID puts another machine in its
