@@ -1,10 +1,11 @@
 /**
- * Stock client libraries against this service, unchanged, from Debian's packages (installed by
- * scripts/install-e2e-deps.sh): openstacksdk, novaclient's Python API, libcloud's OpenStack driver and
- * Ansible's vmware.vmware_rest modules, each talking HTTP(S) to the real handlers. A client that is not
- * installed is skipped, saying so.
+ * Stock client libraries against this service, unchanged: from Debian's packages (installed by
+ * scripts/install-e2e-deps.sh) openstacksdk, novaclient's Python API, libcloud's OpenStack driver and
+ * Ansible's vmware.vmware_rest modules; from npm (a devDependency) openstack-wrapper. Each talks HTTP(S) to
+ * the real handlers. A client that is not installed is skipped, saying so.
  */
 import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -206,4 +207,26 @@ describe.skipIf(!vmwareRest)("Ansible's vmware.vmware_rest modules (ansible)", (
       run_state: 'NOT_RUNNING',
     });
   }, 150_000);
+});
+
+describe('openstack-wrapper (npm)', () => {
+  // A CommonJS package with callbacks: promisified here, called exactly as its README shows.
+  const OSWrap = createRequire(import.meta.url)('openstack-wrapper');
+  const promised = <T>(call: (cb: (error: Error | null, value: T) => void) => void) =>
+    new Promise<T>((resolve, reject) => call((error, value) => (error ? reject(error) : resolve(value))));
+
+  it('getSimpleProject (password, then getProjectToken with the token method) and nova.getServerConsoleURL', async () => {
+    const tokenRequests = () => server.requests.filter((request) => request === 'POST /identity/v3/auth/tokens').length;
+    const before = tokenRequests();
+    const project = await promised<any>((cb) => OSWrap.getSimpleProject('admin@acme', 'acme-admin-pass', 'acme', `${server.url}/identity/v3`, cb));
+    expect(tokenRequests() - before).toBe(2);
+    const url = await promised<string>((cb) => project.nova.getServerConsoleURL('novnc', WEB_01, cb));
+    expect(url).toMatch(NOVNC_URL);
+    await expectRedeemableOnce(url);
+  }, 60_000);
+
+  it('keystone.getProjectToken refuses a token that is not live', async () => {
+    const keystone = new OSWrap.Keystone(`${server.url}/identity/v3`);
+    await expect(promised((cb) => keystone.getProjectToken(`acme.${'A'.repeat(43)}`, 'acme', cb))).rejects.toThrow();
+  }, 60_000);
 });
