@@ -21,6 +21,13 @@ export function requireStateReadable(vm: VmRecord): void {
   );
 }
 
+/** The VM a read of its power or tools state names: the tenant's own (else not found), its state readable. */
+export function requireVmState(vm: VmRecord | undefined, requestedMoId: string): VmRecord {
+  if (!vm) throw vmNotFound(requestedMoId);
+  requireStateReadable(vm);
+  return vm;
+}
+
 /**
  * Creates or replaces a VM's record. Replacing it with another instance UUID puts another machine in its
  * place: everything bound to the old one goes (tickets, agent enrolment, guest state). Moving its console
