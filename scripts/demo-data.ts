@@ -22,6 +22,7 @@ const vm = (
   powerState: VmSpec['powerState'],
   guestOsFamily: VmSpec['guestOsFamily'],
   vncPort: number,
+  hardware: { cpuCount: number; memorySizeMiB: number },
 ): VmSpec => ({
   instanceUuid,
   name,
@@ -31,6 +32,7 @@ const vm = (
   host: esxHost,
   vnc: { host: '127.0.0.1', port: vncPort },
   vmxPath: `[datastore1] ${name}/${name}.vmx`,
+  ...hardware,
 });
 
 export const DEMO = {
@@ -43,9 +45,9 @@ export const DEMO = {
         { userName: 'viewer@acme', password: 'acme-viewer-pass', privileges: [] },
       ],
       vms: {
-        'vm-101': vm('web-01', '4f1d2c3b-0a9e-4c1a-9b7e-5d2a1e0f9101', 'poweredOn', 'linux', 5901),
-        'vm-102': vm('db-01', '4f1d2c3b-0a9e-4c1a-9b7e-5d2a1e0f9102', 'poweredOff', 'linux', 5902),
-        'vm-103': vm('win-01', '4f1d2c3b-0a9e-4c1a-9b7e-5d2a1e0f9103', 'poweredOn', 'windows', 5903),
+        'vm-101': vm('web-01', '4f1d2c3b-0a9e-4c1a-9b7e-5d2a1e0f9101', 'poweredOn', 'linux', 5901, { cpuCount: 2, memorySizeMiB: 4096 }),
+        'vm-102': vm('db-01', '4f1d2c3b-0a9e-4c1a-9b7e-5d2a1e0f9102', 'poweredOff', 'linux', 5902, { cpuCount: 4, memorySizeMiB: 16384 }),
+        'vm-103': vm('win-01', '4f1d2c3b-0a9e-4c1a-9b7e-5d2a1e0f9103', 'poweredOn', 'windows', 5903, { cpuCount: 2, memorySizeMiB: 8192 }),
       },
     },
     {
@@ -53,7 +55,7 @@ export const DEMO = {
       displayName: 'Globex Corporation',
       users: [{ userName: 'admin@globex', password: 'globex-admin-pass', privileges: [...PRIVILEGES] }],
       vms: {
-        'vm-201': vm('app-01', '7c9e6679-7425-40de-944b-e07fc1f90201', 'poweredOn', 'linux', 5904),
+        'vm-201': vm('app-01', '7c9e6679-7425-40de-944b-e07fc1f90201', 'poweredOn', 'linux', 5904, { cpuCount: 1, memorySizeMiB: 2048 }),
       },
     },
   ],

@@ -3,11 +3,14 @@
 #   - a real VNC server for a demo VM: TigerVNC's Xvnc (an X server that is its own VNC server);
 #   - xsetroot (x11-xserver-utils), to paint the demo screen a known colour;
 #   - Debian's Chromium, which playwright-core drives headless (no browser download from npm);
-#   - the stock OpenStack command lines (openstack, nova), which test/openstack-cli.test.ts drives.
+#   - the stock OpenStack command lines (openstack, nova), which test/openstack-cli.test.ts drives;
+#   - the stock client libraries test/stock-clients.test.ts drives: openstacksdk, novaclient's Python API,
+#     libcloud, and Ansible (Debian's ansible bundles the vmware.vmware_rest collection; it needs aiohttp).
 # Idempotent; run as root or with sudo available.
 set -euo pipefail
 
-packages=(tigervnc-standalone-server x11-xserver-utils chromium fonts-dejavu-core python3-openstackclient python3-novaclient)
+packages=(tigervnc-standalone-server x11-xserver-utils chromium fonts-dejavu-core python3-openstackclient python3-novaclient
+  python3-openstacksdk python3-libcloud ansible python3-aiohttp)
 
 missing=()
 for package in "${packages[@]}"; do
@@ -25,5 +28,5 @@ export DEBIAN_FRONTEND=noninteractive
 "${as_root[@]}" apt-get update
 "${as_root[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
 
-command -v Xvnc >/dev/null && command -v chromium >/dev/null && command -v openstack >/dev/null
+command -v Xvnc >/dev/null && command -v chromium >/dev/null && command -v openstack >/dev/null && command -v ansible >/dev/null
 echo "installed: ${missing[*]}"

@@ -79,14 +79,16 @@ describe('POST /identity/v3/auth/tokens', () => {
     expect(response.headers['x-subject-token']).toBeUndefined();
   });
 
-  it('refuses methods other than password with 401', async () => {
-    const response = await authenticate({ auth: { identity: { methods: ['token'], token: { id: 'x' } } } });
+  it.each([
+    ['another method', ['oauth1']],
+    ['two methods', ['password', 'token']],
+  ])('refuses %s with 401', async (_case, methods) => {
+    const response = await authenticate({ auth: { identity: { methods, token: { id: 'x' } } } });
     expect(response.status).toBe(401);
     expect(response.body).toEqual({
       error: { code: 401, message: 'Attempted to authenticate with an unsupported method.', title: 'Unauthorized' },
     });
   });
-
   it.each([
     ['no body', undefined],
     ['no auth', { identity: {} }],
@@ -94,10 +96,70 @@ describe('POST /identity/v3/auth/tokens', () => {
     ['no password object', { auth: { identity: { methods: ['password'] } } }],
     ['a user name without domain', passwordAuth({ name: 'admin', password: 'acme-admin-pass' })],
     ['text that is not JSON', 'auth=1'],
+    ['the token method without a token', { auth: { identity: { methods: ['token'] } } }],
+    ['the token method without a token id', { auth: { identity: { methods: ['token'], token: {} } } }],
   ])('refuses %s with 400 in Keystone shape', async (_case, body) => {
     const response = await authenticate(body);
     expect(response.status).toBe(400);
     expect(response.body).toEqual({ error: { code: 400, message: expect.any(String), title: 'Bad Request' } });
+  });
+});
+
+describe('POST /identity/v3/auth/tokens with the token method', () => {
+  const tokenAuth = (id: string, scope?: unknown) => ({
+    auth: { identity: { methods: ['token'], token: { id } }, ...(scope === undefined ? {} : { scope }) },
+  });
+  const passwordLogin = async () =>
+    (await authenticate(passwordAuth({ name: 'admin@acme', password: 'acme-admin-pass' }))).headers['x-subject-token']!;
+
+  it.each([
+    ['the project by name and domain', { project: { name: 'acme', domain: { name: 'acme' } } }],
+    ['the project by id', { project: { id: 'acme' } }],
+    ['no scope', undefined],
+  ])("scopes a live token again to the tenant's project: %s", async (_case, scope) => {
+    const token = await passwordLogin();
+    const response = await authenticate(tokenAuth(token, scope));
+    expect(response.status).toBe(201);
+    expect(response.headers['x-subject-token']).toBe(token);
+    expect(response.body.token).toMatchObject({
+      methods: ['token', 'password'],
+      user: { domain: acme, id: 'admin@acme', name: 'admin@acme', password_expires_at: null },
+      project: { domain: acme, ...acme },
+      roles: [
+        { id: 'member', name: 'member' },
+        { id: 'reader', name: 'reader' },
+      ],
+    });
+    const servers = await api('GET', '/compute/v2.1/servers', { headers: nova(response.headers['x-subject-token']!) });
+    expect(servers.status).toBe(200);
+  });
+
+  it.each([
+    ["another tenant's project", { project: { name: 'globex', domain: { name: 'globex' } } }],
+    ['a domain scope', { domain: { id: 'acme' } }],
+  ])('refuses %s with 401', async (_case, scope) => {
+    const response = await authenticate(tokenAuth(await passwordLogin(), scope));
+    expect(response.status).toBe(401);
+    expect(response.body).toEqual(unauthorized);
+    expect(response.headers['x-subject-token']).toBeUndefined();
+  });
+
+  it.each([
+    ['an unknown token', `acme.${'A'.repeat(43)}`],
+    ['a malformed token', 'gAAAAABnot-ours'],
+    ["another tenant's forged token", `globex.${'A'.repeat(43)}`],
+  ])('refuses %s with 401', async (_case, token) => {
+    const response = await authenticate(tokenAuth(token));
+    expect(response.status).toBe(401);
+    expect(response.body).toEqual(unauthorized);
+  });
+
+  it('refuses a token that was ended', async () => {
+    const token = await passwordLogin();
+    expect((await api('DELETE', '/api/session', { headers: { 'vmware-api-session-id': token } })).status).toBe(204);
+    const response = await authenticate(tokenAuth(token, { project: { id: 'acme' } }));
+    expect(response.status).toBe(401);
+    expect(response.body).toEqual(unauthorized);
   });
 });
 

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { api } from './support/api.js';
-import { APP_01, DB_01, nova, novaToken, versionHeadersOf, WEB_01 } from './nova-support.js';
+import { api, OPERATOR } from './support/api.js';
+import { eventually } from './support/wait.js';
+import { APP_01, DB_01, nova, novaToken, privateTenant, versionHeadersOf, WEB_01 } from './nova-support.js';
 
 let admin: string;
 beforeAll(async () => {
@@ -11,23 +12,53 @@ const links = (id: string) => [
   { rel: 'self', href: `http://api.test/compute/v2.1/servers/${id}` },
   { rel: 'bookmark', href: `http://api.test/compute/servers/${id}` },
 ];
-/** The flavor the inventory does not know: a reference before 2.47, embedded from 2.47 (clients read either). */
+/** The flavor: a reference before 2.47 (no flavor ids exist here), embedded from 2.47 with the VM's hardware. */
 const FLAVOR_REFERENCE = { id: '', links: [] };
-const FLAVOR_EMBEDDED = { original_name: '', vcpus: 0, ram: 0, disk: 0, ephemeral: 0, swap: 0 };
-const detail = (id: string, name: string, status: string, vmState: string, powerState: number, flavor: object = FLAVOR_EMBEDDED) => ({
+const embedded = (vcpus: number, ram: number) => ({ original_name: '', vcpus, ram, disk: 0, ephemeral: 0, swap: 0 });
+const TIME = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+/** Nova's hostId for project acme on esx-01.acme.test: sha224("acme" + "esx-01.acme.test"). */
+const ACME_ESX_01 = '36be73a6143860e521feb176ddf23d566b1d128d6e7f4d379da387d8';
+
+/** What Nova returns for every server at 2.1 (views/servers.py: show, as a project member sees it). */
+const detail = (id: string, name: string, status: string, vmState: string, powerState: number, flavor: object = FLAVOR_REFERENCE) => ({
+  accessIPv4: '',
+  accessIPv6: '',
+  addresses: {},
+  created: TIME,
+  flavor,
+  hostId: ACME_ESX_01,
   id,
+  image: '',
+  links: links(id),
+  metadata: {},
   name,
   status,
   tenant_id: 'acme',
-  updated: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
-  image: '',
-  flavor,
-  addresses: {},
-  metadata: {},
-  links: links(id),
+  user_id: '',
+  updated: TIME,
+  'OS-DCF:diskConfig': 'MANUAL',
+  ...(status === 'ACTIVE' ? { progress: 0 } : {}),
+  'OS-EXT-AZ:availability_zone': 'nova',
+  config_drive: '',
+  key_name: null,
+  'OS-SRV-USG:launched_at': null,
+  'OS-SRV-USG:terminated_at': null,
   'OS-EXT-STS:vm_state': vmState,
   'OS-EXT-STS:power_state': powerState,
   'OS-EXT-STS:task_state': null,
+  'os-extended-volumes:volumes_attached': [],
+});
+
+/** The fields later microversions add, up to 2.96 (server_groups only in the single-server view). */
+const since296 = (hostname: string, view: 'show' | 'detail') => ({
+  locked: false,
+  description: null,
+  tags: [],
+  trusted_image_certificates: null,
+  ...(view === 'show' ? { server_groups: [] } : {}),
+  locked_reason: null,
+  'OS-EXT-SRV-ATTR:hostname': hostname,
+  pinned_availability_zone: null,
 });
 
 describe('version documents', () => {
@@ -74,8 +105,39 @@ describe('GET /compute/v2.1/servers/{server_id}', () => {
   it('shows a server by instance UUID', async () => {
     const response = await api('GET', `/compute/v2.1/servers/${WEB_01}`, { headers: nova(admin, '2.96') });
     expect(response.status).toBe(200);
-    expect(response.body).toEqual({ server: detail(WEB_01, 'web-01', 'ACTIVE', 'active', 1) });
+    expect(response.body).toEqual({
+      server: { ...detail(WEB_01, 'web-01', 'ACTIVE', 'active', 1, embedded(2, 4096)), ...since296('web-01', 'show') },
+    });
     expect(response.headers).toMatchObject(versionHeadersOf('2.96'));
+  });
+
+  it.each([
+    ['2.9', { locked: false }],
+    ['2.26', { locked: false, description: null, tags: [] }],
+    ['2.73', { locked: false, description: null, tags: [], trusted_image_certificates: null, server_groups: [], locked_reason: null }],
+  ])('adds the fields of each microversion up to %s', async (version, added) => {
+    const response = await api('GET', `/compute/v2.1/servers/${WEB_01}`, { headers: nova(admin, version) });
+    const flavor = version === '2.73' ? embedded(2, 4096) : FLAVOR_REFERENCE;
+    expect(response.body).toEqual({ server: { ...detail(WEB_01, 'web-01', 'ACTIVE', 'active', 1, flavor), ...added } });
+  });
+
+  it('keeps created when the operator replaces the record and moves updated', async () => {
+    const { tenant, token, serverId } = await privateTenant();
+    const before = (await api('GET', `/compute/v2.1/servers/${serverId}`, { headers: nova(token) })).body.server;
+    const record = (await api('GET', `/operator/v1/tenants/${tenant}/vms/vm-1`, { headers: OPERATOR })).body;
+    const { tenantId: _tenant, moId: _moId, createdAt: _created, updatedAt: _updated, ...spec } = record;
+    // Nova's times have whole seconds: replace the record until its update shows as a later time.
+    const after = await eventually(
+      async () => {
+        await api('PUT', `/operator/v1/tenants/${tenant}/vms/vm-1`, { headers: OPERATOR, body: { ...spec, powerState: 'poweredOff' } });
+        const server = (await api('GET', `/compute/v2.1/servers/${serverId}`, { headers: nova(token) })).body.server;
+        return server.updated !== before.updated && server;
+      },
+      'a later updated time',
+      { intervalMs: 200 },
+    );
+    expect(after).toMatchObject({ created: before.created, status: 'SHUTOFF' });
+    expect(before.created).toBe(record.createdAt.replace(/\.\d+Z$/, 'Z'));
   });
 
   it('shows a powered-off server as SHUTOFF', async () => {
@@ -111,7 +173,9 @@ describe('GET /compute/v2.1/servers and /servers/detail', () => {
     expect(summary.body).toEqual({ servers: [{ id: WEB_01, links: links(WEB_01), name: 'web-01' }] });
     const detailed = await api('GET', '/compute/v2.1/servers/detail?name=web-01&all_tenants=False', { headers: nova(admin, '2.96') });
     expect(detailed.status).toBe(200);
-    expect(detailed.body).toEqual({ servers: [detail(WEB_01, 'web-01', 'ACTIVE', 'active', 1)] });
+    expect(detailed.body).toEqual({
+      servers: [{ ...detail(WEB_01, 'web-01', 'ACTIVE', 'active', 1, embedded(2, 4096)), ...since296('web-01', 'detail') }],
+    });
     const none = await api('GET', '/compute/v2.1/servers/detail?name=app-01', { headers: nova(admin) });
     expect(none.body).toEqual({ servers: [] });
   });

@@ -209,7 +209,15 @@ describe('VMs', () => {
     const spec = vmSpec();
     const put = await api('PUT', `/operator/v1/tenants/${tenantId}/vms/vm-42`, { headers: OPERATOR, body: spec });
     expect(put.status).toBe(200);
-    expect(put.body).toEqual({ ...spec, connectionState: 'connected', tenantId, moId: 'vm-42', updatedAt: expect.any(String) });
+    expect(put.body).toEqual({
+      ...spec,
+      connectionState: 'connected',
+      tenantId,
+      moId: 'vm-42',
+      createdAt: expect.any(String),
+      updatedAt: expect.any(String),
+    });
+    expect(put.body.createdAt).toBe(put.body.updatedAt);
     expect((await api('GET', `/operator/v1/tenants/${tenantId}/vms/vm-42`, { headers: OPERATOR })).body).toEqual(put.body);
     expect((await api('GET', `/operator/v1/tenants/${tenantId}/vms`, { headers: OPERATOR })).body).toEqual({ vms: [put.body] });
   });

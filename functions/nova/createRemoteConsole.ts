@@ -1,15 +1,6 @@
 import * as z from 'zod';
-import * as NovaConsoles from '../../lib/core/nova-consoles.js';
-import { CONSOLE_PRIVILEGE } from '../../lib/core/privileges.js';
-import * as Tickets from '../../lib/core/tickets.js';
 import { novaEndpoint, sessionOf } from '../../lib/dialects/nova/endpoint.js';
-import {
-  consoleUrl,
-  RemoteConsoleBody,
-  requireKnown,
-  requireSupported,
-} from '../../lib/dialects/nova/remote-consoles.js';
-import { requireServer } from '../../lib/dialects/nova/servers.js';
+import { openRemoteConsole, RemoteConsoleBody, requireKnown } from '../../lib/dialects/nova/remote-consoles.js';
 import { json } from '../../lib/http/types.js';
 
 /**
@@ -24,11 +15,7 @@ export const handler = novaEndpoint({
   handler: async ({ path, body }, request, version) => {
     const console = body.remote_console;
     requireKnown(console, version);
-    const session = sessionOf(request);
-    const server = requireServer(request.vm, path.server_id);
-    Tickets.requirePrivilege(session, CONSOLE_PRIVILEGE, server);
-    requireSupported(console);
-    const { ticket } = await NovaConsoles.issueConsoleToken(session, server, console.type);
-    return json(200, { remote_console: { protocol: console.protocol, type: console.type, url: consoleUrl(console.type, ticket) } });
+    const url = await openRemoteConsole(sessionOf(request), request.vm, path.server_id, console);
+    return json(200, { remote_console: { protocol: console.protocol, type: console.type, url } });
   },
 });

@@ -24,7 +24,7 @@ export const detail = novaEndpoint({
   input: ListInput,
   handler: async ({ query }, request, version) => {
     const vms = await Inventory.listVms(sessionOf(request).tenantId);
-    const servers = vms.filter((vm) => matchesNameFilter(vm, query.name)).map((vm) => serverDetail(request.event, vm, version));
+    const servers = vms.filter((vm) => matchesNameFilter(vm, query.name)).map((vm) => serverDetail(request.event, vm, version, 'detail'));
     return json(200, { servers });
   },
 });

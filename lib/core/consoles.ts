@@ -4,23 +4,11 @@
  * The ticket itself (secret, hash, expiry, one-time use) is lib/core/tickets.ts's business.
  */
 import { config } from '../config.js';
-import { DomainError, NotAllowedInCurrentState, Unauthenticated } from './errors.js';
+import { NotAllowedInCurrentState, Unauthenticated } from './errors.js';
+import { requireStateReadable } from './inventory.js';
 import type { SessionRecord, VmRecord } from './model.js';
 import { CONSOLE_PRIVILEGE, type Privilege } from './privileges.js';
 import { issueTicket, requirePrivilege, requireVm, type IssuedTicket, type TicketRecord } from './tickets.js';
-
-/**
- * A console needs a VM whose state can be read: vCenter answers `resource_inaccessible` for a VM that is
- * disconnected, orphaned, inaccessible or invalid, whatever the console type.
- */
-export function requireConsoleAccess(vm: VmRecord): void {
-  if (vm.connectionState === 'connected') return;
-  throw new DomainError(
-    'resource_inaccessible',
-    `Virtual machine ${vm.moId} is ${vm.connectionState}; its configuration or execution state cannot be read.`,
-    { object: { type: 'VirtualMachine', id: vm.moId }, state: vm.connectionState },
-  );
-}
 
 /** Consoles that attach to a running VM's screen (WEBMKS, mks, noVNC) need it powered on. */
 export function requirePoweredOn(vm: VmRecord, consoleType: string): void {
@@ -78,7 +66,8 @@ export async function issueConsoleTicket(
   if (!session) throw Unauthenticated();
   const target = requireVm(vm, requestedMoId);
   requirePrivilege(session, rule.privilege, target);
-  requireConsoleAccess(target);
+  // A console needs a VM whose state can be read, whatever the console type.
+  requireStateReadable(target);
   if (rule.needsPoweredOn) requirePoweredOn(target, consoleType);
   return { ...(await issueTicket(session, target, consoleType, rule.privilege)), vm: target };
 }

@@ -330,11 +330,24 @@ function checkGuestRequest(session: SessionRecord, vm: VmRecord, privilege: Priv
 }
 
 /** "VMware Tools running": the VM's agent enrolled and heartbeating within the bound. */
+const isToolsRunning = (agent: AgentRecord | undefined): agent is RunningAgent =>
+  agent?.publicKey !== undefined && agent.lastHeartbeatMs !== undefined && nowMs() - agent.lastHeartbeatMs <= heartbeatBoundMs();
+
 function requireToolsRunning(vm: VmRecord, agent: AgentRecord | undefined): RunningAgent {
-  if (!agent?.publicKey || agent.lastHeartbeatMs === undefined || nowMs() - agent.lastHeartbeatMs > heartbeatBoundMs()) {
-    throw UnavailableBecause(`VMware Tools is not running in ${vm.moId}.`);
-  }
-  return agent as RunningAgent;
+  if (!isToolsRunning(agent)) throw UnavailableBecause(`VMware Tools is not running in ${vm.moId}.`);
+  return agent;
+}
+
+export interface ToolsStatus {
+  running: boolean;
+  /** The version the VM's agent registered with, once it has. */
+  agentVersion?: string;
+}
+
+/** vcenter.vm.Tools.get: whether the VM's agent runs (a powered-on VM, heartbeating within the bound), one GetItem. */
+export async function toolsStatus(vm: VmRecord): Promise<ToolsStatus> {
+  const agent = await store.getAgent(vm.tenantId, vm.moId);
+  return { running: vm.powerState === 'poweredOn' && isToolsRunning(agent), agentVersion: agent?.agentVersion };
 }
 
 const heartbeatBoundMs = () => config.guestAgentHeartbeatTimeoutSeconds() * 1000;

@@ -1,12 +1,32 @@
 import * as store from '../store/index.js';
 import { isoNow } from './clock.js';
-import { AlreadyExists, NotFound } from './errors.js';
+import { AlreadyExists, DomainError, NotFound } from './errors.js';
 import type { VmRecord, VmSpec } from './model.js';
 import { getTenant } from './tenants.js';
 
 /** The error for a VM that is absent or belongs to someone else: the two must be indistinguishable. */
 export const vmNotFound = (moId: string) =>
   NotFound(`Virtual machine ${moId} was not found.`, { object: { type: 'VirtualMachine', id: moId } });
+
+/**
+ * vCenter answers `resource_inaccessible` for a VM that is disconnected, orphaned, inaccessible or invalid
+ * when a request needs its configuration or execution state (a console, its power or tools state).
+ */
+export function requireStateReadable(vm: VmRecord): void {
+  if (vm.connectionState === 'connected') return;
+  throw new DomainError(
+    'resource_inaccessible',
+    `Virtual machine ${vm.moId} is ${vm.connectionState}; its configuration or execution state cannot be read.`,
+    { object: { type: 'VirtualMachine', id: vm.moId }, state: vm.connectionState },
+  );
+}
+
+/** The VM a read of its power or tools state names: the tenant's own (else not found), its state readable. */
+export function requireVmState(vm: VmRecord | undefined, requestedMoId: string): VmRecord {
+  if (!vm) throw vmNotFound(requestedMoId);
+  requireStateReadable(vm);
+  return vm;
+}
 
 /**
  * Creates or replaces a VM's record. Replacing it with another instance UUID puts another machine in its
@@ -21,7 +41,11 @@ export async function putVm(tenantId: string, moId: string, spec: VmSpec): Promi
       field: 'instanceUuid',
     });
   }
-  const vm: VmRecord = { ...spec, tenantId, moId, updatedAt: isoNow() };
+  const now = isoNow();
+  const sameMachine = previous?.instanceUuid === spec.instanceUuid;
+  // Records written before createdAt existed take their last update as the best known creation time.
+  const createdAt = sameMachine ? previous.createdAt ?? previous.updatedAt : now;
+  const vm: VmRecord = { ...spec, tenantId, moId, createdAt, updatedAt: now };
   const revoke = previous && revocationFor(previous, vm);
   // Before the put, so a failed revocation leaves the old record for a retry to see; after it again, for a
   // ticket issued from the old record in between.

@@ -60,6 +60,9 @@ export const VmSpecSchema = z
       .strict(),
     vnc: z.object({ host: HostNameSchema, port: PortSchema }).strict(),
     vmxPath: z.string().min(1).max(1024),
+    /** The virtual hardware, where the operator knows it (vCenter leaves a summary's cpu_count and memory unset otherwise). */
+    cpuCount: z.number().int().min(1).max(768).optional(),
+    memorySizeMiB: z.number().int().min(1).max(24 * 1024 * 1024).optional(),
   })
   .strict();
 export type VmSpec = z.infer<typeof VmSpecSchema>;
@@ -67,6 +70,8 @@ export type VmSpec = z.infer<typeof VmSpecSchema>;
 export interface VmRecord extends VmSpec {
   tenantId: string;
   moId: string;
+  /** When this machine (this instance UUID) was first put in the inventory; kept across replacements of its record. */
+  createdAt: string;
   updatedAt: string;
 }
 

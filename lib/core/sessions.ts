@@ -1,7 +1,7 @@
 import { config } from '../config.js';
 import * as store from '../store/index.js';
 import { isoNow, nowSeconds } from './clock.js';
-import { Unauthenticated } from './errors.js';
+import { DomainError, Unauthenticated } from './errors.js';
 import {
   InstanceUuidSchema,
   MoIdSchema,
@@ -125,6 +125,19 @@ async function keepAlive(session: SessionRecord | undefined): Promise<SessionRec
   const alive = await store.touchSession(session.tenantId, session.sessionHash, refreshed.expiresAt, refreshed.lastAccessedAt);
   if (!alive) throw Unauthenticated('The session is missing, expired or ended.');
   return refreshed;
+}
+
+/**
+ * A live session, for authenticating again with it (Keystone's `token` method): every session is already
+ * scoped to its tenant, so scoping it again is the session itself, kept alive. A dead one is a refused login.
+ */
+export async function rescope(sessionId: string): Promise<SessionRecord> {
+  try {
+    return (await authenticateWithVm(sessionId)).session;
+  } catch (error) {
+    if (error instanceof DomainError && error.kind === 'unauthenticated') throw loginRefused();
+    throw error;
+  }
 }
 
 /** Whether `sessionId` names a live session, read only: for telling a refused tenant why, never to let it in. */

@@ -3,7 +3,8 @@ import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import type { ZodTypeAny } from 'zod';
 import { config } from '../config.js';
-import { DomainError, InvalidArgument } from '../core/errors.js';
+import { DomainError, InvalidArgument, Unauthenticated } from '../core/errors.js';
+import type { SessionRecord } from '../core/model.js';
 import { authenticatePlatform, type PlatformRole } from '../core/platform.js';
 import * as Sessions from '../core/sessions.js';
 import type { AgentIdentity } from '../core/guest.js';
@@ -145,6 +146,12 @@ async function authenticateRequest(
   context.session = found.session;
   context.vm = found.vm;
   logger.appendKeys({ tenant: found.session.tenantId, user: found.session.userName });
+}
+
+/** The session of an endpoint declared with session authentication. */
+export function sessionOf(request: RequestContext): SessionRecord {
+  if (!request.session) throw Unauthenticated();
+  return request.session;
 }
 
 export const bearerToken = (header: string | undefined): string | undefined =>

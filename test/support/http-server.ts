@@ -4,21 +4,38 @@
  * that talk to the API over HTTP (the console proxy, the guest agent) are tested against it, and the test
  * keeps control of the shared clock (`advanceClock`) because the handlers run in its process.
  */
-import { createServer, type IncomingMessage } from 'node:http';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type RequestListener } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { api } from './api.js';
 
 export interface ApiServer {
-  /** `http://127.0.0.1:<port>` */
+  /** `http://127.0.0.1:<port>` (`https://` with `tls`) */
   url: string;
   /** Requests served so far, as `METHOD /path` (never with bodies or headers: they can hold secrets). */
   requests: string[];
   close(): Promise<void>;
 }
 
-export async function startApiServer(): Promise<ApiServer> {
+/**
+ * A self-signed certificate for 127.0.0.1 from the openssl command line, for clients that speak only https
+ * (Ansible's vmware.vmware_rest).
+ */
+function selfSignedCertificate(): { key: Buffer; cert: Buffer } {
+  const folder = mkdtempSync(join(tmpdir(), 'api-tls-'));
+  const [key, cert] = [join(folder, 'key.pem'), join(folder, 'cert.pem')];
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+  return { key: readFileSync(key), cert: readFileSync(cert) };
+}
+
+export async function startApiServer(options: { tls?: boolean } = {}): Promise<ApiServer> {
   const requests: string[] = [];
-  const server = createServer(async (request, response) => {
+  const listener: RequestListener = async (request, response) => {
     try {
       const path = request.url ?? '/';
       requests.push(`${request.method} ${new URL(path, 'http://x').pathname}`);
@@ -33,11 +50,12 @@ export async function startApiServer(): Promise<ApiServer> {
       response.writeHead(500, { 'content-type': 'text/plain' });
       response.end(`test API server: ${(error as Error).message}`);
     }
-  });
+  };
+  const server = options.tls ? createTlsServer(selfSignedCertificate(), listener) : createServer(listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     requests,
     close: () =>
       new Promise<void>((resolve) => {

@@ -6,10 +6,10 @@ import type { HttpEvent } from '../../http/types.js';
 import { computeV21, publicBaseUrl } from '../nova/links.js';
 
 /**
- * Keystone v3 password authentication (POST /v3/auth/tokens), mapped onto this service's users:
- * a Keystone domain is a tenant and a project is that tenant too. A user is named either by the full
+ * Keystone v3 authentication (POST /v3/auth/tokens), mapped onto this service's users: a Keystone domain is
+ * a tenant and a project is that tenant too. With `password`, a user is named either by the full
  * `<name>@<tenant>` (in `name` or `id`; any domain given is then ignored) or by `name` plus the domain's
- * `name` or `id` = tenant. Tokens are the service's ordinary sessions.
+ * `name` or `id` = tenant. With `token`, a live token is scoped again. Tokens are the service's sessions.
  */
 const Reference = z.object({ id: z.string().max(320).optional(), name: z.string().max(320).optional() }).passthrough();
 
@@ -25,6 +25,7 @@ export const AuthRequestBody = z.object({
             })
             .passthrough()
             .optional(),
+          token: z.object({ id: z.string().max(4096).optional() }).passthrough().optional(),
         })
         .passthrough(),
       scope: z
@@ -47,11 +48,30 @@ type AuthRequest = z.output<typeof AuthRequestBody>['auth'];
 const requiresAuthentication = () =>
   Unauthenticated('The request you have made requires authentication.', { reason: 'invalid_login' });
 
-/** The user name and password a request authenticates with, or Keystone's 400/401 for what it cannot. */
-export function passwordCredentials(auth: AuthRequest): { userName: string; password: string } {
-  if (auth.identity.methods.some((method) => method !== 'password')) {
+export type Credentials =
+  | { method: 'password'; userName: string; password: string }
+  | { method: 'token'; tokenId: string };
+
+/**
+ * What a request authenticates with — a password, or a token to scope again — or Keystone's 400/401 for
+ * what it cannot. One method per request: no method here needs a second factor.
+ */
+export function credentialsOf(auth: AuthRequest): Credentials {
+  const [method, ...others] = new Set(auth.identity.methods);
+  if (others.length || (method !== 'password' && method !== 'token')) {
     throw Unauthenticated('Attempted to authenticate with an unsupported method.');
   }
+  if (method === 'token') {
+    const token = auth.identity.token;
+    if (!token) throw InvalidArgument('Expecting to find token in identity.', { field: 'auth.identity.token' });
+    if (!token.id) throw InvalidArgument('Expecting to find id in token.', { field: 'auth.identity.token.id' });
+    return { method, tokenId: token.id };
+  }
+  return { method, ...passwordCredentials(auth) };
+}
+
+/** The user name and password of a password authentication. */
+function passwordCredentials(auth: AuthRequest): { userName: string; password: string } {
   const user = auth.identity.password?.user;
   if (!user) throw InvalidArgument('Expecting to find password in identity.', { field: 'auth.identity.password' });
   const named = user.name ?? user.id;
@@ -100,13 +120,16 @@ export const catalog = (event: HttpEvent) => [
   { endpoints: endpoints('identity', `${publicBaseUrl(event)}/identity`), id: 'identity', type: 'identity', name: 'keystone' },
 ];
 
-/** Keystone's token body for a project-scoped password token. */
-export function tokenBody(event: HttpEvent, session: SessionRecord) {
+/**
+ * Keystone's token body for a project-scoped token; a token scoped again from another lists both methods,
+ * as Keystone lists every method that went into it.
+ */
+export function tokenBody(event: HttpEvent, session: SessionRecord, methods: string[] = ['password']) {
   const tenant = { id: session.tenantId, name: session.tenantId };
   const canUseConsoles = session.privileges.includes('VirtualMachine.Interact.ConsoleInteract');
   return {
     token: {
-      methods: ['password'],
+      methods,
       user: { domain: tenant, id: session.userName, name: session.userName, password_expires_at: null },
       audit_ids: [fingerprint(session.sessionHash)],
       expires_at: keystoneTime(session.expiresAt * 1000),

@@ -1,8 +1,6 @@
 import type { Context } from 'aws-lambda';
 import type * as z from 'zod';
 import type { ZodTypeAny } from 'zod';
-import { Unauthenticated } from '../../core/errors.js';
-import type { SessionRecord } from '../../core/model.js';
 import { endpoint, type Authentication } from '../../http/endpoint.js';
 import type { HttpEvent, HttpResponse, RequestContext } from '../../http/types.js';
 import { nova } from './errors.js';
@@ -44,8 +42,4 @@ export function novaEndpoint<S extends ZodTypeAny>(definition: NovaEndpointDefin
   };
 }
 
-/** The session of an endpoint declared with session authentication. */
-export function sessionOf(request: RequestContext): SessionRecord {
-  if (!request.session) throw Unauthenticated();
-  return request.session;
-}
+export { sessionOf } from '../../http/endpoint.js';

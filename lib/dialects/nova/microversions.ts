@@ -69,6 +69,11 @@ export function requireVersion(version: Microversion, major: number, minor: numb
   if (!atLeast(version, major, minor)) throw NotFound('The resource could not be found.');
 }
 
+/** From a method's removal on (`api_version(min, max)` with max below the request) it is not found either. */
+export function requireVersionBefore(version: Microversion, major: number, minor: number): void {
+  if (atLeast(version, major, minor)) throw NotFound('The resource could not be found.');
+}
+
 /** The headers Nova adds to every versioned response, faults included, once the version is known. */
 export function versionHeaders(version: Microversion): Record<string, string> {
   return {

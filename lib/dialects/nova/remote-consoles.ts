@@ -1,7 +1,12 @@
 import * as z from 'zod';
 import { config } from '../../config.js';
 import { DomainError, InvalidArgument } from '../../core/errors.js';
+import type { SessionRecord, VmRecord } from '../../core/model.js';
+import * as NovaConsoles from '../../core/nova-consoles.js';
+import { CONSOLE_PRIVILEGE } from '../../core/privileges.js';
+import * as Tickets from '../../core/tickets.js';
 import { atLeast, type Microversion } from './microversions.js';
+import { requireServer } from './servers.js';
 
 /**
  * Remote consoles as nova/api/openstack/compute/remote_consoles.py and schemas/remote_consoles.py define them:
@@ -81,4 +86,22 @@ export function consoleUrl(type: string, token: string): string {
     default:
       return `${base}/?token=${token}`;
   }
+}
+
+/**
+ * The checks every Nova console passes, in Nova's order — the server (absent and foreign alike), the policy
+ * (ConsoleInteract), a type this deployment serves, a ready instance — then the one-time token (one
+ * conditional PutItem) in the console URL. Shared by remote-consoles (2.6+) and the os-get*Console actions.
+ */
+export async function openRemoteConsole(
+  session: SessionRecord,
+  vm: VmRecord | undefined,
+  serverId: string,
+  console: RemoteConsoleRequest,
+): Promise<string> {
+  const server = requireServer(vm, serverId);
+  Tickets.requirePrivilege(session, CONSOLE_PRIVILEGE, server);
+  requireSupported(console);
+  const { ticket } = await NovaConsoles.issueConsoleToken(session, server, console.type);
+  return consoleUrl(console.type, ticket);
 }

@@ -1,0 +1,20 @@
+import * as z from 'zod';
+import { consoleActionOf } from '../../lib/dialects/nova/console-actions.js';
+import { novaEndpoint, sessionOf } from '../../lib/dialects/nova/endpoint.js';
+import { openRemoteConsole } from '../../lib/dialects/nova/remote-consoles.js';
+import { json } from '../../lib/http/types.js';
+
+/**
+ * POST /compute/v2.1/servers/{server_id}/action — the console actions (os-getVNCConsole, os-getSPICEConsole,
+ * os-getRDPConsole, os-getSerialConsole; 2.1–2.5), which openstacksdk's get_server_console_url and
+ * novaclient's get_vnc_console below 2.6 send: the same token and checks as remote-consoles.
+ */
+export const handler = novaEndpoint({
+  auth: { kind: 'session', vm: (event) => ({ instanceUuid: event.pathParameters?.server_id ?? '' }) },
+  input: z.object({ path: z.object({ server_id: z.string() }), body: z.unknown() }),
+  handler: async ({ path, body }, request, version) => {
+    const console = consoleActionOf(body, version);
+    const url = await openRemoteConsole(sessionOf(request), request.vm, path.server_id, console);
+    return json(200, { console: { type: console.type, url } });
+  },
+});

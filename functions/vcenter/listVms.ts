@@ -1,0 +1,17 @@
+import * as Inventory from '../../lib/core/inventory.js';
+import { vcenterApi, vcenterRest } from '../../lib/dialects/vcenter/errors.js';
+import { listedVms, vmFilterOf } from '../../lib/dialects/vcenter/vms.js';
+import { endpoint, sessionOf, type EndpointDefinition } from '../../lib/http/endpoint.js';
+import { NoInput } from '../../lib/http/schemas.js';
+import { json } from '../../lib/http/types.js';
+
+const list = (form: 'api' | 'rest'): EndpointDefinition<typeof NoInput>['handler'] => async (_input, request) => {
+  const vms = listedVms(await Inventory.listVms(sessionOf(request).tenantId), vmFilterOf(request.event, form));
+  return json(200, form === 'api' ? vms : { value: vms });
+};
+
+/** GET /api/vcenter/vm — the tenant's VMs (`names`, `vms`, `power_states`, ... filters), as `Summary` items. */
+export const api = endpoint({ dialect: vcenterApi, auth: { kind: 'session' }, input: NoInput, handler: list('api') });
+
+/** GET /rest/vcenter/vm — the same with `filter.names`, ..., answered `{"value":[...]}`. */
+export const rest = endpoint({ dialect: vcenterRest, auth: { kind: 'session' }, input: NoInput, handler: list('rest') });
