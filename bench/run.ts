@@ -381,6 +381,8 @@ function report(current: Record<string, any>) {
   const baselineFile = join(root, 'bench/baseline-node20.json');
   const baseline = existsSync(baselineFile) ? JSON.parse(readFileSync(baselineFile, 'utf8')) : undefined;
   const before = (name: string, field: 'bundleKiB' | 'coldStartMs') => baseline?.functions?.[name]?.[field] ?? '–';
+  const sharedNames = Object.keys(functions).filter((name) => baseline?.functions?.[name]);
+  const medianOf = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)];
   const line = (name: string, r: Rate) => `| ${name} | ${r.opsPerSecond} | ${r.p50Ms} | ${r.p99Ms} |`;
   const sizes = Object.values(functions as Record<string, { bundleKiB: number; coldStartMs: number }>);
   const markdown = [
@@ -409,7 +411,13 @@ function report(current: Record<string, any>) {
     `**Bundles** (esbuild, minified, ${sizes.length} functions): ${round(Math.min(...sizes.map((s) => s.bundleKiB)), 0)}–${round(Math.max(...sizes.map((s) => s.bundleKiB)), 0)} KiB; **cold start** (fresh node process: import the bundle, answer one real event) ${Math.min(...sizes.map((s) => s.coldStartMs))}–${Math.max(...sizes.map((s) => s.coldStartMs))} ms.`,
     '',
     ...(baseline
-      ? [`Beside them, the same bench on ${baseline.source} (${baseline.machine}, ${String(baseline.measuredAt).slice(0, 10)}).`, '']
+      ? [
+          `Beside them, the same bench on ${baseline.source} (${baseline.machine}, ${String(baseline.measuredAt).slice(0, 10)}). ` +
+            `Over the ${sharedNames.length} functions both have, the median bundle is ${medianOf(sharedNames.map((n) => functions[n].bundleKiB))} KiB ` +
+            `(Node 20: ${medianOf(sharedNames.map((n) => baseline.functions[n].bundleKiB))}) and the median cold start ` +
+            `${medianOf(sharedNames.map((n) => functions[n].coldStartMs))} ms (Node 20: ${medianOf(sharedNames.map((n) => baseline.functions[n].coldStartMs))}).`,
+          '',
+        ]
       : []),
     '| function | bundle KiB | cold start ms | Node 20 bundle KiB | Node 20 cold start ms |',
     '|---|---:|---:|---:|---:|',
