@@ -271,7 +271,7 @@ class Canvas {
     }
   }
 
-  /** `text` at `scale` (a 5×7 glyph becomes 5·scale × 7·scale, one column of space between characters). */
+  /** `text` at `scale` (each glyph pixel a scale×scale square, one column of space between characters). */
   text(x: number, y: number, text: string, colour: number, scale: number): void {
     const advance = (GLYPH_WIDTH + 1) * scale;
     [...text].forEach((char, index) => {
