@@ -18,7 +18,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO, demoScreens } from '../scripts/demo-data.js';
 import { startRfbServer, type RfbServer } from '../scripts/demo-screen/rfb.js';
-import { BAND_HEIGHT, DemoScreen } from '../scripts/demo-screen/screen.js';
+import { BAND_HEIGHT, DemoScreen, type ScreenIdentity } from '../scripts/demo-screen/screen.js';
 import { startConsoleProxy, type ConsoleProxy } from '../proxy/server.js';
 import { api, basic, OPERATOR } from './support/api.js';
 import { createTenant, proxyConfig } from './support/console-fixtures.js';
@@ -36,7 +36,7 @@ const REFUSED = 'The console ticket is not valid: it is unknown, expired or alre
 const WAIT = { timeoutMs: 120_000, intervalMs: 250 };
 
 interface Vm {
-  identity: ReturnType<typeof demoScreens>[number];
+  identity: ScreenIdentity;
   screen: DemoScreen;
   server: RfbServer;
   tenantId: string;

@@ -5,7 +5,9 @@
  * and random bytes never take the server down.
  */
 import fc from 'fast-check';
-import { connect, type Socket } from 'node:net';
+import { spawn } from 'node:child_process';
+import { connect, createServer, type Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoScreens } from '../scripts/demo-data.js';
 import { startRfbServer, type RfbServer } from '../scripts/demo-screen/rfb.js';
@@ -260,4 +262,48 @@ describe('the demo VNC server', () => {
     // A client closed for what it sent says why; `failed:` would be an exception of the server's own.
     expect(logged.filter((line) => line.includes('"why":"failed:'))).toEqual([]);
   }, 300_000);
+});
+
+describe('npm run demo-screens (scripts/demo-screen/main.ts)', () => {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const run = (env: Record<string, string>) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo-screen/main.ts'], { cwd: root, env: { ...process.env, ...env } });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    return { child, output: () => output, exited };
+  };
+
+  it("serves every powered-on demo VM's endpoint it can get, and names the one it cannot, without dying", async () => {
+    // win-01's port held here (or by someone else already: a second npm start is what this is about).
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.once('error', () => resolve()).listen(5903, '127.0.0.1', () => resolve()));
+    const screens = run({ DEMO_SCREEN_CLOCK: CLOCK.toISOString() });
+    try {
+      await eventually(() => screens.output().includes('demo screens: ') || screens.child.exitCode !== null, 'the demo screens up', { timeoutMs: 120_000 });
+      expect(screens.output()).toContain('"message":"demo screen not served","vm":"win-01","endpoint":"127.0.0.1:5903","why":"EADDRINUSE"');
+      for (const { name, tenantId, vnc } of demoScreens().filter((screen) => screen.name !== 'win-01')) {
+        const served = screens.output().includes(`${tenantId}/${name} on 127.0.0.1:${vnc.port}`);
+        const skipped = screens.output().includes(`"vm":"${name}","endpoint":"127.0.0.1:${vnc.port}","why":"EADDRINUSE"`);
+        expect(served !== skipped, `${name}: served or said why not`).toBe(true);
+        if (served) {
+          const client = await Client.open(vnc.port);
+          expect((await client.handshake()).name).toBe(name);
+          client.close();
+        }
+      }
+      screens.child.kill('SIGTERM');
+      expect(await screens.exited).toBe(0);
+    } finally {
+      screens.child.kill('SIGKILL');
+      blocker.close();
+    }
+  }, 180_000);
+
+  it('refuses a DEMO_SCREEN_CLOCK that is not a time, saying so', async () => {
+    const screens = run({ DEMO_SCREEN_CLOCK: 'half past nine' });
+    expect(await screens.exited).not.toBe(0);
+    expect(screens.output()).toContain('DEMO_SCREEN_CLOCK must be an ISO date and time');
+  }, 120_000);
 });
