@@ -7,7 +7,8 @@
  *   5. the console proxy on 127.0.0.1:6080 (CONSOLE_PROXY_BASE_URL), where Nova console URLs open (its own
  *      process, so that nothing a browser sends it can take the rest down);
  *   6. a VNC server drawing each powered-on demo VM's screen on its VNC endpoint (127.0.0.1:5901…), in a
- *      process of its own (scripts/demo-screen/), so that a console URL opens a live screen;
+ *      process of its own (scripts/demo-screen/), so that a console URL opens a live screen (`--xvnc`: a
+ *      real Xvnc desktop each, where TigerVNC is installed);
  *   7. the demo guest agent, in this process.
  * If any part dies, the others are stopped and npm start exits 1, saying which part and why. Ctrl-C stops
  * everything (exit 0).
@@ -136,7 +137,8 @@ async function startConsoleProxyBeside(apiUrl: string): Promise<void> {
 
 /** The demo VMs' screens (scripts/demo-screen/main.ts), in a process of their own; the IPC channel ends it. */
 async function startDemoScreens(): Promise<void> {
-  const screens = spawn(process.execPath, ['--import', 'tsx', `${root}scripts/demo-screen/main.ts`], { cwd: root, env: process.env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const args = process.argv.includes('--xvnc') ? ['--xvnc'] : [];
+  const screens = spawn(process.execPath, ['--import', 'tsx', `${root}scripts/demo-screen/main.ts`, ...args], { cwd: root, env: process.env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   parts.child('demo screens', screens);
   console.log(`demo screens started (pid ${screens.pid})`);
   // It says when it listens; if it dies first, the supervisor says so and stops everything.

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoScreens } from '../scripts/demo-data.js';
 import { startRfbServer, type RfbServer } from '../scripts/demo-screen/rfb.js';
 import { BAND_HEIGHT, DemoScreen } from '../scripts/demo-screen/screen.js';
+import { XVNC } from '../scripts/demo-screen/xvnc.js';
 import { eventually } from './support/wait.js';
 
 const SEED = process.env.FUZZ_SEED === 'random' ? undefined : Number(process.env.FUZZ_SEED || 20_261_201);
@@ -266,8 +267,8 @@ describe('the demo VNC server', () => {
 
 describe('npm run demo-screens (scripts/demo-screen/main.ts)', () => {
   const root = fileURLToPath(new URL('..', import.meta.url));
-  const run = (env: Record<string, string>) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo-screen/main.ts'], { cwd: root, env: { ...process.env, ...env } });
+  const run = (env: Record<string, string>, args: string[] = []) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo-screen/main.ts', ...args], { cwd: root, env: { ...process.env, ...env } });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk));
@@ -300,6 +301,32 @@ describe('npm run demo-screens (scripts/demo-screen/main.ts)', () => {
       blocker.close();
     }
   }, 180_000);
+
+  it.skipIf(!XVNC)('--xvnc: a real Xvnc desktop named after each VM on its endpoint; SIGTERM stops every one', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.once('error', () => resolve()).listen(5903, '127.0.0.1', () => resolve()));
+    const desktops = run({}, ['--xvnc']);
+    const ports: number[] = [];
+    try {
+      await eventually(() => desktops.output().includes('demo screens (Xvnc): ') || desktops.child.exitCode !== null, 'the Xvnc desktops up', { timeoutMs: 150_000 });
+      expect(desktops.output()).toContain('"message":"demo screen not served","vm":"win-01","endpoint":"127.0.0.1:5903","why":"EADDRINUSE"');
+      for (const { name, tenantId, vnc } of demoScreens().filter((screen) => screen.name !== 'win-01')) {
+        if (!desktops.output().includes(`${tenantId}/${name} on 127.0.0.1:${vnc.port}`)) continue; // held by someone else
+        ports.push(vnc.port);
+        const client = await Client.open(vnc.port);
+        expect((await client.handshake()).name).toBe(name);
+        client.close();
+      }
+      desktops.child.kill('SIGTERM');
+      expect(await desktops.exited).toBe(0);
+      for (const port of ports) {
+        expect(await new Promise((resolve) => connect(port, '127.0.0.1', () => resolve('open')).once('error', () => resolve('closed')))).toBe('closed');
+      }
+    } finally {
+      desktops.child.kill('SIGKILL');
+      blocker.close();
+    }
+  }, 240_000);
 
   it('refuses a DEMO_SCREEN_CLOCK that is not a time, saying so', async () => {
     const screens = run({ DEMO_SCREEN_CLOCK: 'half past nine' });

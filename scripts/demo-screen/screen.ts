@@ -86,6 +86,8 @@ export class DemoScreen {
   private noticeAt = '';
   private readonly listeners = new Set<(changed: Rect[]) => void>();
   private renderQueued = false;
+  /** The clock moved on while nobody watched: redrawn when someone does. */
+  private behind = false;
   private clock: NodeJS.Timeout | undefined;
   private readonly now: () => Date;
   private readonly band: number;
@@ -100,9 +102,12 @@ export class DemoScreen {
     return this.identity.guestOsFamily === 'windows' ? 'C:\\Users\\demo> ' : `demo@${this.identity.name}:~$ `;
   }
 
-  /** Redraws every second, for the clock (and for a Ctrl+Alt+Del notice to go away). */
+  /** Redraws every second, for the clock (and for a Ctrl+Alt+Del notice to go away), while anyone watches. */
   start(): void {
-    this.clock ??= setInterval(() => this.changed(), 1000);
+    this.clock ??= setInterval(() => {
+      if (this.listeners.size > 0) this.changed();
+      else this.behind = true;
+    }, 1000);
   }
 
   stop(): void {
@@ -112,6 +117,10 @@ export class DemoScreen {
 
   /** `listener` is told which rectangles changed each time the screen is redrawn; the return removes it. */
   onChange(listener: (changed: Rect[]) => void): () => void {
+    if (this.behind) {
+      this.behind = false;
+      this.pixels = this.render();
+    }
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
