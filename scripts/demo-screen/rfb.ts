@@ -12,6 +12,7 @@ const ENCODING_RAW = 0;
 /** More than a client may have sent but not yet been understood (a cut text is the only long message). */
 const MAX_PENDING_BYTES = 1024 * 1024;
 const MAX_CUT_TEXT_BYTES = 256 * 1024;
+const MAX_STALE_RECTS = 64;
 
 export interface PixelFormat {
   bitsPerPixel: number;
@@ -94,9 +95,19 @@ function serveClient(socket: Socket, screen: DemoScreen, log: NonNullable<RfbSer
     socket.destroy();
   };
   const unsubscribe = screen.onChange((changed) => {
-    for (const rect of changed) stale.add(rect);
+    for (const rect of changed) markStale(rect);
     flush();
   });
+  // A client that does not read while the screen changes must not make this grow: past a few dozen
+  // rectangles (a screen's strips), they become the one rectangle around them all.
+  const markStale = (rect: Rect) => {
+    stale.add(rect);
+    if (stale.size > MAX_STALE_RECTS) {
+      const around = [...stale].reduce(union);
+      stale.clear();
+      stale.add(around);
+    }
+  };
   socket.on('error', () => close());
   socket.on('close', () => close());
   socket.on('drain', () => flush());
@@ -178,7 +189,7 @@ function serveClient(socket: Socket, screen: DemoScreen, log: NonNullable<RfbSer
         if (data.length < 10) return 0;
         const asked = clip({ x: data.readUInt16BE(2), y: data.readUInt16BE(4), width: data.readUInt16BE(6), height: data.readUInt16BE(8) }, screen);
         if (asked) {
-          if (data[1] === 0) stale.add(asked); // not incremental: all of it, changed or not
+          if (data[1] === 0) markStale(asked); // not incremental: all of it, changed or not
           request = request ? union(request, asked) : asked;
           flush();
         }

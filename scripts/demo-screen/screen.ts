@@ -47,7 +47,7 @@ const POINTER = [
   '#ooo#oo#', '#oo##oo#', '#o#  #oo#', '##   #oo#', '#     #oo#', '      #oo#', '       ##',
 ];
 
-const Keysym = {
+const KEYSYM = {
   backSpace: 0xff08,
   tab: 0xff09,
   returnKey: 0xff0d,
@@ -55,12 +55,14 @@ const Keysym = {
   escape: 0xff1b,
   deleteKey: 0xffff,
   keypadDelete: 0xff9f,
-  shiftL: 0xffe1,
   controlL: 0xffe3,
   controlR: 0xffe4,
   altL: 0xffe9,
   altR: 0xffea,
 } as const;
+const MODIFIERS = new Set<number>([KEYSYM.controlL, KEYSYM.controlR, KEYSYM.altL, KEYSYM.altR]);
+/** Lines kept in `entered` (a record for tests and logs, not a transcript). */
+const ENTERED_KEPT = 1000;
 
 export interface DemoScreenOptions {
   /** The screen's clock (tests and the README's screenshot freeze it). */
@@ -72,7 +74,7 @@ export class DemoScreen {
   readonly height = SCREEN_HEIGHT;
   /** The framebuffer, one `0xRRGGBB` per pixel, row by row. */
   pixels: Uint32Array;
-  /** Lines entered (with Enter) since the screen started, oldest first: what the VM "received". */
+  /** Lines entered (with Enter), oldest first, the last 1,000: what the VM "received". */
   readonly entered: string[] = [];
   /** The line being typed. */
   line = '';
@@ -130,15 +132,15 @@ export class DemoScreen {
       this.held.delete(keysym);
       return;
     }
-    this.held.add(keysym);
+    if (MODIFIERS.has(keysym)) this.held.add(keysym); // only these: a client cannot grow the set
     this.keysReceived += 1;
-    const ctrl = this.held.has(Keysym.controlL) || this.held.has(Keysym.controlR);
-    const alt = this.held.has(Keysym.altL) || this.held.has(Keysym.altR);
-    if ((keysym === Keysym.deleteKey || keysym === Keysym.keypadDelete) && ctrl && alt) this.ctrlAltDelete();
-    else if (keysym === Keysym.returnKey || keysym === Keysym.keypadEnter) this.enter();
-    else if (keysym === Keysym.backSpace) this.line = this.line.slice(0, -1);
-    else if (keysym === Keysym.escape) this.line = '';
-    else if (keysym === Keysym.tab) this.type('    ');
+    const ctrl = this.held.has(KEYSYM.controlL) || this.held.has(KEYSYM.controlR);
+    const alt = this.held.has(KEYSYM.altL) || this.held.has(KEYSYM.altR);
+    if ((keysym === KEYSYM.deleteKey || keysym === KEYSYM.keypadDelete) && ctrl && alt) this.ctrlAltDelete();
+    else if (keysym === KEYSYM.returnKey || keysym === KEYSYM.keypadEnter) this.enter();
+    else if (keysym === KEYSYM.backSpace) this.line = this.line.slice(0, -1);
+    else if (keysym === KEYSYM.escape) this.line = '';
+    else if (keysym === KEYSYM.tab) this.type('    ');
     else if (!ctrl && !alt) {
       const char = printable(keysym);
       if (char) this.type(char);
@@ -163,6 +165,7 @@ export class DemoScreen {
 
   private enter(): void {
     this.entered.push(this.line);
+    this.entered.splice(0, Math.max(0, this.entered.length - ENTERED_KEPT));
     this.say(this.prompt + this.line, TEXT);
     if (this.line.trim()) this.say(`${this.identity.name}: received "${this.line}" (${this.line.length} characters)`, DIM);
     this.line = '';
