@@ -3,6 +3,7 @@
  * write is a put of the same record.
  */
 import type { VmSpec } from '../lib/core/model.js';
+import type { ScreenIdentity } from './demo-screen/screen.js';
 import { PRIVILEGES } from '../lib/core/privileges.js';
 import * as Inventory from '../lib/core/inventory.js';
 import * as Tenants from '../lib/core/tenants.js';
@@ -14,7 +15,9 @@ const ESX_SHA1 = '5B:F8:2A:9C:0E:11:47:3D:6A:B2:C4:88:19:70:E3:5F:21:AC:9D:04';
 const ESX_SHA256 =
   '3C:91:7A:55:E0:4B:18:D2:6F:A9:02:C7:8E:31:B4:5D:90:1F:6C:E8:27:A3:4D:B9:05:72:CE:11:8A:F6:3B:D0';
 
-const esxHost = { address: 'esx-01.acme.test', port: 443, sslThumbprintSha1: ESX_SHA1, sslThumbprintSha256: ESX_SHA256 };
+// The demo's "ESX host" is the local console proxy (CONSOLE_PROXY_BASE_URL's default), so that a WEBMKS
+// ticket's URL, wss://127.0.0.1:6080/ticket/<ticket>, leads a WebSocket client to it (ws:// on loopback).
+const esxHost = { address: '127.0.0.1', port: 6080, sslThumbprintSha1: ESX_SHA1, sslThumbprintSha256: ESX_SHA256 };
 
 const vm = (
   name: string,
@@ -71,4 +74,24 @@ export async function seedDemoData(): Promise<void> {
       await Inventory.putVm(tenant.tenantId, moId, spec);
     }
   }
+}
+
+/** Each demo VM's own colour across the top of its screen: how a person (or a test) tells them apart. */
+const SCREEN_BANDS: Record<string, string> = { 'vm-101': '#2e7d32', 'vm-102': '#6a1b9a', 'vm-103': '#1565c0', 'vm-201': '#c62828' };
+
+/** The screens `npm start` serves: one per powered-on demo VM, on the VNC endpoint its inventory names. */
+export function demoScreens(): (ScreenIdentity & { vnc: { host: string; port: number } })[] {
+  return DEMO.tenants.flatMap((tenant) =>
+    Object.entries(tenant.vms)
+      .filter(([, spec]) => spec.powerState === 'poweredOn')
+      .map(([vmMoId, spec]) => ({
+        vmMoId,
+        name: spec.name,
+        tenantId: tenant.tenantId,
+        tenantName: tenant.displayName,
+        guestOsFamily: spec.guestOsFamily,
+        band: SCREEN_BANDS[vmMoId]!,
+        vnc: spec.vnc,
+      })),
+  );
 }

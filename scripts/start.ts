@@ -7,7 +7,10 @@
  *      scripts/local-api.ts on 127.0.0.1:3000, which answers as API Gateway would where serverless-offline cannot;
  *   5. the console proxy on 127.0.0.1:6080 (CONSOLE_PROXY_BASE_URL), where Nova console URLs open (its own
  *      process, so that nothing a browser sends it can take the rest down);
- *   6. the demo guest agent, in this process.
+ *   6. a VNC server drawing each powered-on demo VM's screen on its VNC endpoint (127.0.0.1:5901…), in a
+ *      process of its own (scripts/demo-screen/), so that a console URL opens a live screen (`--xvnc`: a
+ *      real Xvnc desktop each, where TigerVNC is installed);
+ *   7. the demo guest agent, in this process.
  * If any part dies, the others are stopped and npm start exits 1, saying which part and why. Ctrl-C stops
  * everything (exit 0).
  */
@@ -72,6 +75,7 @@ const apiUrl = `http://127.0.0.1:${httpPort}`;
 if (!(await answers(`${apiUrl}/health`, 240))) await parts.fail('serverless-offline', `did not answer ${apiUrl}/health within 2 minutes`);
 console.log(`console-broker listening on ${apiUrl} (demo tenants acme and globex; see README)`);
 await startConsoleProxyBeside(apiUrl);
+await startDemoScreens();
 await startDemoGuestAgent(apiUrl).catch((error: unknown) => parts.fail('demo guest agent', `could not start: ${(error as Error).message}`));
 
 function signal(pid: number, which: NodeJS.Signals): void {
@@ -129,4 +133,17 @@ async function startConsoleProxyBeside(apiUrl: string): Promise<void> {
   console.log(`console proxy started (pid ${proxy.pid})`);
   const url = `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${settings.port}`;
   if (!(await answers(`${url}/health`, 120))) await parts.fail('console proxy', `did not answer ${url}/health within a minute`);
+}
+
+/** The demo VMs' screens (scripts/demo-screen/main.ts), in a process of their own; the IPC channel ends it. */
+async function startDemoScreens(): Promise<void> {
+  const args = process.argv.includes('--xvnc') ? ['--xvnc'] : [];
+  const screens = spawn(process.execPath, ['--import', 'tsx', `${root}scripts/demo-screen/main.ts`, ...args], { cwd: root, env: process.env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  parts.child('demo screens', screens);
+  console.log(`demo screens started (pid ${screens.pid})`);
+  // It says when it listens; if it dies first, the supervisor says so and stops everything.
+  await new Promise<void>((resolve) => {
+    screens.once('message', () => resolve());
+    screens.once('exit', () => resolve());
+  });
 }

@@ -1,6 +1,7 @@
 /**
  * `npm start` supervises what it starts: the real start script (dynalite, serverless-offline, the console
- * proxy, the demo agent) on free ports, in memory; one part is killed from outside, as a crash would, and
+ * proxy, the demo VMs' screens, the demo agent) on free ports (the screens on the demo's own 5901–5904, or
+ * told that another npm start holds them), in memory; one part is killed from outside, as a crash would, and
  * the script must stop the rest, exit 1 naming the part and why, and leave nothing running or listening.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -12,6 +13,8 @@ import { eventually } from './support/wait.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const STARTED = 'guest agent running for acme/vm-101';
+/** The parts that run in processes of their own. */
+const PARTS = ['dynalite', 'serverless-offline', 'console proxy', 'demo screens'];
 
 interface Stack {
   child: ChildProcess;
@@ -96,11 +99,11 @@ async function expectNothingLeft(stack: Stack, pids: number[]): Promise<void> {
 }
 
 describe('npm start', () => {
-  it.each(['serverless-offline', 'console proxy', 'dynalite'])(
+  it.each(['serverless-offline', 'console proxy', 'demo screens', 'dynalite'])(
     'stops everything and exits 1 when %s dies',
     async (part) => {
       const stack = await startStack();
-      const pids = ['dynalite', 'serverless-offline', 'console proxy'].map((name) => stack.pid(name));
+      const pids = PARTS.map((name) => stack.pid(name));
       process.kill(stack.pid(part), 'SIGKILL');
 
       expect(await stack.exited).toEqual({ code: 1, signal: null });
@@ -110,9 +113,9 @@ describe('npm start', () => {
     300_000,
   );
 
-  it('runs the API handlers, the console proxy and the demo guest agent on Node 24', async () => {
+  it('runs the API handlers, the console proxy, the demo screens and the demo guest agent on Node 24', async () => {
     const stack = await startStack({ viaNpm: true });
-    const pids = ['dynalite', 'serverless-offline', 'console proxy'].map((name) => stack.pid(name));
+    const pids = PARTS.map((name) => stack.pid(name));
     expect((await fetch(`http://127.0.0.1:${stack.ports[0]}/health`)).status).toBe(200);
     const output = stack.output();
     const nodeOf = (marker: string) =>
@@ -121,7 +124,7 @@ describe('npm start', () => {
         .filter((line) => line.includes(marker))
         .map((line) => /"nodeVersion":"([^"]+)"|on Node (\S+)\)/.exec(line)?.slice(1).find(Boolean));
     expect(nodeOf('"cold start"').length).toBeGreaterThan(0);
-    for (const marker of ['"cold start"', '"console proxy listening"', STARTED]) {
+    for (const marker of ['"cold start"', '"console proxy listening"', 'demo screens: ', STARTED]) {
       for (const version of nodeOf(marker)) expect(version, marker).toMatch(/^24\./);
       expect(nodeOf(marker).length, marker).toBeGreaterThan(0);
     }
@@ -133,7 +136,7 @@ describe('npm start', () => {
 
   it('stops everything and exits 0 on SIGTERM (Ctrl-C)', async () => {
     const stack = await startStack();
-    const pids = ['dynalite', 'serverless-offline', 'console proxy'].map((name) => stack.pid(name));
+    const pids = PARTS.map((name) => stack.pid(name));
     stack.child.kill('SIGTERM');
 
     expect(await stack.exited).toEqual({ code: 0, signal: null });

@@ -66,19 +66,19 @@ const invalidTicketType = {
   invalidProperty: 'ticketType',
 };
 
-/** The VirtualMachineTicket that vm-101 (web-01 on esx-01.acme.test) answers for `type`. */
+/** The VirtualMachineTicket that vm-101 (web-01, whose demo ESX host is the local console proxy) answers for `type`. */
 const web01Ticket = (type: VimTicketType) => ({
   _typeName: 'VirtualMachineTicket',
   ticket: expect.stringMatching(TICKET),
   cfgFile: '[datastore1] web-01/web-01.vmx',
-  host: 'esx-01.acme.test',
-  port: 443,
+  host: '127.0.0.1',
+  port: 6080,
   sslThumbprint: SHA1,
   certThumbprintList: [
     { _typeName: 'VirtualMachineCertThumbprint', thumbprint: SHA1, hashAlgorithm: 'sha1' },
     { _typeName: 'VirtualMachineCertThumbprint', thumbprint: SHA256, hashAlgorithm: 'sha256' },
   ],
-  ...(type === 'webmks' ? { url: expect.stringMatching(/^wss:\/\/esx-01\.acme\.test:443\/ticket\//) } : {}),
+  ...(type === 'webmks' ? { url: expect.stringMatching(/^wss:\/\/127\.0\.0\.1:6080\/ticket\//) } : {}),
 });
 
 /**
@@ -134,7 +134,7 @@ describe('POST /sdk/vim25/{release}/VirtualMachine/{moId}/AcquireTicket', () => 
 
     it('gives a webmks ticket its WebSocket URL: wss://{host}:{port}/ticket/{ticket}', async () => {
       const response = await acquireTicket(admin, 'vm-101', { ticketType: 'webmks' });
-      expect(response.body.url).toBe(`wss://esx-01.acme.test:443/ticket/${response.body.ticket}`);
+      expect(response.body.url).toBe(`wss://127.0.0.1:6080/ticket/${response.body.ticket}`);
     });
 
     it('names the VM’s own host, port and .vmx file', async () => {
@@ -363,8 +363,8 @@ describe('POST /sdk/vim25/{release}/VirtualMachine/{moId}/AcquireMksTicket', () 
       _typeName: 'VirtualMachineMksTicket',
       ticket: expect.stringMatching(TICKET),
       cfgFile: '[datastore1] web-01/web-01.vmx',
-      host: 'esx-01.acme.test',
-      port: 443,
+      host: '127.0.0.1',
+      port: 6080,
       sslThumbprint: SHA1,
     });
   });
