@@ -16,8 +16,8 @@ const links = (id: string) => [
 const FLAVOR_REFERENCE = { id: '', links: [] };
 const embedded = (vcpus: number, ram: number) => ({ original_name: '', vcpus, ram, disk: 0, ephemeral: 0, swap: 0 });
 const TIME = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-/** Nova's hostId for project acme on esx-01.acme.test: sha224("acme" + "esx-01.acme.test"). */
-const ACME_ESX_01 = '36be73a6143860e521feb176ddf23d566b1d128d6e7f4d379da387d8';
+/** Nova's hostId for project acme on the demo's ESX host (127.0.0.1): sha224("acme" + "127.0.0.1"). */
+const ACME_ESX_01 = 'b9539772bcad87f0a2193df381005053882191944cd752c9d00dbd9f';
 
 /** What Nova returns for every server at 2.1 (views/servers.py: show, as a project member sees it). */
 const detail = (id: string, name: string, status: string, vmState: string, powerState: number, flavor: object = FLAVOR_REFERENCE) => ({
