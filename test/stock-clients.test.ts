@@ -154,6 +154,43 @@ view = lambda node: dict(id=node.id, name=node.name, state=node.state, created=n
   }, 150_000);
 });
 
+/** libcloud's vSphere REST driver (vSphere 6.5 and later) at `url`: list_nodes, with an optional name filter. */
+const VSPHERE_LIST_NODES = `
+import sys, json
+from urllib.parse import urlsplit
+from libcloud.compute.drivers.vsphere import VSphere_REST_NodeDriver
+url = urlsplit(sys.argv[1])
+driver = VSphere_REST_NodeDriver('admin@acme', 'acme-admin-pass', secure=url.scheme == 'https', host=url.hostname, port=url.port)
+view = lambda node: dict(id=node.id, name=node.name, state=node.state, private_ips=node.private_ips, public_ips=node.public_ips,
+    ram=node.size.ram, cpus=node.size.extra['cpus'], disk=node.size.disk, image=node.image.name)
+print(json.dumps([view(node) for node in driver.list_nodes(ex_filter_names=sys.argv[2:] or None)]))
+`;
+/** What libcloud makes of the demo VMs: no NICs or disks recorded, so no addresses and no disk size. */
+const VSPHERE_NODES = [
+  { id: 'vm-101', name: 'web-01', state: 'running', private_ips: [], public_ips: [], ram: 4096, cpus: 2, disk: 0, image: 'OTHER_LINUX_64' },
+  { id: 'vm-102', name: 'db-01', state: 'stopped', private_ips: [], public_ips: [], ram: 16384, cpus: 4, disk: 0, image: 'OTHER_LINUX_64' },
+  { id: 'vm-103', name: 'win-01', state: 'running', private_ips: [], public_ips: [], ram: 8192, cpus: 2, disk: 0, image: 'WINDOWS_9_64' },
+];
+
+describe.skipIf(!libcloud)("libcloud's vSphere REST driver (python3-libcloud)", () => {
+  it("list_nodes: the tenant's VMs, each VM's details and the appliance's interfaces", async () => {
+    const before = server.requests.length;
+    expect(await python(VSPHERE_LIST_NODES, server.url)).toEqual(VSPHERE_NODES);
+    expect(server.requests.slice(before)).toEqual([
+      'POST /rest/com/vmware/cis/session',
+      'GET /rest/vcenter/vm',
+      'GET /rest/appliance/networking/interfaces',
+      'GET /rest/vcenter/vm/vm-101',
+      'GET /rest/vcenter/vm/vm-102',
+      'GET /rest/vcenter/vm/vm-103',
+    ]);
+  }, 150_000);
+
+  it('list_nodes with ex_filter_names', async () => {
+    expect(await python(VSPHERE_LIST_NODES, server.url, 'db-01')).toEqual([VSPHERE_NODES[1]]);
+  }, 150_000);
+});
+
 describe.skipIf(!vmwareRest)("Ansible's vmware.vmware_rest modules (ansible)", () => {
   let tls: ApiServer;
   beforeAll(async () => {
