@@ -53,15 +53,21 @@ export interface LocalApiOptions {
 /** Starts serverless-offline on a free loopback port and the front door on `port` (and `httpsPort`); resolves once they listen. */
 export async function startLocalApi({ port, httpsPort, stage, env, stdio = 'inherit', detached = false }: LocalApiOptions): Promise<LocalApi> {
   const upstreamPort = await freePort();
+  // The doors first: a port that is taken fails the start before serverless-offline runs.
+  const frontDoor = frontDoorTo(upstreamPort);
+  const doors = [await listen(createServer(frontDoor), port)];
+  if (httpsPort !== undefined) {
+    doors.push(await listen(createTlsServer(selfSignedCertificate(), frontDoor), httpsPort).catch(async (error: unknown) => {
+      await closeAll(doors);
+      throw error;
+    }));
+  }
   const offline = spawn(process.execPath, [`${root}node_modules/serverless/bin/serverless.js`, 'offline', 'start', '--stage', stage], {
     cwd: root,
     stdio: ['ignore', stdio, stdio],
     env: { ...env, OFFLINE_HTTP_PORT: String(upstreamPort), SLS_LOG_LEVEL: 'warning' },
     detached,
   });
-  const frontDoor = frontDoorTo(upstreamPort);
-  const doors = [await listen(createServer(frontDoor), port)];
-  if (httpsPort !== undefined) doors.push(await listen(createTlsServer(selfSignedCertificate(), frontDoor), httpsPort));
   const [plain, tls] = doors.map((door) => (door.address() as AddressInfo).port);
   return {
     url: `http://127.0.0.1:${plain}`,
@@ -69,17 +75,22 @@ export async function startLocalApi({ port, httpsPort, stage, env, stdio = 'inhe
     offline,
     close: async () => {
       offline.kill('SIGTERM');
-      await Promise.all(
-        doors.map((door) => {
-          door.closeAllConnections();
-          return new Promise((resolve) => door.close(resolve));
-        }),
-      );
+      await closeAll(doors);
     },
   };
 }
 
-function listen<T extends ReturnType<typeof createServer> | ReturnType<typeof createTlsServer>>(server: T, port: number): Promise<T> {
+type Door = ReturnType<typeof createServer> | ReturnType<typeof createTlsServer>;
+
+const closeAll = (doors: Door[]) =>
+  Promise.all(
+    doors.map((door) => {
+      door.closeAllConnections();
+      return new Promise((resolve) => door.close(resolve));
+    }),
+  );
+
+function listen<T extends Door>(server: T, port: number): Promise<T> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve(server));
