@@ -7,22 +7,31 @@
  *     and approves any preflight), and no Access-Control-* header comes back, as on an HTTP API with no
  *     CORS configuration;
  *   - no route matched: API Gateway's own 404 instead of serverless-offline's list of every route;
- *   - a failed or timed-out invocation: API Gateway's 500 instead of a 200 whose body is a stack trace.
+ *   - a failed or timed-out invocation: API Gateway's 500 instead of a 200 whose body is a stack trace;
+ *   - the function's own Content-Type, as API Gateway passes it (hapi appends `; charset=utf-8` to JSON and
+ *     text types, and vmware_rest parses a body only under exactly `application/json`);
+ *   - optionally https as well, on a second port, with a throw-away self-signed certificate made at start
+ *     (API Gateway speaks https only; vmware_rest does too).
  * serverless-offline itself logs at warning level only: its per-request lines print raw paths, and Nova's
  * os-console-auth-tokens path holds a live console token. The functions' own request logs name routes only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, request as forward, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, request as forward, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgument } from '../lib/core/errors.js';
 import { dialectOfPath } from '../lib/dialects/by-path.js';
 import { freePort } from './local-dynamodb.js';
+import { selfSignedCertificate } from './self-signed-certificate.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 export interface LocalApi {
   url: string;
+  /** `https://127.0.0.1:<port>`, with `httpsPort`. */
+  httpsUrl?: string;
   /** The serverless-offline process behind the front door. */
   offline: ChildProcess;
   close(): Promise<void>;
@@ -30,6 +39,8 @@ export interface LocalApi {
 
 export interface LocalApiOptions {
   port: number;
+  /** Also serve https on this port (0: any free one), with a self-signed certificate for 127.0.0.1 and localhost. */
+  httpsPort?: number;
   stage: string;
   /** The functions' environment (and serverless.yml's `${env:…}`). */
   env: NodeJS.ProcessEnv;
@@ -39,25 +50,51 @@ export interface LocalApiOptions {
   detached?: boolean;
 }
 
-/** Starts serverless-offline on a free loopback port and the front door on `port`; resolves once both listen. */
-export async function startLocalApi({ port, stage, env, stdio = 'inherit', detached = false }: LocalApiOptions): Promise<LocalApi> {
+/** Starts serverless-offline on a free loopback port and the front door on `port` (and `httpsPort`); resolves once they listen. */
+export async function startLocalApi({ port, httpsPort, stage, env, stdio = 'inherit', detached = false }: LocalApiOptions): Promise<LocalApi> {
   const upstreamPort = await freePort();
+  // The doors first: a port that is taken fails the start before serverless-offline runs.
+  const frontDoor = frontDoorTo(upstreamPort);
+  const doors = [await listen(createServer(frontDoor), port)];
+  if (httpsPort !== undefined) {
+    doors.push(await listen(createTlsServer(selfSignedCertificate(), frontDoor), httpsPort).catch(async (error: unknown) => {
+      await closeAll(doors);
+      throw error;
+    }));
+  }
   const offline = spawn(process.execPath, [`${root}node_modules/serverless/bin/serverless.js`, 'offline', 'start', '--stage', stage], {
     cwd: root,
     stdio: ['ignore', stdio, stdio],
     env: { ...env, OFFLINE_HTTP_PORT: String(upstreamPort), SLS_LOG_LEVEL: 'warning' },
     detached,
   });
-  const gateway = await startFrontDoor(port, upstreamPort);
+  const [plain, tls] = doors.map((door) => (door.address() as AddressInfo).port);
   return {
-    url: `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`,
+    url: `http://127.0.0.1:${plain}`,
+    ...(tls === undefined ? {} : { httpsUrl: `https://127.0.0.1:${tls}` }),
     offline,
     close: async () => {
       offline.kill('SIGTERM');
-      gateway.closeAllConnections();
-      await new Promise((resolve) => gateway.close(resolve));
+      await closeAll(doors);
     },
   };
+}
+
+type Door = ReturnType<typeof createServer> | ReturnType<typeof createTlsServer>;
+
+const closeAll = (doors: Door[]) =>
+  Promise.all(
+    doors.map((door) => {
+      door.closeAllConnections();
+      return new Promise((resolve) => door.close(resolve));
+    }),
+  );
+
+function listen<T extends Door>(server: T, port: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
 }
 
 /** A host name, IPv4 or bracketed IPv6 literal, with an optional port: what a Host header may hold. */
@@ -65,14 +102,16 @@ const HOST = /^(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,251}[A-Za-z0-9_])?|\[[0-9A-Fa-
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection']);
 const json = (status: number, body: unknown) => ({ status, body: Buffer.from(JSON.stringify(body)) });
 
-function startFrontDoor(port: number, upstreamPort: number): Promise<ReturnType<typeof createServer>> {
-  const server = createServer((req, res) => {
+function frontDoorTo(upstreamPort: number): RequestListener {
+  return (req, res) => {
     const refusal = refuse(req);
     if (refusal) return reply(res, refusal.status, {}, refusal.body);
     // Without Origin (and a preflight's requests) neither serverless-offline nor hapi does any CORS.
     const headers = Object.fromEntries(
       Object.entries(req.headers).filter(([name]) => name !== 'origin' && !name.startsWith('access-control-request-')),
     );
+    // As API Gateway sets it (Nova links and the Keystone catalog name the scheme the client used).
+    if ((req.socket as TLSSocket).encrypted) headers['x-forwarded-proto'] = 'https';
     const upstream = forward({ host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers }, (answer) => {
       const chunks: Buffer[] = [];
       answer.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -87,11 +126,7 @@ function startFrontDoor(port: number, upstreamPort: number): Promise<ReturnType<
       if (!res.headersSent) reply(res, unavailable.status, {}, unavailable.body);
     });
     req.pipe(upstream);
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve(server));
-  });
+  };
 }
 
 /** A request API Gateway would not pass to a function: a request target or Host that names no resource. */
@@ -136,8 +171,21 @@ function reply(res: ServerResponse, status: number, headers: IncomingMessage['he
   );
   res.writeHead(status, [
     ...kept.flatMap(([name, value]) => [value].flat().map((entry) => [name, String(entry)] as [string, string])),
-    ['content-type', String(headers['content-type'] ?? 'application/json')],
+    ['content-type', functionContentType(headers['content-type'])],
     ['content-length', String(body.length)],
   ].flat());
   res.end(body);
+}
+
+/** Where hapi appends `; charset=utf-8` to a type without one (@hapi/hapi lib/response.js, `contentType`). */
+const HAPI_CHARSET_TYPES = /^(?:text\/)|(?:application\/(?:json)|(?:javascript))/;
+
+/**
+ * The Content-Type the function returned, as API Gateway passes it on: without the charset hapi appended.
+ * The functions here never name a charset themselves (lib/http/types.ts), so one hapi's rule explains is hapi's.
+ */
+function functionContentType(sent: string | string[] | undefined): string {
+  const type = String(sent ?? 'application/json');
+  const appended = /^(.*); charset=utf-8$/.exec(type)?.[1];
+  return appended !== undefined && HAPI_CHARSET_TYPES.test(appended) && !/; *charset=/.test(appended) ? appended : type;
 }

@@ -38,6 +38,8 @@ const SAMPLES: Record<string, [method: string, path: string, options?: RequestOp
   vcenterGetVmPowerRest: ['GET', '/rest/vcenter/vm/vm-101/power', { headers: vcenter }],
   vcenterGetVmTools: ['GET', '/api/vcenter/vm/vm-101/tools', { headers: vcenter }],
   vcenterGetVmToolsRest: ['GET', '/rest/vcenter/vm/vm-101/tools', { headers: vcenter }],
+  vcenterListApplianceInterfaces: ['GET', '/api/appliance/networking/interfaces', { headers: vcenter }],
+  vcenterListApplianceInterfacesRest: ['GET', '/rest/appliance/networking/interfaces', { headers: vcenter }],
   vim25Login: ['POST', '/sdk/vim25/8.0.3.0/SessionManager/SessionManager/Login', { body: { userName: 'admin@acme', password: 'acme-admin-pass' } }],
   vim25Logout: ['POST', '/sdk/vim25/8.0.3.0/SessionManager/SessionManager/Logout', { headers: vcenter }],
   vim25AcquireTicket: ['POST', '/sdk/vim25/8.0.3.0/VirtualMachine/vm-101/AcquireTicket', { headers: vcenter, body: { ticketType: 'webmks' } }],

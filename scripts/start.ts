@@ -4,7 +4,8 @@
  *   2. the table, created exactly as serverless.yml declares it;
  *   3. the demo data, seeded idempotently;
  *   4. `serverless offline` with every function (its own process group), behind the front door of
- *      scripts/local-api.ts on 127.0.0.1:3000, which answers as API Gateway would where serverless-offline cannot;
+ *      scripts/local-api.ts on 127.0.0.1:3000, which answers as API Gateway would where serverless-offline cannot,
+ *      and on https://127.0.0.1:3443 too (a self-signed certificate made at start, for https-only clients);
  *   5. the console proxy on 127.0.0.1:6080 (CONSOLE_PROXY_BASE_URL), where Nova console URLs open (its own
  *      process, so that nothing a browser sends it can take the rest down);
  *   6. a VNC server drawing each powered-on demo VM's screen on its VNC endpoint (127.0.0.1:5901…), in a
@@ -28,6 +29,7 @@ import { supervisor } from './supervisor.js';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const inMemory = process.argv.includes('--in-memory');
 const httpPort = Number(process.env.HTTP_PORT ?? 3000);
+const httpsPort = Number(process.env.HTTPS_PORT ?? 3443);
 const dynamoPort = Number(process.env.DYNAMODB_PORT ?? 8000);
 const stage = 'local';
 const tableName = `console-broker-${stage}`;
@@ -58,6 +60,7 @@ Object.assign(process.env, {
   OPERATOR_KEY_SHA256: process.env.OPERATOR_KEY_SHA256 ?? sha256Hex(DEMO_OPERATOR_KEY),
   CONSOLE_PROXY_KEY_SHA256: process.env.CONSOLE_PROXY_KEY_SHA256 ?? sha256Hex(DEMO_CONSOLE_PROXY_KEY),
   HTTP_PORT: String(httpPort),
+  HTTPS_PORT: String(httpsPort),
 });
 
 await ensureTable(dynamo.endpoint, tableName);
@@ -66,14 +69,14 @@ console.log(`DynamoDB (dynalite) on ${dynamo.endpoint}, table ${tableName}, ${in
 
 // serverless-offline (its own process group, so that stopping it stops every worker it started) behind a
 // front door that answers as API Gateway would (scripts/local-api.ts).
-const api = await startLocalApi({ port: httpPort, stage, env: process.env, detached: true });
+const api = await startLocalApi({ port: httpPort, httpsPort, stage, env: process.env, detached: true });
 parts.child('serverless-offline', api.offline, { group: true });
 parts.part('API front door', new Promise<string>(() => undefined), () => api.close());
 console.log(`serverless-offline started (pid ${api.offline.pid})`);
 
 const apiUrl = `http://127.0.0.1:${httpPort}`;
 if (!(await answers(`${apiUrl}/health`, 240))) await parts.fail('serverless-offline', `did not answer ${apiUrl}/health within 2 minutes`);
-console.log(`console-broker listening on ${apiUrl} (demo tenants acme and globex; see README)`);
+console.log(`console-broker listening on ${apiUrl} and ${api.httpsUrl} (self-signed; demo tenants acme and globex; see README)`);
 await startConsoleProxyBeside(apiUrl);
 await startDemoScreens();
 await startDemoGuestAgent(apiUrl).catch((error: unknown) => parts.fail('demo guest agent', `could not start: ${(error as Error).message}`));

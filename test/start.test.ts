@@ -4,71 +4,25 @@
  * told that another npm start holds them), in memory; one part is killed from outside, as a crash would, and
  * the script must stop the rest, exit 1 naming the part and why, and leave nothing running or listening.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '../scripts/local-dynamodb.js';
+import { STARTED, startStack as start, type Stack } from './support/local-stack.js';
 import { eventually } from './support/wait.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const STARTED = 'guest agent running for acme/vm-101';
 /** The parts that run in processes of their own. */
 const PARTS = ['dynalite', 'serverless-offline', 'console proxy', 'demo screens'];
-
-interface Stack {
-  child: ChildProcess;
-  output: () => string;
-  ports: number[];
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** The pid a part announced (`<part> started (pid N)`). */
-  pid(part: string): number;
-}
 
 let running: Stack | undefined;
 
 afterEach(() => {
-  // Whatever a failed test leaves: the whole group of the start script (its detached parts have their own).
-  if (running && running.child.exitCode === null && running.child.signalCode === null) process.kill(-running.child.pid!, 'SIGKILL');
+  // Whatever a failed test leaves: the whole group of the start script.
+  running?.kill();
   running = undefined;
 });
 
-/** The start script run directly, or (`viaNpm`) the README's own `npm start`, which finds node on PATH. */
-async function startStack({ viaNpm = false } = {}): Promise<Stack> {
-  const [http, lambda, dynamo, proxy] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  const env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    HTTP_PORT: String(http),
-    LAMBDA_PORT: String(lambda),
-    DYNAMODB_PORT: String(dynamo),
-    CONSOLE_PROXY_BASE_URL: `http://127.0.0.1:${proxy}`,
-  };
-  const [command, ...args] = viaNpm
-    ? ['npm', 'start', '--', '--in-memory']
-    : [process.execPath, '--import', 'tsx', 'scripts/start.ts', '--in-memory'];
-  const child = spawn(command!, args, { cwd: root, env, detached: true });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const stack: Stack = {
-    child,
-    output: () => output,
-    ports: [http, lambda, dynamo, proxy],
-    exited,
-    pid(part) {
-      const pid = new RegExp(`^${part} started \\(pid (\\d+)\\)$`, 'm').exec(output)?.[1];
-      if (!pid) throw new Error(`${part} announced no pid:\n${output}`);
-      return Number(pid);
-    },
-  };
-  running = stack;
-  await eventually(() => output.includes(STARTED) || child.exitCode !== null, 'npm start up', { timeoutMs: 240_000 });
-  if (!output.includes(STARTED)) throw new Error(`npm start did not come up:\n${output}`);
-  return stack;
+async function startStack(options: { viaNpm?: boolean } = {}): Promise<Stack> {
+  running = await start(options);
+  return running;
 }
 
 const listening = (port: number) =>

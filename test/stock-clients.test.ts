@@ -5,13 +5,16 @@
  * the real handlers. A client that is not installed is skipped, saying so.
  */
 import { execFile } from 'node:child_process';
+import { get as httpsGet } from 'node:https';
 import { createRequire } from 'node:module';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, CONSOLE_PROXY } from './support/api.js';
 import { startApiServer, type ApiServer } from './support/http-server.js';
+import { startStack, type Stack } from './support/local-stack.js';
 
 const PYTHON = '/usr/bin/python3';
 const DIST = '/usr/lib/python3/dist-packages';
@@ -50,6 +53,26 @@ async function expectRedeemableOnce(url: string): Promise<void> {
   const redeem = () => api('POST', '/console-proxy/v1/redemptions', { headers: CONSOLE_PROXY, body: { ticket: token } });
   expect((await redeem()).body).toMatchObject({ tenantId: 'acme', instanceUuid: WEB_01, vnc: { host: '127.0.0.1', port: 5901 } });
   expect((await redeem()).status).toBe(404);
+}
+
+/** One vmware.vmware_rest module run ad hoc on localhost against the vCenter at `url`; its result as the json callback reports it. */
+async function vmwareRestModule(url: string, name: string, args: Record<string, string> = {}) {
+  const connection = {
+    vcenter_hostname: new URL(url).host,
+    vcenter_username: 'admin@acme',
+    vcenter_password: 'acme-admin-pass',
+    vcenter_validate_certs: 'false',
+  };
+  const moduleArgs = Object.entries({ ...connection, ...args }).map(([key, value]) => `${key}=${value}`).join(' ');
+  const output = await run('/usr/bin/ansible', ['localhost', '-c', 'local', '-m', `vmware.vmware_rest.${name}`, '-a', moduleArgs], {
+    ANSIBLE_STDOUT_CALLBACK: 'json',
+    ANSIBLE_LOAD_CALLBACK_PLUGINS: '1',
+    ANSIBLE_PYTHON_INTERPRETER: PYTHON,
+    ANSIBLE_LOCALHOST_WARNING: '0',
+    ANSIBLE_INVENTORY_UNPARSED_WARNING: '0',
+  }).catch((error: Error) => error.message);
+  const json = JSON.parse(output.slice(output.indexOf('{')));
+  return json.plays[0].tasks[0].hosts.localhost;
 }
 
 let server: ApiServer;
@@ -154,6 +177,43 @@ view = lambda node: dict(id=node.id, name=node.name, state=node.state, created=n
   }, 150_000);
 });
 
+/** libcloud's vSphere REST driver (vSphere 6.5 and later) at `url`: list_nodes, with an optional name filter. */
+const VSPHERE_LIST_NODES = `
+import sys, json
+from urllib.parse import urlsplit
+from libcloud.compute.drivers.vsphere import VSphere_REST_NodeDriver
+url = urlsplit(sys.argv[1])
+driver = VSphere_REST_NodeDriver('admin@acme', 'acme-admin-pass', secure=url.scheme == 'https', host=url.hostname, port=url.port)
+view = lambda node: dict(id=node.id, name=node.name, state=node.state, private_ips=node.private_ips, public_ips=node.public_ips,
+    ram=node.size.ram, cpus=node.size.extra['cpus'], disk=node.size.disk, image=node.image.name)
+print(json.dumps([view(node) for node in driver.list_nodes(ex_filter_names=sys.argv[2:] or None)]))
+`;
+/** What libcloud makes of the demo VMs: no NICs or disks recorded, so no addresses and no disk size. */
+const VSPHERE_NODES = [
+  { id: 'vm-101', name: 'web-01', state: 'running', private_ips: [], public_ips: [], ram: 4096, cpus: 2, disk: 0, image: 'OTHER_LINUX_64' },
+  { id: 'vm-102', name: 'db-01', state: 'stopped', private_ips: [], public_ips: [], ram: 16384, cpus: 4, disk: 0, image: 'OTHER_LINUX_64' },
+  { id: 'vm-103', name: 'win-01', state: 'running', private_ips: [], public_ips: [], ram: 8192, cpus: 2, disk: 0, image: 'WINDOWS_9_64' },
+];
+
+describe.skipIf(!libcloud)("libcloud's vSphere REST driver (python3-libcloud)", () => {
+  it("list_nodes: the tenant's VMs, each VM's details and the appliance's interfaces", async () => {
+    const before = server.requests.length;
+    expect(await python(VSPHERE_LIST_NODES, server.url)).toEqual(VSPHERE_NODES);
+    expect(server.requests.slice(before)).toEqual([
+      'POST /rest/com/vmware/cis/session',
+      'GET /rest/vcenter/vm',
+      'GET /rest/appliance/networking/interfaces',
+      'GET /rest/vcenter/vm/vm-101',
+      'GET /rest/vcenter/vm/vm-102',
+      'GET /rest/vcenter/vm/vm-103',
+    ]);
+  }, 150_000);
+
+  it('list_nodes with ex_filter_names', async () => {
+    expect(await python(VSPHERE_LIST_NODES, server.url, 'db-01')).toEqual([VSPHERE_NODES[1]]);
+  }, 150_000);
+});
+
 describe.skipIf(!vmwareRest)("Ansible's vmware.vmware_rest modules (ansible)", () => {
   let tls: ApiServer;
   beforeAll(async () => {
@@ -163,25 +223,7 @@ describe.skipIf(!vmwareRest)("Ansible's vmware.vmware_rest modules (ansible)", (
     await tls?.close();
   });
 
-  /** One module run ad hoc on localhost; its result as the json callback reports it. */
-  async function module(name: string, args: Record<string, string> = {}) {
-    const connection = {
-      vcenter_hostname: new URL(tls.url).host,
-      vcenter_username: 'admin@acme',
-      vcenter_password: 'acme-admin-pass',
-      vcenter_validate_certs: 'false',
-    };
-    const moduleArgs = Object.entries({ ...connection, ...args }).map(([key, value]) => `${key}=${value}`).join(' ');
-    const output = await run('/usr/bin/ansible', ['localhost', '-c', 'local', '-m', `vmware.vmware_rest.${name}`, '-a', moduleArgs], {
-      ANSIBLE_STDOUT_CALLBACK: 'json',
-      ANSIBLE_LOAD_CALLBACK_PLUGINS: '1',
-      ANSIBLE_PYTHON_INTERPRETER: PYTHON,
-      ANSIBLE_LOCALHOST_WARNING: '0',
-      ANSIBLE_INVENTORY_UNPARSED_WARNING: '0',
-    }).catch((error: Error) => error.message);
-    const json = JSON.parse(output.slice(output.indexOf('{')));
-    return json.plays[0].tasks[0].hosts.localhost;
-  }
+  const module = (name: string, args: Record<string, string> = {}) => vmwareRestModule(tls.url, name, args);
 
   it('vcenter_vm_info lists the VMs and filters by name', async () => {
     const all = await module('vcenter_vm_info');
@@ -206,6 +248,68 @@ describe.skipIf(!vmwareRest)("Ansible's vmware.vmware_rest modules (ansible)", (
       upgrade_policy: 'MANUAL',
       run_state: 'NOT_RUNNING',
     });
+  }, 150_000);
+});
+
+describe.skipIf(!vmwareRest && !libcloud)('against npm start, over its https front door', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack();
+  }, 300_000);
+  afterAll(async () => {
+    if (!stack) return;
+    stack.child.kill('SIGTERM');
+    await stack.exited;
+  }, 60_000);
+
+  /** One GET without a session over the https front door (its certificate is self-signed), and the certificate. */
+  const getOverHttps = (path: string) =>
+    new Promise<{ status: number; contentType?: string; body: string; altNames?: string }>((resolve, reject) => {
+      const request = httpsGet(`${stack.httpsUrl}${path}`, { rejectUnauthorized: false }, (response) => {
+        const altNames = (response.socket as TLSSocket).getPeerCertificate().subjectaltname;
+        let body = '';
+        response.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+        response.on('end', () => resolve({ status: response.statusCode!, contentType: response.headers['content-type'], body, altNames }));
+      });
+      request.on('error', reject);
+    });
+
+  it("passes the function's Content-Type on as it is, over http and over https", async () => {
+    const unauthenticated = JSON.stringify({
+      error_type: 'UNAUTHENTICATED',
+      messages: [{ args: [], default_message: 'Authentication required.', id: 'com.vmware.vapi.std.errors.unauthenticated' }],
+    });
+    const plain = await fetch(`${stack.url}/api/vcenter/vm`);
+    expect([plain.status, plain.headers.get('content-type'), await plain.text()]).toEqual([401, 'application/json', unauthenticated]);
+    const tls = await getOverHttps('/api/vcenter/vm');
+    expect(tls).toEqual({ status: 401, contentType: 'application/json', body: unauthenticated, altNames: 'IP Address:127.0.0.1, DNS:localhost' });
+  }, 150_000);
+
+  it.skipIf(!vmwareRest)('vmware.vmware_rest: vcenter_vm_info, vcenter_vm_power_info, vcenter_vm_tools_info', async () => {
+    const all = await vmwareRestModule(stack.httpsUrl, 'vcenter_vm_info');
+    expect(all.failed, JSON.stringify(all)).toBeFalsy();
+    expect(all.value).toEqual([
+      { vm: 'vm-101', name: 'web-01', power_state: 'POWERED_ON', cpu_count: 2, memory_size_MiB: 4096 },
+      { vm: 'vm-102', name: 'db-01', power_state: 'POWERED_OFF', cpu_count: 4, memory_size_MiB: 16384 },
+      { vm: 'vm-103', name: 'win-01', power_state: 'POWERED_ON', cpu_count: 2, memory_size_MiB: 8192 },
+    ]);
+    const named = await vmwareRestModule(stack.httpsUrl, 'vcenter_vm_info', { filter_names: 'db-01' });
+    expect(named.value).toEqual([{ vm: 'vm-102', name: 'db-01', power_state: 'POWERED_OFF', cpu_count: 4, memory_size_MiB: 16384 }]);
+    const one = await vmwareRestModule(stack.httpsUrl, 'vcenter_vm_info', { vm: 'vm-101' });
+    expect(one).toMatchObject({ id: 'vm-101', value: { name: 'web-01', power_state: 'POWERED_ON', cpu: { count: 2 }, memory: { size_MiB: 4096 } } });
+    const foreign = await vmwareRestModule(stack.httpsUrl, 'vcenter_vm_info', { vm: 'vm-201' });
+    expect(foreign.value).toEqual({ error_type: 'NOT_FOUND', messages: [expect.objectContaining({ default_message: 'Virtual machine vm-201 was not found.' })] });
+    expect((await vmwareRestModule(stack.httpsUrl, 'vcenter_vm_power_info', { vm: 'vm-102' })).value).toEqual({ state: 'POWERED_OFF' });
+    // vm-101's VMware Tools: npm start's demo guest agent, heartbeating.
+    expect((await vmwareRestModule(stack.httpsUrl, 'vcenter_vm_tools_info', { vm: 'vm-101' })).value).toMatchObject({
+      auto_update_supported: false,
+      upgrade_policy: 'MANUAL',
+      run_state: 'RUNNING',
+    });
+  }, 300_000);
+
+  it.skipIf(!libcloud)("libcloud's vSphere REST driver: list_nodes", async () => {
+    expect(await python(VSPHERE_LIST_NODES, stack.httpsUrl)).toEqual(VSPHERE_NODES);
   }, 150_000);
 });
 

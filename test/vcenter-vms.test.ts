@@ -112,8 +112,9 @@ describe('GET /api/vcenter/vm/{vm}', () => {
   it('answers the VM Info in each shape', async () => {
     const response = await get('/api/vcenter/vm/vm-101');
     expect(response.status).toBe(200);
-    expect(response.body).toEqual(WEB_01_INFO);
-    expect((await get('/rest/vcenter/vm/vm-101')).body).toEqual({ value: WEB_01_INFO });
+    // The inventory records no NICs or disks: empty maps, an object in /api and a {key, value} list in /rest.
+    expect(response.body).toEqual({ ...WEB_01_INFO, nics: {}, disks: {} });
+    expect((await get('/rest/vcenter/vm/vm-101')).body).toEqual({ value: { ...WEB_01_INFO, nics: [], disks: [] } });
     expect((await get('/api/vcenter/vm/vm-103')).body).toMatchObject({ name: 'win-01', guest_OS: 'WINDOWS_9_64' });
   });
 
@@ -184,5 +185,36 @@ describe('GET /api/vcenter/vm/{vm}/tools', () => {
     const response = await get('/api/vcenter/vm/vm-102/tools');
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ auto_update_supported: false, upgrade_policy: 'MANUAL', run_state: 'NOT_RUNNING' });
+  });
+});
+
+describe('GET /api/appliance/networking/interfaces and /rest/appliance/networking/interfaces', () => {
+  it('answers the empty list (this service records no appliance interfaces) to any session of any tenant', async () => {
+    const globex = await loginVcenter('admin@globex', 'globex-admin-pass');
+    const viewer = await loginVcenter('viewer@acme', 'acme-viewer-pass');
+    for (const sessionId of [admin, viewer, globex]) {
+      const response = await get('/api/appliance/networking/interfaces', sessionId);
+      expect(response.status).toBe(200);
+      expect(response.headers['content-type']).toBe('application/json');
+      expect(response.text).toBe('[]');
+      const rest = await get('/rest/appliance/networking/interfaces', sessionId);
+      expect(rest.status).toBe(200);
+      expect(rest.text).toBe('{"value":[]}');
+    }
+  });
+
+  it('answers 401 without a session, or with a dead one, in each shape', async () => {
+    const cases: [Record<string, string>, string][] = [
+      [{}, 'Authentication required.'],
+      [session(`acme.${'D'.repeat(43)}`), 'The session is missing, expired or ended.'],
+    ];
+    for (const [headers, message] of cases) {
+      const response = await api('GET', '/api/appliance/networking/interfaces', { headers });
+      expect(response.status).toBe(401);
+      expect(response.body).toEqual(apiError('unauthenticated', message));
+      const rest = await api('GET', '/rest/appliance/networking/interfaces', { headers });
+      expect(rest.status).toBe(401);
+      expect(rest.body).toEqual(restError('unauthenticated', message));
+    }
   });
 });

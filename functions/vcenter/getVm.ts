@@ -13,7 +13,7 @@ export const api = endpoint({
   dialect: vcenterApi,
   auth: { kind: 'session', vm: vmInPath },
   input,
-  handler: async ({ path }, { vm }) => json(200, vmInfo(requireVm(vm, path.vm))),
+  handler: async ({ path }, { vm }) => json(200, vmInfo(requireVm(vm, path.vm), 'api')),
 });
 
 /** GET /rest/vcenter/vm/{vm} — the same, `{"value":{...}}`. */
@@ -21,5 +21,5 @@ export const rest = endpoint({
   dialect: vcenterRest,
   auth: { kind: 'session', vm: vmInPath },
   input,
-  handler: async ({ path }, { vm }) => json(200, { value: vmInfo(requireVm(vm, path.vm)) }),
+  handler: async ({ path }, { vm }) => json(200, { value: vmInfo(requireVm(vm, path.vm), 'rest') }),
 });

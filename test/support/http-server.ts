@@ -4,13 +4,10 @@
  * that talk to the API over HTTP (the console proxy, the guest agent) are tested against it, and the test
  * keeps control of the shared clock (`advanceClock`) because the handlers run in its process.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type RequestListener } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { selfSignedCertificate } from '../../scripts/self-signed-certificate.js';
 import { api } from './api.js';
 
 export interface ApiServer {
@@ -19,18 +16,6 @@ export interface ApiServer {
   /** Requests served so far, as `METHOD /path` (never with bodies or headers: they can hold secrets). */
   requests: string[];
   close(): Promise<void>;
-}
-
-/**
- * A self-signed certificate for 127.0.0.1 from the openssl command line, for clients that speak only https
- * (Ansible's vmware.vmware_rest).
- */
-function selfSignedCertificate(): { key: Buffer; cert: Buffer } {
-  const folder = mkdtempSync(join(tmpdir(), 'api-tls-'));
-  const [key, cert] = [join(folder, 'key.pem'), join(folder, 'cert.pem')];
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
-  return { key: readFileSync(key), cert: readFileSync(cert) };
 }
 
 export async function startApiServer(options: { tls?: boolean } = {}): Promise<ApiServer> {

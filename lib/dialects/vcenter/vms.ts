@@ -25,14 +25,19 @@ const hardware = (vm: VmRecord) => ({
 /** `vcenter.VM.Summary`. */
 export const vmSummary = (vm: VmRecord) => ({ vm: vm.moId, name: vm.name, power_state: POWER_STATES[vm.powerState], ...hardware(vm) });
 
-/** The part of `vcenter.VM.Info` the inventory knows. */
-export const vmInfo = (vm: VmRecord) => ({
+/**
+ * The part of `vcenter.VM.Info` the inventory knows. It records no virtual NICs or disks: `nics` and `disks`
+ * are empty maps, which `/api` writes as objects and `/rest` as lists of `{key, value}` entries.
+ */
+export const vmInfo = (vm: VmRecord, form: 'api' | 'rest') => ({
   name: vm.name,
   power_state: POWER_STATES[vm.powerState],
   guest_OS: GUEST_OS[vm.guestOsFamily],
   identity: { name: vm.name, instance_uuid: vm.instanceUuid },
   ...(vm.cpuCount === undefined ? {} : { cpu: { count: vm.cpuCount } }),
   ...(vm.memorySizeMiB === undefined ? {} : { memory: { size_MiB: vm.memorySizeMiB } }),
+  nics: form === 'api' ? {} : [],
+  disks: form === 'api' ? {} : [],
 });
 
 /** `vcenter.vm.Power.Info`. */
