@@ -1,4 +1,4 @@
-import { operatorDialect } from '../lib/dialects/operator/errors.js';
+import { operatorDialect } from '../lib/dialects/operator/index.js';
 import { endpoint } from '../lib/http/endpoint.js';
 import { NoInput } from '../lib/http/schemas.js';
 import { json } from '../lib/http/types.js';

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import * as Guest from '../../lib/core/guest.js';
 import { ProcessExitSchema, WorkResultSchema } from '../../lib/core/guest-sealing.js';
-import { guestAgentDialect } from '../../lib/dialects/vcenter/guest-agent.js';
+import { guestAgentDialect } from '../../lib/dialects/vcenter/index.js';
 import { endpoint } from '../../lib/http/endpoint.js';
 import { json, noContent } from '../../lib/http/types.js';
 
@@ -17,7 +17,7 @@ export const register = endpoint({
   input: z.object({
     body: z.object({ publicKey: z.string().min(1).max(4096), agentVersion: z.string().min(1).max(64) }).strict(),
   }),
-  handler: async ({ body }, { agent }) => json(200, await Guest.registerAgent(agent!, body.publicKey, body.agentVersion)),
+  handler: async ({ body }, { agent }) => json(200, await Guest.registerAgent(agent, body.publicKey, body.agentVersion)),
 });
 
 /** POST /agent/v1/heartbeats — "VMware Tools is running". */
@@ -25,7 +25,7 @@ export const heartbeat = endpoint({
   ...agentApi,
   input: z.object({}),
   handler: async (_input, { agent }) => {
-    await Guest.recordHeartbeat(agent!);
+    await Guest.recordHeartbeat(agent);
     return noContent();
   },
 });
@@ -35,7 +35,7 @@ export const claim = endpoint({
   ...agentApi,
   input: z.object({}),
   handler: async (_input, { agent }) => {
-    const work = await Guest.claimWork(agent!);
+    const work = await Guest.claimWork(agent);
     return work ? json(200, work) : noContent();
   },
 });
@@ -45,7 +45,7 @@ export const result = endpoint({
   ...agentApi,
   input: z.object({ body: WorkResultSchema }),
   handler: async ({ body }, { agent }) => {
-    await Guest.reportWorkResult(agent!, body);
+    await Guest.reportWorkResult(agent, body);
     return noContent();
   },
 });
@@ -55,7 +55,7 @@ export const exit = endpoint({
   ...agentApi,
   input: z.object({ body: ProcessExitSchema }),
   handler: async ({ body }, { agent }) => {
-    await Guest.reportProcessExit(agent!, body);
+    await Guest.reportProcessExit(agent, body);
     return noContent();
   },
 });

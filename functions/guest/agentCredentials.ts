@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import * as Guest from '../../lib/core/guest.js';
-import { operatorDialect } from '../../lib/dialects/operator/errors.js';
+import { operatorDialect } from '../../lib/dialects/operator/index.js';
 import { VmPath } from '../../lib/dialects/operator/schemas.js';
 import { endpoint } from '../../lib/http/endpoint.js';
 import { json } from '../../lib/http/types.js';

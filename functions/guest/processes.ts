@@ -1,13 +1,13 @@
 import * as Guest from '../../lib/core/guest.js';
 import { requireVm } from '../../lib/core/tickets.js';
-import { vcenterApi, vcenterRest } from '../../lib/dialects/vcenter/errors.js';
+import { vcenterApi, vcenterRest } from '../../lib/dialects/vcenter/index.js';
 import { apiGuestInput, processInfo, processSummary, restGuestInput } from '../../lib/dialects/vcenter/guest.js';
 import { endpoint } from '../../lib/http/endpoint.js';
-import type { Dialect, HttpEvent } from '../../lib/http/types.js';
+import type { Dialect } from '../../lib/http/types.js';
 import { json, noContent } from '../../lib/http/types.js';
 
 /** The session and the VM in the path are fetched together (one BatchGetItem). */
-const sessionWithVm = { kind: 'session', vm: (event: HttpEvent) => ({ moId: event.pathParameters?.vm ?? '' }) } as const;
+const sessionWithVm = { kind: 'session', vm: true } as const;
 
 /**
  * The two URL forms differ only in their error shape, their request schema, the `{"value": ...}` wrapping of
@@ -32,9 +32,9 @@ const processesEndpoint = (form: Form) =>
       const target = requireVm(vm, input.path.vm);
       if (input.action === 'create' && 'spec' in input.body) {
         const { credentials, spec } = input.body;
-        return json(200, form.answer(await Guest.createProcess(session!, target, credentials, spec.program, spec)));
+        return json(200, form.answer(await Guest.createProcess(session, target, credentials, spec.program, spec)));
       }
-      return json(200, form.answer((await Guest.listProcesses(session!, target, input.body.credentials)).map(processSummary)));
+      return json(200, form.answer((await Guest.listProcesses(session, target, input.body.credentials)).map(processSummary)));
     },
   });
 
@@ -47,10 +47,10 @@ const processEndpoint = (form: Form) =>
     handler: async ({ path, action, body }, { session, vm }) => {
       const target = requireVm(vm, path.vm);
       if (action === 'delete') {
-        await Guest.terminateProcess(session!, target, body.credentials, path.pid);
+        await Guest.terminateProcess(session, target, body.credentials, path.pid);
         return noContent(form.deletedStatus);
       }
-      return json(200, form.answer(processInfo(await Guest.getProcess(session!, target, body.credentials, path.pid))));
+      return json(200, form.answer(processInfo(await Guest.getProcess(session, target, body.credentials, path.pid))));
     },
   });
 

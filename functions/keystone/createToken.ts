@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import * as Sessions from '../../lib/core/sessions.js';
-import { keystone } from '../../lib/dialects/keystone/errors.js';
+import { keystone } from '../../lib/dialects/keystone/index.js';
 import { AuthRequestBody, credentialsOf, requireOwnProjectScope, tokenBody } from '../../lib/dialects/keystone/tokens.js';
 import { endpoint } from '../../lib/http/endpoint.js';
 import { json } from '../../lib/http/types.js';

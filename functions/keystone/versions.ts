@@ -1,4 +1,4 @@
-import { keystone } from '../../lib/dialects/keystone/errors.js';
+import { keystone } from '../../lib/dialects/keystone/index.js';
 import { versionDocument, versionList } from '../../lib/dialects/keystone/versions.js';
 import { endpoint } from '../../lib/http/endpoint.js';
 import { NoInput } from '../../lib/http/schemas.js';

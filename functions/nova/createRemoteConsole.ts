@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { novaEndpoint, sessionOf } from '../../lib/dialects/nova/endpoint.js';
+import { novaEndpoint } from '../../lib/dialects/nova/endpoint.js';
 import { openRemoteConsole, RemoteConsoleBody, requireKnown } from '../../lib/dialects/nova/remote-consoles.js';
 import { json } from '../../lib/http/types.js';
 
@@ -9,13 +9,13 @@ import { json } from '../../lib/http/types.js';
  * the token is one conditional PutItem.
  */
 export const handler = novaEndpoint({
-  auth: { kind: 'session', vm: (event) => ({ instanceUuid: event.pathParameters?.server_id ?? '' }) },
+  auth: { kind: 'session', vm: true },
   since: [2, 6],
   input: z.object({ path: z.object({ server_id: z.string() }), body: RemoteConsoleBody }),
   handler: async ({ path, body }, request, version) => {
     const console = body.remote_console;
     requireKnown(console, version);
-    const url = await openRemoteConsole(sessionOf(request), request.vm, path.server_id, console);
+    const url = await openRemoteConsole(request.session, request.vm, path.server_id, console);
     return json(200, { remote_console: { protocol: console.protocol, type: console.type, url } });
   },
 });

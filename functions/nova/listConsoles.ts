@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import * as NovaConsoles from '../../lib/core/nova-consoles.js';
 import { consoleSummary } from '../../lib/dialects/nova/consoles.js';
-import { novaEndpoint, sessionOf } from '../../lib/dialects/nova/endpoint.js';
+import { novaEndpoint } from '../../lib/dialects/nova/endpoint.js';
 import { json } from '../../lib/http/types.js';
 
 /**
@@ -9,10 +9,10 @@ import { json } from '../../lib/http/types.js';
  * caller without the console privilege is forbidden (403).
  */
 export const handler = novaEndpoint({
-  auth: { kind: 'session', vm: (event) => ({ instanceUuid: event.pathParameters?.server_id ?? '' }) },
+  auth: { kind: 'session', vm: true },
   input: z.object({ path: z.object({ server_id: z.string() }) }),
   handler: async (_input, request) => {
-    const consoles = await NovaConsoles.listConsoles(sessionOf(request), request.vm);
+    const consoles = await NovaConsoles.listConsoles(request.session, request.vm);
     return json(200, { consoles: consoles.map(consoleSummary) });
   },
 });

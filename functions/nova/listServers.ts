@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import * as Inventory from '../../lib/core/inventory.js';
-import { novaEndpoint, sessionOf } from '../../lib/dialects/nova/endpoint.js';
+import { novaEndpoint } from '../../lib/dialects/nova/endpoint.js';
 import { matchesNameFilter, serverDetail, serverSummary } from '../../lib/dialects/nova/servers.js';
 import { json } from '../../lib/http/types.js';
 
@@ -12,7 +12,7 @@ export const handler = novaEndpoint({
   auth: { kind: 'session' },
   input: ListInput,
   handler: async ({ query }, request) => {
-    const vms = await Inventory.listVms(sessionOf(request).tenantId);
+    const vms = await Inventory.listVms(request.session.tenantId);
     const servers = vms.filter((vm) => matchesNameFilter(vm, query.name)).map((vm) => serverSummary(request.event, vm));
     return json(200, { servers });
   },
@@ -23,7 +23,7 @@ export const detail = novaEndpoint({
   auth: { kind: 'session' },
   input: ListInput,
   handler: async ({ query }, request, version) => {
-    const vms = await Inventory.listVms(sessionOf(request).tenantId);
+    const vms = await Inventory.listVms(request.session.tenantId);
     const servers = vms.filter((vm) => matchesNameFilter(vm, query.name)).map((vm) => serverDetail(request.event, vm, version, 'detail'));
     return json(200, { servers });
   },

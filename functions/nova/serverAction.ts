@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { consoleActionOf } from '../../lib/dialects/nova/console-actions.js';
-import { novaEndpoint, sessionOf } from '../../lib/dialects/nova/endpoint.js';
+import { novaEndpoint } from '../../lib/dialects/nova/endpoint.js';
 import { openRemoteConsole } from '../../lib/dialects/nova/remote-consoles.js';
 import { json } from '../../lib/http/types.js';
 
@@ -10,11 +10,11 @@ import { json } from '../../lib/http/types.js';
  * novaclient's get_vnc_console below 2.6 send: the same token and checks as remote-consoles.
  */
 export const handler = novaEndpoint({
-  auth: { kind: 'session', vm: (event) => ({ instanceUuid: event.pathParameters?.server_id ?? '' }) },
+  auth: { kind: 'session', vm: true },
   input: z.object({ path: z.object({ server_id: z.string() }), body: z.unknown() }),
   handler: async ({ path, body }, request, version) => {
     const console = consoleActionOf(body, version);
-    const url = await openRemoteConsole(sessionOf(request), request.vm, path.server_id, console);
+    const url = await openRemoteConsole(request.session, request.vm, path.server_id, console);
     return json(200, { console: { type: console.type, url } });
   },
 });

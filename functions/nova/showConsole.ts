@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import * as NovaConsoles from '../../lib/core/nova-consoles.js';
 import { consoleDetail, consoleIdOf } from '../../lib/dialects/nova/consoles.js';
-import { novaEndpoint, sessionOf } from '../../lib/dialects/nova/endpoint.js';
+import { novaEndpoint } from '../../lib/dialects/nova/endpoint.js';
 import { json } from '../../lib/http/types.js';
 
 /**
@@ -9,10 +9,10 @@ import { json } from '../../lib/http/types.js';
  * a fresh one-time console token (only token hashes are stored, so each read mints its own).
  */
 export const handler = novaEndpoint({
-  auth: { kind: 'session', vm: (event) => ({ instanceUuid: event.pathParameters?.server_id ?? '' }) },
+  auth: { kind: 'session', vm: true },
   input: z.object({ path: z.object({ server_id: z.string(), console_id: z.string() }) }),
   handler: async ({ path }, request) => {
-    const { console, vm, password } = await NovaConsoles.showConsole(sessionOf(request), request.vm, consoleIdOf(path.console_id));
+    const { console, vm, password } = await NovaConsoles.showConsole(request.session, request.vm, consoleIdOf(path.console_id));
     return json(200, consoleDetail(console, vm, password.ticket));
   },
 });

@@ -9,8 +9,7 @@ import { json } from '../../lib/http/types.js';
  * without consuming it (the proxy's redemption does that, once). Before 2.31 only rdp-html5 tokens.
  */
 export const handler = novaEndpoint({
-  auth: { kind: 'none' },
-  authorize: requireConsoleProxy,
+  auth: { kind: 'custom', authenticate: requireConsoleProxy },
   input: z.object({ path: z.object({ console_token: z.string().min(1).max(512) }) }),
   handler: async ({ path }, _request, version) => {
     const token = await lookupConsoleToken(path.console_token);

@@ -5,7 +5,7 @@ import { json } from '../../lib/http/types.js';
 
 /** GET /compute/v2.1/servers/{server_id} — what openstacksdk's find_server and novaclient try first. */
 export const handler = novaEndpoint({
-  auth: { kind: 'session', vm: (event) => ({ instanceUuid: event.pathParameters?.server_id ?? '' }) },
+  auth: { kind: 'session', vm: true },
   input: z.object({ path: z.object({ server_id: z.string() }) }),
   handler: async ({ path }, { event, vm }, version) =>
     json(200, { server: serverDetail(event, requireServer(vm, path.server_id), version) }),

@@ -1,4 +1,4 @@
-import { nova } from '../../lib/dialects/nova/errors.js';
+import { nova } from '../../lib/dialects/nova/index.js';
 import { novaEndpoint } from '../../lib/dialects/nova/endpoint.js';
 import { versionDocument, versionList } from '../../lib/dialects/nova/versions.js';
 import { endpoint } from '../../lib/http/endpoint.js';

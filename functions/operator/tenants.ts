@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import * as Tenants from '../../lib/core/tenants.js';
-import { operatorDialect } from '../../lib/dialects/operator/errors.js';
+import { operatorDialect } from '../../lib/dialects/operator/index.js';
 import { TenantPath } from '../../lib/dialects/operator/schemas.js';
 import { endpoint } from '../../lib/http/endpoint.js';
 import { json, noContent } from '../../lib/http/types.js';

@@ -1,13 +1,13 @@
 import * as Consoles from '../../lib/core/consoles.js';
-import { consoleTicketSummary, CreateConsoleTicketRestInput, vmInPath } from '../../lib/dialects/vcenter/consoles.js';
-import { vcenterRest } from '../../lib/dialects/vcenter/errors.js';
+import { consoleTicketSummary, CreateConsoleTicketRestInput } from '../../lib/dialects/vcenter/consoles.js';
+import { vcenterRest } from '../../lib/dialects/vcenter/index.js';
 import { endpoint } from '../../lib/http/endpoint.js';
 import { json } from '../../lib/http/types.js';
 
 /** POST /rest/vcenter/vm/{vm}/console/tickets — `{"spec":{"type":...}}` in, 200 `{"value":{"ticket":"<URI>"}}` out. */
 export const handler = endpoint({
   dialect: vcenterRest,
-  auth: { kind: 'session', vm: vmInPath },
+  auth: { kind: 'session', vm: true },
   input: CreateConsoleTicketRestInput,
   handler: async ({ path, body }, { session, vm }) => {
     const { uri } = await Consoles.createVcenterConsoleTicket(session, vm, path.vm, body.spec.type);

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import * as Sessions from '../../lib/core/sessions.js';
-import { vcenterApi } from '../../lib/dialects/vcenter/errors.js';
+import { vcenterApi } from '../../lib/dialects/vcenter/index.js';
 import { endpoint } from '../../lib/http/endpoint.js';
 import { BasicAuthHeader } from '../../lib/http/schemas.js';
 import { json } from '../../lib/http/types.js';

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import * as Sessions from '../../lib/core/sessions.js';
-import { vcenterRest } from '../../lib/dialects/vcenter/errors.js';
+import { vcenterRest } from '../../lib/dialects/vcenter/index.js';
 import { sessionInfo } from '../../lib/dialects/vcenter/sessions.js';
 import { endpoint } from '../../lib/http/endpoint.js';
 import { anyRecord, BasicAuthHeader } from '../../lib/http/schemas.js';
@@ -17,10 +17,9 @@ export const handler = endpoint({
     z.object({ query: z.object({ '~action': z.literal('get') }), headers: anyRecord }),
     z.object({ query: z.object({ '~action': z.undefined().optional() }), headers: z.object({ authorization: BasicAuthHeader }) }),
   ]),
-  handler: async (input) => {
+  handler: async (input, { event }) => {
     if ('~action' in input.query && input.query['~action'] === 'get') {
-      const sessionId = (input.headers as Record<string, string | undefined>)[vcenterRest.sessionHeader];
-      const { session } = await Sessions.authenticateWithVm(sessionId);
+      const { session } = await Sessions.authenticateWithVm(vcenterRest.sessionId(event));
       return json(200, { value: sessionInfo(session) });
     }
     const { authorization } = input.headers as { authorization: { userName: string; password: string } };

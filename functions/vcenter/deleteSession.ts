@@ -1,5 +1,5 @@
 import * as Sessions from '../../lib/core/sessions.js';
-import { vcenterApi } from '../../lib/dialects/vcenter/errors.js';
+import { vcenterApi } from '../../lib/dialects/vcenter/index.js';
 import { endpoint } from '../../lib/http/endpoint.js';
 import { NoInput } from '../../lib/http/schemas.js';
 import { noContent } from '../../lib/http/types.js';
@@ -9,8 +9,8 @@ export const handler = endpoint({
   dialect: vcenterApi,
   auth: { kind: 'none' },
   input: NoInput,
-  handler: async ({ headers }) => {
-    await Sessions.logout(headers[vcenterApi.sessionHeader]);
+  handler: async (_input, { event }) => {
+    await Sessions.logout(vcenterApi.sessionId(event));
     return noContent(204);
   },
 });

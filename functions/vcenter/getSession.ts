@@ -1,4 +1,4 @@
-import { vcenterApi } from '../../lib/dialects/vcenter/errors.js';
+import { vcenterApi } from '../../lib/dialects/vcenter/index.js';
 import { sessionInfo } from '../../lib/dialects/vcenter/sessions.js';
 import { endpoint } from '../../lib/http/endpoint.js';
 import { NoInput } from '../../lib/http/schemas.js';
@@ -9,5 +9,5 @@ export const handler = endpoint({
   dialect: vcenterApi,
   auth: { kind: 'session' },
   input: NoInput,
-  handler: async (_input, { session }) => json(200, sessionInfo(session!)),
+  handler: async (_input, { session }) => json(200, sessionInfo(session)),
 });

@@ -1,4 +1,4 @@
-import { vcenterApi, vcenterRest } from '../../lib/dialects/vcenter/errors.js';
+import { vcenterApi, vcenterRest } from '../../lib/dialects/vcenter/index.js';
 import { endpoint } from '../../lib/http/endpoint.js';
 import { NoInput } from '../../lib/http/schemas.js';
 import { json } from '../../lib/http/types.js';

@@ -1,12 +1,12 @@
 import * as Inventory from '../../lib/core/inventory.js';
-import { vcenterApi, vcenterRest } from '../../lib/dialects/vcenter/errors.js';
+import { vcenterApi, vcenterRest } from '../../lib/dialects/vcenter/index.js';
 import { listedVms, vmFilterOf } from '../../lib/dialects/vcenter/vms.js';
-import { endpoint, sessionOf, type EndpointDefinition } from '../../lib/http/endpoint.js';
+import { endpoint } from '../../lib/http/endpoint.js';
 import { NoInput } from '../../lib/http/schemas.js';
-import { json } from '../../lib/http/types.js';
+import { json, type SessionCaller } from '../../lib/http/types.js';
 
-const list = (form: 'api' | 'rest'): EndpointDefinition<typeof NoInput>['handler'] => async (_input, request) => {
-  const vms = listedVms(await Inventory.listVms(sessionOf(request).tenantId), vmFilterOf(request.event, form));
+const list = (form: 'api' | 'rest') => async (_input: unknown, request: SessionCaller) => {
+  const vms = listedVms(await Inventory.listVms(request.session.tenantId), vmFilterOf(request.event, form));
   return json(200, form === 'api' ? vms : { value: vms });
 };
 

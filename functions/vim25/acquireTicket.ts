@@ -1,6 +1,5 @@
 import * as VimTickets from '../../lib/core/vim-tickets.js';
-import { vim25 } from '../../lib/dialects/vim25/errors.js';
-import { vmInVimPath } from '../../lib/dialects/vim25/release.js';
+import { vim25 } from '../../lib/dialects/vim25/index.js';
 import { AcquireTicketInput, virtualMachineTicket } from '../../lib/dialects/vim25/tickets.js';
 import { endpoint } from '../../lib/http/endpoint.js';
 import { json } from '../../lib/http/types.js';
@@ -11,7 +10,7 @@ import { json } from '../../lib/http/types.js';
  */
 export const handler = endpoint({
   dialect: vim25,
-  auth: { kind: 'session', vm: vmInVimPath },
+  auth: { kind: 'session', vm: true },
   input: AcquireTicketInput,
   handler: async ({ path, body }, { session, vm }) => {
     const issued = await VimTickets.acquireVimTicket(session, vm, path.moId, body.ticketType);

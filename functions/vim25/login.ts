@@ -2,7 +2,7 @@ import * as z from 'zod';
 import * as Sessions from '../../lib/core/sessions.js';
 import { fingerprint } from '../../lib/core/secrets.js';
 import { userSession } from '../../lib/dialects/vim25/bodies.js';
-import { vim25 } from '../../lib/dialects/vim25/errors.js';
+import { vim25 } from '../../lib/dialects/vim25/index.js';
 import { ReleaseSchema } from '../../lib/dialects/vim25/release.js';
 import { endpoint } from '../../lib/http/endpoint.js';
 import { json } from '../../lib/http/types.js';

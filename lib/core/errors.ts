@@ -1,10 +1,12 @@
 /**
  * Domain errors. The core throws these; each dialect renders them in its own shape and status
- * (lib/dialects/<dialect>/errors.ts). No handler builds an error body.
+ * (lib/dialects/<dialect>/errors.ts). No handler builds an error body. Each kind has one factory below.
  */
 export type DomainErrorKind =
   | 'invalid_argument'
   | 'not_found'
+  /** A path no API here serves (no route, or a vim25 release this service does not speak). */
+  | 'no_such_path'
   | 'not_allowed_in_current_state'
   | 'unauthenticated'
   | 'unauthorized'
@@ -14,6 +16,8 @@ export type DomainErrorKind =
   | 'unable_to_allocate_resource'
   | 'unsupported'
   | 'already_exists'
+  /** The request names a version or representation this service does not offer (Nova's 406). */
+  | 'not_acceptable'
   | 'timed_out'
   | 'internal';
 
@@ -27,11 +31,8 @@ export interface ErrorDetails {
   object?: { type: string; id: string };
   /** The state the object is in, when an operation is refused for it. */
   state?: string;
-  /**
-   * A finer cause where a dialect distinguishes it (e.g. `invalid_login` for vim25's InvalidLogin;
-   * `no_such_path` for a path no route serves, which vim25 answers as an empty 404).
-   */
-  reason?: 'invalid_login' | 'no_such_path';
+  /** A finer cause where a dialect distinguishes it (`invalid_login` for vim25's InvalidLogin). */
+  reason?: 'invalid_login';
 }
 
 export class DomainError extends Error {
@@ -57,6 +58,7 @@ export class DomainError extends Error {
 export const InvalidArgument = (message: string, details?: ErrorDetails) =>
   new DomainError('invalid_argument', message, details);
 export const NotFound = (message: string, details?: ErrorDetails) => new DomainError('not_found', message, details);
+export const NoSuchPath = (message = 'The resource could not be found.') => new DomainError('no_such_path', message);
 export const NotAllowedInCurrentState = (message: string, details?: ErrorDetails) =>
   new DomainError('not_allowed_in_current_state', message, details);
 export const Unauthenticated = (message = 'Authentication required.', details?: ErrorDetails) =>
@@ -68,7 +70,38 @@ export const Unavailable = (message: string, cause?: unknown) =>
 /** Unavailable for a reason the client should read (a guest's tools not running), not an outage. */
 export const UnavailableBecause = (message: string) =>
   new DomainError('service_unavailable', message, {}, { expose: true });
+export const ResourceBusy = (message: string, details?: ErrorDetails) =>
+  new DomainError('resource_busy', message, details);
+export const ResourceInaccessible = (message: string, details?: ErrorDetails) =>
+  new DomainError('resource_inaccessible', message, details);
+export const UnableToAllocateResource = (message: string) => new DomainError('unable_to_allocate_resource', message);
+export const Unsupported = (message = 'The requested functionality is not supported.') =>
+  new DomainError('unsupported', message);
 export const AlreadyExists = (message: string, details?: ErrorDetails) =>
   new DomainError('already_exists', message, details);
+export const NotAcceptable = (message: string) => new DomainError('not_acceptable', message);
+/** Thrown by the endpoint's deadline, shortly before the Lambda's own timeout would end it without an answer. */
+export const TimedOut = (message = 'The request did not complete in time.') => new DomainError('timed_out', message);
+export const Internal = (message = 'An internal error occurred.', cause?: unknown) =>
+  new DomainError('internal', message, {}, { cause });
+
+/** One factory per kind: a new kind fails to compile here until it has one. */
+export const ERROR_FACTORIES = {
+  invalid_argument: InvalidArgument,
+  not_found: NotFound,
+  no_such_path: NoSuchPath,
+  not_allowed_in_current_state: NotAllowedInCurrentState,
+  unauthenticated: Unauthenticated,
+  unauthorized: Unauthorized,
+  service_unavailable: Unavailable,
+  resource_busy: ResourceBusy,
+  resource_inaccessible: ResourceInaccessible,
+  unable_to_allocate_resource: UnableToAllocateResource,
+  unsupported: Unsupported,
+  already_exists: AlreadyExists,
+  not_acceptable: NotAcceptable,
+  timed_out: TimedOut,
+  internal: Internal,
+} satisfies Record<DomainErrorKind, (message: string) => DomainError>;
 
 export const isDomainError = (error: unknown): error is DomainError => error instanceof DomainError;

@@ -1,11 +1,10 @@
-import { DomainError } from '../core/errors.js';
+import { NoSuchPath } from '../core/errors.js';
 import { json, type Dialect, type HttpResponse } from '../http/types.js';
-import { keystone } from './keystone/errors.js';
-import { nova } from './nova/errors.js';
-import { consoleProxyDialect, operatorDialect } from './operator/errors.js';
-import { guestAgentDialect } from './vcenter/guest-agent.js';
-import { vcenterApi, vcenterRest } from './vcenter/errors.js';
-import { vim25 } from './vim25/errors.js';
+import { keystone } from './keystone/index.js';
+import { nova } from './nova/index.js';
+import { consoleProxyDialect, operatorDialect } from './operator/index.js';
+import { guestAgentDialect, vcenterApi, vcenterRest } from './vcenter/index.js';
+import { vim25 } from './vim25/index.js';
 
 /** Which dialect the paths under each prefix speak: the prefixes of the routes in serverless.yml. */
 export const DIALECT_OF_PREFIX: Record<string, Dialect> = {
@@ -25,14 +24,11 @@ export function dialectOfPath(path: string): Dialect | undefined {
   return Object.hasOwn(DIALECT_OF_PREFIX, prefix) ? DIALECT_OF_PREFIX[prefix] : undefined;
 }
 
-/** A path that names no resource; vim25 answers it with an empty 404, as it does an unknown release. */
-export const noSuchPath = () => new DomainError('not_found', 'The resource could not be found.', { reason: 'no_such_path' });
-
 /**
- * The answer to a path no route serves, in the dialect of its prefix; outside every dialect, what API
- * Gateway itself answers an unmatched route.
+ * The answer to a path no route serves, in the dialect of its prefix (vim25: an empty 404, as for an unknown
+ * release); outside every dialect, what API Gateway itself answers an unmatched route.
  */
 export function routeNotFound(path: string): HttpResponse {
   const dialect = dialectOfPath(path);
-  return dialect ? dialect.renderError(noSuchPath()) : json(404, { message: 'Not Found' });
+  return dialect ? dialect.renderError(NoSuchPath()) : json(404, { message: 'Not Found' });
 }

@@ -2,27 +2,48 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import type { DomainError } from '../core/errors.js';
 import type { AgentIdentity } from '../core/guest.js';
 import type { SessionRecord, VmRecord } from '../core/model.js';
+import type { VmRef } from '../core/sessions.js';
 
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResponse = APIGatewayProxyStructuredResultV2 & { statusCode: number };
 
-/** A wire dialect: how it presents a session and how it renders a domain error. */
+/**
+ * A wire dialect, as its folder exports it (lib/dialects/<dialect>/index.ts): where its clients present a
+ * session, which VM its paths name, how it renders a domain error. A new dialect is a new value.
+ */
 export interface Dialect {
-  name: 'vcenter-rest' | 'vcenter-api' | 'vim25' | 'nova' | 'operator' | 'console-proxy' | 'keystone' | 'guest-agent';
-  /** The request header that carries a session id in this dialect (lower case). */
-  sessionHeader: string;
+  /** The name logs carry. */
+  readonly name: string;
+  /** The session id a request presents: a header today; a cookie or an Authorization scheme fits as well. */
+  sessionId(event: HttpEvent): string | undefined;
+  /** The VM a request's path names, read together with the session (endpoints with `auth.vm`). */
+  vmOf?(event: HttpEvent): VmRef;
+  /** A check every path of the dialect passes before its schema (vim25: a release this service speaks). */
+  checkPath?(event: HttpEvent): void;
   renderError(error: DomainError): HttpResponse;
 }
 
-/** The request as a handler sees it: validated input plus who is calling. */
-export interface RequestContext {
+/** A session id carried in a request header (lower case). */
+export const sessionHeader =
+  (name: string) =>
+  (event: HttpEvent): string | undefined =>
+    event.headers?.[name];
+
+/** Every request as a handler sees it. */
+export interface Request {
   requestId: string;
   event: HttpEvent;
-  session?: SessionRecord;
-  /** The VM named by the path, when the endpoint asked for it to be fetched with the session. */
+}
+
+/** A caller who presented a live session; `vm` is the VM the path names, when the endpoint asked for it. */
+export interface SessionCaller extends Request {
+  session: SessionRecord;
   vm?: VmRecord;
-  /** The guest agent calling, on the agent API. */
-  agent?: AgentIdentity;
+}
+
+/** A guest agent, on the agent API. */
+export interface AgentCaller extends Request {
+  agent: AgentIdentity;
 }
 
 export const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResponse => ({

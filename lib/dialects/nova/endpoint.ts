@@ -1,45 +1,42 @@
-import type { Context } from 'aws-lambda';
 import type * as z from 'zod';
 import type { ZodTypeAny } from 'zod';
-import { endpoint, type Authentication } from '../../http/endpoint.js';
-import type { HttpEvent, HttpResponse, RequestContext } from '../../http/types.js';
-import { nova } from './errors.js';
+import type { EndpointMiddleware } from '../../http/context.js';
+import { endpoint, type Authentication, type CallerOf } from '../../http/endpoint.js';
+import type { HttpResponse } from '../../http/types.js';
+import { nova } from './index.js';
 import { negotiateVersion, requireVersion, versionHeaders, type Microversion } from './microversions.js';
 
-export interface NovaEndpointDefinition<S extends ZodTypeAny> {
-  auth: Authentication;
+export interface NovaEndpointDefinition<S extends ZodTypeAny, A extends Authentication> {
+  auth: A;
   input: S;
-  /** An authentication of its own, run where `auth` would be (e.g. os-console-auth-tokens' proxy key). */
-  authorize?: (event: HttpEvent) => Promise<void>;
   /** The first microversion that has this method; below it Nova answers 404. */
   since?: [major: number, minor: number];
-  handler: (input: z.output<S>, request: RequestContext, version: Microversion) => Promise<HttpResponse>;
+  handler: (input: z.output<S>, caller: CallerOf<A>, version: Microversion) => Promise<HttpResponse>;
 }
 
 /**
- * A compute API endpoint: the shared endpoint chain in the Nova dialect, plus microversion negotiation in
- * Nova's order — after authentication (keystonemiddleware runs first) and body parsing, before schema
- * validation — and the version headers Nova puts on every response once the version is known, faults too.
+ * Microversion negotiation in Nova's order — after authentication (keystonemiddleware runs first) and body
+ * parsing, before schema validation — and the version headers Nova puts on every response once the version
+ * is known, faults too.
  */
-export function novaEndpoint<S extends ZodTypeAny>(definition: NovaEndpointDefinition<S>) {
-  const negotiated = new WeakMap<HttpEvent, Microversion>();
-  const chain = endpoint({
-    dialect: nova,
-    auth: definition.auth,
-    input: definition.input,
-    prepare: async (event) => {
-      await definition.authorize?.(event);
+export function negotiateMicroversion(since?: [major: number, minor: number]): EndpointMiddleware {
+  return {
+    before: async ({ event, context }) => {
       const version = negotiateVersion(event.headers);
-      negotiated.set(event, version);
-      if (definition.since) requireVersion(version, ...definition.since);
+      context.endpoint.responseHeaders = versionHeaders(version);
+      if (since) requireVersion(version, ...since);
     },
-    handler: (input, request) => definition.handler(input, request, negotiated.get(request.event)!),
-  });
-  return async (event: HttpEvent, context: Context): Promise<HttpResponse> => {
-    const response = await chain(event, context);
-    const version = negotiated.get(event);
-    return version ? { ...response, headers: { ...response.headers, ...versionHeaders(version) } } : response;
   };
 }
 
-export { sessionOf } from '../../http/endpoint.js';
+/** A compute API endpoint: the shared endpoint chain in the Nova dialect, with its microversion. */
+export function novaEndpoint<S extends ZodTypeAny, A extends Authentication>(definition: NovaEndpointDefinition<S, A>) {
+  return endpoint({
+    dialect: nova,
+    auth: definition.auth,
+    input: definition.input,
+    steps: [negotiateMicroversion(definition.since)],
+    // The negotiation succeeded before the handler runs; repeating it (pure, a header read) keeps no state.
+    handler: (input, caller) => definition.handler(input, caller, negotiateVersion(caller.event.headers)),
+  });
+}

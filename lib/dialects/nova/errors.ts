@@ -1,36 +1,47 @@
-import type { DomainErrorKind } from '../../core/errors.js';
-import { json, type Dialect } from '../../http/types.js';
-import { VersionNotAcceptable } from './microversions.js';
+import type { DomainError, DomainErrorKind } from '../../core/errors.js';
+import { json, type HttpResponse } from '../../http/types.js';
 
-/**
- * Nova's fault names and codes (nova/api/openstack/wsgi.py: Fault._fault_names); a code without a name there
- * (406, 410, 500, 504) is a `computeFault`.
- */
-const NOVA_FAULTS: Record<DomainErrorKind, { status: number; name: string }> = {
-  invalid_argument: { status: 400, name: 'badRequest' },
-  unauthenticated: { status: 401, name: 'unauthorized' },
-  unauthorized: { status: 403, name: 'forbidden' },
-  not_found: { status: 404, name: 'itemNotFound' },
-  not_allowed_in_current_state: { status: 409, name: 'conflictingRequest' },
-  already_exists: { status: 409, name: 'conflictingRequest' },
-  resource_busy: { status: 409, name: 'conflictingRequest' },
-  unsupported: { status: 501, name: 'notImplemented' },
-  service_unavailable: { status: 503, name: 'serviceUnavailable' },
-  resource_inaccessible: { status: 500, name: 'computeFault' },
-  unable_to_allocate_resource: { status: 500, name: 'computeFault' },
-  timed_out: { status: 504, name: 'computeFault' },
-  internal: { status: 500, name: 'computeFault' },
+/** The status of each kind in the compute API. */
+export const NOVA_STATUS: Record<DomainErrorKind, number> = {
+  invalid_argument: 400,
+  unauthenticated: 401,
+  unauthorized: 403,
+  not_found: 404,
+  no_such_path: 404,
+  not_acceptable: 406,
+  not_allowed_in_current_state: 409,
+  already_exists: 409,
+  resource_busy: 409,
+  unsupported: 501,
+  service_unavailable: 503,
+  resource_inaccessible: 500,
+  unable_to_allocate_resource: 500,
+  timed_out: 504,
+  internal: 500,
 };
 
-export const nova: Dialect = {
-  name: 'nova',
-  sessionHeader: 'x-auth-token',
-  renderError(error) {
-    const fault = error instanceof VersionNotAcceptable ? { status: 406, name: 'computeFault' } : NOVA_FAULTS[error.kind];
-    // Nova hides the text of 5xx faults from clients unless the exception is marked safe.
-    const message = error.exposable
-      ? error.message
-      : 'Unexpected API Error. Please report this at http://bugs.launchpad.net/nova/ and attach the Nova API log if possible.';
-    return json(fault.status, { [fault.name]: { code: fault.status, message } });
-  },
+/** nova/api/openstack/wsgi.py `Fault._fault_names`; any other code is a `computeFault`. */
+const FAULT_NAMES: Record<number, string> = {
+  400: 'badRequest',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'itemNotFound',
+  405: 'badMethod',
+  409: 'conflictingRequest',
+  413: 'overLimit',
+  415: 'badMediaType',
+  429: 'overLimit',
+  501: 'notImplemented',
+  503: 'serviceUnavailable',
 };
+
+export const faultName = (status: number): string => FAULT_NAMES[status] ?? 'computeFault';
+
+export function renderNovaError(error: DomainError): HttpResponse {
+  const status = NOVA_STATUS[error.kind];
+  // Nova hides the text of 5xx faults from clients unless the exception is marked safe.
+  const message = error.exposable
+    ? error.message
+    : 'Unexpected API Error. Please report this at http://bugs.launchpad.net/nova/ and attach the Nova API log if possible.';
+  return json(status, { [faultName(status)]: { code: status, message } });
+}

@@ -1,4 +1,4 @@
-import { DomainError, InvalidArgument, NotFound } from '../../core/errors.js';
+import { InvalidArgument, NotAcceptable, NotFound } from '../../core/errors.js';
 import type { HttpEvent } from '../../http/types.js';
 
 /**
@@ -22,14 +22,10 @@ export const atLeast = (version: Microversion, major: number, minor: number): bo
   version.major > major || (version.major === major && version.minor >= minor);
 
 /** A version outside the supported range: Nova answers 406 with a computeFault. */
-export class VersionNotAcceptable extends DomainError {
-  constructor(requested: string) {
-    super(
-      'invalid_argument',
-      `Version ${requested} is not supported by the API. Minimum is ${versionString(MIN_VERSION)} and maximum is ${versionString(MAX_VERSION)}.`,
-    );
-  }
-}
+const versionNotAcceptable = (requested: string) =>
+  NotAcceptable(
+    `Version ${requested} is not supported by the API. Minimum is ${versionString(MIN_VERSION)} and maximum is ${versionString(MAX_VERSION)}.`,
+  );
 
 const VERSION_PATTERN = /^([1-9]\d*)\.([1-9]\d*|0)$/;
 
@@ -60,7 +56,7 @@ export function negotiateVersion(headers: HttpEvent['headers'] | undefined): Mic
   const version = { major: Number(match[1]), minor: Number(match[2]) };
   const tooLow = !atLeast(version, MIN_VERSION.major, MIN_VERSION.minor);
   const tooHigh = atLeast(version, MAX_VERSION.major, MAX_VERSION.minor + 1);
-  if (tooLow || tooHigh) throw new VersionNotAcceptable(versionString(version));
+  if (tooLow || tooHigh) throw versionNotAcceptable(versionString(version));
   return version;
 }
 

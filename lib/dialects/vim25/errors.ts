@@ -1,14 +1,17 @@
 import type { DomainError, DomainErrorKind } from '../../core/errors.js';
-import { json, noContent, type Dialect, type HttpResponse } from '../../http/types.js';
+import { json, noContent, type HttpResponse } from '../../http/types.js';
 
 /**
  * vim25 faults. As govmomi's JSON client (vim25/soap/json_client.go) reads them, a fault is an HTTP 500
  * whose JSON body is the fault object itself, typed by `_typeName`, with its text in `faultstring` and the
  * properties of its type beside them. Unset optional properties are left out, as vSphere leaves them out.
+ * `null`: no fault at all but an empty 404, for a path that names no API (an unknown `{release}`, no route).
  */
-const VIM_FAULTS: Record<DomainErrorKind, string> = {
+export const VIM_FAULTS: Record<DomainErrorKind, string | null> = {
   invalid_argument: 'InvalidArgument',
   not_found: 'ManagedObjectNotFound',
+  no_such_path: null,
+  not_acceptable: 'InvalidArgument',
   not_allowed_in_current_state: 'InvalidState',
   unauthenticated: 'NotAuthenticated',
   unauthorized: 'NoPermission',
@@ -76,19 +79,12 @@ function faultString(typeName: string, error: DomainError): string {
   return typeName === 'InvalidState' ? 'The operation is not allowed in the current state.' : 'A general system error occurred.';
 }
 
-export function vimFault(error: DomainError) {
-  const typeName = error.details.reason === 'invalid_login' ? 'InvalidLogin' : VIM_FAULTS[error.kind];
+/** The fault object of an error, `InvalidLogin` for a refused login. */
+export function vimFault(error: DomainError, typeName: string) {
   return { _typeName: typeName, faultstring: faultString(typeName, error), ...faultProperties(typeName, error) };
 }
 
-function renderVimError(error: DomainError): HttpResponse {
-  // An unknown {release} or any other unserved path is a path that does not exist (see release.ts), not a fault.
-  if (error.details.field === 'release' || error.details.reason === 'no_such_path') return noContent(404);
-  return json(500, vimFault(error));
+export function renderVimError(error: DomainError): HttpResponse {
+  const typeName = error.details.reason === 'invalid_login' ? 'InvalidLogin' : VIM_FAULTS[error.kind];
+  return typeName === null ? noContent(404) : json(500, vimFault(error, typeName));
 }
-
-export const vim25: Dialect = {
-  name: 'vim25',
-  sessionHeader: 'vmware-api-session-id',
-  renderError: renderVimError,
-};

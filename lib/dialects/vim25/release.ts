@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { DomainError } from '../../core/errors.js';
+import { NoSuchPath } from '../../core/errors.js';
 import type { VmRef } from '../../core/sessions.js';
 import type { HttpEvent } from '../../http/types.js';
 
@@ -12,11 +12,16 @@ export const ReleaseSchema = z.enum(SUPPORTED_RELEASES);
 
 /**
  * An unknown `{release}` names no API at all, so it is answered as a path that does not exist (HTTP 404),
- * not with a fault of an API the client has not reached. The vim25 dialect renders any error about the
- * `release` field that way, whether it comes from here or from an endpoint's schema.
+ * not with a fault of an API the client has not reached.
  */
 export const unknownRelease = (release: string | undefined) =>
-  new DomainError('not_found', `There is no vSphere API release ${JSON.stringify(release ?? '')} here.`, { field: 'release' });
+  NoSuchPath(`There is no vSphere API release ${JSON.stringify(release ?? '')} here.`);
+
+/** Every vim25 path starts with a `{release}`: checked before anything else, as URL routing would. */
+export function requireKnownRelease(event: HttpEvent): void {
+  const release = event.pathParameters?.release;
+  if (!ReleaseSchema.safeParse(release).success) throw unknownRelease(release);
+}
 
 /**
  * The VM a `/sdk/vim25/{release}/VirtualMachine/{moId}/...` request is about, fetched together with the
@@ -24,7 +29,6 @@ export const unknownRelease = (release: string | undefined) =>
  * reads the same with or without a session.
  */
 export function vmInVimPath(event: HttpEvent): VmRef {
-  const release = event.pathParameters?.release;
-  if (!ReleaseSchema.safeParse(release).success) throw unknownRelease(release);
+  requireKnownRelease(event);
   return { moId: event.pathParameters?.moId ?? '' };
 }
