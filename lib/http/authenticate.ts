@@ -3,7 +3,7 @@ import { authenticatePlatform, type PlatformRole } from '../core/platform.js';
 import * as Sessions from '../core/sessions.js';
 import { logger } from '../log.js';
 import type { EndpointMiddleware } from './context.js';
-import type { AgentCaller, Dialect, HttpEvent, Request, SessionCaller } from './types.js';
+import type { AgentCaller, Dialect, HttpEvent, Caller, SessionCaller } from './types.js';
 
 export type Authentication =
   | { kind: 'none' }
@@ -20,7 +20,7 @@ export type CallerOf<A extends Authentication> = A extends { kind: 'session' }
   ? SessionCaller
   : A extends { kind: 'agent' }
     ? AgentCaller
-    : Request;
+    : Caller;
 
 /**
  * Establishes the caller before anything else is read (DESIGN.md lists it after validation): an
@@ -38,7 +38,7 @@ export function authenticate(auth: Authentication, dialect: Dialect): EndpointMi
   };
 }
 
-async function callerOf(auth: Authentication, dialect: Dialect, event: HttpEvent, request: Request): Promise<Request> {
+async function callerOf(auth: Authentication, dialect: Dialect, event: HttpEvent, request: Caller): Promise<Caller> {
   switch (auth.kind) {
     case 'none':
       return request;

@@ -1,6 +1,6 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { HttpEvent, HttpResponse, Request } from './types.js';
+import type { HttpEvent, HttpResponse, Caller } from './types.js';
 
 /** What the endpoint's middlewares learn about one request, in the order they learn it. */
 export interface EndpointState {
@@ -9,7 +9,7 @@ export interface EndpointState {
   /** Set once the deadline answered; what the request does after that is not logged. */
   timedOut?: boolean;
   /** Who is calling, as the endpoint's `auth` established it. */
-  caller?: Request;
+  caller?: Caller;
   /** The parsed JSON body. */
   body?: unknown;
   /** The output of the endpoint's schema: what the handler receives. */

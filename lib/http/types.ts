@@ -29,20 +29,20 @@ export const sessionHeader =
   (event: HttpEvent): string | undefined =>
     event.headers?.[name];
 
-/** Every request as a handler sees it. */
-export interface Request {
+/** Whoever calls an endpoint, as its handler sees them: the request and, by its `auth`, who made it. */
+export interface Caller {
   requestId: string;
   event: HttpEvent;
 }
 
 /** A caller who presented a live session; `vm` is the VM the path names, when the endpoint asked for it. */
-export interface SessionCaller extends Request {
+export interface SessionCaller extends Caller {
   session: SessionRecord;
   vm?: VmRecord;
 }
 
 /** A guest agent, on the agent API. */
-export interface AgentCaller extends Request {
+export interface AgentCaller extends Caller {
   agent: AgentIdentity;
 }
 
