@@ -35,7 +35,8 @@ export function endpoint<S extends ZodTypeAny, A extends Authentication>(definit
   const { dialect, auth, input, steps = [] } = definition;
   const chain = middy<HttpEvent, HttpResponse, Error, EndpointContext>()
     // In order; after and onError hooks run in reverse, so a fault is rendered, then given its headers, then logged.
-    .use([injectLambdaContext(logger, { resetKeys: true }), requestLog(dialect), responseHeaders(), renderErrors(dialect), authenticate(auth, dialect), jsonBody(), ...steps, validate(input, dialect)])
+    // logEvent: false whatever POWERTOOLS_LOGGER_LOG_EVENT says: an event carries session ids and tickets.
+    .use([injectLambdaContext(logger, { resetKeys: true, logEvent: false }), requestLog(dialect), responseHeaders(), renderErrors(dialect), authenticate(auth, dialect), jsonBody(), ...steps, validate(input, dialect)])
     // authenticate() established the caller `auth` promises; validate() produced the schema's output.
     .handler(async (_event, { endpoint: state }) =>
       definition.handler(state.input as z.output<S>, state.caller as CallerOf<A>),
