@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { requireVm } from '../../lib/core/tickets.js';
+import { requireVm } from '../../lib/core/access.js';
 import { vmInPath } from '../../lib/dialects/vcenter/consoles.js';
 import { vcenterApi, vcenterRest } from '../../lib/dialects/vcenter/errors.js';
 import { vmInfo } from '../../lib/dialects/vcenter/vms.js';
