@@ -2,7 +2,7 @@ import { requireVm } from '../../lib/core/access.js';
 import * as Consoles from '../../lib/core/consoles.js';
 import { vim25 } from '../../lib/dialects/vim25/errors.js';
 import { vmInVimPath } from '../../lib/dialects/vim25/release.js';
-import { VIM_TICKETS } from '../../lib/dialects/vim25/ticket-types.js';
+import { VIM_TICKETS } from '../../lib/dialects/vim25/console-types.js';
 import { AcquireTicketInput } from '../../lib/dialects/vim25/tickets.js';
 import { endpoint } from '../../lib/http/endpoint.js';
 import { json } from '../../lib/http/types.js';

@@ -12,7 +12,7 @@ import {
   VIM_TICKET_TYPES,
   VIM_TICKETS,
   webmksUri,
-} from '../../lib/dialects/vim25/ticket-types.js';
+} from '../../lib/dialects/vim25/console-types.js';
 
 const SHA1 = 'AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD';
 const SHA256 = Array.from({ length: 32 }, () => 'AB').join(':');

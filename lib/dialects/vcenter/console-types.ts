@@ -5,7 +5,7 @@
 import { config } from '../../config.js';
 import { vsphereReadiness, type ConsoleTicketType } from '../../core/consoles.js';
 import { CONSOLE_PRIVILEGE } from '../../core/privileges.js';
-import { webmksUri } from '../vim25/ticket-types.js';
+import { webmksUri } from '../vim25/console-types.js';
 
 export const VCENTER_CONSOLE_TYPES = ['VMRC', 'WEBMKS'] as const;
 export type VcenterConsoleType = (typeof VCENTER_CONSOLE_TYPES)[number];

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { ReleaseSchema } from './release.js';
-import { VIM_TICKET_TYPES } from './ticket-types.js';
+import { VIM_TICKET_TYPES } from './console-types.js';
 
 const path = z.object({ release: ReleaseSchema, moId: z.string() });
 
