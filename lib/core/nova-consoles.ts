@@ -1,5 +1,5 @@
 import * as store from '../store/index.js';
-import type { ConsoleRecord } from '../store/consoles.js';
+import type { ConsoleRecord } from '../store/index.js';
 import { requirePrivilege } from './access.js';
 import { isoNow } from './clock.js';
 import { issueConsoleTicket, type ConsoleTicketType } from './consoles.js';
