@@ -47,8 +47,8 @@ export async function listConsoles(
 
 /**
  * The console with its connection password: a one-time ticket for the server's VNC endpoint, if it is ready,
- * of the type the console was created with. The policy check comes before the lookup, so a console's
- * existence is hidden from those without the privilege.
+ * of the type the console was created with. The ticket's issue checks the privilege; a console that is not
+ * there is refused with the same 403 to those without it, so its absence is hidden from them too.
  */
 export async function showConsole(
   session: SessionRecord,
@@ -57,9 +57,11 @@ export async function showConsole(
   type: ConsoleTicketType<string>,
 ): Promise<{ console: ConsoleRecord; vm: VmRecord; password: string }> {
   if (!vm) throw consoleNotFound(consoleId);
-  requirePrivilege(session, type.privilege, vm);
   const console = await store.getConsole(vm.tenantId, vm.instanceUuid);
-  if (!console || console.consoleId !== consoleId) throw consoleNotFound(consoleId);
+  if (!console || console.consoleId !== consoleId) {
+    requirePrivilege(session, type.privilege, vm);
+    throw consoleNotFound(consoleId);
+  }
   return { console, vm, password: await issueConsoleTicket(session, vm, { ...type, name: console.consoleType }) };
 }
 
