@@ -4,7 +4,7 @@ import { nowSeconds, resetClock } from '../lib/core/clock.js';
 import { CONSOLE_PRIVILEGE, PRIVILEGES, type Privilege } from '../lib/core/privileges.js';
 import { sha256Hex } from '../lib/core/secrets.js';
 import { lookupTicket } from '../lib/core/tickets.js';
-import { VIM_TICKET_PRIVILEGES, VIM_TICKET_TYPES, type VimTicketType } from '../lib/core/vim-tickets.js';
+import { VIM_TICKET_PRIVILEGES, VIM_TICKET_TYPES, type VimTicketType } from '../lib/dialects/vim25/console-types.js';
 import { client } from '../lib/store/client.js';
 import { countRoundTrips } from '../lib/store/index.js';
 import { api, CONSOLE_PROXY, session } from './support/api.js';

@@ -1,5 +1,5 @@
 import * as Guest from '../../lib/core/guest.js';
-import { requireVm } from '../../lib/core/tickets.js';
+import { requireVm } from '../../lib/core/access.js';
 import { vcenterApi, vcenterRest } from '../../lib/dialects/vcenter/index.js';
 import { apiGuestInput, processInfo, processSummary, restGuestInput } from '../../lib/dialects/vcenter/guest.js';
 import { endpoint } from '../../lib/http/endpoint.js';

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import * as NovaConsoles from '../../lib/core/nova-consoles.js';
-import { legacyConsoleType } from '../../lib/dialects/nova/consoles.js';
+import { legacyConsole } from '../../lib/dialects/nova/console-types.js';
 import { novaEndpoint } from '../../lib/dialects/nova/endpoint.js';
 import { requireServer } from '../../lib/dialects/nova/servers.js';
 import { noContent } from '../../lib/http/types.js';
@@ -10,7 +10,7 @@ export const handler = novaEndpoint({
   auth: { kind: 'session', vm: true },
   input: z.object({ path: z.object({ server_id: z.string() }) }),
   handler: async ({ path }, request) => {
-    await NovaConsoles.createConsole(request.session, requireServer(request.vm, path.server_id), legacyConsoleType());
+    await NovaConsoles.createConsole(request.session, requireServer(request.vm, path.server_id), legacyConsole());
     return noContent(200);
   },
 });

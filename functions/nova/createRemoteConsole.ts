@@ -1,6 +1,9 @@
 import * as z from 'zod';
+import * as Consoles from '../../lib/core/consoles.js';
+import { remoteConsole } from '../../lib/dialects/nova/console-types.js';
 import { novaEndpoint } from '../../lib/dialects/nova/endpoint.js';
-import { openRemoteConsole, RemoteConsoleBody, requireKnown } from '../../lib/dialects/nova/remote-consoles.js';
+import { RemoteConsoleBody, requireKnown } from '../../lib/dialects/nova/remote-consoles.js';
+import { requireServer } from '../../lib/dialects/nova/servers.js';
 import { json } from '../../lib/http/types.js';
 
 /**
@@ -15,7 +18,7 @@ export const handler = novaEndpoint({
   handler: async ({ path, body }, request, version) => {
     const console = body.remote_console;
     requireKnown(console, version);
-    const url = await openRemoteConsole(request.session, request.vm, path.server_id, console);
+    const url = await Consoles.issueConsoleTicket(request.session, requireServer(request.vm, path.server_id), remoteConsole(console));
     return json(200, { remote_console: { protocol: console.protocol, type: console.type, url } });
   },
 });

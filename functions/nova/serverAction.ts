@@ -1,7 +1,9 @@
 import * as z from 'zod';
+import * as Consoles from '../../lib/core/consoles.js';
 import { consoleActionOf } from '../../lib/dialects/nova/console-actions.js';
+import { remoteConsole } from '../../lib/dialects/nova/console-types.js';
 import { novaEndpoint } from '../../lib/dialects/nova/endpoint.js';
-import { openRemoteConsole } from '../../lib/dialects/nova/remote-consoles.js';
+import { requireServer } from '../../lib/dialects/nova/servers.js';
 import { json } from '../../lib/http/types.js';
 
 /**
@@ -14,7 +16,7 @@ export const handler = novaEndpoint({
   input: z.object({ path: z.object({ server_id: z.string() }), body: z.unknown() }),
   handler: async ({ path, body }, request, version) => {
     const console = consoleActionOf(body, version);
-    const url = await openRemoteConsole(request.session, request.vm, path.server_id, console);
+    const url = await Consoles.issueConsoleTicket(request.session, requireServer(request.vm, path.server_id), remoteConsole(console));
     return json(200, { console: { type: console.type, url } });
   },
 });

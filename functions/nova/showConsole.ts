@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import * as NovaConsoles from '../../lib/core/nova-consoles.js';
+import { legacyConsole } from '../../lib/dialects/nova/console-types.js';
 import { consoleDetail, consoleIdOf } from '../../lib/dialects/nova/consoles.js';
 import { novaEndpoint } from '../../lib/dialects/nova/endpoint.js';
 import { json } from '../../lib/http/types.js';
@@ -12,7 +13,7 @@ export const handler = novaEndpoint({
   auth: { kind: 'session', vm: true },
   input: z.object({ path: z.object({ server_id: z.string(), console_id: z.string() }) }),
   handler: async ({ path }, request) => {
-    const { console, vm, password } = await NovaConsoles.showConsole(request.session, request.vm, consoleIdOf(path.console_id));
-    return json(200, consoleDetail(console, vm, password.ticket));
+    const { console, vm, password } = await NovaConsoles.showConsole(request.session, request.vm, consoleIdOf(path.console_id), legacyConsole());
+    return json(200, consoleDetail(console, vm, password));
   },
 });

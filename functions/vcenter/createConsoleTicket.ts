@@ -1,4 +1,6 @@
+import { requireVm } from '../../lib/core/access.js';
 import * as Consoles from '../../lib/core/consoles.js';
+import { VCENTER_CONSOLES } from '../../lib/dialects/vcenter/console-types.js';
 import { consoleTicketSummary, CreateConsoleTicketApiInput } from '../../lib/dialects/vcenter/consoles.js';
 import { vcenterApi } from '../../lib/dialects/vcenter/index.js';
 import { endpoint } from '../../lib/http/endpoint.js';
@@ -10,7 +12,7 @@ export const handler = endpoint({
   auth: { kind: 'session', vm: true },
   input: CreateConsoleTicketApiInput,
   handler: async ({ path, body }, { session, vm }) => {
-    const { uri } = await Consoles.createVcenterConsoleTicket(session, vm, path.vm, body.type);
+    const uri = await Consoles.issueConsoleTicket(session, requireVm(vm, path.vm), VCENTER_CONSOLES[body.type]);
     return json(201, consoleTicketSummary(uri));
   },
 });

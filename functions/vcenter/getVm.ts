@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { requireVm } from '../../lib/core/tickets.js';
+import { requireVm } from '../../lib/core/access.js';
 import { vcenterApi, vcenterRest } from '../../lib/dialects/vcenter/index.js';
 import { vmInfo } from '../../lib/dialects/vcenter/vms.js';
 import { endpoint } from '../../lib/http/endpoint.js';

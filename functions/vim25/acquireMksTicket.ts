@@ -1,6 +1,8 @@
-import * as VimTickets from '../../lib/core/vim-tickets.js';
+import { requireVm } from '../../lib/core/access.js';
+import * as Consoles from '../../lib/core/consoles.js';
 import { vim25 } from '../../lib/dialects/vim25/index.js';
-import { AcquireMksTicketInput, virtualMachineMksTicket } from '../../lib/dialects/vim25/tickets.js';
+import { VIM_MKS_TICKET } from '../../lib/dialects/vim25/console-types.js';
+import { AcquireMksTicketInput } from '../../lib/dialects/vim25/tickets.js';
 import { endpoint } from '../../lib/http/endpoint.js';
 import { json } from '../../lib/http/types.js';
 
@@ -13,7 +15,6 @@ export const handler = endpoint({
   auth: { kind: 'session', vm: true },
   input: AcquireMksTicketInput,
   handler: async ({ path }, { session, vm }) => {
-    const issued = await VimTickets.acquireMksTicket(session, vm, path.moId);
-    return json(200, virtualMachineMksTicket(issued.ticket, issued.vm));
+    return json(200, await Consoles.issueConsoleTicket(session, requireVm(vm, path.moId), VIM_MKS_TICKET));
   },
 });

@@ -1,6 +1,8 @@
-import * as VimTickets from '../../lib/core/vim-tickets.js';
+import { requireVm } from '../../lib/core/access.js';
+import * as Consoles from '../../lib/core/consoles.js';
 import { vim25 } from '../../lib/dialects/vim25/index.js';
-import { AcquireTicketInput, virtualMachineTicket } from '../../lib/dialects/vim25/tickets.js';
+import { VIM_TICKETS } from '../../lib/dialects/vim25/console-types.js';
+import { AcquireTicketInput } from '../../lib/dialects/vim25/tickets.js';
 import { endpoint } from '../../lib/http/endpoint.js';
 import { json } from '../../lib/http/types.js';
 
@@ -13,7 +15,6 @@ export const handler = endpoint({
   auth: { kind: 'session', vm: true },
   input: AcquireTicketInput,
   handler: async ({ path, body }, { session, vm }) => {
-    const issued = await VimTickets.acquireVimTicket(session, vm, path.moId, body.ticketType);
-    return json(200, virtualMachineTicket(issued.ticket, issued.vm, body.ticketType));
+    return json(200, await Consoles.issueConsoleTicket(session, requireVm(vm, path.moId), VIM_TICKETS[body.ticketType]));
   },
 });

@@ -1,14 +1,26 @@
 /**
- * Console rules shared by every dialect that opens a VM console: which privilege a console needs, which VM
- * states allow it, and how vCenter's REST ticket types (VMRC, WEBMKS) name their target in a URI.
- * The ticket itself (secret, hash, expiry, one-time use) is lib/core/tickets.ts's business.
+ * Issuing a console ticket, whatever the dialect: the caller holds the console type's privilege, the VM is
+ * ready for it, then the one-time ticket (lib/core/tickets.ts) is minted and rendered. Each dialect declares
+ * its console types (privilege, readiness rule, answer) in its own folder: lib/dialects/<dialect>/*-types.ts.
  */
-import { config } from '../config.js';
 import { NotAllowedInCurrentState, Unauthenticated } from './errors.js';
+import { requirePrivilege } from './access.js';
 import { requireStateReadable } from './inventory.js';
 import type { SessionRecord, VmRecord } from './model.js';
-import { CONSOLE_PRIVILEGE, type Privilege } from './privileges.js';
-import { issueTicket, requirePrivilege, requireVm, type IssuedTicket, type TicketRecord } from './tickets.js';
+import type { Privilege } from './privileges.js';
+import { issueTicket } from './tickets.js';
+
+/** A console or ticket type as its dialect declares it. */
+export interface ConsoleTicketType<Answer> {
+  /** The type in the dialect's words (VMRC, webmks, novnc, ...), recorded on the ticket. */
+  name: string;
+  /** What the ticket grants; the session must hold it. */
+  privilege: Privilege;
+  /** Throws the dialect's error when the VM is not ready for this console (checked after the privilege). */
+  requireReady: (vm: VmRecord) => void;
+  /** The dialect's answer carrying the one-time ticket. */
+  answer: (ticket: string, vm: VmRecord) => Answer;
+}
 
 /** Consoles that attach to a running VM's screen (WEBMKS, mks, noVNC) need it powered on. */
 export function requirePoweredOn(vm: VmRecord, consoleType: string): void {
@@ -19,70 +31,30 @@ export function requirePoweredOn(vm: VmRecord, consoleType: string): void {
   );
 }
 
-/** `host:port`, with an IPv6 literal bracketed as URIs require. */
-const authority = (host: string, port: number): string =>
-  `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
-
-/** What VMRC opens: vCenter's own name, the ticket as the `clone` credential, the VM by moId. */
-export const vmrcUri = (ticket: string, vcenterServer: string, moId: string): string =>
-  `vmrc://clone:${ticket}@${vcenterServer}/?moid=${encodeURIComponent(moId)}`;
-
-/** What the HTML Console SDK opens: a WebSocket to the ESX host the VM runs on. */
-export const webmksUri = (ticket: string, host: VmRecord['host']): string =>
-  `wss://${authority(host.address, host.port)}/ticket/${ticket}`;
-
-/** vCenter REST console ticket types (com.vmware.vcenter.vm.console.tickets.type). */
-export const VCENTER_CONSOLE_TYPES = ['VMRC', 'WEBMKS'] as const;
-export type VcenterConsoleType = (typeof VCENTER_CONSOLE_TYPES)[number];
-
-const VCENTER_CONSOLES: Record<VcenterConsoleType, { needsPoweredOn: boolean; uri: (ticket: string, vm: VmRecord) => string }> = {
-  // A VMRC ticket can be had for a powered-off VM (VMRC then shows the VM and can power it on).
-  VMRC: { needsPoweredOn: false, uri: (ticket, vm) => vmrcUri(ticket, config.vcenterServerName(), vm.moId) },
-  WEBMKS: { needsPoweredOn: true, uri: (ticket, vm) => webmksUri(ticket, vm.host) },
-};
-
-export interface ConsoleTicket extends IssuedTicket {
-  /** The VM the ticket opens (the caller's own, checked). */
-  vm: VmRecord;
-}
-
-export interface ConsoleRule {
-  privilege: Privilege;
-  needsPoweredOn: boolean;
-}
+/**
+ * vSphere's readiness rule, in its order: a VM whose state can be read (whatever the console type), then
+ * powered on where the console attaches to the running VMX.
+ */
+export const vsphereReadiness =
+  (consoleType: string, needsPoweredOn: boolean) =>
+  (vm: VmRecord): void => {
+    requireStateReadable(vm);
+    if (needsPoweredOn) requirePoweredOn(vm, consoleType);
+  };
 
 /**
- * The checks every console ticket passes, in vSphere's order — the object (absent and foreign alike), the
- * privilege, a readable state, the power state where the console needs a running VM — then the one-time
- * ticket itself (one conditional PutItem). Shared by vCenter REST, vim25 and Nova.
+ * The one way to a console ticket: the privilege (checked here only), the type's readiness rule, then the
+ * ticket (one conditional PutItem) in the type's answer. The VM is the caller's own, found by the dialect
+ * (whose not-found error comes first).
  */
-export async function issueConsoleTicket(
+export async function issueConsoleTicket<Answer>(
   session: SessionRecord | undefined,
-  vm: VmRecord | undefined,
-  requestedMoId: string,
-  consoleType: string,
-  rule: ConsoleRule,
-): Promise<ConsoleTicket> {
+  vm: VmRecord,
+  type: ConsoleTicketType<Answer>,
+): Promise<Answer> {
   if (!session) throw Unauthenticated();
-  const target = requireVm(vm, requestedMoId);
-  requirePrivilege(session, rule.privilege, target);
-  // A console needs a VM whose state can be read, whatever the console type.
-  requireStateReadable(target);
-  if (rule.needsPoweredOn) requirePoweredOn(target, consoleType);
-  return { ...(await issueTicket(session, target, consoleType, rule.privilege)), vm: target };
-}
-
-/** `vcenter.vm.console.tickets.create`: the one-time ticket in the URI of its type. */
-export async function createVcenterConsoleTicket(
-  session: SessionRecord | undefined,
-  vm: VmRecord | undefined,
-  requestedMoId: string,
-  type: VcenterConsoleType,
-): Promise<{ uri: string; record: TicketRecord }> {
-  const console = VCENTER_CONSOLES[type];
-  const { ticket, record, vm: target } = await issueConsoleTicket(session, vm, requestedMoId, type, {
-    privilege: CONSOLE_PRIVILEGE,
-    needsPoweredOn: console.needsPoweredOn,
-  });
-  return { uri: console.uri(ticket, target), record };
+  requirePrivilege(session, type.privilege, vm);
+  type.requireReady(vm);
+  const { ticket } = await issueTicket(session, vm, type.name, type.privilege);
+  return type.answer(ticket, vm);
 }

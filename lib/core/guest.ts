@@ -23,7 +23,7 @@ import { MoIdSchema, TenantIdSchema, type LoginFailuresRecord, type SessionRecor
 import type { Privilege } from './privileges.js';
 import { digestsEqual, fingerprint, hashPassword, sha256Hex, verifyPassword } from './secrets.js';
 import { countFailure, isLockedOut } from './sessions.js';
-import { requirePrivilege } from './tickets.js';
+import { requirePrivilege } from './access.js';
 
 /**
  * Guest operations ("VMware Tools"): the API never touches the guest. It seals the operation to the VM's

@@ -2,8 +2,7 @@ import { config } from '../config.js';
 import { logger } from '../log.js';
 import * as store from '../store/index.js';
 import { isoNow, nowSeconds } from './clock.js';
-import { NotFound, Unauthorized } from './errors.js';
-import { vmNotFound } from './inventory.js';
+import { NotFound } from './errors.js';
 import type { SessionRecord, VmRecord } from './model.js';
 import type { Privilege } from './privileges.js';
 import { fingerprint, issueSecret, parseSecret } from './secrets.js';
@@ -42,25 +41,10 @@ export interface IssuedTicket {
   record: TicketRecord;
 }
 
-/** The VM named by a request, or the not-found error that an absent and a foreign VM share. */
-export function requireVm(vm: VmRecord | undefined, requested: string): VmRecord {
-  if (!vm) throw vmNotFound(requested);
-  return vm;
-}
-
-export function requirePrivilege(session: SessionRecord, privilege: Privilege, vm: VmRecord): void {
-  if (!session.privileges.includes(privilege)) {
-    throw Unauthorized(`Permission to perform this operation was denied: ${privilege} is required on ${vm.moId}.`, {
-      privilege,
-      object: { type: 'VirtualMachine', id: vm.moId },
-    });
-  }
-}
-
 /**
- * Issues a one-time ticket for `vm` that grants `grants` (which the session must hold): one conditional
- * PutItem. Callers check the privilege earlier too, in their dialect's order of checks. Only the console
- * rules call this (lib/core/consoles.ts, lib/core/nova-consoles.ts), after the VM's readiness is checked.
+ * Issues a one-time ticket for `vm` that grants `grants`: one conditional PutItem. Only
+ * `issueConsoleTicket` (lib/core/consoles.ts) calls this, once it has checked that the session holds
+ * `grants` and that the VM is ready for the console.
  */
 export async function issueTicket(
   session: SessionRecord,
@@ -68,7 +52,6 @@ export async function issueTicket(
   consoleType: string,
   grants: Privilege,
 ): Promise<IssuedTicket> {
-  requirePrivilege(session, grants, vm);
   const secret = issueSecret(vm.tenantId);
   const record: TicketRecord = {
     tenantId: vm.tenantId,

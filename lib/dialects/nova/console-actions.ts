@@ -1,16 +1,17 @@
 import { InvalidArgument } from '../../core/errors.js';
+import { typesOfProtocol } from './console-types.js';
 import { requireVersionBefore, type Microversion } from './microversions.js';
 import type { RemoteConsoleRequest } from './remote-consoles.js';
 
 /**
  * The server actions that got a console before remote-consoles existed (remote_consoles.py, 2.1–2.5): each
- * names its protocol, and its schema (schemas/remote_consoles.py) the types it takes.
+ * names its protocol, and its schema (schemas/remote_consoles.py) takes that protocol's types.
  */
-const CONSOLE_ACTIONS: Record<string, { protocol: string; types: string[] }> = {
-  'os-getVNCConsole': { protocol: 'vnc', types: ['novnc', 'xvpvnc'] },
-  'os-getSPICEConsole': { protocol: 'spice', types: ['spice-html5'] },
-  'os-getRDPConsole': { protocol: 'rdp', types: ['rdp-html5'] },
-  'os-getSerialConsole': { protocol: 'serial', types: ['serial'] },
+const CONSOLE_ACTIONS: Record<string, { protocol: string }> = {
+  'os-getVNCConsole': { protocol: 'vnc' },
+  'os-getSPICEConsole': { protocol: 'spice' },
+  'os-getRDPConsole': { protocol: 'rdp' },
+  'os-getSerialConsole': { protocol: 'serial' },
 };
 
 /** A JSON value as Python prints it, since Nova's validation messages quote the value that way. */
@@ -59,8 +60,9 @@ export function consoleActionOf(body: unknown, version: Microversion): RemoteCon
   }
   const { type } = argument as { type: unknown };
   if (typeof type !== 'string') throw invalidField('type', type, `${pythonRepr(type)} is not of type 'string'`);
-  if (!action.types.includes(type)) {
-    throw invalidField('type', type, `'${type}' is not one of [${action.types.map((entry) => `'${entry}'`).join(', ')}]`);
+  const types = typesOfProtocol(action.protocol);
+  if (!types.includes(type)) {
+    throw invalidField('type', type, `'${type}' is not one of [${types.map((entry) => `'${entry}'`).join(', ')}]`);
   }
   return { protocol: action.protocol, type };
 }

@@ -8,10 +8,6 @@ import * as Tickets from '../../core/tickets.js';
 import type { VmRecord } from '../../core/model.js';
 import { bearerToken } from '../../http/endpoint.js';
 import type { HttpEvent } from '../../http/types.js';
-import { supportedConsoleTypes } from './remote-consoles.js';
-
-/** Legacy consoles are of the deployment's first console type (`novnc` by default). */
-export const legacyConsoleType = (): string => supportedConsoleTypes()[0]?.split('/')[1] ?? 'novnc';
 
 /** Nova's console ids are integers (`int(id)` in consoles.py); anything else names no console. */
 export function consoleIdOf(raw: string): number {

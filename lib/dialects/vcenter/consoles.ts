@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { VCENTER_CONSOLE_TYPES } from '../../core/consoles.js';
+import { VCENTER_CONSOLE_TYPES } from './console-types.js';
 import type { VmRef } from '../../core/sessions.js';
 import { anyRecord } from '../../http/schemas.js';
 import type { HttpEvent } from '../../http/types.js';
