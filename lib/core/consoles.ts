@@ -6,9 +6,9 @@
 import { config } from '../config.js';
 import { NotAllowedInCurrentState, Unauthenticated } from './errors.js';
 import { requireStateReadable } from './inventory.js';
-import type { SessionRecord, VmRecord } from './model.js';
 import { CONSOLE_PRIVILEGE, type Privilege } from './privileges.js';
-import { issueTicket, requirePrivilege, requireVm, type IssuedTicket, type TicketRecord } from './tickets.js';
+import { issueTicket, requirePrivilege, requireVm, type IssuedTicket } from './tickets.js';
+import type { SessionRecord, TicketRecord, VmRecord } from '../records.js';
 
 /** Consoles that attach to a running VM's screen (WEBMKS, mks, noVNC) need it powered on. */
 export function requirePoweredOn(vm: VmRecord, consoleType: string): void {

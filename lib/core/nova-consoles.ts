@@ -1,8 +1,7 @@
 import * as store from '../store/index.js';
-import type { ConsoleRecord } from '../store/consoles.js';
+import type { ConsoleRecord, SessionRecord, VmRecord } from '../records.js';
 import { isoNow } from './clock.js';
 import { NotAllowedInCurrentState, NotFound } from './errors.js';
-import type { SessionRecord, VmRecord } from './model.js';
 import { CONSOLE_PRIVILEGE } from './privileges.js';
 import { issueTicket, requirePrivilege, type IssuedTicket } from './tickets.js';
 
@@ -11,7 +10,6 @@ import { issueTicket, requirePrivilege, type IssuedTicket } from './tickets.js';
  * an instance in its pool). The console itself holds no secret: its `password` is a fresh one-time console
  * ticket minted on each read, because only ticket hashes are ever stored.
  */
-export type { ConsoleRecord };
 
 const consoleNotFound = (consoleId: number | string) => NotFound(`Console ${consoleId} could not be found.`);
 

@@ -5,8 +5,8 @@
  * lib/core/consoles.ts's; the ticket itself (secret, hash, expiry, one-time use) is lib/core/tickets.ts's.
  */
 import { issueConsoleTicket, type ConsoleTicket } from './consoles.js';
-import type { SessionRecord, VmRecord } from './model.js';
 import { CONSOLE_PRIVILEGE, type Privilege } from './privileges.js';
+import type { SessionRecord, VmRecord } from '../records.js';
 
 /** `VirtualMachineTicketType` of vSphere 8.0.3, every value. */
 export const VIM_TICKET_TYPES = ['mks', 'device', 'guestControl', 'webmks', 'guestIntegrity', 'webRemoteDevice'] as const;

@@ -4,7 +4,6 @@ import * as z from 'zod';
 import type { ZodTypeAny } from 'zod';
 import { config } from '../config.js';
 import { DomainError, InvalidArgument, Unauthenticated } from '../core/errors.js';
-import type { SessionRecord } from '../core/model.js';
 import { authenticatePlatform, type PlatformRole } from '../core/platform.js';
 import * as Sessions from '../core/sessions.js';
 import type { AgentIdentity } from '../core/guest.js';
@@ -12,6 +11,7 @@ import type { VmRef } from '../core/sessions.js';
 import { logger } from '../log.js';
 import './validation-messages.js';
 import type { Dialect, HttpEvent, HttpResponse, RequestContext } from './types.js';
+import type { SessionRecord } from '../records.js';
 
 export type Authentication =
   | { kind: 'none' }

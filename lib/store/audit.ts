@@ -1,7 +1,7 @@
-import type { ConsoleSessionRecord } from '../core/audit.js';
 import { isExpired, queryPartitionPrefix } from './client.js';
 import { putItem } from './items.js';
 import { keys, recordOf, SK } from './keys.js';
+import type { ConsoleSessionRecord } from '../records.js';
 
 /**
  * Writes one console session's audit record. The key carries the proxy's session id, so a proxy that

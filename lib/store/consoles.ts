@@ -1,17 +1,8 @@
+import type { ConsoleRecord } from '../records.js';
 import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { client, isConditionFailure, send, tableName } from './client.js';
 import { getItem, putItem } from './items.js';
 import { keyFits, keys } from './keys.js';
-
-/** A Nova legacy (os-consoles) console: one per server. It holds no secret; passwords are minted per read. */
-export interface ConsoleRecord {
-  tenantId: string;
-  instanceUuid: string;
-  /** Nova's integer console id, unique within the tenant. */
-  consoleId: number;
-  consoleType: string;
-  createdAt: string;
-}
 
 /** The tenant's next console id: one atomic counter increment. */
 export async function nextConsoleId(tenantId: string): Promise<number> {

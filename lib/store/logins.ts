@@ -1,8 +1,8 @@
 import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { LoginFailuresRecord, PrincipalRecord } from '../core/model.js';
 import { client, isConditionFailure, notExpired, nowValue, send, tableName } from './client.js';
 import { getItems, putItem } from './items.js';
 import { keys, recordOf } from './keys.js';
+import type { LoginFailuresRecord, PrincipalRecord } from '../records.js';
 
 /** What a login needs, in one BatchGetItem: the principal and its recent failed logins. */
 export async function getPrincipalForLogin(

@@ -1,8 +1,8 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { SessionRecord, VmRecord } from '../core/model.js';
 import { client, isConditionFailure, keysUnder, notExpired, nowValue, send, tableName } from './client.js';
 import { deleteItem, deleteItems, getItem, getItems, putItem } from './items.js';
 import { keys, SK } from './keys.js';
+import type { SessionRecord, VmRecord } from '../records.js';
 
 export async function putSession(session: SessionRecord): Promise<void> {
   await putItem(keys.session(session.tenantId, session.sessionHash), session, { ifAbsent: true });

@@ -1,9 +1,9 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { PrincipalRecord, TenantRecord, VmRecord } from '../core/model.js';
 import { client, keysUnder, queryAll, queryPartitionPrefix, send, tableName } from './client.js';
 import { deleteItem, deleteItems, getItem, putItem } from './items.js';
 import { gsi1, keys, recordOf, SK, type Key } from './keys.js';
 import { ticketKeysOf } from './tickets.js';
+import type { PrincipalRecord, TenantRecord, VmRecord } from '../records.js';
 
 export async function putTenant(tenant: TenantRecord): Promise<void> {
   await putItem(keys.tenant(tenant.tenantId), tenant, { indexes: gsi1.tenants(tenant.tenantId) });

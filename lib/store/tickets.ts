@@ -1,7 +1,7 @@
-import type { TicketRecord } from '../core/tickets.js';
 import { keysUnder } from './client.js';
 import { deleteItem, deleteItems, getItem, putItem } from './items.js';
 import { keys, SK, type Key } from './keys.js';
+import type { TicketRecord } from '../records.js';
 
 export async function putTicket(ticket: TicketRecord): Promise<void> {
   // A 256-bit secret never collides; the condition only guarantees a ticket is never overwritten.

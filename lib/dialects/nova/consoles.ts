@@ -1,14 +1,13 @@
 import { config } from '../../config.js';
 import { isDomainError, NotFound, Unauthenticated, Unauthorized } from '../../core/errors.js';
-import type { ConsoleRecord } from '../../core/nova-consoles.js';
 import { authenticatePlatform } from '../../core/platform.js';
 import { CONSOLE_PRIVILEGE } from '../../core/privileges.js';
 import * as Sessions from '../../core/sessions.js';
 import * as Tickets from '../../core/tickets.js';
-import type { VmRecord } from '../../core/model.js';
 import { bearerToken } from '../../http/endpoint.js';
 import type { HttpEvent } from '../../http/types.js';
 import { supportedConsoleTypes } from './remote-consoles.js';
+import type { ConsoleRecord, TicketRecord, VmRecord } from '../../records.js';
 
 /** Legacy consoles are of the deployment's first console type (`novnc` by default). */
 export const legacyConsoleType = (): string => supportedConsoleTypes()[0]?.split('/')[1] ?? 'novnc';
@@ -56,7 +55,7 @@ export async function requireConsoleProxy(event: HttpEvent): Promise<void> {
 }
 
 /** A live console token's record, without consuming it; Nova's words for an unknown or expired one. */
-export async function lookupConsoleToken(token: string): Promise<Tickets.TicketRecord> {
+export async function lookupConsoleToken(token: string): Promise<TicketRecord> {
   try {
     return await Tickets.lookupTicket(token, CONSOLE_PRIVILEGE);
   } catch (error) {

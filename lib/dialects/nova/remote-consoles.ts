@@ -1,12 +1,12 @@
 import * as z from 'zod';
 import { config } from '../../config.js';
 import { DomainError, InvalidArgument } from '../../core/errors.js';
-import type { SessionRecord, VmRecord } from '../../core/model.js';
 import * as NovaConsoles from '../../core/nova-consoles.js';
 import { CONSOLE_PRIVILEGE } from '../../core/privileges.js';
 import * as Tickets from '../../core/tickets.js';
 import { atLeast, type Microversion } from './microversions.js';
 import { requireServer } from './servers.js';
+import type { SessionRecord, VmRecord } from '../../records.js';
 
 /**
  * Remote consoles as nova/api/openstack/compute/remote_consoles.py and schemas/remote_consoles.py define them:

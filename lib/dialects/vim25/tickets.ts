@@ -1,8 +1,8 @@
 import * as z from 'zod';
 import { webmksUri } from '../../core/consoles.js';
-import type { VmRecord } from '../../core/model.js';
 import { VIM_TICKET_TYPES, type VimTicketType } from '../../core/vim-tickets.js';
 import { ReleaseSchema } from './release.js';
+import type { VmRecord } from '../../records.js';
 
 const path = z.object({ release: ReleaseSchema, moId: z.string() });
 
