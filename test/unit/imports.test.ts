@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { SK } from '../../lib/store/keys.js';
 
 /**
  * The module graph of the server, type-only imports included (they are what made the store and the core
@@ -84,5 +85,17 @@ describe('the module graph', () => {
         ),
       );
     expect(declarations).toEqual([]);
+  });
+
+  it('names no key prefix outside lib/store', () => {
+    const prefixes = Object.values(SK).filter((prefix) => prefix.endsWith('#'));
+    const leaks = [...graph.keys()]
+      .filter((file) => !file.startsWith('lib/store/'))
+      .flatMap((file) => {
+        const text = readFileSync(join(ROOT, file), 'utf8');
+        return prefixes.filter((prefix) => new RegExp(`['"\`]${prefix}`).test(text)).map((prefix) => `${file}: ${prefix}`);
+      });
+    expect(prefixes.length).toBeGreaterThan(10);
+    expect(leaks).toEqual([]);
   });
 });
