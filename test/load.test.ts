@@ -6,12 +6,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { getVm } from '../lib/core/inventory.js';
-import type { SessionRecord } from '../lib/core/model.js';
 import * as Tickets from '../lib/core/tickets.js';
 import { CONSOLE_PRIVILEGE } from '../lib/core/privileges.js';
 import { api, CONSOLE_PROXY, loginVcenter, session } from './support/api.js';
 import { boundedAll } from './support/bounded.js';
 import { recordSecret } from './support/log-capture.js';
+import type { SessionRecord } from '../lib/records.js';
 
 const CONCURRENCY = 1000;
 const IN_FLIGHT = 64;

@@ -6,15 +6,15 @@ import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { listConsoleSessions, type ConsoleSessionRecord } from '../lib/core/audit.js';
+import { listConsoleSessions } from '../lib/core/audit.js';
 import { advanceClock, resetClock } from '../lib/core/clock.js';
-import type { VmRecord } from '../lib/core/model.js';
 import { fingerprint, parseSecret } from '../lib/core/secrets.js';
 import { startConsoleProxy, type ConsoleProxy } from '../proxy/server.js';
 import { api, CONSOLE_PROXY } from './support/api.js';
 import { captureOutput, CONSOLE_PAGE_ORIGIN, createTenant, createVm, issueConsoleTicket, proxyConfig } from './support/console-fixtures.js';
 import { startApiServer, type ApiServer } from './support/http-server.js';
 import { eventually } from './support/wait.js';
+import type { ConsoleSessionRecord, VmRecord } from '../lib/records.js';
 
 const RFB_VERSION = Buffer.from('RFB 003.008\n');
 const REFUSED = 'The console ticket is not valid: it is unknown, expired or already used.';

@@ -13,11 +13,11 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { config } from '../lib/config.js';
 import { listConsoleSessions } from '../lib/core/audit.js';
-import type { VmRecord } from '../lib/core/model.js';
 import { startConsoleProxy, type ConsoleProxy } from '../proxy/server.js';
 import { api, basic, OPERATOR } from './support/api.js';
 import { createTenant, createVm, proxyConfig } from './support/console-fixtures.js';
 import { startApiServer, type ApiServer } from './support/http-server.js';
+import type { VmRecord } from '../lib/records.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const XVNC = ['/usr/bin/Xvnc', '/usr/bin/Xtigervnc'].find((path) => existsSync(path));

@@ -3,8 +3,8 @@ import { describe, expect, it, vi } from 'vitest';
 import * as Tickets from '../lib/core/tickets.js';
 import { CONSOLE_PRIVILEGE } from '../lib/core/privileges.js';
 import { getVm } from '../lib/core/inventory.js';
-import type { SessionRecord } from '../lib/core/model.js';
 import { api, CONSOLE_PROXY, OPERATOR } from './support/api.js';
+import type { SessionRecord } from '../lib/records.js';
 
 const admin = { userName: 'admin@acme', privileges: [CONSOLE_PRIVILEGE] } as unknown as SessionRecord;
 

@@ -4,8 +4,8 @@
  */
 import { Unauthorized } from './errors.js';
 import { vmNotFound } from './inventory.js';
-import type { SessionRecord, VmRecord } from './model.js';
 import type { Privilege } from './privileges.js';
+import type { SessionRecord, VmRecord } from '../records.js';
 
 /** The VM named by a request, or the not-found error that an absent and a foreign VM share. */
 export function requireVm(vm: VmRecord | undefined, requested: string): VmRecord {

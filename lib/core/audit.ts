@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { config } from '../config.js';
+import type { ConsoleSessionRecord } from '../records.js';
 import * as store from '../store/index.js';
 import { InvalidArgument } from './errors.js';
 import { CountSchema, InstanceUuidSchema, IsoTimestampSchema, MoIdSchema, TenantIdSchema, UserNameSchema } from './model.js';
@@ -30,12 +31,6 @@ export const ConsoleSessionReportSchema = z
   })
   .strict();
 export type ConsoleSessionReport = z.infer<typeof ConsoleSessionReportSchema>;
-
-export interface ConsoleSessionRecord extends ConsoleSessionReport {
-  recordedAt: string;
-  /** Epoch seconds: the record is kept for the configured retention, then DynamoDB's TTL removes it. */
-  expiresAt: number;
-}
 
 /** Stores the audit record of one ended console session; a repeated report of the same session is a no-op. */
 export async function recordConsoleSession(report: ConsoleSessionReport, now = new Date()): Promise<ConsoleSessionRecord> {

@@ -6,9 +6,9 @@
 import { NotAllowedInCurrentState, Unauthenticated } from './errors.js';
 import { requirePrivilege } from './access.js';
 import { requireStateReadable } from './inventory.js';
-import type { SessionRecord, VmRecord } from './model.js';
 import type { Privilege } from './privileges.js';
 import { issueTicket } from './tickets.js';
+import type { SessionRecord, VmRecord } from '../records.js';
 
 /** A console or ticket type as its dialect declares it. */
 export interface ConsoleTicketType<Answer> {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { config } from '../config.js';
-import * as store from '../store/guest.js';
-import * as loginStore from '../store/logins.js';
+import type { AgentRecord, GuestAuthRecord, GuestProcessRecord, GuestWorkResultRecord, LoginFailuresRecord, SessionRecord, VmRecord } from '../records.js';
+import * as store from '../store/index.js';
 import { isoNow, nowMs, nowSeconds } from './clock.js';
 import { logger } from '../log.js';
 import { DomainError, InvalidArgument, isDomainError, NotAllowedInCurrentState, NotFound, Unauthenticated, Unauthorized, UnavailableBecause } from './errors.js';
@@ -19,7 +19,7 @@ import {
   type WorkResult,
 } from './guest-sealing.js';
 import { getVm } from './inventory.js';
-import { MoIdSchema, TenantIdSchema, type LoginFailuresRecord, type SessionRecord, type VmRecord } from './model.js';
+import { MoIdSchema, TenantIdSchema } from './model.js';
 import type { Privilege } from './privileges.js';
 import { digestsEqual, fingerprint, hashPassword, sha256Hex, verifyPassword } from './secrets.js';
 import { countFailure, isLockedOut } from './sessions.js';
@@ -35,33 +35,6 @@ import { requirePrivilege } from './access.js';
 /** A finished process stays visible this long after it ends (vSphere's documented retention). */
 export const FINISHED_PROCESS_RETENTION_SECONDS = 300;
 
-/** The enrolment of a VM's agent. Only the SHA-256 of the agent credential is stored. */
-export interface AgentRecord {
-  tenantId: string;
-  moId: string;
-  credentialHash: string;
-  issuedAt: string;
-  /** X25519 SPKI PEM, registered by the agent at enrolment; guest credentials are sealed to it. */
-  publicKey?: string;
-  registeredAt?: string;
-  agentVersion?: string;
-  lastHeartbeatMs?: number;
-}
-
-/**
- * Guest credentials the VM's agent accepted lately, kept as an scrypt verifier (never the password) for a few
- * minutes, so reads (list, get) need not ask the agent again. Bound to the agent's enrolment.
- */
-export interface GuestAuthRecord {
-  tenantId: string;
-  moId: string;
-  userNameHash: string;
-  verifier: string;
-  agentCredentialHash: string;
-  acceptedAt: string;
-  expiresAt: number;
-}
-
 /** Who is calling on an agent endpoint. */
 export interface AgentIdentity {
   tenantId: string;
@@ -70,41 +43,6 @@ export interface AgentIdentity {
 }
 
 export type GuestOperation = WorkPayload['operation'];
-
-export interface GuestWorkItem {
-  tenantId: string;
-  moId: string;
-  workId: string;
-  operation: GuestOperation;
-  /** The operation with its guest credentials, readable only by the agent's private key. */
-  sealed: Sealed;
-  createdAt: string;
-  expiresAt: number;
-}
-
-export interface GuestWorkResultRecord {
-  tenantId: string;
-  moId: string;
-  workId: string;
-  outcome: WorkResult['outcome'];
-  reason?: Refusal;
-  pid?: number;
-  expiresAt: number;
-}
-
-export interface GuestProcessRecord {
-  tenantId: string;
-  moId: string;
-  pid: number;
-  name: string;
-  owner: string;
-  command: string;
-  started: string;
-  finished?: string;
-  exitCode?: number;
-  /** Set only once the process has finished: end time + 300 s. */
-  expiresAt?: number;
-}
 
 
 // ---- agent credentials and the agent's own calls ----
@@ -432,7 +370,7 @@ async function runCheckingCredentials(
     if (isDomainError(error) && error.kind === 'unauthenticated') await countFailure(agent.tenantId, failuresName);
     throw error;
   }
-  if (failures) await loginStore.clearLoginFailures(agent.tenantId, failuresName, failures);
+  if (failures) await store.clearLoginFailures(agent.tenantId, failuresName, failures);
   return result;
 }
 

@@ -1,8 +1,9 @@
 import * as store from '../store/index.js';
 import { isoNow } from './clock.js';
 import { AlreadyExists, DomainError, NotFound } from './errors.js';
-import type { VmRecord, VmSpec } from './model.js';
+import type { VmSpec } from './model.js';
 import { getTenant } from './tenants.js';
+import type { VmRecord } from '../records.js';
 
 /** The error for a VM that is absent or belongs to someone else: the two must be indistinguishable. */
 export const vmNotFound = (moId: string) =>

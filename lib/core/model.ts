@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { PrivilegeSchema, type Privilege } from './privileges.js';
+import { PrivilegeSchema } from './privileges.js';
 
 /** Tenant ids are DNS-label-like: they appear in credentials (`<tenant>.<secret>`) and user names. */
 export const TenantIdSchema = z
@@ -67,20 +67,6 @@ export const VmSpecSchema = z
   .strict();
 export type VmSpec = z.infer<typeof VmSpecSchema>;
 
-export interface VmRecord extends VmSpec {
-  tenantId: string;
-  moId: string;
-  /** When this machine (this instance UUID) was first put in the inventory; kept across replacements of its record. */
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface TenantRecord {
-  tenantId: string;
-  displayName: string;
-  createdAt: string;
-}
-
 export const PrincipalSpecSchema = z
   .object({
     password: z.string().min(8).max(256),
@@ -88,35 +74,3 @@ export const PrincipalSpecSchema = z
     privileges: z.array(PrivilegeSchema).max(32).default([]),
   })
   .strict();
-
-export interface PrincipalRecord {
-  tenantId: string;
-  userName: string;
-  fullName?: string;
-  passwordHash: string;
-  privileges: Privilege[];
-  updatedAt: string;
-}
-
-/** Failed logins of one user name (known or not) within the current window, and a lockout once too many. */
-export interface LoginFailuresRecord {
-  tenantId: string;
-  userName: string;
-  failures: number;
-  /** Epoch seconds until which logins are refused, once `failures` reached the limit. */
-  lockedUntil?: number;
-  /** Epoch seconds: the end of the failure window, or of the lockout. */
-  expiresAt: number;
-}
-
-/** A logged-in principal, as resolved from a session. Privileges are the ones granted at login. */
-export interface SessionRecord {
-  tenantId: string;
-  sessionHash: string;
-  userName: string;
-  privileges: Privilege[];
-  createdAt: string;
-  lastAccessedAt: string;
-  /** Epoch seconds: the idle deadline, pushed forward on use. */
-  expiresAt: number;
-}

@@ -1,10 +1,9 @@
 import * as store from '../store/index.js';
-import type { ConsoleRecord } from '../store/index.js';
 import { requirePrivilege } from './access.js';
 import { isoNow } from './clock.js';
 import { issueConsoleTicket, type ConsoleTicketType } from './consoles.js';
 import { NotFound } from './errors.js';
-import type { SessionRecord, VmRecord } from './model.js';
+import type { ConsoleRecord, SessionRecord, VmRecord } from '../records.js';
 
 /**
  * Nova's legacy os-consoles: a server has at most one console (Nova's console manager reused the console of
@@ -12,7 +11,6 @@ import type { SessionRecord, VmRecord } from './model.js';
  * ticket minted on each read, because only ticket hashes are ever stored. The console type (its privilege,
  * readiness rule) is the dialect's: lib/dialects/nova/console-types.ts.
  */
-export type { ConsoleRecord };
 
 const consoleNotFound = (consoleId: number | string) => NotFound(`Console ${consoleId} could not be found.`);
 

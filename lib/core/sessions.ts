@@ -7,11 +7,9 @@ import {
   MoIdSchema,
   tenantOfUserName,
   UserNameSchema,
-  type LoginFailuresRecord,
-  type SessionRecord,
-  type VmRecord,
 } from './model.js';
 import { DUMMY_PASSWORD_HASH, issueSecret, parseSecret, verifyPassword } from './secrets.js';
+import type { LoginFailuresRecord, SessionRecord, VmRecord } from '../records.js';
 
 export interface LoginResult {
   /** The session id, handed to the client once; only its hash is stored. */

@@ -5,10 +5,9 @@ import { InvalidArgument, NotFound } from './errors.js';
 import {
   PrincipalSpecSchema,
   tenantOfUserName,
-  type PrincipalRecord,
-  type TenantRecord,
 } from './model.js';
 import { hashPassword } from './secrets.js';
+import type { PrincipalRecord, TenantRecord } from '../records.js';
 
 
 /** What callers may see of a principal: never the password hash. */

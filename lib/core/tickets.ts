@@ -3,37 +3,9 @@ import { logger } from '../log.js';
 import * as store from '../store/index.js';
 import { isoNow, nowSeconds } from './clock.js';
 import { NotFound } from './errors.js';
-import type { SessionRecord, VmRecord } from './model.js';
 import type { Privilege } from './privileges.js';
 import { fingerprint, issueSecret, parseSecret } from './secrets.js';
-
-/** Where a console connection goes once its ticket is redeemed: the VM's VNC endpoint. */
-export interface ConsoleEndpoint {
-  host: string;
-  port: number;
-}
-
-/** A console ticket at rest. The ticket itself is never stored: only its SHA-256 (`ticketHash`). */
-export interface TicketRecord {
-  tenantId: string;
-  ticketHash: string;
-  vmMoId: string;
-  instanceUuid: string;
-  /** What the ticket opens, in the issuing dialect's words: VMRC, WEBMKS, mks, webmks, novnc, ... */
-  consoleType: string;
-  /** The user the ticket was issued to. */
-  issuedTo: string;
-  /**
-   * What redeeming the ticket grants: the privilege it was issued under. A redeemer asks for the privilege
-   * it serves (the screen proxy: ConsoleInteract), so a vim25 `device` or `guestControl` ticket can never
-   * open the screen of a VM whose console its holder may not use.
-   */
-  grants: Privilege;
-  vnc: ConsoleEndpoint;
-  issuedAt: string;
-  /** Epoch seconds; 30 minutes after issue unless configured otherwise. */
-  expiresAt: number;
-}
+import type { SessionRecord, TicketRecord, VmRecord } from '../records.js';
 
 export interface IssuedTicket {
   /** The one-time credential, returned to the caller exactly once. */

@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { DomainError } from '../core/errors.js';
 import type { AgentIdentity } from '../core/guest.js';
-import type { SessionRecord, VmRecord } from '../core/model.js';
 import type { VmRef } from '../core/sessions.js';
+import type { SessionRecord, VmRecord } from '../records.js';
 
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResponse = APIGatewayProxyStructuredResultV2 & { statusCode: number };

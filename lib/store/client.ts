@@ -3,8 +3,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config.js';
 import { DomainError, Unavailable } from '../core/errors.js';
-import { nowSeconds } from '../core/clock.js';
-import { keys, type Key } from './keys.js';
+import { all, equals, isExpired, placeholders, underPrefix } from './expressions.js';
+import { keys, recordOf, type Key } from './keys.js';
 
 /** DynamoDB calls made on behalf of one piece of work: operations, and SDK attempts (retries included). */
 export interface RoundTripCount {
@@ -100,14 +100,6 @@ export function client(): DynamoDBDocumentClient {
 
 export const tableName = (): string => config.tableName();
 
-/** The expiry condition every read and conditional write applies: DynamoDB's TTL sweep runs hours late. */
-export const notExpired = { expression: '#expiresAt > :now', names: { '#expiresAt': 'expiresAt' } } as const;
-export const nowValue = () => ({ ':now': nowSeconds() });
-
-/** True when an item that carries `expiresAt` is past it. */
-export const isExpired = (item: { expiresAt?: number } | undefined): boolean =>
-  item?.expiresAt !== undefined && item.expiresAt <= nowSeconds();
-
 const UNAVAILABLE_ERRORS = new Set([
   'ProvisionedThroughputExceededException',
   'ThrottlingException',
@@ -120,7 +112,7 @@ const UNAVAILABLE_ERRORS = new Set([
   'AbortError',
 ]);
 
-export const isConditionFailure = (error: unknown): boolean =>
+const isConditionFailure = (error: unknown): boolean =>
   (error as { name?: string })?.name === 'ConditionalCheckFailedException';
 
 /**
@@ -142,16 +134,30 @@ export async function send<T>(operation: () => Promise<T>): Promise<T> {
   }
 }
 
-// ---- query helpers shared by the store modules ----
+/**
+ * Sends a request whose condition may fail, the one place that catches the failure: @returns the output,
+ * or `undefined` when the condition did not hold (what that means is the caller's to say).
+ */
+export async function sendIf<T>(operation: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await send(operation);
+  } catch (error) {
+    if (isConditionFailure(error)) return undefined;
+    throw error;
+  }
+}
 
-type QueryInput = Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName'>;
+// ---- queries ----
 
-export async function queryAll(input: QueryInput): Promise<Record<string, unknown>[]> {
+export type QueryRequest = ConstructorParameters<typeof QueryCommand>[0];
+
+/** All pages of a query; reads of the table (not of an index) are strongly consistent. */
+export async function queryAll(request: QueryRequest): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   let ExclusiveStartKey: Record<string, unknown> | undefined;
   do {
     const page = await send(() =>
-      client().send(new QueryCommand({ TableName: tableName(), ConsistentRead: !input.IndexName, ...input, ExclusiveStartKey })),
+      client().send(new QueryCommand({ ConsistentRead: !request.IndexName, ...request, ExclusiveStartKey })),
     );
     items.push(...(page.Items ?? []));
     ExclusiveStartKey = page.LastEvaluatedKey;
@@ -159,31 +165,34 @@ export async function queryAll(input: QueryInput): Promise<Record<string, unknow
   return items;
 }
 
-export function queryPartitionPrefix(tenantId: string, prefix: string): Promise<Record<string, unknown>[]> {
-  return queryAll({
-    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-    ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':prefix': prefix },
-  });
+/**
+ * The query for a tenant's items whose sort key starts with `prefix`, optionally filtered (the filter's
+ * `:name` values in `values`) and projected.
+ */
+export function queryUnderRequest(
+  tenantId: string,
+  prefix: string,
+  options: { filter?: string; values?: Record<string, unknown>; projection?: string } = {},
+): QueryRequest {
+  return {
+    TableName: tableName(),
+    KeyConditionExpression: underPrefix,
+    ...(options.filter ? { FilterExpression: options.filter } : {}),
+    ...(options.projection ? { ProjectionExpression: options.projection } : {}),
+    ...placeholders([underPrefix, options.filter], { pk: keys.tenantPartition(tenantId), prefix, ...options.values }),
+  };
+}
+
+/** A tenant's records under `prefix`, expired ones dropped. */
+export async function recordsUnder<T>(tenantId: string, prefix: string): Promise<T[]> {
+  const items = await queryAll(queryUnderRequest(tenantId, prefix));
+  return items.filter((item) => !isExpired(item)).map((item) => recordOf<T>(item)!);
 }
 
 /** The keys of a tenant's items under `prefix` whose attributes equal `where` (what a batched delete needs). */
 export async function keysUnder(tenantId: string, prefix: string, where: Record<string, string> = {}): Promise<Key[]> {
-  const conditions = Object.entries(where);
-  const items = await queryAll({
-    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-    ...(conditions.length
-      ? {
-          FilterExpression: conditions.map((_, i) => `#w${i} = :w${i}`).join(' AND '),
-          ExpressionAttributeNames: Object.fromEntries(conditions.map(([name], i) => [`#w${i}`, name])),
-        }
-      : {}),
-    ExpressionAttributeValues: {
-      ':pk': keys.tenantPartition(tenantId),
-      ':prefix': prefix,
-      ...Object.fromEntries(conditions.map(([, value], i) => [`:w${i}`, value])),
-    },
-    ProjectionExpression: 'pk, sk',
-  });
+  const attributes = Object.keys(where);
+  const filter = attributes.length ? all(...attributes.map(equals)) : undefined;
+  const items = await queryAll(queryUnderRequest(tenantId, prefix, { filter, values: where, projection: 'pk, sk' }));
   return items.map((item) => ({ pk: String(item.pk), sk: String(item.sk) }));
 }
-

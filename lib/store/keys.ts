@@ -1,3 +1,19 @@
+import type {
+  AgentRecord,
+  ConsoleRecord,
+  ConsoleSessionRecord,
+  GuestAuthRecord,
+  GuestProcessRecord,
+  GuestWorkItem,
+  GuestWorkResultRecord,
+  LoginFailuresRecord,
+  PrincipalRecord,
+  SessionRecord,
+  TenantRecord,
+  TicketRecord,
+  VmRecord,
+} from '../records.js';
+
 /**
  * Every key of the single table. Nothing outside lib/store knows these prefixes.
  *
@@ -20,10 +36,17 @@
  * Every key starts with the tenant: two tenants may both own `vm-42`, and no key of one is reachable from
  * another's credentials.
  */
-export interface Key {
+/** The record an item under the key holds, for the type checker only: a read of `keys.vm(…)` is a `VmRecord`. */
+declare const holds: unique symbol;
+
+export interface Key<T = unknown> {
   pk: string;
   sk: string;
+  readonly [holds]?: T;
 }
+
+/** The record type a key's item holds. */
+export type RecordAt<K> = K extends Key<infer T> ? T : never;
 
 const tenantPk = (tenantId: string) => `TENANT#${tenantId}`;
 
@@ -45,10 +68,10 @@ export const SK = {
 } as const;
 
 export const keys = {
-  tenant: (tenantId: string): Key => ({ pk: tenantPk(tenantId), sk: SK.profile }),
-  principal: (tenantId: string, userName: string): Key => ({ pk: tenantPk(tenantId), sk: SK.userPrefix + userName }),
+  tenant: (tenantId: string): Key<TenantRecord> => ({ pk: tenantPk(tenantId), sk: SK.profile }),
+  principal: (tenantId: string, userName: string): Key<PrincipalRecord> => ({ pk: tenantPk(tenantId), sk: SK.userPrefix + userName }),
   /** Recent failed logins of a user name, known or not (TTL: the failure window, or the lockout). */
-  loginFailures: (tenantId: string, userName: string): Key => ({
+  loginFailures: (tenantId: string, userName: string): Key<LoginFailuresRecord> => ({
     pk: tenantPk(tenantId),
     sk: SK.loginFailuresPrefix + userName,
   }),
@@ -57,39 +80,39 @@ export const keys = {
    * own code; no login user name contains '#', so none can take it.
    */
   guestLoginFailuresName: (moId: string, userNameHash: string): string => `GUEST#${moId}#${userNameHash}`,
-  vm: (tenantId: string, moId: string): Key => ({ pk: tenantPk(tenantId), sk: SK.vmPrefix + moId }),
-  session: (tenantId: string, hash: string): Key => ({ pk: tenantPk(tenantId), sk: SK.sessionPrefix + hash }),
-  ticket: (tenantId: string, hash: string): Key => ({ pk: tenantPk(tenantId), sk: SK.ticketPrefix + hash }),
+  vm: (tenantId: string, moId: string): Key<VmRecord> => ({ pk: tenantPk(tenantId), sk: SK.vmPrefix + moId }),
+  session: (tenantId: string, hash: string): Key<SessionRecord> => ({ pk: tenantPk(tenantId), sk: SK.sessionPrefix + hash }),
+  ticket: (tenantId: string, hash: string): Key<TicketRecord> => ({ pk: tenantPk(tenantId), sk: SK.ticketPrefix + hash }),
   /** One legacy console per server, as Nova's console manager kept one per instance and pool. */
-  console: (tenantId: string, instanceUuid: string): Key => ({
+  console: (tenantId: string, instanceUuid: string): Key<ConsoleRecord> => ({
     pk: tenantPk(tenantId),
     sk: SK.consolePrefix + instanceUuid.toLowerCase(),
   }),
-  consoleCounter: (tenantId: string): Key => ({ pk: tenantPk(tenantId), sk: SK.consoleCounter }),
+  consoleCounter: (tenantId: string): Key<{ value: number }> => ({ pk: tenantPk(tenantId), sk: SK.consoleCounter }),
   /** Sorted by start time, so a tenant's console sessions read back in order. */
-  consoleAudit: (tenantId: string, startedAt: string, sessionId: string): Key => ({
+  consoleAudit: (tenantId: string, startedAt: string, sessionId: string): Key<ConsoleSessionRecord> => ({
     pk: tenantPk(tenantId),
     sk: `${SK.consoleAuditPrefix}${startedAt}#${sessionId}`,
   }),
-  agent: (tenantId: string, moId: string): Key => ({ pk: tenantPk(tenantId), sk: SK.agentPrefix + moId }),
+  agent: (tenantId: string, moId: string): Key<AgentRecord> => ({ pk: tenantPk(tenantId), sk: SK.agentPrefix + moId }),
   /** Work ids sort by creation time, so an agent claims the oldest first. */
-  guestWork: (tenantId: string, moId: string, workId: string): Key => ({
+  guestWork: (tenantId: string, moId: string, workId: string): Key<GuestWorkItem> => ({
     pk: tenantPk(tenantId),
     sk: `${SK.guestWorkPrefix}${moId}#${workId}`,
   }),
   guestWorkOf: (moId: string) => `${SK.guestWorkPrefix}${moId}#`,
-  guestResult: (tenantId: string, moId: string, workId: string): Key => ({
+  guestResult: (tenantId: string, moId: string, workId: string): Key<GuestWorkResultRecord> => ({
     pk: tenantPk(tenantId),
     sk: `${SK.guestResultPrefix}${moId}#${workId}`,
   }),
   guestResultsOf: (moId: string) => `${SK.guestResultPrefix}${moId}#`,
-  process: (tenantId: string, moId: string, pid: number): Key => ({
+  process: (tenantId: string, moId: string, pid: number): Key<GuestProcessRecord> => ({
     pk: tenantPk(tenantId),
     sk: `${SK.processPrefix}${moId}#${pid}`,
   }),
   processesOf: (moId: string) => `${SK.processPrefix}${moId}#`,
   /** Guest credentials the VM's agent accepted lately, as a verifier (TTL: a few minutes). */
-  guestAuth: (tenantId: string, moId: string, userNameHash: string): Key => ({
+  guestAuth: (tenantId: string, moId: string, userNameHash: string): Key<GuestAuthRecord> => ({
     pk: tenantPk(tenantId),
     sk: `${SK.guestAuthPrefix}${moId}#${userNameHash}`,
   }),

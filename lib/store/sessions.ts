@@ -1,15 +1,15 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { SessionRecord, VmRecord } from '../core/model.js';
-import { client, isConditionFailure, keysUnder, notExpired, nowValue, send, tableName } from './client.js';
-import { deleteItem, deleteItems, getItem, getItems, putItem } from './items.js';
+import type { SessionRecord, VmRecord } from '../records.js';
+import { keysUnder, tableName } from './client.js';
+import { all, exists, live, placeholders } from './expressions.js';
+import { deleteItem, deleteItems, deleteRequest, getItem, getItems, putItem, putRequest, updateItem, type UpdateRequest } from './items.js';
 import { keys, SK } from './keys.js';
 
 export async function putSession(session: SessionRecord): Promise<void> {
-  await putItem(keys.session(session.tenantId, session.sessionHash), session, { ifAbsent: true });
+  await putItem(putRequest(keys.session(session.tenantId, session.sessionHash), session, { ifAbsent: true }));
 }
 
 export const getSession = (tenantId: string, sessionHash: string): Promise<SessionRecord | undefined> =>
-  getItem<SessionRecord>(keys.session(tenantId, sessionHash));
+  getItem(keys.session(tenantId, sessionHash));
 
 /**
  * The hot path's single read: the session and the VM it is about, from the same tenant partition, in one
@@ -21,39 +21,40 @@ export async function getSessionAndVm(
   moId: string,
 ): Promise<{ session?: SessionRecord; vm?: VmRecord }> {
   const [session, vm] = await getItems([keys.session(tenantId, sessionHash), keys.vm(tenantId, moId)]);
-  return { session: session as SessionRecord | undefined, vm: vm as VmRecord | undefined };
+  return { session, vm };
 }
 
-/** Pushes the idle deadline forward; refuses (returns false) if the session ended meanwhile. */
+/** Pushes the idle deadline forward, but only while the session is live. */
+export function touchSessionRequest(
+  tenantId: string,
+  sessionHash: string,
+  expiresAt: number,
+  lastAccessedAt: string,
+): UpdateRequest<SessionRecord> {
+  const update = 'SET #expiresAt = :expiresAt, #lastAccessedAt = :lastAccessedAt';
+  const condition = all(exists, live);
+  return {
+    TableName: tableName(),
+    Key: keys.session(tenantId, sessionHash),
+    UpdateExpression: update,
+    ConditionExpression: condition,
+    ...placeholders([update, condition], { expiresAt, lastAccessedAt }),
+  };
+}
+
+/** @returns false if the session ended meanwhile. */
 export async function touchSession(
   tenantId: string,
   sessionHash: string,
   expiresAt: number,
   lastAccessedAt: string,
 ): Promise<boolean> {
-  try {
-    await send(() =>
-      client().send(
-        new UpdateCommand({
-          TableName: tableName(),
-          Key: keys.session(tenantId, sessionHash),
-          UpdateExpression: 'SET #expiresAt = :expiresAt, lastAccessedAt = :lastAccessedAt',
-          ConditionExpression: `attribute_exists(pk) AND ${notExpired.expression}`,
-          ExpressionAttributeNames: notExpired.names,
-          ExpressionAttributeValues: { ...nowValue(), ':expiresAt': expiresAt, ':lastAccessedAt': lastAccessedAt },
-        }),
-      ),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+  return (await updateItem(touchSessionRequest(tenantId, sessionHash, expiresAt, lastAccessedAt))) !== undefined;
 }
 
 /** @returns whether a live session was ended. */
 export async function deleteSession(tenantId: string, sessionHash: string): Promise<boolean> {
-  return (await deleteItem(keys.session(tenantId, sessionHash), { onlyIfLive: true })) !== undefined;
+  return (await deleteItem(deleteRequest(keys.session(tenantId, sessionHash), { onlyIfLive: true }))) !== undefined;
 }
 
 /**

@@ -1,72 +1,77 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { PrincipalRecord, TenantRecord, VmRecord } from '../core/model.js';
-import { client, keysUnder, queryAll, queryPartitionPrefix, send, tableName } from './client.js';
-import { deleteItem, deleteItems, getItem, putItem } from './items.js';
-import { gsi1, keys, recordOf, SK, type Key } from './keys.js';
+import { client, keysUnder, queryAll, recordsUnder, send, tableName } from './client.js';
+import { placeholders } from './expressions.js';
+import { deleteItem, deleteItems, deleteRequest, getItem, putItem, putRequest } from './items.js';
+import { gsi1, keys, recordOf, SK } from './keys.js';
 import { ticketKeysOf } from './tickets.js';
+import type { PrincipalRecord, TenantRecord, VmRecord } from '../records.js';
 
 export async function putTenant(tenant: TenantRecord): Promise<void> {
-  await putItem(keys.tenant(tenant.tenantId), tenant, { indexes: gsi1.tenants(tenant.tenantId) });
+  await putItem(putRequest(keys.tenant(tenant.tenantId), tenant, { indexes: gsi1.tenants(tenant.tenantId) }));
 }
 
 export const getTenant = (tenantId: string): Promise<TenantRecord | undefined> =>
-  getItem<TenantRecord>(keys.tenant(tenantId));
+  getItem(keys.tenant(tenantId));
 
 export async function listTenants(): Promise<TenantRecord[]> {
+  const keyCondition = 'gsi1pk = :pk';
   const items = await queryAll({
+    TableName: tableName(),
     IndexName: gsi1.name,
-    KeyConditionExpression: 'gsi1pk = :pk',
-    ExpressionAttributeValues: { ':pk': gsi1.tenants('').gsi1pk },
+    KeyConditionExpression: keyCondition,
+    ...placeholders([keyCondition], { pk: gsi1.tenants('').gsi1pk }),
   });
   return items.map((item) => recordOf<TenantRecord>(item)!);
 }
 
 /** Deletes a tenant with everything in its partition (users, VMs, sessions, tickets). */
 export async function deleteTenant(tenantId: string): Promise<void> {
+  const keyCondition = 'pk = :pk';
   const items = await queryAll({
-    KeyConditionExpression: 'pk = :pk',
-    ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId) },
+    TableName: tableName(),
+    KeyConditionExpression: keyCondition,
+    ...placeholders([keyCondition], { pk: keys.tenantPartition(tenantId) }),
     ProjectionExpression: 'pk, sk',
   });
+  const itemKeys = items.map((item) => ({ pk: String(item.pk), sk: String(item.sk) }));
   // The profile goes last, so a failure half-way leaves a tenant that can be deleted again.
-  const ordered = [...items.filter((item) => item.sk !== SK.profile), ...items.filter((item) => item.sk === SK.profile)];
-  await deleteItems(ordered as unknown as Key[]);
+  await deleteItems([...itemKeys.filter((key) => key.sk !== SK.profile), ...itemKeys.filter((key) => key.sk === SK.profile)]);
 }
 
 export async function putPrincipal(principal: PrincipalRecord): Promise<void> {
-  await putItem(keys.principal(principal.tenantId, principal.userName), principal);
+  await putItem(putRequest(keys.principal(principal.tenantId, principal.userName), principal));
 }
 
 export const getPrincipal = (tenantId: string, userName: string): Promise<PrincipalRecord | undefined> =>
-  getItem<PrincipalRecord>(keys.principal(tenantId, userName));
+  getItem(keys.principal(tenantId, userName));
 
-export async function listPrincipals(tenantId: string): Promise<PrincipalRecord[]> {
-  const items = await queryPartitionPrefix(tenantId, SK.userPrefix);
-  return items.map((item) => recordOf<PrincipalRecord>(item)!);
-}
+export const listPrincipals = (tenantId: string): Promise<PrincipalRecord[]> =>
+  recordsUnder<PrincipalRecord>(tenantId, SK.userPrefix);
 
 /** @returns whether the principal existed. */
 export async function deletePrincipal(tenantId: string, userName: string): Promise<boolean> {
-  return (await deleteItem(keys.principal(tenantId, userName))) !== undefined;
+  return (await deleteItem(deleteRequest(keys.principal(tenantId, userName)))) !== undefined;
 }
 
 export async function putVm(vm: VmRecord): Promise<void> {
-  await putItem(keys.vm(vm.tenantId, vm.moId), vm, { indexes: gsi1.vmByUuid(vm.tenantId, vm.instanceUuid) });
+  await putItem(putRequest(keys.vm(vm.tenantId, vm.moId), vm, { indexes: gsi1.vmByUuid(vm.tenantId, vm.instanceUuid) }));
 }
 
 export const getVm = (tenantId: string, moId: string): Promise<VmRecord | undefined> =>
-  getItem<VmRecord>(keys.vm(tenantId, moId));
+  getItem(keys.vm(tenantId, moId));
 
 /** Nova addresses servers by instance UUID. */
 export async function getVmByUuid(tenantId: string, instanceUuid: string): Promise<VmRecord | undefined> {
   const index = gsi1.vmByUuid(tenantId, instanceUuid);
+  const keyCondition = 'gsi1pk = :pk AND gsi1sk = :sk';
+  // One page of one item: the index holds at most one VM per instance UUID.
   const { Items } = await send(() =>
     client().send(
       new QueryCommand({
         TableName: tableName(),
         IndexName: gsi1.name,
-        KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk = :sk',
-        ExpressionAttributeValues: { ':pk': index.gsi1pk, ':sk': index.gsi1sk },
+        KeyConditionExpression: keyCondition,
+        ...placeholders([keyCondition], { pk: index.gsi1pk, sk: index.gsi1sk }),
         Limit: 1,
       }),
     ),
@@ -74,17 +79,14 @@ export async function getVmByUuid(tenantId: string, instanceUuid: string): Promi
   return recordOf<VmRecord>(Items?.[0]);
 }
 
-export async function listVms(tenantId: string): Promise<VmRecord[]> {
-  const items = await queryPartitionPrefix(tenantId, SK.vmPrefix);
-  return items.map((item) => recordOf<VmRecord>(item)!);
-}
+export const listVms = (tenantId: string): Promise<VmRecord[]> => recordsUnder<VmRecord>(tenantId, SK.vmPrefix);
 
 /**
  * Deletes the VM's record, then everything bound to the VM (see `forgetVm`) — also when the record is
  * already gone, so a retry after a failure half-way finishes the job. @returns whether the record existed.
  */
 export async function deleteVm(tenantId: string, moId: string): Promise<boolean> {
-  const vm = await deleteItem<VmRecord>(keys.vm(tenantId, moId));
+  const vm = await deleteItem(deleteRequest(keys.vm(tenantId, moId)));
   await forgetVm(tenantId, moId, vm?.instanceUuid);
   return vm !== undefined;
 }

@@ -1,24 +1,30 @@
-import type { TicketRecord } from '../core/tickets.js';
+import type { TicketRecord } from '../records.js';
 import { keysUnder } from './client.js';
-import { deleteItem, deleteItems, getItem, putItem } from './items.js';
+import { deleteItem, deleteItems, deleteRequest, getItem, putItem, putRequest } from './items.js';
 import { keys, SK, type Key } from './keys.js';
 
+/** A 256-bit secret never collides; the condition only guarantees a ticket is never overwritten. */
+export const ticketPutRequest = (ticket: TicketRecord) =>
+  putRequest(keys.ticket(ticket.tenantId, ticket.ticketHash), ticket, { ifAbsent: true });
+
 export async function putTicket(ticket: TicketRecord): Promise<void> {
-  // A 256-bit secret never collides; the condition only guarantees a ticket is never overwritten.
-  await putItem(keys.ticket(ticket.tenantId, ticket.ticketHash), ticket, { ifAbsent: true });
+  await putItem(ticketPutRequest(ticket));
 }
 
 /**
- * One-time redemption in exactly one round trip: a DeleteItem that only succeeds while the ticket exists
- * and is unexpired. Of any number of concurrent callers exactly one gets the item back; the others meet
- * the condition failure, which means the same as an unknown ticket.
+ * One-time redemption in exactly one round trip: a DeleteItem that only succeeds while the ticket exists,
+ * is unexpired and grants what the redeemer serves. Of any number of concurrent callers exactly one gets the
+ * item back; the others meet the condition failure, which means the same as an unknown ticket.
  */
+export const redemptionRequest = (tenantId: string, ticketHash: string, grants: string) =>
+  deleteRequest(keys.ticket(tenantId, ticketHash), { onlyIfLive: true, matching: { grants } });
+
 export const redeemTicket = (tenantId: string, ticketHash: string, grants: string): Promise<TicketRecord | undefined> =>
-  deleteItem<TicketRecord>(keys.ticket(tenantId, ticketHash), { onlyIfLive: true, matching: { grants } });
+  deleteItem(redemptionRequest(tenantId, ticketHash, grants));
 
 /** Reads a ticket without consuming it (Nova's os-console-auth-tokens). */
 export const peekTicket = (tenantId: string, ticketHash: string): Promise<TicketRecord | undefined> =>
-  getItem<TicketRecord>(keys.ticket(tenantId, ticketHash));
+  getItem(keys.ticket(tenantId, ticketHash));
 
 /**
  * Revokes every outstanding ticket for a VM (it was deleted, or its console moved): a ticket must never open

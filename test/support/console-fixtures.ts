@@ -4,11 +4,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { getVm } from '../../lib/core/inventory.js';
-import type { SessionRecord, VmRecord } from '../../lib/core/model.js';
 import { CONSOLE_PRIVILEGE } from '../../lib/core/privileges.js';
 import * as Tickets from '../../lib/core/tickets.js';
 import type { ConsoleProxyConfig } from '../../proxy/config.js';
 import { api, OPERATOR } from './api.js';
+import type { SessionRecord, VmRecord } from '../../lib/records.js';
 
 export const CONSOLE_PAGE_ORIGIN = 'http://console.test';
 

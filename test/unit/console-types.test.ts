@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { issueConsoleTicket, type ConsoleTicketType } from '../../lib/core/consoles.js';
 import { DomainError } from '../../lib/core/errors.js';
-import type { SessionRecord, VmRecord } from '../../lib/core/model.js';
 import { CONSOLE_PRIVILEGE, type Privilege } from '../../lib/core/privileges.js';
 import { consoleUrl, legacyConsole, remoteConsole, typesOfProtocol } from '../../lib/dialects/nova/console-types.js';
 import { consoleEnums } from '../../lib/dialects/nova/remote-consoles.js';
@@ -13,6 +12,7 @@ import {
   VIM_TICKETS,
   webmksUri,
 } from '../../lib/dialects/vim25/console-types.js';
+import type { SessionRecord, VmRecord } from '../../lib/records.js';
 
 const SHA1 = 'AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD';
 const SHA256 = Array.from({ length: 32 }, () => 'AB').join(':');

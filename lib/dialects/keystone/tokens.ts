@@ -1,9 +1,10 @@
 import * as z from 'zod';
 import { InvalidArgument, Unauthenticated } from '../../core/errors.js';
-import { tenantOfUserName, type SessionRecord } from '../../core/model.js';
+import { tenantOfUserName } from '../../core/model.js';
 import { fingerprint } from '../../core/secrets.js';
 import type { HttpEvent } from '../../http/types.js';
 import { computeV21, publicBaseUrl } from '../nova/links.js';
+import type { SessionRecord } from '../../records.js';
 
 /**
  * Keystone v3 authentication (POST /v3/auth/tokens), mapped onto this service's users: a Keystone domain is

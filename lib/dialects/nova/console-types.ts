@@ -6,8 +6,8 @@
 import { config } from '../../config.js';
 import type { ConsoleTicketType } from '../../core/consoles.js';
 import { DomainError, InvalidArgument, NotAllowedInCurrentState } from '../../core/errors.js';
-import type { VmRecord } from '../../core/model.js';
 import { CONSOLE_PRIVILEGE } from '../../core/privileges.js';
+import type { VmRecord } from '../../records.js';
 
 interface NovaConsoleType {
   protocol: string;

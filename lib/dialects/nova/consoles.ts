@@ -1,13 +1,12 @@
 import { config } from '../../config.js';
 import { isDomainError, NotFound, Unauthenticated, Unauthorized } from '../../core/errors.js';
-import type { ConsoleRecord } from '../../core/nova-consoles.js';
 import { authenticatePlatform } from '../../core/platform.js';
 import { CONSOLE_PRIVILEGE } from '../../core/privileges.js';
 import * as Sessions from '../../core/sessions.js';
 import * as Tickets from '../../core/tickets.js';
-import type { VmRecord } from '../../core/model.js';
 import { bearerToken } from '../../http/endpoint.js';
 import type { HttpEvent } from '../../http/types.js';
+import type { ConsoleRecord, TicketRecord, VmRecord } from '../../records.js';
 
 /** Nova's console ids are integers (`int(id)` in consoles.py); anything else names no console. */
 export function consoleIdOf(raw: string): number {
@@ -52,7 +51,7 @@ export async function requireConsoleProxy(event: HttpEvent): Promise<void> {
 }
 
 /** A live console token's record, without consuming it; Nova's words for an unknown or expired one. */
-export async function lookupConsoleToken(token: string): Promise<Tickets.TicketRecord> {
+export async function lookupConsoleToken(token: string): Promise<TicketRecord> {
   try {
     return await Tickets.lookupTicket(token, CONSOLE_PRIVILEGE);
   } catch (error) {

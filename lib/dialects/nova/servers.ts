@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { NotFound } from '../../core/errors.js';
 import { atLeast, type Microversion } from './microversions.js';
-import type { VmRecord } from '../../core/model.js';
 import type { HttpEvent } from '../../http/types.js';
 import { computeRoot, computeV21 } from './links.js';
+import type { VmRecord } from '../../records.js';
 
 /** Nova's not-found for a server; an absent and another tenant's server are indistinguishable. */
 export function requireServer(vm: VmRecord | undefined, serverId: string): VmRecord {

@@ -1,4 +1,4 @@
-import type { SessionRecord } from '../../core/model.js';
+import type { SessionRecord } from '../../records.js';
 
 /** vCenter's session info (`GET /api/session`). */
 export const sessionInfo = (session: SessionRecord) => ({

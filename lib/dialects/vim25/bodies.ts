@@ -1,4 +1,4 @@
-import type { SessionRecord } from '../../core/model.js';
+import type { SessionRecord } from '../../records.js';
 
 /** Where a login came from, for the `UserSession` fields vSphere marks required. */
 export interface LoginOrigin {

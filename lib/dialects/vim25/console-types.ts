@@ -3,8 +3,8 @@
  * readiness rule and the `VirtualMachineTicket` it is answered with. Adding a ticket type is a row here.
  */
 import { vsphereReadiness, type ConsoleTicketType } from '../../core/consoles.js';
-import type { VmRecord } from '../../core/model.js';
 import { CONSOLE_PRIVILEGE, type Privilege } from '../../core/privileges.js';
+import type { VmRecord } from '../../records.js';
 
 /** `VirtualMachineTicketType` of vSphere 8.0.3, every value. */
 export const VIM_TICKET_TYPES = ['mks', 'device', 'guestControl', 'webmks', 'guestIntegrity', 'webRemoteDevice'] as const;

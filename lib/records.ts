@@ -1,0 +1,180 @@
+import type { Privilege } from './core/privileges.js';
+import type { VmSpec } from './core/model.js';
+import type { Refusal, Sealed, WorkPayload, WorkResult } from './core/guest-sealing.js';
+
+/**
+ * Every record the table holds, in one module at the bottom of the tree: the store writes and reads these
+ * shapes, the core builds and consumes them, and neither owns them. Only types of vocabulary modules (input
+ * schemas, privileges, the agent's protocol) come in, and none of those imports the core's logic or the store
+ * (test/unit/imports.test.ts holds this). Keys and table attributes (pk, sk, gsi1*) are not part of a record.
+ */
+
+export interface TenantRecord {
+  tenantId: string;
+  displayName: string;
+  createdAt: string;
+}
+
+export interface PrincipalRecord {
+  tenantId: string;
+  userName: string;
+  fullName?: string;
+  passwordHash: string;
+  privileges: Privilege[];
+  updatedAt: string;
+}
+
+/** Failed logins of one user name (known or not) within the current window, and a lockout once too many. */
+export interface LoginFailuresRecord {
+  tenantId: string;
+  userName: string;
+  failures: number;
+  /** Epoch seconds until which logins are refused, once `failures` reached the limit. */
+  lockedUntil?: number;
+  /** Epoch seconds: the end of the failure window, or of the lockout. */
+  expiresAt: number;
+}
+
+/** A logged-in principal, as resolved from a session. Privileges are the ones granted at login. */
+export interface SessionRecord {
+  tenantId: string;
+  sessionHash: string;
+  userName: string;
+  privileges: Privilege[];
+  createdAt: string;
+  lastAccessedAt: string;
+  /** Epoch seconds: the idle deadline, pushed forward on use. */
+  expiresAt: number;
+}
+
+export interface VmRecord extends VmSpec {
+  tenantId: string;
+  moId: string;
+  /** When this machine (this instance UUID) was first put in the inventory; kept across replacements of its record. */
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Where a console connection goes once its ticket is redeemed: the VM's VNC endpoint. */
+export interface ConsoleEndpoint {
+  host: string;
+  port: number;
+}
+
+/** A console ticket at rest. The ticket itself is never stored: only its SHA-256 (`ticketHash`). */
+export interface TicketRecord {
+  tenantId: string;
+  ticketHash: string;
+  vmMoId: string;
+  instanceUuid: string;
+  /** What the ticket opens, in the issuing dialect's words: VMRC, WEBMKS, mks, webmks, novnc, ... */
+  consoleType: string;
+  /** The user the ticket was issued to. */
+  issuedTo: string;
+  /**
+   * What redeeming the ticket grants: the privilege it was issued under. A redeemer asks for the privilege
+   * it serves (the screen proxy: ConsoleInteract), so a vim25 `device` or `guestControl` ticket can never
+   * open the screen of a VM whose console its holder may not use.
+   */
+  grants: Privilege;
+  vnc: ConsoleEndpoint;
+  issuedAt: string;
+  /** Epoch seconds; 30 minutes after issue unless configured otherwise. */
+  expiresAt: number;
+}
+
+/** A Nova legacy (os-consoles) console: one per server. It holds no secret; passwords are minted per read. */
+export interface ConsoleRecord {
+  tenantId: string;
+  instanceUuid: string;
+  /** Nova's integer console id, unique within the tenant. */
+  consoleId: number;
+  consoleType: string;
+  createdAt: string;
+}
+
+/**
+ * The audit record of one ended console session, as the console proxy reported it (the fields of
+ * `ConsoleSessionReportSchema` in lib/core/audit.ts; test/unit/records.test.ts checks they agree).
+ */
+export interface ConsoleSessionRecord {
+  sessionId: string;
+  tenantId: string;
+  vmMoId: string;
+  instanceUuid: string;
+  consoleType: string;
+  principal: string;
+  /** First 8 hex of the ticket's SHA-256, never the ticket. */
+  ticketFingerprint: string;
+  startedAt: string;
+  endedAt: string;
+  bytesToVm: number;
+  bytesFromVm: number;
+  endReason: string;
+  clientAddress?: string;
+  recordedAt: string;
+  /** Epoch seconds: the record is kept for the configured retention, then DynamoDB's TTL removes it. */
+  expiresAt: number;
+}
+
+/** The enrolment of a VM's agent. Only the SHA-256 of the agent credential is stored. */
+export interface AgentRecord {
+  tenantId: string;
+  moId: string;
+  credentialHash: string;
+  issuedAt: string;
+  /** X25519 SPKI PEM, registered by the agent at enrolment; guest credentials are sealed to it. */
+  publicKey?: string;
+  registeredAt?: string;
+  agentVersion?: string;
+  lastHeartbeatMs?: number;
+}
+
+/**
+ * Guest credentials the VM's agent accepted lately, kept as an scrypt verifier (never the password) for a few
+ * minutes, so reads (list, get) need not ask the agent again. Bound to the agent's enrolment.
+ */
+export interface GuestAuthRecord {
+  tenantId: string;
+  moId: string;
+  userNameHash: string;
+  verifier: string;
+  agentCredentialHash: string;
+  acceptedAt: string;
+  expiresAt: number;
+}
+
+export interface GuestWorkItem {
+  tenantId: string;
+  moId: string;
+  workId: string;
+  operation: WorkPayload['operation'];
+  /** The operation with its guest credentials, readable only by the agent's private key. */
+  sealed: Sealed;
+  createdAt: string;
+  expiresAt: number;
+}
+
+export interface GuestWorkResultRecord {
+  tenantId: string;
+  moId: string;
+  workId: string;
+  outcome: WorkResult['outcome'];
+  reason?: Refusal;
+  pid?: number;
+  expiresAt: number;
+}
+
+export interface GuestProcessRecord {
+  tenantId: string;
+  moId: string;
+  pid: number;
+  name: string;
+  owner: string;
+  command: string;
+  started: string;
+  finished?: string;
+  exitCode?: number;
+  /** Set only once the process has finished: end time + 300 s. */
+  expiresAt?: number;
+}
