@@ -9,18 +9,17 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { basename, isAbsolute } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  open,
   WorkPayloadSchema,
   type GuestCredentials,
   type ProcessInfo,
   type ProgramSpec,
   type Refusal,
-  type Sealed,
   type WorkPayload,
   type WorkResult,
   workBinding,
-} from '../lib/core/guest-sealing.js';
-import { DUMMY_PASSWORD_HASH, verifyPassword } from '../lib/core/secrets.js';
+} from '../lib/protocol/agent.js';
+import { open, type Sealed } from '../lib/protocol/sealing.js';
+import { DUMMY_PASSWORD_HASH, verifyPassword } from '../lib/protocol/secrets.js';
 import { agentOsUserName, canSwitchUsers, isRoot, runAsAgentUser, runAsOsUser, SETPRIV, type RunAs } from './os-users.js';
 
 export const AGENT_VERSION = '1.0.0';

@@ -3,7 +3,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
-import { ApiUnavailable, consoleBrokerApi, type ConsoleBrokerApi, type ConsoleTarget } from './api.js';
+import type { ConsoleTarget } from '../lib/protocol/console-proxy.js';
+import { ApiUnavailable, consoleBrokerApi, type ConsoleBrokerApi } from './api.js';
 import { bridge, Close, closeConsole } from './bridge.js';
 import type { ConsoleProxyConfig } from './config.js';
 import { guarded } from './guard.js';

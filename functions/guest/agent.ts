@@ -1,6 +1,6 @@
 import * as z from 'zod';
-import * as Guest from '../../lib/core/guest.js';
-import { ProcessExitSchema, WorkResultSchema } from '../../lib/core/guest-sealing.js';
+import * as Guest from '../../lib/core/guest/agent-calls.js';
+import { ProcessExitSchema, WorkResultSchema } from '../../lib/protocol/agent.js';
 import { guestAgentDialect } from '../../lib/dialects/vcenter/guest-agent.js';
 import { endpoint } from '../../lib/http/endpoint.js';
 import { json, noContent } from '../../lib/http/types.js';

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type { GuestProcessRecord } from '../../core/guest.js';
-import type { GuestCredentials, ProgramSpec } from '../../core/guest-sealing.js';
+import type { GuestCredentials, ProgramSpec } from '../../protocol/agent.js';
 import { MoIdSchema } from '../../core/model.js';
 
 /** vcenter.vm.guest.Credentials, as both /api and /rest spell it; secrets stay in memory only. */

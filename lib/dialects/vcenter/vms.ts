@@ -1,5 +1,5 @@
 import { DomainError, InvalidArgument } from '../../core/errors.js';
-import type { ToolsStatus } from '../../core/guest.js';
+import type { ToolsStatus } from '../../core/guest/tools.js';
 import type { VmRecord } from '../../core/model.js';
 import type { HttpEvent } from '../../http/types.js';
 
