@@ -1,10 +1,35 @@
 import * as z from 'zod';
 import { ExitCodeSchema, IsoTimestampSchema, PidSchema } from './fields.js';
+import type { Sealed } from './sealing.js';
 
 /**
  * The guest agent's wire protocol: what travels sealed inside a work item (./sealing.ts), and what the agent
  * answers. Shared by the API's guest handlers and core and by agent/; it imports nothing of the core.
  */
+
+/** The agent's calls, each authenticated by its per-VM credential. */
+export const AgentPaths = {
+  registration: '/agent/v1/registration',
+  heartbeats: '/agent/v1/heartbeats',
+  claims: '/agent/v1/claims',
+  results: '/agent/v1/results',
+  exits: '/agent/v1/exits',
+} as const;
+
+/** The body of `PUT /agent/v1/registration`: the key guest credentials will be sealed to. */
+export const RegistrationSchema = z
+  .object({ publicKey: z.string().min(1).max(4096), agentVersion: z.string().min(1).max(64) })
+  .strict();
+
+/** The answer to a registration. */
+export interface AgentRegistration {
+  tenantId: string;
+  moId: string;
+  guestOsFamily: string;
+  registeredAt: string;
+  /** Programs the table lists as running: started by an earlier agent instance, whose end no one reported. */
+  running: { pid: number; owner: string }[];
+}
 
 export const GuestCredentialsSchema = z.object({
   type: z.enum(['USERNAME_PASSWORD', 'SAML_BEARER_TOKEN']),
@@ -31,6 +56,13 @@ export const WorkPayloadSchema = z.discriminatedUnion('operation', [
   z.object({ operation: z.literal('terminate'), credentials: GuestCredentialsSchema, pid: PidSchema }),
 ]);
 export type WorkPayload = z.infer<typeof WorkPayloadSchema>;
+
+/** The answer to `POST /agent/v1/claims` (204 when there is no work). */
+export interface ClaimedWork {
+  workId: string;
+  operation: WorkPayload['operation'];
+  sealed: Sealed;
+}
 
 /** Why an agent refused a work item; the core maps each to its domain error. */
 export const REFUSALS = [

@@ -2,6 +2,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { AgentPaths } from '../../lib/protocol/agent.js';
+import { AUDIT_RECORDS_PATH, REDEMPTIONS_PATH } from '../../lib/protocol/console-proxy.js';
 
 /**
  * The guest agent and the console proxy are long-running programs that speak to the API over its protocols
@@ -55,5 +57,17 @@ describe('protocol boundaries', () => {
   it('sees an import of the core where there is one', () => {
     // The walk itself: the API's guest handlers do reach the core.
     expect(coreReachedFrom(join('functions', 'guest')).length).toBeGreaterThan(0);
+  });
+});
+
+describe('protocol paths', () => {
+  const routes = (folder: string) => readFileSync(join(root, 'functions', folder, 'functions.yml'), 'utf8');
+
+  it.each([
+    ...Object.values(AgentPaths).map((path) => ['guest', path] as const),
+    ['console-proxy', REDEMPTIONS_PATH] as const,
+    ['console-proxy', AUDIT_RECORDS_PATH] as const,
+  ])('functions/%s routes %s', (folder, path) => {
+    expect(routes(folder)).toContain(`path: ${path} }`);
   });
 });

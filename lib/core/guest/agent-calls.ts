@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { config } from '../../config.js';
-import type { ProcessExit, WorkResult } from '../../protocol/agent.js';
-import { parseAgentPublicKey, type Sealed } from '../../protocol/sealing.js';
+import type { AgentRegistration, ClaimedWork, ProcessExit, WorkResult } from '../../protocol/agent.js';
+import { parseAgentPublicKey } from '../../protocol/sealing.js';
 import * as store from '../../store/guest.js';
 import { logger } from '../../log.js';
 import { isoNow, nowMs } from '../clock.js';
 import { InvalidArgument, NotAllowedInCurrentState, NotFound, Unauthenticated } from '../errors.js';
-import type { AgentIdentity, GuestOperation } from '../guest.js';
+import type { AgentIdentity } from '../guest.js';
 import { getVm } from '../inventory.js';
-import { MoIdSchema, TenantIdSchema, type VmRecord } from '../model.js';
+import { MoIdSchema, TenantIdSchema } from '../model.js';
 import { digestsEqual, fingerprint, sha256Hex } from '../secrets.js';
 import { answerWork, claimOldestWork } from './table-handoff.js';
 import { heartbeatBoundMs } from './tools.js';
@@ -62,15 +62,6 @@ export async function authenticateAgent(credential: string | undefined): Promise
   return { tenantId, moId, credentialHash };
 }
 
-export interface AgentRegistration {
-  tenantId: string;
-  moId: string;
-  guestOsFamily: VmRecord['guestOsFamily'];
-  registeredAt: string;
-  /** Programs the table lists as running: started by an earlier agent instance, whose end no one reported. */
-  running: { pid: number; owner: string }[];
-}
-
 /**
  * Enrolment: the agent registers the public key its guest credentials will be sealed to. Refused while
  * another instance holding the same credential is live (a heartbeat within the bound): a new key would
@@ -114,12 +105,6 @@ export async function recordHeartbeat(agent: AgentIdentity): Promise<void> {
 }
 
 const credentialRevoked = () => Unauthenticated('The agent credential was revoked.');
-
-export interface ClaimedWork {
-  workId: string;
-  operation: GuestOperation;
-  sealed: Sealed;
-}
 
 /** Claims the oldest live work item for the agent's VM; `undefined` when there is none. */
 export async function claimWork(agent: AgentIdentity): Promise<ClaimedWork | undefined> {
