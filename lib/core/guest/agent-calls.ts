@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { config } from '../../config.js';
+import { logger } from '../../log.js';
 import type { AgentRegistration, ClaimedWork, ProcessExit, WorkResult } from '../../protocol/agent.js';
 import { parseAgentPublicKey } from '../../protocol/sealing.js';
 import * as store from '../../store/guest.js';
-import { logger } from '../../log.js';
 import { isoNow, nowMs } from '../clock.js';
 import { InvalidArgument, NotAllowedInCurrentState, NotFound, Unauthenticated } from '../errors.js';
 import type { AgentIdentity } from '../guest.js';

@@ -1,5 +1,5 @@
-import type { GuestOperation, GuestWorkResultRecord } from '../guest.js';
 import type { Sealed } from '../../protocol/sealing.js';
+import type { GuestOperation, GuestWorkResultRecord } from '../guest.js';
 
 /**
  * The port through which a guest operation reaches the VM's agent: deliver a work item to the agent of its
