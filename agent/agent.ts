@@ -9,18 +9,20 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { basename, isAbsolute } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  open,
+  AgentPaths,
   WorkPayloadSchema,
+  type AgentRegistration,
+  type ClaimedWork,
   type GuestCredentials,
   type ProcessInfo,
   type ProgramSpec,
   type Refusal,
-  type Sealed,
   type WorkPayload,
   type WorkResult,
   workBinding,
-} from '../lib/core/guest-sealing.js';
-import { DUMMY_PASSWORD_HASH, verifyPassword } from '../lib/core/secrets.js';
+} from '../lib/protocol/agent.js';
+import { open } from '../lib/protocol/sealing.js';
+import { DUMMY_PASSWORD_HASH, verifyPassword } from '../lib/protocol/secrets.js';
 import { agentOsUserName, canSwitchUsers, isRoot, runAsAgentUser, runAsOsUser, SETPRIV, type RunAs } from './os-users.js';
 
 export const AGENT_VERSION = '1.0.0';
@@ -63,12 +65,6 @@ export interface AgentConfig {
   /** How long a terminated process gets between SIGTERM and SIGKILL. */
   terminateGraceMs?: number;
   log?: (message: string, fields?: Record<string, unknown>) => void;
-}
-
-interface Claimed {
-  workId: string;
-  operation: WorkPayload['operation'];
-  sealed: Sealed;
 }
 
 class ApiError extends Error {
@@ -149,7 +145,7 @@ export class GuestAgent {
     const { publicKey, privateKey } = generateKeyPairSync('x25519');
     const registration = await this.register(publicKey.export({ type: 'spki', format: 'pem' }).toString());
     this.privateKey = privateKey;
-    const { running, ...identity } = registration as { tenantId: string; moId: string; guestOsFamily: string; running?: { pid: number; owner: string }[] };
+    const { running, ...identity } = registration as Partial<AgentRegistration> & Omit<AgentRegistration, 'running'>;
     this.identity = identity;
     this.stopped = false;
     this.log('enrolled', { tenantId: this.identity.tenantId, moId: this.identity.moId });
@@ -180,7 +176,7 @@ export class GuestAgent {
   private async register(publicKey: string): Promise<unknown> {
     for (;;) {
       try {
-        return await this.call('PUT', '/agent/v1/registration', { publicKey, agentVersion: AGENT_VERSION });
+        return await this.call('PUT', AgentPaths.registration, { publicKey, agentVersion: AGENT_VERSION });
       } catch (error) {
         if (!(error instanceof ApiError && error.errorType === 'NOT_ALLOWED_IN_CURRENT_STATE')) throw error;
         this.log('another instance of this agent is live; waiting for its heartbeat to go stale');
@@ -198,7 +194,7 @@ export class GuestAgent {
   }
 
   async heartbeat(): Promise<void> {
-    await this.call('POST', '/agent/v1/heartbeats');
+    await this.call('POST', AgentPaths.heartbeats);
     await this.reportAdoptedExits();
   }
 
@@ -224,7 +220,7 @@ export class GuestAgent {
   async pollOnce(): Promise<number> {
     let taken = 0;
     for (;;) {
-      const work = (await this.call('POST', '/agent/v1/claims')) as Claimed | undefined;
+      const work = (await this.call('POST', AgentPaths.claims)) as ClaimedWork | undefined;
       if (!work) return taken;
       taken += 1;
       this.track(this.handle(work));
@@ -257,7 +253,7 @@ export class GuestAgent {
    * Answers a claimed item. Whatever goes wrong before a program starts is a failed start, answered at once:
    * the API must never wait out its bound for an answer that will not come.
    */
-  private async handle(work: Claimed): Promise<void> {
+  private async handle(work: ClaimedWork): Promise<void> {
     let answer: { result: WorkResult; started?: StartedProgram };
     try {
       answer = await this.answer(work);
@@ -278,7 +274,7 @@ export class GuestAgent {
     return reported;
   }
 
-  private async answer(work: Claimed): Promise<{ result: WorkResult; started?: StartedProgram }> {
+  private async answer(work: ClaimedWork): Promise<{ result: WorkResult; started?: StartedProgram }> {
     const { tenantId, moId } = this.identity!;
     const refused = (reason: Refusal) => ({ result: { workId: work.workId, outcome: 'refused', reason } as const });
     let payload: WorkPayload;
@@ -399,13 +395,13 @@ export class GuestAgent {
   }
 
   private async report(result: WorkResult): Promise<void> {
-    await this.call('POST', '/agent/v1/results', result);
+    await this.call('POST', AgentPaths.results, result);
   }
 
   private async reportExit(exit: { pid: number; exitCode?: number; finished: string }): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt += 1) {
       try {
-        await this.call('POST', '/agent/v1/exits', exit);
+        await this.call('POST', AgentPaths.exits, exit);
         return;
       } catch (error) {
         if (error instanceof ApiError && error.status < 500) return;

@@ -8,7 +8,7 @@
  * agent's user may read. It is refused in the environment or in the config: guest programs could read either.
  */
 import { readFileSync } from 'node:fs';
-import { hashPassword } from '../lib/core/secrets.js';
+import { hashPassword } from '../lib/protocol/secrets.js';
 import { GuestAgent, type AgentConfig } from './agent.js';
 import { CredentialSourceError, readAgentCredential } from './credential.js';
 

@@ -1,6 +1,7 @@
 import type { Privilege } from './core/privileges.js';
 import type { VmSpec } from './core/model.js';
-import type { Refusal, Sealed, WorkPayload, WorkResult } from './core/guest-sealing.js';
+import type { Refusal, WorkPayload, WorkResult } from './protocol/agent.js';
+import type { Sealed } from './protocol/sealing.js';
 
 /**
  * Every record the table holds, in one module at the bottom of the tree: the store writes and reads these

@@ -1,35 +1,14 @@
+import {
+  AUDIT_RECORDS_PATH,
+  REDEMPTIONS_PATH,
+  type ConsoleSessionReport,
+  type ConsoleTarget,
+} from '../lib/protocol/console-proxy.js';
+
 /**
  * The proxy's only way to the data: the console-broker API over HTTP, as the console-proxy platform
  * principal. It never touches the table, so any number of proxies can run behind a load balancer.
  */
-
-/** What a redeemed ticket leads to (the body of `POST /console-proxy/v1/redemptions`). */
-export interface ConsoleTarget {
-  tenantId: string;
-  vmMoId: string;
-  instanceUuid: string;
-  consoleType: string;
-  issuedTo: string;
-  issuedAt: string;
-  vnc: { host: string; port: number };
-}
-
-/** The body of `POST /console-proxy/v1/audit-records`. */
-export interface ConsoleSessionReport {
-  sessionId: string;
-  tenantId: string;
-  vmMoId: string;
-  instanceUuid: string;
-  consoleType: string;
-  principal: string;
-  ticketFingerprint: string;
-  startedAt: string;
-  endedAt: string;
-  bytesToVm: number;
-  bytesFromVm: number;
-  endReason: string;
-  clientAddress?: string;
-}
 
 /** The API could not be asked (down, timed out, or answered something unexpected). */
 export class ApiUnavailable extends Error {
@@ -58,7 +37,7 @@ export function consoleBrokerApi(options: { baseUrl: string; apiKey: string; tim
 
   return {
     async redeemTicket(ticket) {
-      const response = await post('/console-proxy/v1/redemptions', { ticket });
+      const response = await post(REDEMPTIONS_PATH, { ticket });
       // 404: used, expired, unknown or foreign; 400: not even shaped like a ticket (e.g. over 512
       // characters). Either way the browser presented an invalid ticket, which is no outage.
       if (response.status === 404 || response.status === 400) {
@@ -74,7 +53,7 @@ export function consoleBrokerApi(options: { baseUrl: string; apiKey: string; tim
     },
 
     async recordSession(report) {
-      const response = await post('/console-proxy/v1/audit-records', report);
+      const response = await post(AUDIT_RECORDS_PATH, report);
       await response.body?.cancel();
       if (response.status !== 204) throw new ApiUnavailable(`audit record answered ${response.status}`);
     },

@@ -1,4 +1,4 @@
-import { fingerprint, parseSecret, sha256Hex } from '../lib/core/secrets.js';
+import { fingerprint, parseSecret, sha256Hex } from '../lib/protocol/secrets.js';
 import type { RequestTarget } from './request-target.js';
 
 /**

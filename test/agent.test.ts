@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { shellQuote } from '../agent/agent.js';
 import { eventually } from './support/wait.js';
-import { open, parseAgentPublicKey, seal } from '../lib/core/guest-sealing.js';
+import { open, parseAgentPublicKey, seal } from '../lib/protocol/sealing.js';
 
 const keyPair = () => {
   const { publicKey, privateKey } = generateKeyPairSync('x25519');

@@ -3,6 +3,7 @@ import * as Audit from '../../lib/core/audit.js';
 import { consoleProxyDialect } from '../../lib/dialects/operator/index.js';
 import { endpoint } from '../../lib/http/endpoint.js';
 import { noContent } from '../../lib/http/types.js';
+import { ConsoleSessionReportSchema } from '../../lib/protocol/console-proxy.js';
 
 /**
  * POST /console-proxy/v1/audit-records — the console proxy reports an ended console session (tenant, VM,
@@ -12,7 +13,7 @@ import { noContent } from '../../lib/http/types.js';
 export const handler = endpoint({
   dialect: consoleProxyDialect,
   auth: { kind: 'platform', role: 'consoleProxy' },
-  input: z.object({ body: Audit.ConsoleSessionReportSchema }),
+  input: z.object({ body: ConsoleSessionReportSchema }),
   handler: async ({ body }) => {
     await Audit.recordConsoleSession(body);
     return noContent();

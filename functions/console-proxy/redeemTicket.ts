@@ -4,6 +4,7 @@ import * as Tickets from '../../lib/core/tickets.js';
 import { consoleProxyDialect } from '../../lib/dialects/operator/index.js';
 import { endpoint } from '../../lib/http/endpoint.js';
 import { json } from '../../lib/http/types.js';
+import { RedemptionSchema, type ConsoleTarget } from '../../lib/protocol/console-proxy.js';
 
 /**
  * POST /console-proxy/v1/redemptions — the console proxy trades a ticket (or Nova console token) for its
@@ -13,10 +14,10 @@ import { json } from '../../lib/http/types.js';
 export const handler = endpoint({
   dialect: consoleProxyDialect,
   auth: { kind: 'platform', role: 'consoleProxy' },
-  input: z.object({ body: z.object({ ticket: z.string().min(1).max(512) }).strict() }),
+  input: z.object({ body: RedemptionSchema }),
   handler: async ({ body }) => {
     const ticket = await Tickets.redeemTicket(body.ticket, CONSOLE_PRIVILEGE);
-    return json(200, {
+    const target: ConsoleTarget = {
       tenantId: ticket.tenantId,
       vmMoId: ticket.vmMoId,
       instanceUuid: ticket.instanceUuid,
@@ -24,6 +25,7 @@ export const handler = endpoint({
       issuedTo: ticket.issuedTo,
       issuedAt: ticket.issuedAt,
       vnc: ticket.vnc,
-    });
+    };
+    return json(200, target);
   },
 });

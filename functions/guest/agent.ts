@@ -1,6 +1,6 @@
 import * as z from 'zod';
-import * as Guest from '../../lib/core/guest.js';
-import { ProcessExitSchema, WorkResultSchema } from '../../lib/core/guest-sealing.js';
+import * as Guest from '../../lib/core/guest/agent-calls.js';
+import { ProcessExitSchema, RegistrationSchema, WorkResultSchema } from '../../lib/protocol/agent.js';
 import { guestAgentDialect } from '../../lib/dialects/vcenter/index.js';
 import { endpoint } from '../../lib/http/endpoint.js';
 import { json, noContent } from '../../lib/http/types.js';
@@ -14,9 +14,7 @@ const agentApi = { dialect: guestAgentDialect, auth: { kind: 'agent', authentica
 /** PUT /agent/v1/registration — enrolment: the public key guest credentials will be sealed to. */
 export const register = endpoint({
   ...agentApi,
-  input: z.object({
-    body: z.object({ publicKey: z.string().min(1).max(4096), agentVersion: z.string().min(1).max(64) }).strict(),
-  }),
+  input: z.object({ body: RegistrationSchema }),
   handler: async ({ body }, { agent }) => json(200, await Guest.registerAgent(agent, body.publicKey, body.agentVersion)),
 });
 

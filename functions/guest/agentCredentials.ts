@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import * as Guest from '../../lib/core/guest.js';
+import * as Guest from '../../lib/core/guest/agent-calls.js';
 import { operatorDialect } from '../../lib/dialects/operator/index.js';
 import { VmPath } from '../../lib/dialects/operator/schemas.js';
 import { endpoint } from '../../lib/http/endpoint.js';

@@ -1,4 +1,4 @@
-import * as Guest from '../../lib/core/guest.js';
+import * as Guest from '../../lib/core/guest/operations.js';
 import { requireVm } from '../../lib/core/access.js';
 import { vcenterApi, vcenterRest } from '../../lib/dialects/vcenter/index.js';
 import { apiGuestInput, processInfo, processSummary, restGuestInput } from '../../lib/dialects/vcenter/guest.js';

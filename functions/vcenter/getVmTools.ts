@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { toolsStatus } from '../../lib/core/guest.js';
+import { toolsStatus } from '../../lib/core/guest/tools.js';
 import { requireVmState } from '../../lib/core/inventory.js';
 import { vcenterApi, vcenterRest } from '../../lib/dialects/vcenter/index.js';
 import { toolsInfo } from '../../lib/dialects/vcenter/vms.js';

@@ -1,4 +1,4 @@
-import type { AgentIdentity } from '../core/guest.js';
+import type { AgentIdentity } from '../core/guest/identity.js';
 import { authenticatePlatform, type PlatformRole } from '../core/platform.js';
 import * as Sessions from '../core/sessions.js';
 import { logger } from '../log.js';

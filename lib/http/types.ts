@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { DomainError } from '../core/errors.js';
-import type { AgentIdentity } from '../core/guest.js';
+import type { AgentIdentity } from '../core/guest/identity.js';
 import type { VmRef } from '../core/sessions.js';
 import type { SessionRecord, VmRecord } from '../records.js';
 

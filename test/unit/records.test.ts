@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import type { ConsoleSessionReport } from '../../lib/core/audit.js';
+import type { ConsoleSessionReport } from '../../lib/protocol/console-proxy.js';
 import type { ConsoleSessionRecord } from '../../lib/records.js';
 
 describe('records', () => {

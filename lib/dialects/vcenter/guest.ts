@@ -1,7 +1,7 @@
 import * as z from 'zod';
-import type { GuestCredentials, ProgramSpec } from '../../core/guest-sealing.js';
-import { MoIdSchema } from '../../core/model.js';
 import type { GuestProcessRecord } from '../../records.js';
+import type { GuestCredentials, ProgramSpec } from '../../protocol/agent.js';
+import { MoIdSchema } from '../../core/model.js';
 
 /** vcenter.vm.guest.Credentials, as both /api and /rest spell it; secrets stay in memory only. */
 const CredentialsSchema = z

@@ -1,7 +1,7 @@
 import { DomainError, InvalidArgument } from '../../core/errors.js';
-import type { ToolsStatus } from '../../core/guest.js';
-import type { HttpEvent } from '../../http/types.js';
+import type { ToolsStatus } from '../../core/guest/tools.js';
 import type { VmRecord } from '../../records.js';
+import type { HttpEvent } from '../../http/types.js';
 
 /**
  * The read-only VM inventory of vCenter's REST API (vcenter.VM list and get, vcenter.vm.Power.get,

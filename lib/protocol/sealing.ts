@@ -9,14 +9,13 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import * as z from 'zod';
-import { ExitCodeSchema, IsoTimestampSchema, PidSchema } from './model.js';
 
 /**
  * Guest credentials travel sealed to the one agent that may read them: an ECIES-style box (ephemeral
  * X25519 key agreement → HKDF-SHA256 → AES-256-GCM). The API holds only the agent's public key, so neither
  * the table nor the API's logs ever hold a usable guest password; the work id is bound in as associated
- * data, so a sealed payload cannot be replayed under another work item. Used by lib/core/guest.ts (seal)
- * and agent/ (open); it needs nothing but node:crypto.
+ * data, so a sealed payload cannot be replayed under another work item. Used by the API (seal) and agent/
+ * (open); it needs nothing but node:crypto.
  */
 export const SEALING_ALGORITHM = 'X25519-HKDF-SHA256-A256GCM';
 
@@ -78,70 +77,3 @@ export function open(privateKey: KeyObject, sealed: Sealed, associatedData: stri
     .setAuthTag(Buffer.from(sealed.tag, 'base64url'));
   return Buffer.concat([decipher.update(Buffer.from(sealed.ct, 'base64url')), decipher.final()]).toString('utf8');
 }
-
-// ---- what travels inside the box, and what the agent answers (the agent protocol) ----
-
-export const GuestCredentialsSchema = z.object({
-  type: z.enum(['USERNAME_PASSWORD', 'SAML_BEARER_TOKEN']),
-  userName: z.string().optional(),
-  password: z.string().optional(),
-  samlToken: z.string().optional(),
-  interactiveSession: z.boolean().default(false),
-});
-export type GuestCredentials = z.infer<typeof GuestCredentialsSchema>;
-
-export const ProgramSpecSchema = z.object({
-  path: z.string(),
-  arguments: z.string().optional(),
-  workingDirectory: z.string().optional(),
-  /** When present, the complete environment of the program (not additions to a default). */
-  environment: z.record(z.string(), z.string()).optional(),
-});
-export type ProgramSpec = z.infer<typeof ProgramSpecSchema>;
-
-/** The sealed body of a work item, by operation. */
-export const WorkPayloadSchema = z.discriminatedUnion('operation', [
-  z.object({ operation: z.literal('start'), credentials: GuestCredentialsSchema, spec: ProgramSpecSchema }),
-  z.object({ operation: z.literal('authenticate'), credentials: GuestCredentialsSchema }),
-  z.object({ operation: z.literal('terminate'), credentials: GuestCredentialsSchema, pid: PidSchema }),
-]);
-export type WorkPayload = z.infer<typeof WorkPayloadSchema>;
-
-/** Why an agent refused a work item; the core maps each to its domain error. */
-export const REFUSALS = [
-  'invalid_credentials',
-  'path_not_accessible',
-  'failed_to_start',
-  'busy',
-  'process_not_found',
-  'permission_denied',
-  'unsupported',
-] as const;
-export type Refusal = (typeof REFUSALS)[number];
-
-export const ProcessInfoSchema = z
-  .object({
-    pid: PidSchema,
-    name: z.string().max(4096),
-    owner: z.string().max(256),
-    command: z.string().max(70_000),
-    started: IsoTimestampSchema,
-  })
-  .strict();
-export type ProcessInfo = z.infer<typeof ProcessInfoSchema>;
-
-export const WorkResultSchema = z.discriminatedUnion('outcome', [
-  z.object({ workId: z.string().max(80), outcome: z.literal('started'), process: ProcessInfoSchema }).strict(),
-  z.object({ workId: z.string().max(80), outcome: z.literal('done') }).strict(),
-  z.object({ workId: z.string().max(80), outcome: z.literal('refused'), reason: z.enum(REFUSALS) }).strict(),
-]);
-export type WorkResult = z.infer<typeof WorkResultSchema>;
-
-export const ProcessExitSchema = z
-  // No exit code: the program was started by an earlier agent instance, which alone could have seen it.
-  .object({ pid: PidSchema, exitCode: ExitCodeSchema.optional(), finished: IsoTimestampSchema })
-  .strict();
-export type ProcessExit = z.infer<typeof ProcessExitSchema>;
-
-/** What a sealed payload is bound to: the box opens only as this very work item of this very VM. */
-export const workBinding = (tenantId: string, moId: string, workId: string) => `${tenantId}/${moId}/${workId}`;

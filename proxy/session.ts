@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import WebSocket from 'ws';
+import type { ConsoleTarget } from '../lib/protocol/console-proxy.js';
+import type { ConsoleBrokerApi } from './api.js';
+import { recordSession } from './audit.js';
+import { bridge, Close, closeConsole } from './bridge.js';
+import type { ConsoleSessions } from './capacity.js';
+import type { ConsoleProxyConfig } from './config.js';
+import { guarded } from './guard.js';
+import { logger } from './log.js';
+import { redeem } from './redeem.js';
+import { refuse, Refusal } from './refusals.js';
+import { claimedTenant, ticketFingerprint } from './tickets.js';
+import { connectVnc } from './vnc.js';
+
+export interface SessionContext {
+  config: ConsoleProxyConfig;
+  api: ConsoleBrokerApi;
+  sessions: ConsoleSessions;
+}
+
+/** A console WebSocket's whole life, guarded: a bug ends the session (1011), never the proxy. */
+export const consoleSession = (context: SessionContext, request: IncomingMessage, ticket: string) =>
+  guarded(
+    'console session',
+    (ws: WebSocket) => openConsole(context, ws, request, ticket),
+    (ws) => closeConsole(ws, Close.internal, Refusal.internal),
+  );
+
+/** Admission (capacity, the tenant's share) → redemption → TCP to the VM → bridge → audit record. */
+async function openConsole({ config, api, sessions }: SessionContext, ws: WebSocket, request: IncomingMessage, ticket: string): Promise<void> {
+  // Read nothing from the browser until the bridge exists: the VM gets no byte before redemption.
+  ws.pause();
+  ws.on('error', () => undefined); // the bridge listens from its start; until then a close says enough
+  const clientAddress = request.socket.remoteAddress;
+  if (!ticket) return refuse(ws, Close.policy, Refusal.noTicket, 'no ticket');
+  const ticketId = ticketFingerprint(ticket);
+  // Counted before redeeming, so a browser refused for capacity keeps its ticket. The tenant a ticket
+  // claims is checked here for the same reason; the tenant the API redeems it for is checked after.
+  if (sessions.live.size >= config.maxSessions) return refuse(ws, Close.tryAgainLater, Refusal.capacity, 'capacity', ticketId);
+  const claimed = claimedTenant(ticket);
+  if (claimed !== undefined && sessions.perTenant.count(claimed) >= config.maxSessionsPerTenant) {
+    return refuse(ws, Close.tryAgainLater, Refusal.tenantShare, 'tenant share', ticketId, claimed);
+  }
+  let endSession: (code: number, reason: string) => void = (code, reason) => closeConsole(ws, code, reason);
+  const slot = (code: number, reason: string) => endSession(code, reason);
+  sessions.live.add(slot);
+  let tenant: string | undefined;
+  try {
+    const redemption = await redeem(api, ticket, ticketId);
+    if (redemption === 'api unavailable') return closeConsole(ws, Close.internal, Refusal.api); // logged by redeem
+    if (redemption === 'invalid') return refuse(ws, Close.policy, Refusal.ticket, 'ticket', ticketId);
+    const { target } = redemption;
+    if (ws.readyState !== WebSocket.OPEN) return; // the browser left (or the proxy closed) meanwhile
+    // Concurrent redemptions of one tenant can pass the claim check together: the tally is what counts.
+    if (!sessions.perTenant.take(target.tenantId, config.maxSessionsPerTenant)) {
+      return refuse(ws, Close.tryAgainLater, Refusal.tenantShare, 'tenant share', ticketId, target.tenantId);
+    }
+    tenant = target.tenantId;
+    const vnc = await connectVnc(target, config.vncConnectTimeoutMs);
+    if (!vnc) return refuse(ws, Close.internal, Refusal.vnc, 'vnc unreachable', ticketId);
+    if (ws.readyState !== WebSocket.OPEN) return void vnc.destroy();
+    const bridged = bridgeSession(ws, vnc, target, ticketId, clientAddress, { config, api, sessions });
+    endSession = bridged.end;
+    await bridged.done;
+  } finally {
+    sessions.live.delete(slot);
+    if (tenant !== undefined) sessions.perTenant.release(tenant);
+  }
+}
+
+/** Bridges the browser to the VM and, once either side ends, records the session. */
+function bridgeSession(
+  ws: WebSocket,
+  vnc: Socket,
+  target: ConsoleTarget,
+  ticketId: string,
+  clientAddress: string | undefined,
+  { config, api, sessions }: SessionContext,
+): { end: (code: number, reason: string) => void; done: Promise<void> } {
+  const sessionId = randomUUID();
+  const startedAt = new Date().toISOString();
+  const who = { session: sessionId, ticket: ticketId, tenant: target.tenantId, vm: target.vmMoId, principal: target.issuedTo };
+  logger.info('console session started', who);
+  const bridged = bridge(ws, vnc, config);
+  const done = bridged.done.then((result) => {
+    logger.info('console session ended', { ...who, bytesToVm: result.bytesToVm, bytesFromVm: result.bytesFromVm, endReason: result.endReason });
+    recordSession(api, sessions, {
+      sessionId,
+      tenantId: target.tenantId,
+      vmMoId: target.vmMoId,
+      instanceUuid: target.instanceUuid,
+      consoleType: target.consoleType,
+      principal: target.issuedTo,
+      ticketFingerprint: ticketId,
+      startedAt,
+      endedAt: new Date().toISOString(),
+      ...result,
+      ...(clientAddress ? { clientAddress } : {}),
+    });
+  });
+  return { end: bridged.end, done };
+}
