@@ -1,7 +1,6 @@
 import { config } from '../../config.js';
 import type { GuestCredentials, WorkPayload } from '../../protocol/agent.js';
 import * as store from '../../store/index.js';
-import * as loginStore from '../../store/logins.js';
 import { isoNow, nowSeconds } from '../clock.js';
 import { isDomainError, Unauthenticated } from '../errors.js';
 import type { AgentRecord, GuestAuthRecord, LoginFailuresRecord } from '../../records.js';
@@ -81,6 +80,6 @@ export async function runCheckingCredentials(
     if (isDomainError(error) && error.kind === 'unauthenticated') await countFailure(agent.tenantId, failuresName);
     throw error;
   }
-  if (failures) await loginStore.clearLoginFailures(agent.tenantId, failuresName, failures);
+  if (failures) await store.clearLoginFailures(agent.tenantId, failuresName, failures);
   return result;
 }
