@@ -13,7 +13,7 @@ export const handler = async (event: HttpEvent): Promise<HttpResponse> => {
     route: event.routeKey,
     method: event.requestContext?.http?.method,
     status: response.statusCode,
-    errorKind: 'not_found',
+    errorKind: 'no_such_path',
   });
   return response;
 };

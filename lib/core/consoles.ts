@@ -3,7 +3,7 @@
  * ready for it, then the one-time ticket (lib/core/tickets.ts) is minted and rendered. Each dialect declares
  * its console types (privilege, readiness rule, answer) in its own folder: lib/dialects/<dialect>/*-types.ts.
  */
-import { NotAllowedInCurrentState, Unauthenticated } from './errors.js';
+import { NotAllowedInCurrentState } from './errors.js';
 import { requirePrivilege } from './access.js';
 import { requireStateReadable } from './inventory.js';
 import type { Privilege } from './privileges.js';
@@ -48,11 +48,10 @@ export const vsphereReadiness =
  * (whose not-found error comes first).
  */
 export async function issueConsoleTicket<Answer>(
-  session: SessionRecord | undefined,
+  session: SessionRecord,
   vm: VmRecord,
   type: ConsoleTicketType<Answer>,
 ): Promise<Answer> {
-  if (!session) throw Unauthenticated();
   requirePrivilege(session, type.privilege, vm);
   type.requireReady(vm);
   const { ticket } = await issueTicket(session, vm, type.name, type.privilege);

@@ -1,6 +1,6 @@
 import * as store from '../store/index.js';
 import { isoNow } from './clock.js';
-import { AlreadyExists, DomainError, NotFound } from './errors.js';
+import { AlreadyExists, NotFound, ResourceInaccessible } from './errors.js';
 import type { VmSpec } from './model.js';
 import { getTenant } from './tenants.js';
 import type { VmRecord } from '../records.js';
@@ -15,8 +15,7 @@ export const vmNotFound = (moId: string) =>
  */
 export function requireStateReadable(vm: VmRecord): void {
   if (vm.connectionState === 'connected') return;
-  throw new DomainError(
-    'resource_inaccessible',
+  throw ResourceInaccessible(
     `Virtual machine ${vm.moId} is ${vm.connectionState}; its configuration or execution state cannot be read.`,
     { object: { type: 'VirtualMachine', id: vm.moId }, state: vm.connectionState },
   );

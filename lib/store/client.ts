@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config.js';
-import { DomainError, Unavailable } from '../core/errors.js';
+import { DomainError, Internal, Unavailable } from '../core/errors.js';
 import { all, equals, isExpired, placeholders, underPrefix } from './expressions.js';
 import { keys, recordOf, type Key } from './keys.js';
 
@@ -130,7 +130,7 @@ export async function send<T>(operation: () => Promise<T>): Promise<T> {
     if (UNAVAILABLE_ERRORS.has(name) || code.startsWith('E') || !hasResponse) {
       throw Unavailable('The data service is unavailable; retry later.', error);
     }
-    throw new DomainError('internal', 'Unexpected data service error.', {}, { cause: error });
+    throw Internal('Unexpected data service error.', error);
   }
 }
 

@@ -201,7 +201,6 @@ describe('issueConsoleTicket refusals (before any ticket is stored)', () => {
   const type: ConsoleTicketType<string> = VCENTER_CONSOLES.WEBMKS;
 
   it.each([
-    ['no session', undefined, vm(), { kind: 'unauthenticated' }],
     ['a session without the privilege', session(['VirtualMachine.Interact.DnD']), vm({ powerState: 'poweredOff' }), {
       kind: 'unauthorized',
       message: `Permission to perform this operation was denied: ${CONSOLE_PRIVILEGE} is required on vm-101.`,

@@ -1,6 +1,6 @@
 import type { GuestCredentials, ProgramSpec } from '../../protocol/agent.js';
 import * as store from '../../store/index.js';
-import { DomainError, InvalidArgument, NotAllowedInCurrentState } from '../errors.js';
+import { Internal, InvalidArgument, NotAllowedInCurrentState } from '../errors.js';
 import type { GuestProcessRecord, LoginFailuresRecord, SessionRecord, VmRecord } from '../../records.js';
 import type { Privilege } from '../privileges.js';
 import { requirePrivilege } from '../access.js';
@@ -31,7 +31,7 @@ export async function createProcess(
     }
   });
   const result = await runCheckingCredentials(agent, failures, { operation: 'start', credentials, spec });
-  if (result.pid === undefined) throw new DomainError('internal', 'The agent reported a start without a pid.');
+  if (result.pid === undefined) throw Internal('The agent reported a start without a pid.');
   await rememberGuestAuth(agent, credentials);
   return result.pid;
 }

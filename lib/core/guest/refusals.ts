@@ -1,5 +1,5 @@
 import type { Refusal, WorkPayload } from '../../protocol/agent.js';
-import { DomainError, NotFound, Unauthenticated, Unauthorized } from '../errors.js';
+import { DomainError, NotFound, ResourceBusy, UnableToAllocateResource, Unauthenticated, Unauthorized, Unsupported } from '../errors.js';
 
 /** What an agent's refusal of a work item means in the domain. */
 export function refusalError(reason: Refusal, payload: WorkPayload): DomainError {
@@ -11,13 +11,13 @@ export function refusalError(reason: Refusal, payload: WorkPayload): DomainError
     case 'permission_denied':
       return Unauthorized('The guest credentials do not permit this operation.');
     case 'failed_to_start':
-      return new DomainError('unable_to_allocate_resource', 'The program could not be started in the guest.');
+      return UnableToAllocateResource('The program could not be started in the guest.');
     case 'busy':
-      return new DomainError('resource_busy', 'The virtual machine is busy; retry later.');
+      return ResourceBusy('The virtual machine is busy; retry later.');
     case 'process_not_found':
       return processNotFound(payload.operation === 'terminate' ? payload.pid : 0);
     case 'unsupported':
-      return new DomainError('unsupported', 'The operation is not supported by VMware Tools in the guest.');
+      return Unsupported('The operation is not supported by VMware Tools in the guest.');
   }
 }
 

@@ -3,7 +3,7 @@ import { config } from '../../config.js';
 import { workBinding, type WorkPayload } from '../../protocol/agent.js';
 import { seal } from '../../protocol/sealing.js';
 import { nowMs } from '../clock.js';
-import { DomainError, UnavailableBecause } from '../errors.js';
+import { ResourceBusy, UnavailableBecause } from '../errors.js';
 import type { AgentAnswer, WorkHandoff } from './handoff.js';
 import { refusalError } from './refusals.js';
 import { tableAndPoll } from './table-handoff.js';
@@ -31,6 +31,6 @@ export async function runOnAgent(agent: RunningAgent, payload: WorkPayload, hand
     case 'not_taken_up':
       throw UnavailableBecause(`VMware Tools in ${moId} did not take up the operation in time.`);
     case 'unanswered':
-      throw new DomainError('resource_busy', 'The guest operation did not complete in time; the virtual machine is busy.');
+      throw ResourceBusy('The guest operation did not complete in time; the virtual machine is busy.');
   }
 }

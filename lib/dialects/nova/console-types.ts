@@ -5,7 +5,7 @@
  */
 import { config } from '../../config.js';
 import type { ConsoleTicketType } from '../../core/consoles.js';
-import { DomainError, InvalidArgument, NotAllowedInCurrentState } from '../../core/errors.js';
+import { InvalidArgument, NotAllowedInCurrentState, Unsupported } from '../../core/errors.js';
 import { CONSOLE_PRIVILEGE } from '../../core/privileges.js';
 import type { VmRecord } from '../../records.js';
 
@@ -57,7 +57,7 @@ export function requireSupported(protocol: string, type: string): void {
     throw InvalidArgument(`Invalid console type ${type}`);
   }
   if (!supportedConsoleTypes().includes(`${protocol}/${type}`)) {
-    throw new DomainError('unsupported', 'The requested functionality is not supported.');
+    throw Unsupported();
   }
 }
 

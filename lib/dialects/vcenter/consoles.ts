@@ -1,11 +1,6 @@
 import * as z from 'zod';
 import { VCENTER_CONSOLE_TYPES } from './console-types.js';
-import type { VmRef } from '../../core/sessions.js';
 import { anyRecord } from '../../http/schemas.js';
-import type { HttpEvent } from '../../http/types.js';
-
-/** The VM both console-ticket routes name in `{vm}`, fetched together with the session. */
-export const vmInPath = (event: HttpEvent): VmRef => ({ moId: event.pathParameters?.vm ?? '' });
 
 /** `Vm.Console.Tickets.Type`; an absent and an unknown type are refused alike. */
 const ConsoleTicketType = z.enum(VCENTER_CONSOLE_TYPES, {

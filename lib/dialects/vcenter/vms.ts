@@ -1,4 +1,4 @@
-import { DomainError, InvalidArgument } from '../../core/errors.js';
+import { InvalidArgument, UnableToAllocateResource } from '../../core/errors.js';
 import type { ToolsStatus } from '../../core/guest/tools.js';
 import type { VmRecord } from '../../records.js';
 import type { HttpEvent } from '../../http/types.js';
@@ -102,7 +102,7 @@ export const matchesFilter = (vm: VmRecord, filter: VmFilter): boolean =>
 export function listedVms(vms: VmRecord[], filter: VmFilter) {
   const matching = vms.filter((vm) => matchesFilter(vm, filter));
   if (matching.length > MAX_LISTED_VMS) {
-    throw new DomainError('unable_to_allocate_resource', `More than ${MAX_LISTED_VMS} virtual machines match the filter; narrow it.`);
+    throw UnableToAllocateResource(`More than ${MAX_LISTED_VMS} virtual machines match the filter; narrow it.`);
   }
   return matching.sort((a, b) => a.moId.localeCompare(b.moId)).map(vmSummary);
 }
