@@ -102,7 +102,7 @@ async function main() {
   const { api, basic, buildEvent, CONSOLE_PROXY, invoke, loginVcenter, routes, session } = await import('../test/support/api.js');
   const { client, countRoundTrips } = await import('../lib/store/client.js');
   const { keys } = await import('../lib/store/keys.js');
-  const { sha256Hex } = await import('../lib/core/secrets.js');
+  const { sha256Hex } = await import('../lib/protocol/secrets.js');
   const Tickets = await import('../lib/core/tickets.js');
   const { CONSOLE_PRIVILEGE } = await import('../lib/core/privileges.js');
   const { getVm } = await import('../lib/core/inventory.js');
@@ -127,7 +127,7 @@ async function main() {
   // reached over HTTP like a guest's; only the API side of each call is counted.
   const { startApiServer } = await import('../test/support/http-server.js');
   const { GuestAgent } = await import('../agent/agent.js');
-  const { hashPassword } = await import('../lib/core/secrets.js');
+  const { hashPassword } = await import('../lib/protocol/secrets.js');
   const apiServer = await startApiServer();
   const { credential } = (
     await api('POST', '/operator/v1/tenants/acme/vms/vm-101/agent-credentials', { headers: { authorization: 'Bearer demo-operator-key' } })

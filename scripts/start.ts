@@ -18,7 +18,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { sha256Hex } from '../lib/core/secrets.js';
+import { sha256Hex } from '../lib/protocol/secrets.js';
 import { consoleProxyConfigFromEnv } from '../proxy/config.js';
 import { errorSummary } from '../proxy/log.js';
 import { DEMO_CONSOLE_PROXY_KEY, DEMO_OPERATOR_KEY, seedDemoData } from './demo-data.js';
@@ -104,7 +104,7 @@ async function answers(url: string, attempts: number): Promise<boolean> {
  */
 async function startDemoGuestAgent(apiUrl: string): Promise<void> {
   const { GuestAgent } = await import('../agent/agent.js');
-  const { hashPassword } = await import('../lib/core/secrets.js');
+  const { hashPassword } = await import('../lib/protocol/secrets.js');
   const issued = await fetch(`${apiUrl}/operator/v1/tenants/acme/vms/vm-101/agent-credentials`, {
     method: 'POST',
     headers: { authorization: `Bearer ${DEMO_OPERATOR_KEY}` },

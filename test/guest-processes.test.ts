@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GuestAgent } from '../agent/agent.js';
 import { advanceClock, resetClock } from '../lib/core/clock.js';
-import { hashPassword } from '../lib/core/secrets.js';
+import { hashPassword } from '../lib/protocol/secrets.js';
 import { client, countRoundTrips } from '../lib/store/client.js';
 import { listWorkIds } from '../lib/store/guest.js';
 import { api, loginVcenter, OPERATOR, session } from './support/api.js';

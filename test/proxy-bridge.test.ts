@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { listConsoleSessions } from '../lib/core/audit.js';
 import { advanceClock, resetClock } from '../lib/core/clock.js';
-import { fingerprint, parseSecret } from '../lib/core/secrets.js';
+import { fingerprint, parseSecret } from '../lib/protocol/secrets.js';
 import { startConsoleProxy, type ConsoleProxy } from '../proxy/server.js';
 import { api, CONSOLE_PROXY } from './support/api.js';
 import { captureOutput, CONSOLE_PAGE_ORIGIN, createTenant, createVm, issueConsoleTicket, proxyConfig } from './support/console-fixtures.js';

@@ -2,7 +2,7 @@ import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { advanceClock, nowSeconds, resetClock } from '../lib/core/clock.js';
 import { client } from '../lib/store/client.js';
-import { sha256Hex } from '../lib/core/secrets.js';
+import { sha256Hex } from '../lib/protocol/secrets.js';
 import { keys } from '../lib/store/keys.js';
 import { api, basic, loginVcenter, session } from './support/api.js';
 

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { advanceClock, nowSeconds, resetClock } from '../lib/core/clock.js';
-import { sha256Hex } from '../lib/core/secrets.js';
+import { sha256Hex } from '../lib/protocol/secrets.js';
 import { lookupTicket } from '../lib/core/tickets.js';
 import { CONSOLE_PRIVILEGE } from '../lib/core/privileges.js';
 import { resetClient, countRoundTrips } from '../lib/store/index.js';

@@ -2,7 +2,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { nowSeconds, resetClock } from '../lib/core/clock.js';
 import { CONSOLE_PRIVILEGE, PRIVILEGES, type Privilege } from '../lib/core/privileges.js';
-import { sha256Hex } from '../lib/core/secrets.js';
+import { sha256Hex } from '../lib/protocol/secrets.js';
 import { lookupTicket } from '../lib/core/tickets.js';
 import { VIM_TICKET_PRIVILEGES, VIM_TICKET_TYPES, type VimTicketType } from '../lib/dialects/vim25/console-types.js';
 import { client } from '../lib/store/client.js';

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import * as Sessions from '../../lib/core/sessions.js';
-import { fingerprint } from '../../lib/core/secrets.js';
+import { fingerprint } from '../../lib/protocol/secrets.js';
 import { userSession } from '../../lib/dialects/vim25/bodies.js';
 import { vim25 } from '../../lib/dialects/vim25/index.js';
 import { ReleaseSchema } from '../../lib/dialects/vim25/release.js';

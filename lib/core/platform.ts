@@ -1,6 +1,6 @@
 import { config } from '../config.js';
 import { Unauthenticated } from './errors.js';
-import { digestsEqual, sha256Hex } from './secrets.js';
+import { digestsEqual, sha256Hex } from '../protocol/secrets.js';
 
 /**
  * Platform principals are not tenant users: the operator (provisions tenants, users and VMs) and the

@@ -8,7 +8,7 @@ import {
   tenantOfUserName,
   UserNameSchema,
 } from './model.js';
-import { DUMMY_PASSWORD_HASH, issueSecret, parseSecret, verifyPassword } from './secrets.js';
+import { DUMMY_PASSWORD_HASH, issueSecret, parseSecret, verifyPassword } from '../protocol/secrets.js';
 import type { LoginFailuresRecord, SessionRecord, VmRecord } from '../records.js';
 
 export interface LoginResult {

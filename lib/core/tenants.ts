@@ -6,7 +6,7 @@ import {
   PrincipalSpecSchema,
   tenantOfUserName,
 } from './model.js';
-import { hashPassword } from './secrets.js';
+import { hashPassword } from '../protocol/secrets.js';
 import type { PrincipalRecord, TenantRecord } from '../records.js';
 
 

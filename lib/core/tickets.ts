@@ -4,7 +4,7 @@ import * as store from '../store/index.js';
 import { isoNow, nowSeconds } from './clock.js';
 import { NotFound } from './errors.js';
 import type { Privilege } from './privileges.js';
-import { fingerprint, issueSecret, parseSecret } from './secrets.js';
+import { fingerprint, issueSecret, parseSecret } from '../protocol/secrets.js';
 import type { SessionRecord, TicketRecord, VmRecord } from '../records.js';
 
 export interface IssuedTicket {

@@ -1,4 +1,4 @@
-import { sha256Hex } from '../../lib/core/secrets.js';
+import { sha256Hex } from '../../lib/protocol/secrets.js';
 import { DEMO_CONSOLE_PROXY_KEY, DEMO_OPERATOR_KEY } from '../../scripts/demo-data.js';
 
 export const TEST_TABLE = 'console-broker-test';

@@ -9,7 +9,7 @@ import { InvalidArgument, NotAllowedInCurrentState, NotFound, Unauthenticated } 
 import type { AgentIdentity } from './identity.js';
 import { getVm } from '../inventory.js';
 import { MoIdSchema, TenantIdSchema } from '../model.js';
-import { digestsEqual, fingerprint, sha256Hex } from '../secrets.js';
+import { digestsEqual, fingerprint, sha256Hex } from '../../protocol/secrets.js';
 import { answerWork, claimOldestWork } from './table-handoff.js';
 import { heartbeatBoundMs } from './tools.js';
 

@@ -4,7 +4,7 @@ import * as store from '../../store/index.js';
 import { isoNow, nowSeconds } from '../clock.js';
 import { isDomainError, Unauthenticated } from '../errors.js';
 import type { AgentRecord, GuestAuthRecord, LoginFailuresRecord } from '../../records.js';
-import { hashPassword, sha256Hex, verifyPassword } from '../secrets.js';
+import { hashPassword, sha256Hex, verifyPassword } from '../../protocol/secrets.js';
 import { countFailure, isLockedOut } from '../sessions.js';
 import type { AgentAnswer } from './handoff.js';
 import type { RunningAgent } from './tools.js';

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { InvalidArgument, Unauthenticated } from '../../core/errors.js';
 import { tenantOfUserName } from '../../core/model.js';
-import { fingerprint } from '../../core/secrets.js';
+import { fingerprint } from '../../protocol/secrets.js';
 import type { HttpEvent } from '../../http/types.js';
 import { computeV21, publicBaseUrl } from '../nova/links.js';
 import type { SessionRecord } from '../../records.js';
