@@ -54,7 +54,7 @@ describe('serverless package (deployability)', () => {
     artefacts = readdirSync(out);
   }, 300_000);
 
-  it('declares the table with its keys, index and TTL on expiresAt', () => {
+  it('declares the table with its keys, indexes and TTL on expiresAt', () => {
     const table = template.Resources.ConsoleBrokerTable;
     expect(table.Type).toBe('AWS::DynamoDB::Table');
     expect(table.Properties.KeySchema).toEqual([
@@ -67,6 +67,14 @@ describe('serverless package (deployability)', () => {
         KeySchema: [
           { AttributeName: 'gsi1pk', KeyType: 'HASH' },
           { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+      {
+        IndexName: 'gsi2',
+        KeySchema: [
+          { AttributeName: 'gsi2pk', KeyType: 'HASH' },
+          { AttributeName: 'gsi2sk', KeyType: 'RANGE' },
         ],
         Projection: { ProjectionType: 'ALL' },
       },

@@ -1,17 +1,18 @@
 import * as z from 'zod';
 import * as Tenants from '../../lib/core/tenants.js';
 import { operatorDialect } from '../../lib/dialects/operator/index.js';
-import { TenantPath } from '../../lib/dialects/operator/schemas.js';
+import { TenantIdSchema } from '../../lib/core/model.js';
+import { pageBody, PageQuery, TenantPath } from '../../lib/dialects/operator/schemas.js';
 import { endpoint } from '../../lib/http/endpoint.js';
 import { json, noContent } from '../../lib/http/types.js';
 
 const operator = { dialect: operatorDialect, auth: { kind: 'platform', role: 'operator' } } as const;
 
-/** GET /operator/v1/tenants */
+/** GET /operator/v1/tenants?limit=&next= — a page of the tenants, in tenant id order. */
 export const list = endpoint({
   ...operator,
-  input: z.object({}),
-  handler: async () => json(200, { tenants: await Tenants.listTenants() }),
+  input: z.object({ query: PageQuery(TenantIdSchema) }),
+  handler: async ({ query }) => json(200, pageBody('tenants', await Tenants.listTenants(query), (tenant) => tenant.tenantId)),
 });
 
 /** PUT /operator/v1/tenants/{tenant} — create or rename. */

@@ -1,18 +1,18 @@
 import * as z from 'zod';
 import * as Inventory from '../../lib/core/inventory.js';
-import { VmSpecSchema } from '../../lib/core/model.js';
+import { MoIdSchema, VmSpecSchema } from '../../lib/core/model.js';
 import { operatorDialect } from '../../lib/dialects/operator/index.js';
-import { TenantPath, VmPath } from '../../lib/dialects/operator/schemas.js';
+import { pageBody, PageQuery, TenantPath, VmPath } from '../../lib/dialects/operator/schemas.js';
 import { endpoint } from '../../lib/http/endpoint.js';
 import { json, noContent } from '../../lib/http/types.js';
 
 const operator = { dialect: operatorDialect, auth: { kind: 'platform', role: 'operator' } } as const;
 
-/** GET /operator/v1/tenants/{tenant}/vms */
+/** GET /operator/v1/tenants/{tenant}/vms?limit=&next= — a page of the tenant's VM records, in moId order. */
 export const list = endpoint({
   ...operator,
-  input: z.object({ path: TenantPath }),
-  handler: async ({ path }) => json(200, { vms: await Inventory.listVms(path.tenant) }),
+  input: z.object({ path: TenantPath, query: PageQuery(MoIdSchema) }),
+  handler: async ({ path, query }) => json(200, pageBody('vms', await Inventory.listVms(path.tenant, query), (vm) => vm.moId)),
 });
 
 /** PUT /operator/v1/tenants/{tenant}/vms/{moId} — create or replace the VM's inventory record. */

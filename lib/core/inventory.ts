@@ -1,6 +1,6 @@
 import * as store from '../store/index.js';
 import { isoNow } from './clock.js';
-import { AlreadyExists, NotFound, ResourceInaccessible } from './errors.js';
+import { AlreadyExists, InvalidArgument, NotFound, ResourceInaccessible } from './errors.js';
 import type { VmSpec } from './model.js';
 import { getTenant } from './tenants.js';
 import type { VmRecord } from '../records.js';
@@ -76,7 +76,82 @@ export async function getVmByUuid(tenantId: string, instanceUuid: string): Promi
   return vm;
 }
 
-export const listVms = (tenantId: string): Promise<VmRecord[]> => store.listVms(tenantId);
+/** A page of the tenant's VMs in moId order, after the VM `page.after`. */
+export const listVms = (tenantId: string, page: store.PageRequest): Promise<store.Page<VmRecord>> => store.listVms(tenantId, page);
+
+/** Which VMs a server list selects by name: exactly one name (an index lookup), or names containing a text. */
+export type NameSelection = { exact: string } | { containing: string };
+
+export interface ServerListQuery {
+  limit: number;
+  /** The instance UUID of the server the page starts after: any server of the tenant. */
+  marker?: string;
+  name?: NameSelection;
+}
+
+export interface ServerPage {
+  vms: VmRecord[];
+  /** The last VM the page read, matching or not: where the next page starts. */
+  lastRead?: VmRecord;
+  /** Whether VMs follow the last one read. */
+  more: boolean;
+}
+
+/**
+ * A page of the tenant's servers in moId order, after the marker. An exact name reads one gsi2 partition (one
+ * query); a `containing` selection reads at most `limit` VMs of the tenant partition and keeps those that
+ * match, so its page may hold fewer than `limit` servers while more follow (`more`). Unknown marker: Nova's
+ * 400 `marker [<id>] not found`.
+ */
+export async function listServers(tenantId: string, query: ServerListQuery): Promise<ServerPage> {
+  // Nova answers an empty page for limit 0 without reading anything, the marker included.
+  if (query.limit === 0) return { vms: [], more: false };
+  const after = query.marker === undefined ? undefined : await markerMoId(tenantId, query.marker);
+  const page = { limit: query.limit, after };
+  const name = query.name;
+  if (name && 'exact' in name) {
+    const found = await store.findVmsByName(tenantId, name.exact, page);
+    return { vms: found.items, lastRead: found.items.at(-1), more: found.more };
+  }
+  const read = await store.listVms(tenantId, page);
+  const vms = name ? read.items.filter((vm) => vm.name.includes(name.containing)) : read.items;
+  return { vms, lastRead: read.items.at(-1), more: read.more };
+}
+
+async function markerMoId(tenantId: string, marker: string): Promise<string> {
+  const vm = await store.getVmByUuid(tenantId, marker);
+  if (!vm) throw InvalidArgument(`marker [${marker}] not found`, { field: 'marker' });
+  return vm.moId;
+}
+
+/** What a vCenter VM list reads: VMs by moId, else by exact name, else the tenant's VMs in moId order. */
+export interface VmSelection {
+  moIds?: Iterable<string>;
+  names?: Iterable<string>;
+}
+
+/**
+ * The VMs a selection names, reading at most `max` + 1 of them: `complete` is false when more than `max`
+ * would have to be read (vCenter refuses such a list). Filters beyond the selection apply to what is read.
+ */
+export async function selectVms(tenantId: string, selection: VmSelection, max: number): Promise<{ vms: VmRecord[]; complete: boolean }> {
+  if (selection.moIds) {
+    const moIds = [...selection.moIds];
+    if (moIds.length > max) return { vms: [], complete: false };
+    return { vms: await store.getVms(tenantId, moIds), complete: true };
+  }
+  if (selection.names) {
+    const vms: VmRecord[] = [];
+    for (const name of new Set(selection.names)) {
+      const found = await store.findVmsByName(tenantId, name, { limit: max - vms.length });
+      vms.push(...found.items);
+      if (found.more) return { vms, complete: false };
+    }
+    return { vms, complete: true };
+  }
+  const read = await store.listVms(tenantId, { limit: max });
+  return { vms: read.items, complete: !read.more };
+}
 
 /** Deletes a VM's record and everything bound to it: tickets, agent enrolment, guest state. */
 export async function deleteVm(tenantId: string, moId: string): Promise<void> {

@@ -27,7 +27,7 @@ export async function getTenant(tenantId: string): Promise<TenantRecord> {
   return tenant;
 }
 
-export const listTenants = (): Promise<TenantRecord[]> => store.listTenants();
+export const listTenants = (page: store.PageRequest): Promise<store.Page<TenantRecord>> => store.listTenants(page);
 
 export async function deleteTenant(tenantId: string): Promise<void> {
   await getTenant(tenantId);
@@ -63,9 +63,10 @@ export async function getPrincipal(tenantId: string, userName: string): Promise<
   return viewOf(principal);
 }
 
-export const listPrincipals = async (tenantId: string): Promise<PrincipalView[]> => {
+export const listPrincipals = async (tenantId: string, page: store.PageRequest): Promise<store.Page<PrincipalView>> => {
   await getTenant(tenantId);
-  return (await store.listPrincipals(tenantId)).map(viewOf);
+  const { items, more } = await store.listPrincipals(tenantId, page);
+  return { items: items.map(viewOf), more };
 };
 
 export async function deletePrincipal(tenantId: string, userName: string): Promise<void> {

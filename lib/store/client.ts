@@ -14,6 +14,9 @@ export interface RoundTripCount {
   actions: Set<string>;
   /** Operations started and not yet settled (retries included), for tests that wait for abandoned ones. */
   pending: number;
+  /** Read and write units DynamoDB reports as consumed, when counted `{ capacity: true }` (tests and the bench). */
+  capacityUnits: number;
+  measureCapacity: boolean;
 }
 
 const roundTripScope = new AsyncLocalStorage<RoundTripCount>();
@@ -25,11 +28,23 @@ const roundTripScope = new AsyncLocalStorage<RoundTripCount>();
  */
 export async function countRoundTrips<T>(
   operation: () => Promise<T>,
-): Promise<{ result: T; roundTrips: number; attempts: number; live: RoundTripCount }> {
-  const live: RoundTripCount = { operations: 0, attempts: 0, actions: new Set(), pending: 0 };
+  options: { capacity?: boolean } = {},
+): Promise<{ result: T; roundTrips: number; attempts: number; capacityUnits: number; live: RoundTripCount }> {
+  const live: RoundTripCount = {
+    operations: 0,
+    attempts: 0,
+    actions: new Set(),
+    pending: 0,
+    capacityUnits: 0,
+    measureCapacity: options.capacity ?? false,
+  };
   const result = await roundTripScope.run(live, operation);
-  return { result, roundTrips: live.operations, attempts: live.attempts, live };
+  return { result, roundTrips: live.operations, attempts: live.attempts, capacityUnits: live.capacityUnits, live };
 }
+
+/** The units a response reports (one entry, or one per table for batch calls). */
+const unitsOf = (consumed: unknown): number =>
+  [consumed ?? []].flat().reduce((sum: number, entry) => sum + ((entry as { CapacityUnits?: number }).CapacityUnits ?? 0), 0);
 
 /**
  * Test hook below the SDK's retry loop: `inject`, when set, runs before each attempt and may delay it or
@@ -72,8 +87,12 @@ export function client(): DynamoDBDocumentClient {
         const action = (context.commandName ?? '').replace(/Command$/, '');
         scope.actions.add((args.input as { IndexName?: string }).IndexName ? `${action}@index` : action);
         scope.pending += 1;
+        // Asked for only inside a scope that measures capacity: requests outside tests are sent as built.
+        if (scope.measureCapacity) (args.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity = 'TOTAL';
         try {
-          return await next(args);
+          const result = await next(args);
+          scope.capacityUnits += unitsOf((result.output as { ConsumedCapacity?: unknown }).ConsumedCapacity);
+          return result;
         } finally {
           scope.pending -= 1;
         }
@@ -163,6 +182,37 @@ export async function queryAll(request: QueryRequest): Promise<Record<string, un
     ExclusiveStartKey = page.LastEvaluatedKey;
   } while (ExclusiveStartKey);
   return items;
+}
+
+/** A bounded page of a list: at most `limit` items after the item named `after` (in the list's own order). */
+export interface PageRequest {
+  limit: number;
+  after?: string;
+}
+
+/** A page, and whether items follow it. */
+export interface Page<T> {
+  items: T[];
+  more: boolean;
+}
+
+/**
+ * At most `limit` items of a query, across DynamoDB's 1 MB pages, reading one item more than it returns so
+ * that `more` is exact. Never more: a list's cost and answer stay bounded whatever the tenant's size.
+ */
+export async function queryPage(request: QueryRequest, limit: number): Promise<Page<Record<string, unknown>>> {
+  const items: Record<string, unknown>[] = [];
+  let ExclusiveStartKey = request.ExclusiveStartKey;
+  do {
+    const page = await send(() =>
+      client().send(
+        new QueryCommand({ ConsistentRead: !request.IndexName, ...request, ExclusiveStartKey, Limit: limit + 1 - items.length }),
+      ),
+    );
+    items.push(...(page.Items ?? []));
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey && items.length <= limit);
+  return { items: items.slice(0, limit), more: items.length > limit };
 }
 
 /**

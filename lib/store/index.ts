@@ -10,3 +10,4 @@ export * from './consoles.js';
 export * from './audit.js';
 export * from './guest.js';
 export { countRoundTrips, resetClient } from './client.js';
+export type { Page, PageRequest } from './client.js';

@@ -108,6 +108,18 @@ export async function deleteItems(itemKeys: Key[]): Promise<void> {
   }
 }
 
+/** Puts many items, 25 to a BatchWriteItem, retrying what DynamoDB leaves unprocessed (no conditions: a batch has none). */
+export async function putItems(requests: PutRequest<unknown>[]): Promise<void> {
+  for (let start = 0; start < requests.length; start += 25) {
+    let writes = requests.slice(start, start + 25).map(({ Item }) => ({ PutRequest: { Item } }));
+    for (let attempt = 0; writes.length > 0; attempt += 1) {
+      if (attempt > 5) throw Unavailable('The data service is throttling writes; retry later.');
+      const { UnprocessedItems } = await send(() => client().send(new BatchWriteCommand({ RequestItems: { [tableName()]: writes } })));
+      writes = (UnprocessedItems?.[tableName()] ?? []) as typeof writes;
+    }
+  }
+}
+
 /**
  * Several items in one BatchGetItem (the hot paths' single read), as records in the order of `itemKeys`,
  * each typed by its key: an absent or expired item is undefined.

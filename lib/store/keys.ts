@@ -130,6 +130,19 @@ export const gsi1 = {
 };
 
 /**
+ * The second index: VMs by name (gsi2, projection ALL). Nova's find-by-name (`GET /servers?name=<name>`, what
+ * the OpenStack clients send before every console) reads this one small partition, whatever the tenant's
+ * size; names are not unique, so the sort key (the moId) orders duplicates.
+ */
+export const gsi2 = {
+  name: 'gsi2',
+  vmByName: (tenantId: string, name: string, moId: string) => ({
+    gsi2pk: `${tenantPk(tenantId)}#VMNAME#${name}`,
+    gsi2sk: moId,
+  }),
+};
+
+/**
  * Whether DynamoDB can hold an item under `key` (partition key ≤ 2048 bytes, sort key ≤ 1024). A lookup of a
  * key that cannot fit finds nothing; sending it would make DynamoDB refuse the whole call.
  */
@@ -139,6 +152,6 @@ export const keyFits = (key: Key): boolean =>
 /** Strips the table's own attributes from an item, leaving the record. */
 export function recordOf<T>(item: Record<string, unknown> | undefined): T | undefined {
   if (!item) return undefined;
-  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, ...record } = item;
+  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, gsi2pk: _n1, gsi2sk: _n2, ...record } = item;
   return record as T;
 }

@@ -1,8 +1,8 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { client, keysUnder, queryAll, recordsUnder, send, tableName } from './client.js';
+import { client, keysUnder, queryAll, queryPage, queryUnderRequest, send, tableName, type Page, type PageRequest, type QueryRequest } from './client.js';
 import { placeholders } from './expressions.js';
-import { deleteItem, deleteItems, deleteRequest, getItem, putItem, putRequest } from './items.js';
-import { gsi1, keys, recordOf, SK } from './keys.js';
+import { deleteItem, deleteItems, deleteRequest, getItem, getItems, putItem, putItems, putRequest } from './items.js';
+import { gsi1, gsi2, keyFits, keys, recordOf, SK, type Key } from './keys.js';
 import { ticketKeysOf } from './tickets.js';
 import type { PrincipalRecord, TenantRecord, VmRecord } from '../records.js';
 
@@ -13,15 +13,28 @@ export async function putTenant(tenant: TenantRecord): Promise<void> {
 export const getTenant = (tenantId: string): Promise<TenantRecord | undefined> =>
   getItem(keys.tenant(tenantId));
 
-export async function listTenants(): Promise<TenantRecord[]> {
-  const keyCondition = 'gsi1pk = :pk';
-  const items = await queryAll({
+/** The records of a page of items. */
+const recordsOf = <T>(page: Page<Record<string, unknown>>): Page<T> => ({
+  items: page.items.map((item) => recordOf<T>(item)!),
+  more: page.more,
+});
+
+/** A page of a query of the tenant partition under `prefix`, after the item whose key is `after`. */
+const pageUnder = <T>(tenantId: string, prefix: string, after: Key | undefined, limit: number): Promise<Page<T>> =>
+  queryPage({ ...queryUnderRequest(tenantId, prefix), ...(after ? { ExclusiveStartKey: { pk: after.pk, sk: after.sk } } : {}) }, limit).then(
+    recordsOf<T>,
+  );
+
+/** Every tenant, a page at a time in tenant id order (gsi1), after the tenant `page.after`. */
+export async function listTenants(page: PageRequest): Promise<Page<TenantRecord>> {
+  const keyCondition = page.after === undefined ? 'gsi1pk = :pk' : 'gsi1pk = :pk AND gsi1sk > :after';
+  const request: QueryRequest = {
     TableName: tableName(),
     IndexName: gsi1.name,
     KeyConditionExpression: keyCondition,
-    ...placeholders([keyCondition], { pk: gsi1.tenants('').gsi1pk }),
-  });
-  return items.map((item) => recordOf<TenantRecord>(item)!);
+    ...placeholders([keyCondition], { pk: gsi1.tenants('').gsi1pk, ...(page.after === undefined ? {} : { after: page.after }) }),
+  };
+  return recordsOf<TenantRecord>(await queryPage(request, page.limit));
 }
 
 /** Deletes a tenant with everything in its partition (users, VMs, sessions, tickets). */
@@ -45,17 +58,29 @@ export async function putPrincipal(principal: PrincipalRecord): Promise<void> {
 export const getPrincipal = (tenantId: string, userName: string): Promise<PrincipalRecord | undefined> =>
   getItem(keys.principal(tenantId, userName));
 
-export const listPrincipals = (tenantId: string): Promise<PrincipalRecord[]> =>
-  recordsUnder<PrincipalRecord>(tenantId, SK.userPrefix);
+/**
+ * A page of the tenant's users in user name order. The page starts after the key rebuilt from the tenant and
+ * `page.after`, so no cursor reaches another tenant's partition.
+ */
+export const listPrincipals = (tenantId: string, page: PageRequest): Promise<Page<PrincipalRecord>> =>
+  pageUnder(tenantId, SK.userPrefix, page.after === undefined ? undefined : keys.principal(tenantId, page.after), page.limit);
 
 /** @returns whether the principal existed. */
 export async function deletePrincipal(tenantId: string, userName: string): Promise<boolean> {
   return (await deleteItem(deleteRequest(keys.principal(tenantId, userName)))) !== undefined;
 }
 
+const vmPut = (vm: VmRecord) =>
+  putRequest(keys.vm(vm.tenantId, vm.moId), vm, {
+    indexes: { ...gsi1.vmByUuid(vm.tenantId, vm.instanceUuid), ...gsi2.vmByName(vm.tenantId, vm.name, vm.moId) },
+  });
+
 export async function putVm(vm: VmRecord): Promise<void> {
-  await putItem(putRequest(keys.vm(vm.tenantId, vm.moId), vm, { indexes: gsi1.vmByUuid(vm.tenantId, vm.instanceUuid) }));
+  await putItem(vmPut(vm));
 }
+
+/** Writes many new VM records, 25 to a BatchWriteItem (seeding a large inventory: the bench, the tests). */
+export const putVms = (vms: VmRecord[]): Promise<void> => putItems(vms.map(vmPut));
 
 export const getVm = (tenantId: string, moId: string): Promise<VmRecord | undefined> =>
   getItem(keys.vm(tenantId, moId));
@@ -63,6 +88,7 @@ export const getVm = (tenantId: string, moId: string): Promise<VmRecord | undefi
 /** Nova addresses servers by instance UUID. */
 export async function getVmByUuid(tenantId: string, instanceUuid: string): Promise<VmRecord | undefined> {
   const index = gsi1.vmByUuid(tenantId, instanceUuid);
+  if (!keyFits({ pk: index.gsi1pk, sk: index.gsi1sk })) return undefined;
   const keyCondition = 'gsi1pk = :pk AND gsi1sk = :sk';
   // One page of one item: the index holds at most one VM per instance UUID.
   const { Items } = await send(() =>
@@ -79,7 +105,37 @@ export async function getVmByUuid(tenantId: string, instanceUuid: string): Promi
   return recordOf<VmRecord>(Items?.[0]);
 }
 
-export const listVms = (tenantId: string): Promise<VmRecord[]> => recordsUnder<VmRecord>(tenantId, SK.vmPrefix);
+/** A page of the tenant's VMs in moId order, after the VM `page.after` (its key rebuilt in this tenant). */
+export const listVms = (tenantId: string, page: PageRequest): Promise<Page<VmRecord>> =>
+  pageUnder(tenantId, SK.vmPrefix, page.after === undefined ? undefined : keys.vm(tenantId, page.after), page.limit);
+
+/**
+ * A page of the tenant's VMs named exactly `name`, in moId order after `page.after`: one query of one small
+ * gsi2 partition, whatever the tenant's size.
+ */
+export async function findVmsByName(tenantId: string, name: string, page: PageRequest): Promise<Page<VmRecord>> {
+  const index = gsi2.vmByName(tenantId, name, page.after ?? '');
+  if (!keyFits({ pk: index.gsi2pk, sk: index.gsi2sk })) return { items: [], more: false };
+  const keyCondition = page.after === undefined ? 'gsi2pk = :pk' : 'gsi2pk = :pk AND gsi2sk > :after';
+  const request: QueryRequest = {
+    TableName: tableName(),
+    IndexName: gsi2.name,
+    KeyConditionExpression: keyCondition,
+    ...placeholders([keyCondition], { pk: index.gsi2pk, ...(page.after === undefined ? {} : { after: page.after }) }),
+  };
+  return recordsOf<VmRecord>(await queryPage(request, page.limit));
+}
+
+/** The tenant's VMs of these moIds that exist, in BatchGetItems of 100 keys (DynamoDB's bound). */
+export async function getVms(tenantId: string, moIds: string[]): Promise<VmRecord[]> {
+  const found: VmRecord[] = [];
+  const unique = [...new Set(moIds)];
+  for (let start = 0; start < unique.length; start += 100) {
+    const batch = await getItems(unique.slice(start, start + 100).map((moId) => keys.vm(tenantId, moId)));
+    found.push(...batch.filter((vm): vm is VmRecord => vm !== undefined));
+  }
+  return found;
+}
 
 /**
  * Deletes the VM's record, then everything bound to the VM (see `forgetVm`) — also when the record is

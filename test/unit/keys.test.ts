@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gsi1, keyFits, keys, recordOf, SK, type Key } from '../../lib/store/keys.js';
+import { gsi1, gsi2, keyFits, keys, recordOf, SK, type Key } from '../../lib/store/keys.js';
 
 describe('keys', () => {
   it.each<[string, Key, Key]>([
@@ -70,6 +70,11 @@ describe('keys', () => {
     expect(index).toEqual(expected);
   });
 
+  it('gsi2: a VM by name, duplicates ordered by moId, the tenant inside the key', () => {
+    expect(gsi2.vmByName('acme', 'web-01', 'vm-101')).toEqual({ gsi2pk: 'TENANT#acme#VMNAME#web-01', gsi2sk: 'vm-101' });
+    expect(gsi2.vmByName('acme', 'web-01', 'vm-1').gsi2pk).not.toBe(gsi2.vmByName('globex', 'web-01', 'vm-1').gsi2pk);
+  });
+
   it.each([
     ['a short key', { pk: 'TENANT#acme', sk: 'VM#vm-42' }, true],
     ['a sort key of exactly 1024 bytes', { pk: 'TENANT#acme', sk: 'x'.repeat(1024) }, true],
@@ -81,7 +86,7 @@ describe('keys', () => {
   });
 
   it('recordOf strips the table’s own attributes and nothing else', () => {
-    expect(recordOf({ pk: 'p', sk: 's', gsi1pk: 'g', gsi1sk: 'h', tenantId: 'acme', expiresAt: 5 })).toEqual({
+    expect(recordOf({ pk: 'p', sk: 's', gsi1pk: 'g', gsi1sk: 'h', gsi2pk: 'n', gsi2sk: 'm', tenantId: 'acme', expiresAt: 5 })).toEqual({
       tenantId: 'acme',
       expiresAt: 5,
     });

@@ -98,11 +98,3 @@ export function serverDetail(event: HttpEvent, vm: VmRecord, version: Microversi
     ...(at(2, 96) ? { pinned_availability_zone: null } : {}),
   };
 }
-
-/**
- * Nova's `name` filter is a regular expression searched in the name. Client-supplied patterns are not
- * evaluated here (catastrophic backtracking in a Lambda); the filter is a literal substring match, which
- * returns a superset for the exact names clients look up and then match themselves.
- */
-export const matchesNameFilter = (vm: VmRecord, name: string | undefined): boolean =>
-  name === undefined || vm.name.includes(name);

@@ -1,6 +1,8 @@
 import { InvalidArgument, UnableToAllocateResource } from '../../core/errors.js';
 import type { ToolsStatus } from '../../core/guest/tools.js';
+import type { VmSelection } from '../../core/inventory.js';
 import type { VmRecord } from '../../records.js';
+import { queryPairs } from '../../http/query.js';
 import type { HttpEvent } from '../../http/types.js';
 
 /**
@@ -64,15 +66,6 @@ const FILTER_SETS = ['names', 'vms', 'power_states'] as const;
 const PLACEMENT_SETS = ['folders', 'datacenters', 'hosts', 'clusters', 'resource_pools'];
 
 /**
- * The query's (name, value) pairs. A set is a repeated key (`names=a&names=b`); API Gateway joins repeated
- * keys with commas in queryStringParameters, which a VM name may contain, so the raw query string is read.
- */
-function queryPairs(event: HttpEvent): [string, string][] {
-  if (event.rawQueryString !== undefined) return [...new URLSearchParams(event.rawQueryString)];
-  return Object.entries(event.queryStringParameters ?? {}).flatMap(([key, value]) => (value ?? '').split(',').map((entry) => [key, entry] as [string, string]));
-}
-
-/**
  * The list's filter from the query: `/api` names the sets bare (`names`), `/rest` as `filter.names`, also
  * numbered (`filter.names.1`). Other parameters are ignored.
  */
@@ -98,11 +91,23 @@ export const matchesFilter = (vm: VmRecord, filter: VmFilter): boolean =>
   (!filter.vms || filter.vms.has(vm.moId)) &&
   (!filter.power_states || filter.power_states.has(POWER_STATES[vm.powerState]));
 
-/** The filtered list's summaries, or vCenter's refusal of a list longer than it returns. */
-export function listedVms(vms: VmRecord[], filter: VmFilter) {
-  const matching = vms.filter((vm) => matchesFilter(vm, filter));
-  if (matching.length > MAX_LISTED_VMS) {
-    throw UnableToAllocateResource(`More than ${MAX_LISTED_VMS} virtual machines match the filter; narrow it.`);
-  }
+/**
+ * What the list reads for a filter (never the whole inventory): the VMs of `vms` by key, else those of `names`
+ * by the name index, else the tenant's VMs up to the bound. A placement filter matches no VM: nothing to read.
+ */
+export const selectionOf = (filter: VmFilter): VmSelection =>
+  filter.placement ? { moIds: [] } : { ...(filter.vms ? { moIds: filter.vms } : {}), ...(filter.names ? { names: filter.names } : {}) };
+
+const tooMany = () => UnableToAllocateResource(`More than ${MAX_LISTED_VMS} virtual machines match the filter; narrow it.`);
+
+/**
+ * The filtered list's summaries, or vCenter's refusal of a list longer than it returns. The read stops at
+ * `MAX_LISTED_VMS` + 1 VMs: a selection that reached it is refused too, since a filter on power states alone
+ * cannot narrow what is read.
+ */
+export function listedVms(selected: { vms: VmRecord[]; complete: boolean }, filter: VmFilter) {
+  if (!selected.complete) throw tooMany();
+  const matching = selected.vms.filter((vm) => matchesFilter(vm, filter));
+  if (matching.length > MAX_LISTED_VMS) throw tooMany();
   return matching.sort((a, b) => a.moId.localeCompare(b.moId)).map(vmSummary);
 }
