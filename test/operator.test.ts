@@ -47,10 +47,16 @@ describe('operator authentication', () => {
 });
 
 describe('tenants', () => {
-  it('lists the demo tenants', async () => {
-    const response = await api('GET', '/operator/v1/tenants', { headers: OPERATOR });
-    expect(response.status).toBe(200);
-    expect(response.body.tenants).toEqual(
+  it('lists the demo tenants, page by page', async () => {
+    const tenants: unknown[] = [];
+    let next: string | undefined;
+    do {
+      const response = await api('GET', `/operator/v1/tenants${next ? `?next=${next}` : ''}`, { headers: OPERATOR });
+      expect(response.status).toBe(200);
+      tenants.push(...response.body.tenants);
+      next = response.body.next;
+    } while (next);
+    expect(tenants).toEqual(
       expect.arrayContaining([
         { tenantId: 'acme', displayName: 'ACME Corporation', createdAt: expect.any(String) },
         { tenantId: 'globex', displayName: 'Globex Corporation', createdAt: expect.any(String) },
