@@ -336,6 +336,38 @@ describe.skipIf(!vmwareRest && !libcloud)('against npm start, over its https fro
   it.skipIf(!libcloud)("libcloud's vSphere REST driver: list_nodes", async () => {
     expect(await python(VSPHERE_LIST_NODES, stack.httpsUrl)).toEqual(VSPHERE_NODES);
   }, 150_000);
+
+  it('pages Nova and operator lists under serverless-offline: servers_links through the front door, next cursors, Nova 400s', async () => {
+    const login = await fetch(`${stack.url}/api/session`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from('admin@acme:acme-admin-pass').toString('base64')}` },
+    });
+    const token = (await login.json()) as string;
+    const get = async (url: string, headers: Record<string, string>) => {
+      const response = await fetch(url, { headers });
+      return { status: response.status, body: (await response.json()) as any };
+    };
+    const ids: string[] = [];
+    let url: string | undefined = `${stack.url}/compute/v2.1/servers?limit=2`;
+    while (url) {
+      const page = await get(url, { 'x-auth-token': token });
+      expect(page.status).toBe(200);
+      ids.push(...page.body.servers.map((entry: { id: string }) => entry.id));
+      url = page.body.servers_links?.[0]?.href;
+      if (url) expect(url).toBe(`${stack.url}/compute/v2.1/servers?limit=2&marker=${ids.at(-1)}`);
+    }
+    expect(ids).toEqual([WEB_01, '4f1d2c3b-0a9e-4c1a-9b7e-5d2a1e0f9102', '4f1d2c3b-0a9e-4c1a-9b7e-5d2a1e0f9103']);
+    expect(await get(`${stack.url}/compute/v2.1/servers/detail?marker=nope&limit=1`, { 'x-auth-token': token })).toEqual({
+      status: 400,
+      body: { badRequest: { code: 400, message: 'marker [nope] not found' } },
+    });
+
+    const operator = { authorization: 'Bearer demo-operator-key' };
+    const first = await get(`${stack.url}/operator/v1/tenants/acme/vms?limit=2`, operator);
+    expect(first.body.vms.map((vm: { moId: string }) => vm.moId)).toEqual(['vm-101', 'vm-102']);
+    const second = await get(`${stack.url}/operator/v1/tenants/acme/vms?limit=2&next=${first.body.next}`, operator);
+    expect(second.body).toEqual({ vms: [expect.objectContaining({ moId: 'vm-103' })] });
+  }, 150_000);
 });
 
 describe('openstack-wrapper (npm)', () => {
