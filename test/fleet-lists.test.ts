@@ -104,6 +104,17 @@ describe('Nova find-by-name', () => {
     expect(third.body).toEqual({ servers: [] });
   });
 
+  it('shows a server by instance UUID from one gsi1 query of one item, whatever the tenant size', async () => {
+    const id = uuidOf(fleetMoId(4000));
+    const { result: response, live, capacityUnits } = await measured('GET', `/compute/v2.1/servers/${id}`, nova(token));
+    expect(response.status).toBe(200);
+    expect(response.body.server).toMatchObject({ id, name: 'srv-4001' });
+    expect([...live.actions].sort()).toEqual(['GetItem', 'Query@index']);
+    expect(live.operations).toBe(2);
+    expect(capacityUnits).toBeLessThanOrEqual(2);
+    expectAllowedByIam(functionOf('GET', '/compute/v2.1/servers/{server_id}'), live.actions);
+  });
+
   it('finds nothing of another tenant by name', async () => {
     const response = await novaGet('/compute/v2.1/servers?name=web-01');
     expect(response.body).toEqual({ servers: [] });
