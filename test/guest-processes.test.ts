@@ -2,7 +2,6 @@
  * Guest processes end to end: a real guest agent (agent/agent.ts) talks HTTP to the real handlers (through
  * test/support/http-server.ts) against the local DynamoDB, and really starts programs on this machine.
  */
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,8 +10,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GuestAgent } from '../agent/agent.js';
 import { advanceClock, resetClock } from '../lib/core/clock.js';
 import { hashPassword } from '../lib/protocol/secrets.js';
-import { client, countRoundTrips } from '../lib/store/client.js';
+import { countRoundTrips } from '../lib/store/client.js';
 import { listWorkIds } from '../lib/store/guest.js';
+import { scanTable } from './support/table.js';
 import { api, loginVcenter, OPERATOR, session } from './support/api.js';
 import { startApiServer, type ApiServer } from './support/http-server.js';
 import { labVmSpec } from './support/lab.js';
@@ -398,7 +398,7 @@ describe('POST /api/vcenter/vm/{vm}/guest/processes?action=create', () => {
 
   it('never stores the guest password', async () => {
     await start({ path: '/bin/true' });
-    const { Items } = await client().send(new ScanCommand({ TableName: process.env.TABLE_NAME }));
+    const Items = await scanTable();
     expect(JSON.stringify(Items)).not.toContain('demo-guest-pass');
   });
 });
@@ -491,7 +491,7 @@ describe('credentials the agent accepted lately', () => {
     expect(result.body).toEqual({ name: 'echo', owner: 'demo', command: '/bin/echo remembered', started: iso, finished: iso, exit_code: 0 });
     expect(roundTrips).toBe(2);
     expect(guestClaims()).toBe(answersBefore);
-    const { Items } = await client().send(new ScanCommand({ TableName: process.env.TABLE_NAME }));
+    const Items = await scanTable();
     expect(JSON.stringify(Items)).not.toContain(GOOD.password);
   });
 

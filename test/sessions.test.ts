@@ -1,9 +1,10 @@
-import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { advanceClock, nowSeconds, resetClock } from '../lib/core/clock.js';
 import { client } from '../lib/store/client.js';
 import { sha256Hex } from '../lib/protocol/secrets.js';
 import { keys } from '../lib/store/keys.js';
+import { scanTable } from './support/table.js';
 import { api, basic, loginVcenter, session } from './support/api.js';
 
 afterEach(() => resetClock());
@@ -42,7 +43,7 @@ describe('POST /api/session', () => {
   it('stores only a hash of the session id', async () => {
     const sessionId = await loginVcenter();
     const secretPart = sessionId.split('.')[1]!;
-    const { Items } = await client().send(new ScanCommand({ TableName: process.env.TABLE_NAME }));
+    const Items = await scanTable();
     expect(JSON.stringify(Items)).not.toContain(secretPart);
   });
 });

@@ -1,4 +1,3 @@
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +6,7 @@ import { sha256Hex } from '../lib/protocol/secrets.js';
 import { lookupTicket } from '../lib/core/tickets.js';
 import { CONSOLE_PRIVILEGE } from '../lib/core/privileges.js';
 import { resetClient, countRoundTrips } from '../lib/store/index.js';
-import { client } from '../lib/store/client.js';
+import { scanTable } from './support/table.js';
 import { api, CONSOLE_PROXY, loginVcenter, session, type ApiResponse } from './support/api.js';
 import { createLab, LAB_SHA1, LAB_SHA256 } from './support/lab.js';
 
@@ -139,7 +138,7 @@ describe.each(FORMS.map((form) => [form.form, form] as const))('POST %s/vcenter/
       const { expiresAt } = await lookupTicket(ticket, CONSOLE_PRIVILEGE);
       expect(expiresAt - issuedAt).toBeGreaterThanOrEqual(1800);
       expect(expiresAt - issuedAt).toBeLessThanOrEqual(1801);
-      const { Items } = await client().send(new ScanCommand({ TableName: process.env.TABLE_NAME }));
+      const Items = await scanTable();
       expect(JSON.stringify(Items)).not.toContain(ticket.split('.')[1]!);
     });
 
@@ -347,14 +346,8 @@ describe('redeeming a vCenter console ticket at POST /console-proxy/v1/redemptio
     expect(response.status).toBe(404);
     expect(response.body.messages[0].default_message).toBe('The console ticket is not valid.');
     // The item is still in the table: only the expiry check refused it.
-    const { Items } = await client().send(
-      new ScanCommand({
-        TableName: process.env.TABLE_NAME,
-        FilterExpression: 'ticketHash = :hash',
-        ExpressionAttributeValues: { ':hash': sha256Hex(ticket.split('.')[1]!) },
-      }),
-    );
-    expect(Items).toHaveLength(1);
+    const items = await scanTable({ FilterExpression: 'ticketHash = :hash', ExpressionAttributeValues: { ':hash': sha256Hex(ticket.split('.')[1]!) } });
+    expect(items).toHaveLength(1);
   });
 
   it('lets exactly one of 200 concurrent redemptions of one ticket win', async () => {

@@ -1,12 +1,11 @@
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { nowSeconds, resetClock } from '../lib/core/clock.js';
 import { CONSOLE_PRIVILEGE, PRIVILEGES, type Privilege } from '../lib/core/privileges.js';
 import { sha256Hex } from '../lib/protocol/secrets.js';
 import { lookupTicket } from '../lib/core/tickets.js';
 import { VIM_TICKET_PRIVILEGES, VIM_TICKET_TYPES, type VimTicketType } from '../lib/dialects/vim25/console-types.js';
-import { client } from '../lib/store/client.js';
 import { countRoundTrips } from '../lib/store/index.js';
+import { scanTable } from './support/table.js';
 import { api, CONSOLE_PROXY, session } from './support/api.js';
 import { createLab, LAB_SHA1, LAB_SHA256 } from './support/lab.js';
 
@@ -185,7 +184,7 @@ describe('POST /sdk/vim25/{release}/VirtualMachine/{moId}/AcquireTicket', () => 
       });
       expect(record.expiresAt - issuedAt).toBeGreaterThanOrEqual(1800);
       expect(record.expiresAt - issuedAt).toBeLessThanOrEqual(1801);
-      const { Items } = await client().send(new ScanCommand({ TableName: process.env.TABLE_NAME }));
+      const Items = await scanTable();
       expect(JSON.stringify(Items)).not.toContain(ticket.split('.')[1]!);
     });
 
