@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as Inventory from '../lib/core/inventory.js';
 import { countRoundTrips } from '../lib/store/index.js';
-import { nova, privateTenant } from './nova-support.js';
+import { nova, privateTenant, WEB_01 } from './nova-support.js';
 import { api, loginVcenter, OPERATOR, routes, session } from './support/api.js';
 import { fleetMoId, seedFleet, type Fleet } from './support/fleet.js';
 import { expectAllowedByIam } from './support/iam.js';
@@ -74,8 +74,10 @@ describe('Nova find-by-name', () => {
 
   it('costs the same in a tenant of one VM as in one of 4,100', async () => {
     const small = await privateTenant();
-    const cost = async (tenantId: string, name: string) =>
-      (await countRoundTrips(() => Inventory.listServers(tenantId, { limit: 1000, name: { exact: name } }), { capacity: true })).capacityUnits;
+    const cost = async (tenantId: string, name: string) => {
+      const lookup = () => Inventory.listServers(tenantId, { limit: 1000, name: { exact: name } });
+      return (await countRoundTrips(lookup, { capacity: true })).capacityUnits;
+    };
     expect(await cost(fleet.tenant, 'srv-17')).toBe(await cost(small.tenant, 'legacy-01'));
   });
 
@@ -217,7 +219,7 @@ describe('Nova GET /servers and /servers/detail pages', () => {
 
   it.each([
     ['an unknown marker', '?marker=00000000-0000-0000-0000-000000000000', 'marker [00000000-0000-0000-0000-000000000000] not found'],
-    ["another tenant's server as marker", '?marker=4f1d2c3b-0a9e-4c1a-9b7e-5d2a1e0f9101', 'marker [4f1d2c3b-0a9e-4c1a-9b7e-5d2a1e0f9101] not found'],
+    ["another tenant's server as marker", `?marker=${WEB_01}`, `marker [${WEB_01}] not found`],
     ['a marker too long for any key', `?marker=${'x'.repeat(3000)}`, `marker [${'x'.repeat(3000)}] not found`],
     ['a limit that is no integer', '?limit=ten', 'Invalid input received: limit must be an integer'],
     ['a negative limit', '?limit=-1', 'Invalid input received: limit must be >= 0'],
@@ -266,7 +268,8 @@ describe('vCenter GET /api/vcenter/vm and /rest/vcenter/vm over 4,000 VMs', () =
     expect([...live.actions].sort()).toEqual(['GetItem', 'Query@index']);
     expectAllowedByIam(functionOf('GET', '/api/vcenter/vm'), live.actions);
 
-    const { result: byId, live: byIdCalls } = await measured('GET', `/rest/vcenter/vm?filter.vms=${fleetMoId(4000)}&filter.vms=vm-101`, session(sessionId));
+    const byIdPath = `/rest/vcenter/vm?filter.vms=${fleetMoId(4000)}&filter.vms=vm-101`;
+    const { result: byId, live: byIdCalls } = await measured('GET', byIdPath, session(sessionId));
     expect(byId.body).toEqual({ value: [{ vm: fleetMoId(4000), name: 'srv-4001', power_state: 'POWERED_ON' }] });
     expect([...byIdCalls.actions].sort()).toEqual(['BatchGetItem', 'GetItem']);
     expectAllowedByIam(functionOf('GET', '/rest/vcenter/vm'), byIdCalls.actions);

@@ -1,5 +1,16 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { client, keysUnder, queryAll, queryPage, queryUnderRequest, send, tableName, type Page, type PageRequest, type QueryRequest } from './client.js';
+import {
+  client,
+  keysUnder,
+  queryAll,
+  queryPage,
+  queryUnderRequest,
+  send,
+  tableName,
+  type Page,
+  type PageRequest,
+  type QueryRequest,
+} from './client.js';
 import { placeholders } from './expressions.js';
 import { deleteItem, deleteItems, deleteRequest, getItem, getItems, putItem, putItems, putRequest } from './items.js';
 import { gsi1, gsi2, keyFits, keys, recordOf, SK, type Key } from './keys.js';
@@ -20,10 +31,10 @@ const recordsOf = <T>(page: Page<Record<string, unknown>>): Page<T> => ({
 });
 
 /** A page of a query of the tenant partition under `prefix`, after the item whose key is `after`. */
-const pageUnder = <T>(tenantId: string, prefix: string, after: Key | undefined, limit: number): Promise<Page<T>> =>
-  queryPage({ ...queryUnderRequest(tenantId, prefix), ...(after ? { ExclusiveStartKey: { pk: after.pk, sk: after.sk } } : {}) }, limit).then(
-    recordsOf<T>,
-  );
+async function pageUnder<T>(tenantId: string, prefix: string, after: Key | undefined, limit: number): Promise<Page<T>> {
+  const start = after ? { ExclusiveStartKey: { pk: after.pk, sk: after.sk } } : {};
+  return recordsOf<T>(await queryPage({ ...queryUnderRequest(tenantId, prefix), ...start }, limit));
+}
 
 /** Every tenant, a page at a time in tenant id order (gsi1), after the tenant `page.after`. */
 export async function listTenants(page: PageRequest): Promise<Page<TenantRecord>> {

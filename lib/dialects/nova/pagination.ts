@@ -46,7 +46,11 @@ export function serverListQueryOf(event: HttpEvent): ServerListQuery {
   const limit = lastValue(pairs, 'limit');
   const marker = lastValue(pairs, 'marker');
   const name = nameSelectionOf(lastValue(pairs, 'name'));
-  return { limit: limit === undefined ? MAX_LIMIT : limitOf(limit), ...(marker === undefined ? {} : { marker }), ...(name ? { name } : {}) };
+  return {
+    limit: limit === undefined ? MAX_LIMIT : limitOf(limit),
+    ...(marker === undefined ? {} : { marker }),
+    ...(name ? { name } : {}),
+  };
 }
 
 /** Python's urlencode (quote_plus), which Nova writes its links with. */
