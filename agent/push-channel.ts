@@ -77,12 +77,13 @@ export class PushChannel {
     if (this.stopped) return;
     const socket = new WebSocket(this.options.url, { headers: { authorization: `Bearer ${this.options.credential}` }, handshakeTimeout: 30_000 });
     let opened = false;
-    let failure = 'connection closed';
+    let failure = '';
     socket.on('unexpected-response', (_request, response) => {
       failure = `the upgrade was answered ${response.statusCode}`;
       socket.terminate();
     });
-    socket.on('error', (error) => (failure = error.message));
+    // Aborting a refused handshake also reports an error; the refusal is the reason that counts.
+    socket.on('error', (error) => (failure ||= error.message));
     socket.on('open', () => {
       opened = true;
       this.failures = 0;
@@ -106,7 +107,7 @@ export class PushChannel {
         clearTimeout(this.renewTimer);
       } else {
         this.failures += 1;
-        this.options.onFailure(this.failures, failure);
+        this.options.onFailure(this.failures, failure || 'the connection closed');
       }
       this.later(() => this.open(), backoffDelayMs(this.failures, this.options.reconnectBaseMs, this.options.reconnectCapMs));
     });
