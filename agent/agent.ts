@@ -150,7 +150,7 @@ export class GuestAgent {
     this.options = {
       runAs: isRoot() ? 'account' : 'agent',
       pollIntervalMs: 500,
-      maxPollIntervalMs: 4000,
+      maxPollIntervalMs: 10_000,
       heartbeatIntervalMs: 10_000,
       transport: 'websocket',
       healthIntervalMs: 9 * 60_000,

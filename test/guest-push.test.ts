@@ -16,6 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { GuestAgent, type AgentConfig } from '../agent/agent.js';
 import { hashPassword } from '../lib/protocol/secrets.js';
+import { countRoundTrips, resetClient } from '../lib/store/client.js';
+import { api } from './support/api.js';
 import { labVmSpec } from './support/lab.js';
 import { startStack, type Stack } from './support/local-stack.js';
 import { eventually } from './support/wait.js';
@@ -228,6 +230,39 @@ describe('guest processes with work pushed over the WebSocket', () => {
   });
 });
 
+describe("a guest create's DynamoDB calls on the API side", () => {
+  it('are at most 6, and none is a write while waiting (reads only)', async () => {
+    // The create handler in this process (so its calls can be counted), on the stack's table and WebSocket API,
+    // the agent as before: connected to the stack, claiming and answering through its Lambdas.
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      DYNAMODB_ENDPOINT: `http://127.0.0.1:${stack.ports[3]}`,
+      TABLE_NAME: 'console-broker-local',
+      AGENT_CONNECTIONS_ENDPOINT: stack.websocketUrl.replace(/^ws:/, 'http:'),
+    });
+    resetClient();
+    try {
+      const create = () =>
+        api('POST', '/api/vcenter/vm/vm-1/guest/processes?action=create', { headers: admin, body: { credentials: GOOD, spec: { path: '/bin/true' } } });
+      expect((await create()).status).toBe(200); // the verifier of these credentials is fresh from here on
+      const counts: number[] = [];
+      for (let round = 0; round < 5; round += 1) {
+        const { result, roundTrips, live } = await countRoundTrips(create);
+        expect(result.status, result.text).toBe(200);
+        // Session and VM, the guest state, the work item, then only consistent reads of the answer.
+        expect([...live.actions].sort()).toEqual(['BatchGetItem', 'GetItem', 'PutItem']);
+        counts.push(roundTrips);
+      }
+      // The reads back off (40 ms, doubling): an answer within ~300 ms costs at most three of them. A busy
+      // machine can make any one create slower, so the best of five is held to the bound.
+      expect(Math.min(...counts), `per create: ${counts.join(', ')}`).toBeLessThanOrEqual(6);
+    } finally {
+      for (const name of ['DYNAMODB_ENDPOINT', 'TABLE_NAME', 'AGENT_CONNECTIONS_ENDPOINT']) process.env[name] = saved[name];
+      resetClient();
+    }
+  });
+});
+
 describe('the polling fallback', () => {
   it('polls over HTTP, saying so, when configured to', async () => {
     const { logs } = await startAgent('vm-poll', { transport: 'poll', pollIntervalMs: 100, maxPollIntervalMs: 400 });
@@ -255,32 +290,36 @@ describe('the polling fallback', () => {
   });
 });
 
+/** A relay in front of the WebSocket API: counts every frame the agent sends (data and control) and each connection. */
+async function relay() {
+  const frames: { at: number; kind: string }[] = [];
+  const clients: WebSocket[] = [];
+  const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  server.on('connection', (client, request) => {
+    clients.push(client);
+    const upstream = new WebSocket(stack.websocketUrl, { headers: { authorization: request.headers.authorization ?? '' } });
+    const pending: string[] = [];
+    upstream.on('open', () => pending.splice(0).forEach((message) => upstream.send(message)));
+    upstream.on('message', (data) => client.readyState === WebSocket.OPEN && client.send(String(data)));
+    upstream.on('close', () => client.close());
+    client.on('message', (data) => {
+      frames.push({ at: Date.now(), kind: 'message' });
+      if (upstream.readyState === WebSocket.OPEN) upstream.send(String(data));
+      else pending.push(String(data));
+    });
+    client.on('ping', () => frames.push({ at: Date.now(), kind: 'ping' }));
+    client.on('close', () => upstream.close());
+  });
+  await new Promise((resolve) => server.once('listening', resolve));
+  cleanups.push(() => server.close());
+  return { url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`, frames, clients };
+}
+
 describe('an idle agent on the wire', () => {
   it('sends at most a handful of frames in 10 minutes (health every 9 minutes, at 1/100 scale)', async () => {
-    // A relay in front of the WebSocket API counts every frame the agent sends, data and control alike.
-    const frames: { at: number; kind: string }[] = [];
-    const relay = new WebSocketServer({ port: 0, host: '127.0.0.1' });
-    relay.on('connection', (client, request) => {
-      const upstream = new WebSocket(stack.websocketUrl, { headers: { authorization: request.headers.authorization ?? '' } });
-      const pending: string[] = [];
-      upstream.on('open', () => pending.splice(0).forEach((message) => upstream.send(message)));
-      upstream.on('message', (data) => client.send(String(data)));
-      upstream.on('close', () => client.close());
-      client.on('message', (data) => {
-        frames.push({ at: Date.now(), kind: 'message' });
-        if (upstream.readyState === WebSocket.OPEN) upstream.send(String(data));
-        else pending.push(String(data));
-      });
-      client.on('ping', () => frames.push({ at: Date.now(), kind: 'ping' }));
-      client.on('close', () => upstream.close());
-    });
-    await new Promise((resolve) => relay.once('listening', resolve));
-    cleanups.push(() => relay.close());
+    const { url, frames } = await relay();
     const scale = 100;
-    const { logs } = await startAgent('vm-idle', {
-      websocketUrl: `ws://127.0.0.1:${(relay.address() as AddressInfo).port}`,
-      healthIntervalMs: (9 * 60_000) / scale,
-    });
+    const { logs } = await startAgent('vm-idle', { websocketUrl: url, healthIntervalMs: (9 * 60_000) / scale });
     await pushed(logs);
     const since = Date.now();
     const window = (10 * 60_000) / scale;
@@ -292,5 +331,21 @@ describe('an idle agent on the wire', () => {
     // The health messages keep the agent "running" on the API's side.
     const tools = await call('POST', `/api/vcenter/vm/vm-idle/guest/processes?action=list`, { headers: admin, body: { credentials: GOOD } });
     expect(tools.status).toBe(200);
+  }, 120_000);
+
+  it('renews its connection before the 2-hour cut, and reconnects after losing it, with work pushed all along', async () => {
+    const { url, clients } = await relay();
+    await putVm('vm-renew');
+    const { logs } = await startAgent('vm-renew', { websocketUrl: url, renewAfterMs: 1000, reconnectBaseMs: 100, reconnectCapMs: 1000 });
+    await pushed(logs);
+    await eventually(() => clients.length >= 3, 'two renewals');
+    expect(clients.filter((client) => client.readyState === WebSocket.OPEN).length).toBeLessThanOrEqual(2);
+    const renewed = await start('vm-renew', { path: '/bin/echo', arguments: 'renewed' });
+    expect((await finished('vm-renew', renewed)).body.exit_code).toBe(0);
+    // The connection lost (as API Gateway cuts it): the agent opens a new one and work reaches it again.
+    const opened = clients.length;
+    for (const client of clients) client.terminate();
+    await eventually(() => clients.length > opened && clients.at(-1)!.readyState === WebSocket.OPEN, 'a reconnect');
+    await eventually(async () => (await processes('vm-renew', 'create', { credentials: GOOD, spec: { path: '/bin/true' } })).status === 200, 'work pushed after the reconnect');
   }, 120_000);
 });
