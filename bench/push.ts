@@ -263,7 +263,8 @@ export function monthlyCostPerVm(figures: PushFigures, lambdaMs: number) {
 export function pushMarkdown(figures: PushFigures, lambdaMs: number): string {
   const { idle, polling, createToClaim, dynamoCallsPerCreate } = figures;
   const cost = monthlyCostPerVm(figures, lambdaMs);
-  const money = (value: number) => (value >= 100 ? `$${Math.round(value).toLocaleString('en-US')}` : `$${value.toFixed(2)}`);
+  const money = (value: number) =>
+    value >= 100 ? `$${Math.round(value).toLocaleString('en-US')}` : value >= 1 ? `$${value.toFixed(2)}` : `$${value.toFixed(4)}`;
   return [
     `Measured by \`npm run bench\` on npm start's serverless-offline (its WebSocket API and /@connections API) and dynalite: an idle demo agent for ${figures.idleHours} hours at ${figures.scale}× speed (health every 9 min, renewal every 110 min, scaled alike), the polling fallback with its defaults for ${POLL_WINDOW_MS / 1000} s of real time, ${createToClaim.creates} creates one after another.`,
     '',
