@@ -1,8 +1,9 @@
 /**
- * The guest agent: our "VMware Tools". A long-running program inside the guest that speaks HTTP to the
- * API with its per-VM credential (never to the table): it enrols a fresh X25519 key, heartbeats, claims
- * work for its VM, really starts programs through /bin/bash, reports their pid and exit, and terminates
- * them on request. Guest credentials reach it sealed to its key and are checked against its own accounts.
+ * The guest agent: our "VMware Tools". A long-running program inside the guest that speaks to the API with
+ * its per-VM credential (never to the table): it enrols a fresh X25519 key, holds a WebSocket over which work
+ * is announced (./push-channel.ts; where it cannot, it heartbeats and polls over HTTP instead), claims work
+ * for its VM, really starts programs through /bin/bash, reports their pid and exit, and terminates them on
+ * request. Guest credentials reach it sealed to its key and are checked against its own accounts.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
@@ -23,6 +24,7 @@ import {
 } from '../lib/protocol/agent.js';
 import { open } from '../lib/protocol/sealing.js';
 import { DUMMY_PASSWORD_HASH, verifyPassword } from '../lib/protocol/secrets.js';
+import { PushChannel } from './push-channel.js';
 import { agentOsUserName, canSwitchUsers, isRoot, runAsAgentUser, runAsOsUser, SETPRIV, type RunAs } from './os-users.js';
 
 export const AGENT_VERSION = '1.0.0';
@@ -60,6 +62,22 @@ export interface AgentConfig {
    */
   maxPollIntervalMs?: number;
   heartbeatIntervalMs?: number;
+  /**
+   * `websocket` (the default): work is pushed over a WebSocket to the API's WebSocket API, with HTTP polling
+   * only while none can be held; `poll`: HTTP polling only (e.g. behind a proxy that forbids WebSockets).
+   */
+  transport?: 'websocket' | 'poll';
+  /** The WebSocket API's URL; by default the one the API names at enrolment. */
+  websocketUrl?: string;
+  /** The health message on the WebSocket: a sign of life, and below API Gateway's 10-minute idle timeout. */
+  healthIntervalMs?: number;
+  /** A connection is replaced after this long, before API Gateway's 2-hour cut. */
+  renewAfterMs?: number;
+  /** The reconnect delay's window starts here and doubles with each failure, up to the cap (full jitter). */
+  reconnectBaseMs?: number;
+  reconnectCapMs?: number;
+  /** Failed attempts to open the WebSocket in a row after which the agent polls over HTTP meanwhile. */
+  fallbackAfterFailures?: number;
   /** Programs running at once before new starts are refused as busy. */
   maxProcesses?: number;
   /** How long a terminated process gets between SIGTERM and SIGKILL. */
@@ -114,7 +132,9 @@ interface StartedProgram {
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };
 
 export class GuestAgent {
-  private readonly options: Required<Omit<AgentConfig, 'log'>> & Pick<AgentConfig, 'log'>;
+  private readonly options: Required<Omit<AgentConfig, 'log' | 'websocketUrl'>> & Pick<AgentConfig, 'log' | 'websocketUrl'>;
+  private channel?: PushChannel;
+  private polling = false;
   private privateKey?: KeyObject;
   private identity?: { tenantId: string; moId: string; guestOsFamily: string };
   private readonly running = new Map<number, { child: ChildProcess; exited: Promise<void>; owner: string }>();
@@ -130,8 +150,14 @@ export class GuestAgent {
     this.options = {
       runAs: isRoot() ? 'account' : 'agent',
       pollIntervalMs: 500,
-      maxPollIntervalMs: 4000,
+      maxPollIntervalMs: 10_000,
       heartbeatIntervalMs: 10_000,
+      transport: 'websocket',
+      healthIntervalMs: 9 * 60_000,
+      renewAfterMs: 110 * 60_000,
+      reconnectBaseMs: 1000,
+      reconnectCapMs: 5 * 60_000,
+      fallbackAfterFailures: 3,
       maxProcesses: 32,
       terminateGraceMs: 2000,
       ...config,
@@ -145,13 +171,63 @@ export class GuestAgent {
     const { publicKey, privateKey } = generateKeyPairSync('x25519');
     const registration = await this.register(publicKey.export({ type: 'spki', format: 'pem' }).toString());
     this.privateKey = privateKey;
-    const { running, ...identity } = registration as Partial<AgentRegistration> & Omit<AgentRegistration, 'running'>;
+    const { running, websocketUrl, ...identity } = registration as Partial<AgentRegistration> & Omit<AgentRegistration, 'running'>;
     this.identity = identity;
     this.stopped = false;
     this.log('enrolled', { tenantId: this.identity.tenantId, moId: this.identity.moId });
     await this.reconcile(running ?? []);
+    const url = this.options.websocketUrl ?? websocketUrl;
+    if (this.options.transport === 'poll') this.startPolling('transport "poll" is configured');
+    else if (!url) this.startPolling('the API offers no WebSocket');
+    else this.startChannel(url);
+  }
+
+  /** Work pushed over the WebSocket; the health message is the sign of life (no HTTP heartbeat). */
+  private startChannel(url: string): void {
+    const { healthIntervalMs, renewAfterMs, reconnectBaseMs, reconnectCapMs, fallbackAfterFailures } = this.options;
+    this.channel = new PushChannel({
+      url,
+      credential: this.options.credential,
+      healthIntervalMs,
+      renewAfterMs,
+      reconnectBaseMs,
+      reconnectCapMs,
+      onNotice: (workId) => void this.track(this.claimNamed(workId)).catch((error) => this.log('agent call failed', { error: String(error) })),
+      onOpen: () => {
+        this.log('work is pushed over the WebSocket', { transport: 'websocket' });
+        if (this.polling) this.stopPolling();
+        // Work that waited while there was no connection (a reconnect, a renewal, the start) is claimed now.
+        void this.track(this.pollOnce()).catch((error) => this.log('agent call failed', { error: String(error) }));
+      },
+      onFailure: (failures, reason) => {
+        this.log('could not open the WebSocket', { failures, reason });
+        if (failures >= fallbackAfterFailures && !this.polling) this.startPolling(`the WebSocket cannot be held (${reason})`);
+      },
+      onHealth: () => void this.track(this.reportAdoptedExits()).catch(() => undefined),
+    });
+    this.channel.start();
+  }
+
+  /** The fallback: heartbeats and claim polls over HTTP, at a low rate. */
+  private startPolling(reason: string): void {
+    this.polling = true;
+    this.log(`polling for work over HTTP (every ${this.options.pollIntervalMs}–${this.options.maxPollIntervalMs} ms): ${reason}`, { transport: 'poll' });
     this.loop('heartbeat', () => this.heartbeat(), () => this.options.heartbeatIntervalMs);
     this.loop('poll', () => this.pollOnce(), (taken) => this.nextPollDelay(taken as number | undefined));
+  }
+
+  private stopPolling(): void {
+    this.polling = false;
+    for (const name of ['heartbeat', 'poll']) {
+      clearTimeout(this.timers.get(name));
+      this.timers.delete(name);
+    }
+  }
+
+  /** Claims the item a notice named, if it is still waiting (else it was withdrawn, or claimed already). */
+  private async claimNamed(workId: string): Promise<void> {
+    const work = (await this.call('POST', AgentPaths.claims, { workId })) as ClaimedWork | undefined;
+    if (work) this.track(this.handle(work));
   }
 
   /** Says at start, plainly, whether guest accounts are isolated from each other and from the agent. */
@@ -188,8 +264,11 @@ export class GuestAgent {
   /** Stops heartbeating and claiming ("VMware Tools stopped"); programs already started keep running. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.polling = false;
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
+    await this.channel?.stop();
+    this.channel = undefined;
     await Promise.allSettled([...this.inFlight]);
   }
 
@@ -231,7 +310,7 @@ export class GuestAgent {
     const tick = async () => {
       if (this.stopped) return;
       const result = await this.track(task()).catch((error) => this.log('agent call failed', { error: String(error) }));
-      if (!this.stopped) this.timers.set(name, setTimeout(tick, nextDelayMs(result)));
+      if (!this.stopped && (this.polling || !this.channel)) this.timers.set(name, setTimeout(tick, nextDelayMs(result)));
     };
     void tick();
   }

@@ -17,6 +17,7 @@ import { build } from 'esbuild';
 import { parse } from 'yaml';
 import { ensureTable, startLocalDynamo } from '../scripts/local-dynamodb.js';
 import { testEnvironment } from '../test/support/environment.js';
+import { measurePush, pushMarkdown } from './push.js';
 import { measureValidation } from './validation.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -155,6 +156,17 @@ async function main() {
   await guestCall(`/api/vcenter/vm/vm-101/guest/processes/${started.body}?action=delete`);
   await agent.stop();
   await apiServer.close();
+  // One agent call's duration in the handler (a heartbeat: one GetItem, one UpdateItem), for the Lambda GB-s.
+  const heartbeatMs: number[] = [];
+  for (let index = 0; index < 50; index += 1) {
+    const t0 = performance.now();
+    await api('POST', '/agent/v1/heartbeats', { headers: { authorization: `Bearer ${credential}` } });
+    heartbeatMs.push(performance.now() - t0);
+  }
+  const agentCallMs = Math.ceil([...heartbeatMs].sort((a, b) => a - b)[25]!);
+
+  // ---- the push hand-off on serverless-offline's WebSocket API: idle cost, create → claim, calls per create
+  const push = await measurePush(dynamo.endpoint, TABLE);
   const processNote =
     'measured with guest credentials the agent accepted lately (their verifier is in the table; new credentials ' +
     'go through the agent once); list and get pay one scrypt verification each';
@@ -251,6 +263,7 @@ async function main() {
       redemptionVsRawDelete: redemptions.ratio('redemption', 'rawDelete'),
     },
     http,
+    push: { ...push, agentCallMs },
     functions,
     validation,
     validationBaseline,
@@ -263,7 +276,15 @@ async function measureHttp(endpoint: string, sessionId: string) {
   const lambdaPort = await freePort();
   const offline = spawn(process.execPath, [join(root, 'node_modules/serverless/bin/serverless.js'), 'offline', 'start', '--stage', 'bench'], {
     cwd: root,
-    env: { ...process.env, ...testEnvironment(endpoint), TABLE_NAME: TABLE, LOG_LEVEL: 'SILENT', HTTP_PORT: String(port), LAMBDA_PORT: String(lambdaPort) },
+    env: {
+      ...process.env,
+      ...testEnvironment(endpoint),
+      TABLE_NAME: TABLE,
+      LOG_LEVEL: 'SILENT',
+      HTTP_PORT: String(port),
+      LAMBDA_PORT: String(lambdaPort),
+      WEBSOCKET_PORT: String(await freePort()),
+    },
     stdio: 'ignore',
     detached: true,
   });
@@ -437,9 +458,18 @@ function report(current: Record<string, any>) {
   const readme = readFileSync(readmeFile, 'utf8');
   const start = '<!-- bench:start -->';
   const end = '<!-- bench:end -->';
-  if (readme.includes(start) && readme.includes(end)) {
-    writeFileSync(readmeFile, `${readme.slice(0, readme.indexOf(start) + start.length)}\n${markdown}\n${readme.slice(readme.indexOf(end))}`);
+  let updated = readme;
+  if (updated.includes(start) && updated.includes(end)) {
+    updated = `${updated.slice(0, updated.indexOf(start) + start.length)}\n${markdown}\n${updated.slice(updated.indexOf(end))}`;
   }
+  // The push hand-off's figures, in a section of their own.
+  const pushText = pushMarkdown(current.push, current.push.agentCallMs);
+  console.log(`\n${pushText}\n`);
+  const [pushStart, pushEnd] = ['<!-- bench:push:start -->', '<!-- bench:push:end -->'];
+  if (updated.includes(pushStart) && updated.includes(pushEnd)) {
+    updated = `${updated.slice(0, updated.indexOf(pushStart) + pushStart.length)}\n${pushText}\n${updated.slice(updated.indexOf(pushEnd))}`;
+  }
+  writeFileSync(readmeFile, updated);
 }
 
 main().then(

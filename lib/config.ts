@@ -43,6 +43,15 @@ export const config = {
   guestAuthCacheSeconds: () => (process.env.GUEST_AUTH_CACHE_SECONDS === '0' ? 0 : number('GUEST_AUTH_CACHE_SECONDS', 300)),
   /** A guest agent whose last heartbeat is older than this is "VMware Tools not running". */
   guestAgentHeartbeatTimeoutSeconds: () => number('GUEST_AGENT_HEARTBEAT_TIMEOUT_SECONDS', 30),
+  /**
+   * A guest agent holding a WebSocket sends a health message every 9 minutes (which also keeps API Gateway's
+   * 10-minute idle timer from closing the connection); one silent for longer than this is "not running".
+   */
+  guestAgentHealthTimeoutSeconds: () => number('GUEST_AGENT_HEALTH_TIMEOUT_SECONDS', 660),
+  /** The agents' WebSocket API (`wss://…`), told to each agent at enrolment; unset: agents poll over HTTP. */
+  agentWebsocketUrl: () => process.env.AGENT_WEBSOCKET_URL || undefined,
+  /** The WebSocket API's connection management endpoint (`https://{api}.execute-api.{region}.amazonaws.com/{stage}`). */
+  agentConnectionsEndpoint: () => process.env.AGENT_CONNECTIONS_ENDPOINT || undefined,
   /** Public base URL of the console proxy, used in Nova console URLs. */
   consoleProxyBaseUrl: () => process.env.CONSOLE_PROXY_BASE_URL || 'http://127.0.0.1:6080',
   /** Nova remote console `protocol/type` pairs this deployment serves, comma-separated. */

@@ -129,6 +129,10 @@ export interface AgentRecord {
   registeredAt?: string;
   agentVersion?: string;
   lastHeartbeatMs?: number;
+  /** The agent's live API Gateway WebSocket connection, while it holds one (work is then pushed to it). */
+  connectionId?: string;
+  /** When that connection last closed: a heartbeat older than this is no sign of life (the agent pushes, not polls). */
+  disconnectedAtMs?: number;
 }
 
 /**

@@ -32,6 +32,8 @@ export interface LocalApi {
   url: string;
   /** `https://127.0.0.1:<port>`, with `httpsPort`. */
   httpsUrl?: string;
+  /** The guest agents' WebSocket API (`ws://127.0.0.1:<port>`), served by serverless-offline itself. */
+  websocketUrl: string;
   /** The serverless-offline process behind the front door. */
   offline: ChildProcess;
   close(): Promise<void>;
@@ -53,6 +55,10 @@ export interface LocalApiOptions {
 /** Starts serverless-offline on a free loopback port and the front door on `port` (and `httpsPort`); resolves once they listen. */
 export async function startLocalApi({ port, httpsPort, stage, env, stdio = 'inherit', detached = false }: LocalApiOptions): Promise<LocalApi> {
   const upstreamPort = await freePort();
+  // The WebSocket API needs no front door: API Gateway serves it on an endpoint of its own, as serverless-offline
+  // does here (with its /@connections management API on the same port). WEBSOCKET_PORT, or a free port.
+  const websocketPort = env.WEBSOCKET_PORT ? Number(env.WEBSOCKET_PORT) : await freePort();
+  const websocketUrl = `ws://127.0.0.1:${websocketPort}`;
   // The doors first: a port that is taken fails the start before serverless-offline runs.
   const frontDoor = frontDoorTo(upstreamPort);
   const doors = [await listen(createServer(frontDoor), port)];
@@ -65,13 +71,21 @@ export async function startLocalApi({ port, httpsPort, stage, env, stdio = 'inhe
   const offline = spawn(process.execPath, [`${root}node_modules/serverless/bin/serverless.js`, 'offline', 'start', '--stage', stage], {
     cwd: root,
     stdio: ['ignore', stdio, stdio],
-    env: { ...env, OFFLINE_HTTP_PORT: String(upstreamPort), SLS_LOG_LEVEL: 'warning' },
+    env: {
+      ...env,
+      OFFLINE_HTTP_PORT: String(upstreamPort),
+      WEBSOCKET_PORT: String(websocketPort),
+      AGENT_WEBSOCKET_URL: env.AGENT_WEBSOCKET_URL || websocketUrl,
+      AGENT_CONNECTIONS_ENDPOINT: env.AGENT_CONNECTIONS_ENDPOINT || `http://127.0.0.1:${websocketPort}`,
+      SLS_LOG_LEVEL: 'warning',
+    },
     detached,
   });
   const [plain, tls] = doors.map((door) => (door.address() as AddressInfo).port);
   return {
     url: `http://127.0.0.1:${plain}`,
     ...(tls === undefined ? {} : { httpsUrl: `https://127.0.0.1:${tls}` }),
+    websocketUrl,
     offline,
     close: async () => {
       offline.kill('SIGTERM');

@@ -61,6 +61,8 @@ Object.assign(process.env, {
   CONSOLE_PROXY_KEY_SHA256: process.env.CONSOLE_PROXY_KEY_SHA256 ?? sha256Hex(DEMO_CONSOLE_PROXY_KEY),
   HTTP_PORT: String(httpPort),
   HTTPS_PORT: String(httpsPort),
+  // The guest agents' WebSocket API (serverless-offline's own port; the demo agent holds one connection).
+  WEBSOCKET_PORT: process.env.WEBSOCKET_PORT ?? '3001',
 });
 
 await ensureTable(dynamo.endpoint, tableName);

@@ -83,7 +83,7 @@ describe('serverless package (deployability)', () => {
     expect(table.Properties.TableName).toBe('console-broker-ci');
   });
 
-  it('bundles every function separately, on nodejs24.x, behind an HTTP API route', () => {
+  it('bundles every function separately, on nodejs24.x, behind an HTTP API or WebSocket API route', () => {
     const functions = declaredFunctions();
     const routes = Object.values(template.Resources)
       .filter((resource: any) => resource.Type === 'AWS::ApiGatewayV2::Route')
@@ -95,10 +95,30 @@ describe('serverless package (deployability)', () => {
       expect(lambda.Properties.Architectures).toEqual(['arm64']);
       expect(lambda.Properties.Environment.Variables.TABLE_NAME).toBe('console-broker-ci');
       expect(artefacts).toContain(`${name}.zip`);
-      for (const event of definition.events) {
-        expect(routes).toContain(`${event.httpApi.method} ${event.httpApi.path}`);
+      for (const event of definition.events ?? []) {
+        expect(routes).toContain(event.websocket ? event.websocket.route : `${event.httpApi.method} ${event.httpApi.path}`);
       }
     }
+  });
+
+  it("checks the agent credential before a WebSocket connection is accepted, and lets only the guest functions manage connections", () => {
+    const connect = Object.values(template.Resources).find(
+      (resource: any) => resource.Type === 'AWS::ApiGatewayV2::Route' && resource.Properties.RouteKey === '$connect',
+    ) as any;
+    expect(connect.Properties.AuthorizationType).toBe('CUSTOM');
+    const authorizer = Object.values(template.Resources).find((resource: any) => resource.Type === 'AWS::ApiGatewayV2::Authorizer') as any;
+    expect(authorizer.Properties).toMatchObject({ AuthorizerType: 'REQUEST', IdentitySource: ['route.request.header.Authorization'] });
+    expect(template.Resources.WebsocketsApi.Properties.RouteSelectionExpression).toBe('$request.body.action');
+    const manages = (name: string) => {
+      const role = template.Resources[template.Resources[`${logicalName(name)}LambdaFunction`].Properties.Role['Fn::GetAtt'][0]];
+      return role.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement).some((statement: any) =>
+        [statement.Action].flat().includes('execute-api:ManageConnections'),
+      );
+    };
+    const managers = Object.keys(declaredFunctions()).filter(manages).sort();
+    expect(managers).toEqual(
+      ['guestAgentConnect', 'operatorIssueAgentCredential', 'vcenterGuestProcess', 'vcenterGuestProcessRest', 'vcenterGuestProcesses', 'vcenterGuestProcessesRest'].sort(),
+    );
   });
 
   it('gives each function its own role with only the DynamoDB actions it uses, on this table only', () => {
@@ -181,6 +201,7 @@ describe('serverless offline (real HTTP)', () => {
         ...testEnvironment(inject('dynamoEndpoint')),
         HTTP_PORT: String(port),
         LAMBDA_PORT: String(port + 1),
+        WEBSOCKET_PORT: String(port + 2),
         LOG_LEVEL: 'INFO',
       },
       stdio: ['ignore', 'pipe', 'pipe'],

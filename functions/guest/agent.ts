@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import * as Guest from '../../lib/core/guest/agent-calls.js';
-import { ProcessExitSchema, RegistrationSchema, WorkResultSchema } from '../../lib/protocol/agent.js';
+import { ClaimSchema, ProcessExitSchema, RegistrationSchema, WorkResultSchema } from '../../lib/protocol/agent.js';
 import { guestAgentDialect } from '../../lib/dialects/vcenter/index.js';
 import { endpoint } from '../../lib/http/endpoint.js';
 import { json, noContent } from '../../lib/http/types.js';
@@ -28,12 +28,15 @@ export const heartbeat = endpoint({
   },
 });
 
-/** POST /agent/v1/claims — takes the oldest waiting work item for the agent's VM (204 when none). */
+/**
+ * POST /agent/v1/claims — takes the work item a notice named (`{"workId"}`), or without a body the oldest
+ * waiting one, for the agent's VM (204 when there is none: withdrawn, or already taken).
+ */
 export const claim = endpoint({
   ...agentApi,
-  input: z.object({}),
-  handler: async (_input, { agent }) => {
-    const work = await Guest.claimWork(agent);
+  input: z.object({ body: ClaimSchema.optional() }),
+  handler: async ({ body }, { agent }) => {
+    const work = await Guest.claimWork(agent, body?.workId);
     return work ? json(200, work) : noContent();
   },
 });

@@ -29,7 +29,20 @@ export interface AgentRegistration {
   registeredAt: string;
   /** Programs the table lists as running: started by an earlier agent instance, whose end no one reported. */
   running: { pid: number; owner: string }[];
+  /** The WebSocket API work is pushed over; absent: the agent polls over HTTP. */
+  websocketUrl?: string;
 }
+
+/** The optional body of `POST /agent/v1/claims`: the work item a notice named (without: the oldest waiting). */
+export const ClaimSchema = z.object({ workId: z.string().min(1).max(80) }).strict();
+
+/**
+ * Over the WebSocket (API Gateway routes by `action`): the agent sends only its health message; the API sends
+ * only work notices, which carry the work id and nothing else (the item itself is claimed over HTTP).
+ */
+export const AgentSocketActions = { health: 'health' } as const;
+export const WorkNoticeSchema = z.object({ type: z.literal('work'), workId: z.string().min(1).max(80) });
+export type WorkNotice = z.infer<typeof WorkNoticeSchema>;
 
 export const GuestCredentialsSchema = z.object({
   type: z.enum(['USERNAME_PASSWORD', 'SAML_BEARER_TOKEN']),

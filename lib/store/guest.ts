@@ -1,17 +1,36 @@
 import type { AgentRecord, GuestAuthRecord, GuestProcessRecord, GuestWorkItem, GuestWorkResultRecord, LoginFailuresRecord } from '../records.js';
-import { queryAll, queryUnderRequest, recordsUnder, tableName } from './client.js';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { client, queryAll, queryUnderRequest, recordsUnder, send, tableName } from './client.js';
 import { all, equals, exists, live, liveOrLasting, placeholders } from './expressions.js';
 import { deleteItem, deleteRequest, getItem, getItems, putItem, putRequest, updateItem, type UpdateRequest } from './items.js';
-import { keys } from './keys.js';
+import { keys, recordOf } from './keys.js';
 
 // ---- agent enrolment ----
 
 const sameCredential = equals('credentialHash');
-const noLiveInstance = '(attribute_not_exists(#publicKey) OR attribute_not_exists(#lastHeartbeatMs) OR #lastHeartbeatMs < :liveSince)';
+const sameConnection = equals('connectionId');
+/**
+ * No registered key, or its instance is silent: a polling one without a heartbeat since `liveSince`, a
+ * connected one without a health message since `healthySince`.
+ */
+const noLiveInstance =
+  '(attribute_not_exists(#publicKey) OR attribute_not_exists(#lastHeartbeatMs) OR ' +
+  '(attribute_not_exists(#connectionId) AND #lastHeartbeatMs < :liveSince) OR #lastHeartbeatMs < :healthySince)';
 
-/** Issues (or re-issues, revoking the previous) an agent credential: the registration starts over. */
-export async function putAgent(agent: AgentRecord): Promise<void> {
-  await putItem(putRequest(keys.agent(agent.tenantId, agent.moId), agent));
+/** The times after which a sign of life means a live instance: by HTTP heartbeat, by health message on a connection. */
+export interface LiveSince {
+  heartbeat: number;
+  health: number;
+}
+
+/**
+ * Issues (or re-issues, revoking the previous) an agent credential: the registration starts over.
+ * @returns the enrolment it replaced, whose connection the caller closes.
+ */
+export async function putAgent(agent: AgentRecord): Promise<AgentRecord | undefined> {
+  const request = { ...putRequest(keys.agent(agent.tenantId, agent.moId), agent), ReturnValues: 'ALL_OLD' as const };
+  const { Attributes } = await send(() => client().send(new PutCommand(request)));
+  return recordOf<AgentRecord>(Attributes);
 }
 
 export async function deleteAgent(tenantId: string, moId: string): Promise<void> {
@@ -25,19 +44,19 @@ type AgentChanges = Partial<Pick<AgentRecord, 'publicKey' | 'registeredAt' | 'la
 
 /**
  * Records the agent's public key and a heartbeat, but only under the credential the caller proved: a
- * credential re-issued meanwhile makes this a no-op (false). With `unlessHeartbeatSince`, also a no-op while a
- * registered key has a heartbeat at or after that time (another instance is live).
+ * credential re-issued meanwhile makes this a no-op (false). With `unlessLiveSince`, also a no-op while a
+ * registered key's instance is live (see `noLiveInstance`).
  */
 export function updateAgentRequest(
   tenantId: string,
   moId: string,
   credentialHash: string,
   changes: AgentChanges,
-  unlessHeartbeatSince?: number,
+  unlessLiveSince?: LiveSince,
 ): UpdateRequest<AgentRecord> {
   const fields = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
   const update = `SET ${Object.keys(fields).map(equals).join(', ')}`;
-  const condition = unlessHeartbeatSince === undefined ? sameCredential : all(sameCredential, noLiveInstance);
+  const condition = unlessLiveSince === undefined ? sameCredential : all(sameCredential, noLiveInstance);
   return {
     TableName: tableName(),
     Key: keys.agent(tenantId, moId),
@@ -46,7 +65,7 @@ export function updateAgentRequest(
     ...placeholders([update, condition], {
       ...fields,
       credentialHash,
-      ...(unlessHeartbeatSince === undefined ? {} : { liveSince: unlessHeartbeatSince }),
+      ...(unlessLiveSince === undefined ? {} : { liveSince: unlessLiveSince.heartbeat, healthySince: unlessLiveSince.health }),
     }),
   };
 }
@@ -56,9 +75,69 @@ export async function updateAgent(
   moId: string,
   credentialHash: string,
   changes: AgentChanges,
-  unlessHeartbeatSince?: number,
+  unlessLiveSince?: LiveSince,
 ): Promise<boolean> {
-  return (await updateItem(updateAgentRequest(tenantId, moId, credentialHash, changes, unlessHeartbeatSince))) !== undefined;
+  return (await updateItem(updateAgentRequest(tenantId, moId, credentialHash, changes, unlessLiveSince))) !== undefined;
+}
+
+// ---- the agent's WebSocket connection (API Gateway WebSocket API) ----
+
+/**
+ * Records the agent's new connection (and a sign of life), under the credential its $connect proved only.
+ * @returns the connection it replaced, if any; `false` when the credential was re-issued meanwhile.
+ */
+export async function recordConnection(
+  tenantId: string,
+  moId: string,
+  credentialHash: string,
+  connectionId: string,
+  nowMs: number,
+): Promise<{ replaced?: string } | false> {
+  const update = 'SET #connectionId = :connectionId, #lastHeartbeatMs = :lastHeartbeatMs';
+  const old = await updateItem({
+    TableName: tableName(),
+    Key: keys.agent(tenantId, moId),
+    UpdateExpression: update,
+    ConditionExpression: sameCredential,
+    ReturnValues: 'UPDATED_OLD',
+    ...placeholders([update, sameCredential], { connectionId, lastHeartbeatMs: nowMs, credentialHash }),
+  });
+  if (!old) return false;
+  const replaced = old.connectionId as string | undefined;
+  return replaced && replaced !== connectionId ? { replaced } : {};
+}
+
+/** The agent's health message on its connection: a sign of life, while that connection is still its own. */
+export async function recordConnectionHealth(
+  tenantId: string,
+  moId: string,
+  credentialHash: string,
+  connectionId: string,
+  nowMs: number,
+): Promise<boolean> {
+  const update = 'SET #lastHeartbeatMs = :lastHeartbeatMs';
+  const condition = all(sameCredential, sameConnection);
+  return (
+    (await updateItem({
+      TableName: tableName(),
+      Key: keys.agent(tenantId, moId),
+      UpdateExpression: update,
+      ConditionExpression: condition,
+      ...placeholders([update, condition], { lastHeartbeatMs: nowMs, credentialHash, connectionId }),
+    })) !== undefined
+  );
+}
+
+/** The connection closed ($disconnect, or a send answered Gone): forgotten, unless a newer one replaced it. */
+export async function clearConnection(tenantId: string, moId: string, connectionId: string, nowMs: number): Promise<void> {
+  const update = 'REMOVE #connectionId SET #disconnectedAtMs = :disconnectedAtMs';
+  await updateItem({
+    TableName: tableName(),
+    Key: keys.agent(tenantId, moId),
+    UpdateExpression: update,
+    ConditionExpression: sameConnection,
+    ...placeholders([update, sameConnection], { disconnectedAtMs: nowMs, connectionId }),
+  });
 }
 
 // ---- work items: put by the API, claimed (deleted) by exactly one agent poll ----
@@ -87,6 +166,10 @@ export const takeWork = (tenantId: string, moId: string, workId: string): Promis
 export async function putWorkResult(result: GuestWorkResultRecord): Promise<void> {
   await putItem(putRequest(keys.guestResult(result.tenantId, result.moId, result.workId), result));
 }
+
+/** Reads an answer (strongly consistent, one GetItem): the push hand-off waits with reads, not writes. */
+export const getWorkResult = (tenantId: string, moId: string, workId: string): Promise<GuestWorkResultRecord | undefined> =>
+  getItem(keys.guestResult(tenantId, moId, workId));
 
 /** Reads and removes an answer in one round trip (the waiting API's poll). */
 export const takeWorkResult = (

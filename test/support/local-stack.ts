@@ -13,10 +13,12 @@ export const STARTED = 'guest agent running for acme/vm-101';
 export interface Stack {
   child: ChildProcess;
   output: () => string;
-  /** http, https, Lambda, DynamoDB, console proxy. */
+  /** http, https, Lambda, DynamoDB, console proxy, the agents' WebSocket API. */
   ports: number[];
   url: string;
   httpsUrl: string;
+  /** The guest agents' WebSocket API. */
+  websocketUrl: string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** The pid a part announced (`<part> started (pid N)`). */
   pid(part: string): number;
@@ -26,7 +28,7 @@ export interface Stack {
 
 /** The start script run directly, or (`viaNpm`) the README's own `npm start`, which finds node on PATH. */
 export async function startStack({ viaNpm = false } = {}): Promise<Stack> {
-  const [http, https, lambda, dynamo, proxy] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  const [http, https, lambda, dynamo, proxy, websocket] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   const env = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -35,6 +37,7 @@ export async function startStack({ viaNpm = false } = {}): Promise<Stack> {
     LAMBDA_PORT: String(lambda),
     DYNAMODB_PORT: String(dynamo),
     CONSOLE_PROXY_BASE_URL: `http://127.0.0.1:${proxy}`,
+    WEBSOCKET_PORT: String(websocket),
   };
   const [command, ...args] = viaNpm
     ? ['npm', 'start', '--', '--in-memory']
@@ -49,9 +52,10 @@ export async function startStack({ viaNpm = false } = {}): Promise<Stack> {
   const stack: Stack = {
     child,
     output: () => output,
-    ports: [http, https, lambda, dynamo, proxy],
+    ports: [http, https, lambda, dynamo, proxy, websocket],
     url: `http://127.0.0.1:${http}`,
     httpsUrl: `https://127.0.0.1:${https}`,
+    websocketUrl: `ws://127.0.0.1:${websocket}`,
     exited,
     pid(part) {
       const pid = new RegExp(`^${part} started \\(pid (\\d+)\\)$`, 'm').exec(output)?.[1];

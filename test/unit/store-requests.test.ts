@@ -114,10 +114,11 @@ describe('session, agent and process requests', () => {
   it.each([
     ['under the proven credential', undefined, '#credentialHash = :credentialHash', {}],
     [
-      'unless another instance is live',
-      NOW * 1000 - 30_000,
-      '#credentialHash = :credentialHash AND (attribute_not_exists(#publicKey) OR attribute_not_exists(#lastHeartbeatMs) OR #lastHeartbeatMs < :liveSince)',
-      { ':liveSince': NOW * 1000 - 30_000 },
+      'unless another instance is live (polling, or connected)',
+      { heartbeat: NOW * 1000 - 30_000, health: NOW * 1000 - 660_000 },
+      '#credentialHash = :credentialHash AND (attribute_not_exists(#publicKey) OR attribute_not_exists(#lastHeartbeatMs) OR ' +
+        '(attribute_not_exists(#connectionId) AND #lastHeartbeatMs < :liveSince) OR #lastHeartbeatMs < :healthySince)',
+      { ':liveSince': NOW * 1000 - 30_000, ':healthySince': NOW * 1000 - 660_000 },
     ],
   ])('updates an agent %s', (_, unlessHeartbeatSince, condition, extraValues) => {
     const request = updateAgentRequest('acme', 'vm-42', 'hash', { lastHeartbeatMs: 7, agentVersion: undefined }, unlessHeartbeatSince);

@@ -11,7 +11,8 @@ import { getVm } from '../inventory.js';
 import { MoIdSchema, TenantIdSchema } from '../model.js';
 import { digestsEqual, fingerprint, sha256Hex } from '../../protocol/secrets.js';
 import { answerWork, claimOldestWork } from './table-handoff.js';
-import { heartbeatBoundMs } from './tools.js';
+import { liveSince } from './tools.js';
+import { closeConnection } from './connections.js';
 
 /**
  * The agent's own calls: its credential (issued by the operator), enrolment, heartbeat, claiming work and
@@ -41,7 +42,10 @@ export async function issueAgentCredential(tenantId: string, moId: string): Prom
   const random = randomBytes(32).toString('base64url');
   const credentialHash = sha256Hex(random);
   const issuedAt = isoNow();
-  await store.putAgent({ tenantId, moId, credentialHash, issuedAt });
+  const replaced = await store.putAgent({ tenantId, moId, credentialHash, issuedAt });
+  // The old credential's connection would keep receiving notices: it is closed (its $disconnect then finds
+  // the enrolment replaced and changes nothing).
+  if (replaced?.connectionId) await closeConnection(replaced.connectionId);
   // A VM deleted meanwhile must not leave an enrolment that a later VM of the same moId would inherit.
   await getVm(tenantId, moId).catch(async (error: unknown) => {
     await store.deleteAgent(tenantId, moId);
@@ -77,8 +81,7 @@ export async function registerAgent(agent: AgentIdentity, publicKey: string, age
   const registeredAt = isoNow();
   const now = nowMs();
   const changes = { publicKey, registeredAt, agentVersion, lastHeartbeatMs: now };
-  const liveSince = now - heartbeatBoundMs();
-  if (!(await store.updateAgent(agent.tenantId, agent.moId, agent.credentialHash, changes, liveSince))) {
+  if (!(await store.updateAgent(agent.tenantId, agent.moId, agent.credentialHash, changes, liveSince()))) {
     const current = await store.getAgent(agent.tenantId, agent.moId);
     if (current?.credentialHash !== agent.credentialHash) throw credentialRevoked();
     logger.warn('agent registration refused: another instance is live', {
@@ -95,7 +98,8 @@ export async function registerAgent(agent: AgentIdentity, publicKey: string, age
   const running = (await store.listProcesses(agent.tenantId, agent.moId))
     .filter((process) => !process.finished)
     .map(({ pid, owner }) => ({ pid, owner }));
-  return { tenantId: agent.tenantId, moId: agent.moId, guestOsFamily: vm.guestOsFamily, registeredAt, running };
+  const websocketUrl = config.agentWebsocketUrl();
+  return { tenantId: agent.tenantId, moId: agent.moId, guestOsFamily: vm.guestOsFamily, registeredAt, running, ...(websocketUrl ? { websocketUrl } : {}) };
 }
 
 export async function recordHeartbeat(agent: AgentIdentity): Promise<void> {
@@ -106,10 +110,36 @@ export async function recordHeartbeat(agent: AgentIdentity): Promise<void> {
 
 const credentialRevoked = () => Unauthenticated('The agent credential was revoked.');
 
-/** Claims the oldest live work item for the agent's VM; `undefined` when there is none. */
-export async function claimWork(agent: AgentIdentity): Promise<ClaimedWork | undefined> {
-  const work = await claimOldestWork(agent.tenantId, agent.moId);
+/**
+ * Claims a work item of the agent's VM: the one a notice named (one conditional DeleteItem, the same that
+ * decides claim versus withdrawal), or else the oldest waiting; `undefined` when there is none.
+ */
+export async function claimWork(agent: AgentIdentity, workId?: string): Promise<ClaimedWork | undefined> {
+  const work = workId === undefined ? await claimOldestWork(agent.tenantId, agent.moId) : await store.takeWork(agent.tenantId, agent.moId, workId);
   return work && { workId: work.workId, operation: work.operation, sealed: work.sealed };
+}
+
+/**
+ * `$connect`: the agent's connection, authenticated by its credential (the authorizer), becomes the VM's one
+ * connection; one it replaces (an earlier instance's, or this agent's before renewal) is closed.
+ */
+export async function connectAgent(agent: AgentIdentity, connectionId: string): Promise<void> {
+  const recorded = await store.recordConnection(agent.tenantId, agent.moId, agent.credentialHash, connectionId, nowMs());
+  if (!recorded) throw credentialRevoked();
+  if (recorded.replaced) await closeConnection(recorded.replaced);
+  logger.info('agent connected', { tenant: agent.tenantId, vm: agent.moId, credential: fingerprint(agent.credentialHash) });
+}
+
+/** `$disconnect`: the connection is forgotten, unless a newer one of the VM replaced it. */
+export async function disconnectAgent(agent: AgentIdentity, connectionId: string): Promise<void> {
+  await store.clearConnection(agent.tenantId, agent.moId, connectionId, nowMs());
+}
+
+/** The agent's health message on its connection ("VMware Tools is running"). */
+export async function recordHealth(agent: AgentIdentity, connectionId: string): Promise<void> {
+  if (!(await store.recordConnectionHealth(agent.tenantId, agent.moId, agent.credentialHash, connectionId, nowMs()))) {
+    throw credentialRevoked();
+  }
 }
 
 /** The agent's answer to a claimed item; a started process is recorded before the waiting caller sees it. */

@@ -44,9 +44,14 @@ export async function authenticateGuest(
   return true;
 }
 
-export async function rememberGuestAuth(agent: AgentRecord, credentials: GuestCredentials): Promise<void> {
+/**
+ * Remembers credentials the agent just accepted. A verifier of this enrolment with more than half its
+ * lifetime left is kept as it is (one write fewer per operation; a verifier is never extended by skipping).
+ */
+export async function rememberGuestAuth(agent: AgentRecord, credentials: GuestCredentials, known?: GuestAuthRecord): Promise<void> {
   const seconds = config.guestAuthCacheSeconds();
   if (!seconds || credentials.type !== 'USERNAME_PASSWORD' || credentials.password === undefined) return;
+  if (known && known.agentCredentialHash === agent.credentialHash && known.expiresAt - nowSeconds() > seconds / 2) return;
   await store.putGuestAuth({
     tenantId: agent.tenantId,
     moId: agent.moId,

@@ -1,7 +1,7 @@
 import type { GuestCredentials, ProgramSpec } from '../../protocol/agent.js';
 import * as store from '../../store/index.js';
 import { Internal, InvalidArgument, NotAllowedInCurrentState } from '../errors.js';
-import type { GuestProcessRecord, LoginFailuresRecord, SessionRecord, VmRecord } from '../../records.js';
+import type { GuestAuthRecord, GuestProcessRecord, LoginFailuresRecord, SessionRecord, VmRecord } from '../../records.js';
 import type { Privilege } from '../privileges.js';
 import { requirePrivilege } from '../access.js';
 import { authenticateGuest, rememberGuestAuth, runCheckingCredentials, userNameHashOf } from './credentials.js';
@@ -25,14 +25,14 @@ export async function createProcess(
   spec: ProgramSpec,
   options: CreateProcessOptions = {},
 ): Promise<number> {
-  const { agent, failures } = await guestReady(session, vm, 'VirtualMachine.GuestOperations.Execute', credentials, () => {
+  const { agent, auth, failures } = await guestReady(session, vm, 'VirtualMachine.GuestOperations.Execute', credentials, () => {
     if (options.startMinimized && vm.guestOsFamily !== 'windows') {
       throw InvalidArgument('start_minimized is only supported for Windows guests.', { field: 'spec.start_minimized' });
     }
   });
   const result = await runCheckingCredentials(agent, failures, { operation: 'start', credentials, spec });
   if (result.pid === undefined) throw Internal('The agent reported a start without a pid.');
-  await rememberGuestAuth(agent, credentials);
+  await rememberGuestAuth(agent, credentials, auth);
   return result.pid;
 }
 
@@ -78,9 +78,9 @@ export async function terminateProcess(
   credentials: GuestCredentials,
   pid: number,
 ): Promise<void> {
-  const { agent, failures } = await guestReady(session, vm, 'VirtualMachine.GuestOperations.Execute', credentials);
+  const { agent, auth, failures } = await guestReady(session, vm, 'VirtualMachine.GuestOperations.Execute', credentials);
   await runCheckingCredentials(agent, failures, { operation: 'terminate', credentials, pid });
-  await rememberGuestAuth(agent, credentials);
+  await rememberGuestAuth(agent, credentials, auth);
 }
 
 /** The checks every guest operation makes before the tools, in vSphere's order: privilege, request, power state. */
@@ -99,8 +99,8 @@ async function guestReady(
   privilege: Privilege,
   credentials: GuestCredentials,
   validateRequest?: () => void,
-): Promise<{ agent: RunningAgent; failures?: LoginFailuresRecord }> {
+): Promise<{ agent: RunningAgent; auth?: GuestAuthRecord; failures?: LoginFailuresRecord }> {
   checkGuestRequest(session, vm, privilege, validateRequest);
-  const { agent, failures } = await store.getGuestState(vm.tenantId, vm.moId, userNameHashOf(credentials));
-  return { agent: requireToolsRunning(vm, agent), failures };
+  const { agent, auth, failures } = await store.getGuestState(vm.tenantId, vm.moId, userNameHashOf(credentials));
+  return { agent: requireToolsRunning(vm, agent), auth, failures };
 }

@@ -13,7 +13,7 @@ import type { AgentAnswer, HandoffOutcome, WorkDelivery, WorkHandoff } from './h
  */
 export const tableAndPoll: WorkHandoff = {
   async deliver(work) {
-    await store.putWork({ ...work, createdAt: isoNow(), expiresAt: nowSeconds() + lifetimeSeconds() });
+    await putWorkItem(work);
   },
 
   async awaitResult({ tenantId, moId, workId }, deadlineMs): Promise<HandoffOutcome> {
@@ -46,3 +46,7 @@ export async function answerWork(answer: Omit<GuestWorkResultRecord, 'expiresAt'
 
 /** Items and answers outlive the longest wait by a margin; DynamoDB's TTL removes the leftovers. */
 const lifetimeSeconds = () => Math.ceil(config.guestOperationTimeoutMs() / 1000) + 5;
+
+/** The sealed work item, in the table where the agent claims it (whichever way it learns of it). */
+export const putWorkItem = (work: WorkDelivery): Promise<void> =>
+  store.putWork({ ...work, createdAt: isoNow(), expiresAt: nowSeconds() + lifetimeSeconds() });

@@ -6,8 +6,12 @@ import { nowMs } from '../clock.js';
 import { ResourceBusy, UnavailableBecause } from '../errors.js';
 import type { AgentAnswer, WorkHandoff } from './handoff.js';
 import { refusalError } from './refusals.js';
+import { pushTo } from './push-handoff.js';
 import { tableAndPoll } from './table-handoff.js';
 import type { RunningAgent } from './tools.js';
+
+/** As the agent record says: pushed over its WebSocket connection while it holds one, else left for its poll. */
+const handoffFor = (agent: RunningAgent): WorkHandoff => (agent.connectionId ? pushTo(agent.connectionId) : tableAndPoll);
 
 /** Work ids sort by creation time (the agent claims oldest first) and are unguessable. */
 const newWorkId = () => `${nowMs().toString(36).padStart(9, '0')}-${randomBytes(8).toString('hex')}`;
@@ -17,7 +21,7 @@ const newWorkId = () => `${nowMs().toString(36).padStart(9, '0')}-${randomBytes(
  * and awaited up to the configured bound (in real time, so the Lambda never hangs). A refusal, or no
  * answer in time, is the matching domain error.
  */
-export async function runOnAgent(agent: RunningAgent, payload: WorkPayload, handoff: WorkHandoff = tableAndPoll): Promise<AgentAnswer> {
+export async function runOnAgent(agent: RunningAgent, payload: WorkPayload, handoff: WorkHandoff = handoffFor(agent)): Promise<AgentAnswer> {
   const { tenantId, moId } = agent;
   const workId = newWorkId();
   const sealed = seal(agent.publicKey, JSON.stringify(payload), workBinding(tenantId, moId, workId));

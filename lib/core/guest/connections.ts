@@ -1,0 +1,48 @@
+import {
+  ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
+  GoneException,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import { config } from '../../config.js';
+import { logger } from '../../log.js';
+import type { WorkNotice } from '../../protocol/agent.js';
+
+/**
+ * The agents' connections on the API Gateway WebSocket API, through its management API (PostToConnection,
+ * DeleteConnection; serverless-offline serves the same `/@connections/{id}` locally). A connection that
+ * is no more answers 410 Gone.
+ */
+let cached: { endpoint: string; client: ApiGatewayManagementApiClient } | undefined;
+
+function connections(): ApiGatewayManagementApiClient | undefined {
+  const endpoint = config.agentConnectionsEndpoint();
+  if (!endpoint) return undefined;
+  if (cached?.endpoint !== endpoint) cached = { endpoint, client: new ApiGatewayManagementApiClient({ endpoint, maxAttempts: 2 }) };
+  return cached.client;
+}
+
+/** Sends a work notice. @returns false when the connection is gone (or no WebSocket API is configured). */
+export async function notifyConnection(connectionId: string, notice: WorkNotice): Promise<boolean> {
+  const client = connections();
+  if (!client) return false;
+  try {
+    await client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: JSON.stringify(notice) }));
+    return true;
+  } catch (error) {
+    if (error instanceof GoneException || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410) return false;
+    throw error;
+  }
+}
+
+/** Closes a connection (a revoked credential's, a replaced one); one already gone is no failure. */
+export async function closeConnection(connectionId: string): Promise<void> {
+  const client = connections();
+  if (!client) return;
+  try {
+    await client.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
+  } catch (error) {
+    if (error instanceof GoneException || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410) return;
+    logger.warn('could not close an agent connection', { error: String(error) });
+  }
+}

@@ -1,0 +1,41 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as store from '../../store/index.js';
+import { nowMs } from '../clock.js';
+import { UnavailableBecause } from '../errors.js';
+import { notifyConnection } from './connections.js';
+import type { HandoffOutcome, WorkHandoff } from './handoff.js';
+import { putWorkItem } from './table-handoff.js';
+
+/**
+ * The hand-off as a push: the work item is put in the table as for polling, then the VM's WebSocket
+ * connection gets a notice naming it; the agent claims it over HTTP with the same conditional delete a
+ * polling agent uses, which alone decides claim versus withdrawal. Waiting for the answer costs strongly
+ * consistent reads with backoff, no writes; a connection that answers Gone is a VM without tools, answered
+ * at once (503), its item withdrawn so that nothing runs later.
+ */
+export function pushTo(connectionId: string): WorkHandoff {
+  return {
+    async deliver(work) {
+      await putWorkItem(work);
+      if (await notifyConnection(connectionId, { type: 'work', workId: work.workId })) return;
+      const withdrawn = await store.takeWork(work.tenantId, work.moId, work.workId);
+      await store.clearConnection(work.tenantId, work.moId, connectionId, nowMs());
+      // Claimed meanwhile (the agent reconnected and took what was waiting): its answer is awaited as usual.
+      if (withdrawn) throw UnavailableBecause(`VMware Tools in ${work.moId} is not connected.`);
+    },
+
+    async awaitResult({ tenantId, moId, workId }, deadlineMs): Promise<HandoffOutcome> {
+      // First read after about a claim's round trip; then doubling, so a slow answer costs few reads.
+      for (let delayMs = 40; ; delayMs = Math.min(delayMs * 2, 1000)) {
+        const remaining = deadlineMs - Date.now();
+        if (remaining <= 0) break;
+        await sleep(Math.min(delayMs, remaining));
+        const result = await store.getWorkResult(tenantId, moId, workId);
+        if (result) return { kind: 'answered', answer: result };
+      }
+      if (await store.takeWork(tenantId, moId, workId)) return { kind: 'not_taken_up' };
+      const late = await store.getWorkResult(tenantId, moId, workId);
+      return late ? { kind: 'answered', answer: late } : { kind: 'unanswered' };
+    },
+  };
+}
