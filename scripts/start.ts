@@ -12,6 +12,8 @@
  *      process of its own (scripts/demo-screen/), so that a console URL opens a live screen (`--xvnc`: a
  *      real Xvnc desktop each, where TigerVNC is installed);
  *   7. the demo guest agent, in this process.
+ * serverless-offline also runs the tenant deletion job: the DELETE invokes it on the Lambda port
+ * (LAMBDA_ENDPOINT), and its sweeper on its `schedule` (serverless-offline runs schedule events itself).
  * If any part dies, the others are stopped and npm start exits 1, saying which part and why. Ctrl-C stops
  * everything (exit 0).
  */
@@ -31,6 +33,8 @@ const inMemory = process.argv.includes('--in-memory');
 const httpPort = Number(process.env.HTTP_PORT ?? 3000);
 const httpsPort = Number(process.env.HTTPS_PORT ?? 3443);
 const dynamoPort = Number(process.env.DYNAMODB_PORT ?? 8000);
+// serverless-offline's Lambda-API port (serverless.yml's lambdaPort): the tenant deletion job is invoked there.
+const lambdaPort = Number(process.env.LAMBDA_PORT ?? 3002);
 const stage = 'local';
 const tableName = `console-broker-${stage}`;
 
@@ -61,6 +65,8 @@ Object.assign(process.env, {
   CONSOLE_PROXY_KEY_SHA256: process.env.CONSOLE_PROXY_KEY_SHA256 ?? sha256Hex(DEMO_CONSOLE_PROXY_KEY),
   HTTP_PORT: String(httpPort),
   HTTPS_PORT: String(httpsPort),
+  LAMBDA_PORT: String(lambdaPort),
+  LAMBDA_ENDPOINT: `http://127.0.0.1:${lambdaPort}`,
 });
 
 await ensureTable(dynamo.endpoint, tableName);
