@@ -13,7 +13,8 @@ import { logger } from '../../lib/log.js';
  * asynchronous invocation that rejects). A run Lambda kills (timeout, crash) is retried by Lambda itself.
  */
 const job = <E, R>(run: (event: E, context: Context) => Promise<R>) =>
-  middy<E, R | { state: 'failed' | 'refused' }, Error, Context>()
+  // The job keeps its own time (a batch is never cut off half-way): no middy early timeout.
+  middy<E, R | { state: 'failed' | 'refused' }, Error, Context>({ timeoutEarlyInMillis: 0 })
     .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
     .handler(async (event, context) => {
       try {

@@ -121,7 +121,7 @@ export const keys = {
   guestAuthsOf: (moId: string) => `${SK.guestAuthPrefix}${moId}#`,
   tenantPartition: tenantPk,
   /** The lease of a deleted tenant's drain job, so that one chain of runs drains it at a time. */
-  tenantDrainLease: (tenantId: string): Key<{ chain: string; expiresAt: number }> => ({ pk: tenantPk(tenantId), sk: SK.drainLease }),
+  tenantDrainLease: (tenantId: string): Key<{ tenantId: string; chain: string; expiresAt: number }> => ({ pk: tenantPk(tenantId), sk: SK.drainLease }),
 };
 
 export const gsi1 = {

@@ -54,14 +54,14 @@ export async function listDeletingTenants(): Promise<string[]> {
  * @returns whether `chain` holds it.
  */
 export async function claimTenantDrain(tenantId: string, chain: string, untilSeconds: number): Promise<boolean> {
-  const update = 'SET #chain = :chain, #expiresAt = :until';
+  const update = 'SET #chain = :chain, #expiresAt = :until, #tenantId = :tenantId';
   const condition = 'attribute_not_exists(#chain) OR #chain = :chain OR #expiresAt <= :now';
   const claimed = await updateItem({
     TableName: tableName(),
     Key: keys.tenantDrainLease(tenantId),
     UpdateExpression: update,
     ConditionExpression: condition,
-    ...placeholders([update, condition], { chain, until: untilSeconds }),
+    ...placeholders([update, condition], { chain, until: untilSeconds, tenantId }),
   });
   return claimed !== undefined;
 }
