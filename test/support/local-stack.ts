@@ -24,8 +24,11 @@ export interface Stack {
   kill(): void;
 }
 
-/** The start script run directly, or (`viaNpm`) the README's own `npm start`, which finds node on PATH. */
-export async function startStack({ viaNpm = false } = {}): Promise<Stack> {
+/**
+ * The start script run directly, or (`viaNpm`) the README's own `npm start`, which finds node on PATH;
+ * `env` adds settings of the stack's own (serverless.yml's `${env:…}`).
+ */
+export async function startStack({ viaNpm = false, env: extra = {} }: { viaNpm?: boolean; env?: Record<string, string> } = {}): Promise<Stack> {
   const [http, https, lambda, dynamo, proxy] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   const env = {
     PATH: process.env.PATH,
@@ -35,6 +38,7 @@ export async function startStack({ viaNpm = false } = {}): Promise<Stack> {
     LAMBDA_PORT: String(lambda),
     DYNAMODB_PORT: String(dynamo),
     CONSOLE_PROXY_BASE_URL: `http://127.0.0.1:${proxy}`,
+    ...extra,
   };
   const [command, ...args] = viaNpm
     ? ['npm', 'start', '--', '--in-memory']
