@@ -11,11 +11,8 @@ let lambda: LambdaClient | undefined;
 function lambdaClient(): LambdaClient {
   if (lambda) return lambda;
   const endpoint = config.lambdaEndpoint();
-  lambda = new LambdaClient({
-    endpoint,
-    maxAttempts: config.dynamoMaxAttempts(),
-    ...(endpoint && !process.env.AWS_REGION ? { region: 'local' } : {}),
-  });
+  // The SDK's own retry strategy (3 attempts) covers a throttled invoke.
+  lambda = new LambdaClient({ endpoint, ...(endpoint && !process.env.AWS_REGION ? { region: 'local' } : {}) });
   return lambda;
 }
 

@@ -49,8 +49,8 @@ export async function listDeletingTenants(): Promise<string[]> {
 
 /**
  * Takes (or renews) the drain lease for `chain` until `untilSeconds` (epoch seconds): free, lapsed or already this
- * chain's. The lease only keeps chains of runs from duplicating work; every step is idempotent, so two
- * chains at once (a lease lapsed under a slow batch) waste writes but delete nothing twice wrongly.
+ * chain's. The lease only keeps chains of runs from duplicating work: every step is idempotent, so two
+ * chains at once (a lease that lapsed under a slow batch) cost writes, never correctness.
  * @returns whether `chain` holds it.
  */
 export async function claimTenantDrain(tenantId: string, chain: string, untilSeconds: number): Promise<boolean> {
