@@ -35,7 +35,7 @@ export type DrainOutcome =
 
 /** Items of the tenant partition per batch (each VM or user brings its own revocations with it). */
 const BATCH_ITEMS = 100;
-/** A lease outlives one batch by far; renewed before each. A run that died frees the tenant this much later. */
+/** A lease outlives one batch by far; taken before each. A run that died frees the tenant this much later. */
 const LEASE_SECONDS = 60;
 /** Time kept back when waiting out the settle time inside a run. */
 const SLEEP_SAFETY_MS = 5_000;
@@ -72,7 +72,6 @@ export async function drainTenant(request: DrainRequest, remainingMs: () => numb
   const { tenantId, chain } = request;
   const tenant = await store.getTenant(tenantId);
   if (!tenant?.deletingSince) return { state: 'not deleting', deleted: 0 };
-  if (!(await store.claimTenantDrain(tenantId, chain, nowSeconds() + LEASE_SECONDS))) return { state: 'held elsewhere', deleted: 0 };
 
   const settled = Date.parse(tenant.deletingSince) + config.tenantDeletionSettleSeconds() * 1000;
   if (settled > nowMs()) {
@@ -82,16 +81,15 @@ export async function drainTenant(request: DrainRequest, remainingMs: () => numb
 
   const marginMs = config.tenantDrainMarginSeconds() * 1000;
   let deleted = 0;
-  for (;;) {
+  do {
+    if (!(await store.claimTenantDrain(tenantId, chain, nowSeconds() + LEASE_SECONDS))) return { state: 'held elsewhere', deleted };
     const batch = await store.drainTenantBatch(tenantId, BATCH_ITEMS);
     deleted += batch.deleted;
     if (!batch.remains) {
       await store.deleteDrainedTenant(tenantId);
       return { state: 'drained', deleted };
     }
-    if (remainingMs() <= marginMs) break;
-    if (!(await store.claimTenantDrain(tenantId, chain, nowSeconds() + LEASE_SECONDS))) return { state: 'held elsewhere', deleted };
-  }
+  } while (remainingMs() > marginMs);
   await startDrain(request);
   return { state: 'continuing', deleted };
 }

@@ -37,14 +37,14 @@ export async function getTenant(tenantId: string): Promise<TenantRecord> {
   return tenant;
 }
 
+export const listTenants = (): Promise<TenantRecord[]> => store.listTenants();
+
 /** The tenant, when it may still receive users and VMs: not one being deleted. */
 export async function requireLiveTenant(tenantId: string): Promise<TenantRecord> {
   const tenant = await getTenant(tenantId);
   if (tenant.deletingSince) throw beingDeleted(tenantId);
   return tenant;
 }
-
-export const listTenants = (): Promise<TenantRecord[]> => store.listTenants();
 
 export async function putPrincipal(
   tenantId: string,
