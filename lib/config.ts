@@ -58,4 +58,16 @@ export const config = {
   novaConsoleTypes: () => process.env.NOVA_CONSOLE_TYPES || 'vnc/novnc',
   /** This API's public base URL for Nova links and the Keystone catalog; unset: from Host/X-Forwarded-Proto. */
   publicBaseUrl: () => process.env.PUBLIC_BASE_URL || undefined,
+  /** A local Lambda-API endpoint (serverless-offline's lambdaPort) for asynchronous invokes; unset on AWS. */
+  lambdaEndpoint: () => process.env.LAMBDA_ENDPOINT || undefined,
+  /** The function that drains a deleted tenant (serverless.yml sets it); unset: no job is started (tests run it). */
+  tenantDrainFunction: () => process.env.TENANT_DRAIN_FUNCTION || undefined,
+  /**
+   * How long a deleted tenant's items are left alone after the mark, so that every request that found the
+   * tenant live before it (at most a Lambda timeout, 29 s) has landed its writes before the drain walks.
+   */
+  tenantDeletionSettleSeconds: () =>
+    process.env.TENANT_DELETION_SETTLE_SECONDS === '0' ? 0 : number('TENANT_DELETION_SETTLE_SECONDS', 60),
+  /** A drain run starts no new batch with less than this left of its invocation; it continues in a new one. */
+  tenantDrainMarginSeconds: () => number('TENANT_DRAIN_MARGIN_SECONDS', 30),
 };

@@ -14,6 +14,8 @@ export interface TenantRecord {
   tenantId: string;
   displayName: string;
   createdAt: string;
+  /** Set once an operator deleted the tenant: it is refused from then on while the drain job empties it. */
+  deletingSince?: string;
 }
 
 export interface PrincipalRecord {

@@ -12,6 +12,8 @@
  *      process of its own (scripts/demo-screen/), so that a console URL opens a live screen (`--xvnc`: a
  *      real Xvnc desktop each, where TigerVNC is installed);
  *   7. the demo guest agent, in this process.
+ * serverless-offline also runs the tenant deletion job: the DELETE invokes it on the Lambda port
+ * (LAMBDA_ENDPOINT), and its sweeper on its `schedule` (serverless-offline runs schedule events itself).
  * If any part dies, the others are stopped and npm start exits 1, saying which part and why. Ctrl-C stops
  * everything (exit 0).
  */
@@ -31,6 +33,8 @@ const inMemory = process.argv.includes('--in-memory');
 const httpPort = Number(process.env.HTTP_PORT ?? 3000);
 const httpsPort = Number(process.env.HTTPS_PORT ?? 3443);
 const dynamoPort = Number(process.env.DYNAMODB_PORT ?? 8000);
+// serverless-offline's Lambda-API port (serverless.yml's lambdaPort): the tenant deletion job is invoked there.
+const lambdaPort = Number(process.env.LAMBDA_PORT ?? 3002);
 const stage = 'local';
 const tableName = `console-broker-${stage}`;
 
@@ -63,6 +67,8 @@ Object.assign(process.env, {
   HTTPS_PORT: String(httpsPort),
   // The guest agents' WebSocket API (serverless-offline's own port; the demo agent holds one connection).
   WEBSOCKET_PORT: process.env.WEBSOCKET_PORT ?? '3001',
+  LAMBDA_PORT: String(lambdaPort),
+  LAMBDA_ENDPOINT: `http://127.0.0.1:${lambdaPort}`,
 });
 
 await ensureTable(dynamo.endpoint, tableName);

@@ -96,7 +96,8 @@ describe('serverless package (deployability)', () => {
       expect(lambda.Properties.Environment.Variables.TABLE_NAME).toBe('console-broker-ci');
       expect(artefacts).toContain(`${name}.zip`);
       for (const event of definition.events ?? []) {
-        expect(routes).toContain(event.websocket ? event.websocket.route : `${event.httpApi.method} ${event.httpApi.path}`);
+        if (event.websocket) expect(routes).toContain(event.websocket.route);
+        else if (event.httpApi) expect(routes).toContain(`${event.httpApi.method} ${event.httpApi.path}`);
       }
     }
   });
@@ -153,6 +154,46 @@ describe('serverless package (deployability)', () => {
     // Replacing or deleting a user ends its sessions: a partition query and batched deletes.
     expect(actions('operatorPutUser')).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
     expect(actions('operatorDeleteUser')).toEqual(expect.arrayContaining(['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:Query']));
+  });
+
+  it('runs the tenant deletion job with no route: the DELETE and the sweeper invoke the drain, the drain only itself', () => {
+    const functions = declaredFunctions();
+    expect(functions.operatorDrainTenant.events).toBeUndefined();
+    const drain = template.Resources.OperatorDrainTenantLambdaFunction.Properties;
+    expect(drain.FunctionName).toBe('console-broker-ci-operatorDrainTenant');
+    expect(drain.Timeout).toBe(300);
+    const rules = Object.values(template.Resources).filter((resource: any) => resource.Type === 'AWS::Events::Rule') as any[];
+    expect(rules.map((rule) => [rule.Properties.ScheduleExpression, rule.Properties.Targets[0].Arn])).toEqual([
+      ['rate(5 minutes)', { 'Fn::GetAtt': ['OperatorSweepDeletingTenantsLambdaFunction', 'Arn'] }],
+    ]);
+    const drainArn = {
+      'Fn::Join': [':', ['arn', { Ref: 'AWS::Partition' }, 'lambda', { Ref: 'AWS::Region' }, { Ref: 'AWS::AccountId' }, 'function', drain.FunctionName]],
+    };
+    const statementsOf = (name: string) => {
+      const roleName = template.Resources[`${logicalName(name)}LambdaFunction`].Properties.Role['Fn::GetAtt'][0];
+      return template.Resources[roleName].Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement);
+    };
+    const byAction = (name: string) =>
+      Object.fromEntries(
+        statementsOf(name)
+          .filter((statement: any) => !String(statement.Action[0]).startsWith('logs:'))
+          .flatMap((statement: any) => [statement.Action].flat().map((action: string) => [action, statement.Resource])),
+      );
+    const table = { 'Fn::GetAtt': ['ConsoleBrokerTable', 'Arn'] };
+    const index = { 'Fn::Join': ['/', [table, 'index', '*']] };
+    expect(byAction('operatorDeleteTenant')).toEqual({ 'dynamodb:UpdateItem': table, 'lambda:InvokeFunction': drainArn });
+    expect(byAction('operatorSweepDeletingTenants')).toEqual({ 'dynamodb:Query': index, 'lambda:InvokeFunction': drainArn });
+    expect(byAction('operatorDrainTenant')).toEqual({
+      'dynamodb:GetItem': table,
+      'dynamodb:UpdateItem': table,
+      'dynamodb:Query': table,
+      'dynamodb:DeleteItem': table,
+      'dynamodb:BatchWriteItem': table,
+      'lambda:InvokeFunction': drainArn,
+    });
+    for (const name of ['operatorDeleteTenant', 'operatorDrainTenant', 'operatorSweepDeletingTenants']) {
+      expect(template.Resources[`${logicalName(name)}LambdaFunction`].Properties.Environment.Variables.TENANT_DRAIN_FUNCTION, name).toBe(drain.FunctionName);
+    }
   });
 
   it('throttles every password-login route on the HTTP API stage, after the routes exist', () => {

@@ -1,10 +1,11 @@
 import * as z from 'zod';
+import * as TenantDeletion from '../../lib/core/tenant-deletion.js';
 import * as Tenants from '../../lib/core/tenants.js';
 import { operatorDialect } from '../../lib/dialects/operator/index.js';
 import { TenantIdSchema } from '../../lib/core/model.js';
 import { pageBody, PageQuery, TenantPath } from '../../lib/dialects/operator/schemas.js';
 import { endpoint } from '../../lib/http/endpoint.js';
-import { json, noContent } from '../../lib/http/types.js';
+import { json } from '../../lib/http/types.js';
 
 const operator = { dialect: operatorDialect, auth: { kind: 'platform', role: 'operator' } } as const;
 
@@ -32,12 +33,12 @@ export const get = endpoint({
   handler: async ({ path }) => json(200, await Tenants.getTenant(path.tenant)),
 });
 
-/** DELETE /operator/v1/tenants/{tenant} — removes the tenant with its users, VMs, sessions and tickets. */
+/**
+ * DELETE /operator/v1/tenants/{tenant} — marks the tenant deleting at once and answers 202 with it
+ * (`deletingSince` set); a background job then removes it with its users, VMs, sessions, tickets and audit.
+ */
 export const remove = endpoint({
   ...operator,
   input: z.object({ path: TenantPath }),
-  handler: async ({ path }) => {
-    await Tenants.deleteTenant(path.tenant);
-    return noContent();
-  },
+  handler: async ({ path }) => json(202, await TenantDeletion.deleteTenant(path.tenant)),
 });

@@ -2,7 +2,7 @@ import * as store from '../store/index.js';
 import { isoNow } from './clock.js';
 import { AlreadyExists, InvalidArgument, NotFound, ResourceInaccessible } from './errors.js';
 import type { VmSpec } from './model.js';
-import { getTenant } from './tenants.js';
+import { requireLiveTenant } from './tenants.js';
 import type { VmRecord } from '../records.js';
 
 /** The error for a VM that is absent or belongs to someone else: the two must be indistinguishable. */
@@ -34,7 +34,7 @@ export function requireVmState(vm: VmRecord | undefined, requestedMoId: string):
  * (another VNC endpoint) revokes its tickets: they must not open what is there now.
  */
 export async function putVm(tenantId: string, moId: string, spec: VmSpec): Promise<VmRecord> {
-  await getTenant(tenantId);
+  await requireLiveTenant(tenantId);
   const [existing, previous] = await Promise.all([store.getVmByUuid(tenantId, spec.instanceUuid), store.getVm(tenantId, moId)]);
   if (existing && existing.moId !== moId) {
     throw AlreadyExists(`Instance UUID ${spec.instanceUuid} already belongs to ${existing.moId}.`, {

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import * as store from '../store/index.js';
 import { isoNow } from './clock.js';
-import { InvalidArgument, NotFound } from './errors.js';
+import { InvalidArgument, NotAllowedInCurrentState, NotFound } from './errors.js';
 import {
   PrincipalSpecSchema,
   tenantOfUserName,
@@ -14,24 +14,36 @@ import type { PrincipalRecord, TenantRecord } from '../records.js';
 export type PrincipalView = Omit<PrincipalRecord, 'passwordHash'>;
 const viewOf = ({ passwordHash: _hidden, ...view }: PrincipalRecord): PrincipalView => view;
 
+export const tenantNotFound = (tenantId: string) =>
+  NotFound(`Tenant ${tenantId} not found.`, { object: { type: 'Tenant', id: tenantId } });
+
+const beingDeleted = (tenantId: string) =>
+  NotAllowedInCurrentState(`Tenant ${tenantId} is being deleted.`, { object: { type: 'Tenant', id: tenantId }, state: 'deleting' });
+
+/** Creates or renames a tenant; one being deleted can be neither until it is gone. */
 export async function putTenant(tenantId: string, displayName: string): Promise<TenantRecord> {
   const existing = await store.getTenant(tenantId);
+  if (existing?.deletingSince) throw beingDeleted(tenantId);
   const tenant: TenantRecord = { tenantId, displayName, createdAt: existing?.createdAt ?? isoNow() };
-  await store.putTenant(tenant);
+  // Conditional: a delete marked between the read and the write wins.
+  if (!(await store.putTenant(tenant))) throw beingDeleted(tenantId);
   return tenant;
 }
 
+/** The tenant, also while it is being deleted (`deletingSince`): reads show the deletion under way. */
 export async function getTenant(tenantId: string): Promise<TenantRecord> {
   const tenant = await store.getTenant(tenantId);
-  if (!tenant) throw NotFound(`Tenant ${tenantId} not found.`, { object: { type: 'Tenant', id: tenantId } });
+  if (!tenant) throw tenantNotFound(tenantId);
   return tenant;
 }
 
 export const listTenants = (page: store.PageRequest): Promise<store.Page<TenantRecord>> => store.listTenants(page);
 
-export async function deleteTenant(tenantId: string): Promise<void> {
-  await getTenant(tenantId);
-  await store.deleteTenant(tenantId);
+/** The tenant, when it may still receive users and VMs: not one being deleted. */
+export async function requireLiveTenant(tenantId: string): Promise<TenantRecord> {
+  const tenant = await getTenant(tenantId);
+  if (tenant.deletingSince) throw beingDeleted(tenantId);
+  return tenant;
 }
 
 export async function putPrincipal(
@@ -42,7 +54,7 @@ export async function putPrincipal(
   if (tenantOfUserName(userName) !== tenantId) {
     throw InvalidArgument(`User name ${userName} must end in @${tenantId}.`, { field: 'userName' });
   }
-  await getTenant(tenantId);
+  await requireLiveTenant(tenantId);
   const principal: PrincipalRecord = {
     tenantId,
     userName,

@@ -3,6 +3,7 @@
  * knows DynamoDB: keys, expressions and error translation.
  */
 export * from './tenants.js';
+export * from './tenant-drain.js';
 export * from './sessions.js';
 export * from './logins.js';
 export * from './tickets.js';

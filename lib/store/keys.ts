@@ -33,6 +33,7 @@ import type {
  *   TENANT#<t> / GUESTRESULT#<moId>#<workId>       the agent's answer to it (TTL: wait bound)
  *   TENANT#<t> / PROCESS#<moId>#<pid>              guest process (TTL once finished: end time + 300 s)
  *   TENANT#<t> / GUESTAUTH#<moId>#<sha256(user)>   verifier of guest credentials the agent accepted (TTL)
+ *   TENANT#<t> / DRAIN#LEASE                       which run of a deleted tenant's drain job holds it (TTL)
  * Every key starts with the tenant: two tenants may both own `vm-42`, and no key of one is reachable from
  * another's credentials.
  */
@@ -65,6 +66,7 @@ export const SK = {
   processPrefix: 'PROCESS#',
   guestAuthPrefix: 'GUESTAUTH#',
   loginFailuresPrefix: 'LOGINFAILURES#',
+  drainLease: 'DRAIN#LEASE',
 } as const;
 
 export const keys = {
@@ -118,6 +120,8 @@ export const keys = {
   }),
   guestAuthsOf: (moId: string) => `${SK.guestAuthPrefix}${moId}#`,
   tenantPartition: tenantPk,
+  /** The lease of a deleted tenant's drain job, so that one chain of runs drains it at a time. */
+  tenantDrainLease: (tenantId: string): Key<{ tenantId: string; chain: string; expiresAt: number }> => ({ pk: tenantPk(tenantId), sk: SK.drainLease }),
 };
 
 export const gsi1 = {

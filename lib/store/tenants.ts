@@ -2,7 +2,6 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import {
   client,
   keysUnder,
-  queryAll,
   queryPage,
   queryUnderRequest,
   send,
@@ -17,8 +16,14 @@ import { gsi1, gsi2, keyFits, keys, recordOf, SK, type Key } from './keys.js';
 import { ticketKeysOf } from './tickets.js';
 import type { PrincipalRecord, TenantRecord, VmRecord } from '../records.js';
 
-export async function putTenant(tenant: TenantRecord): Promise<void> {
-  await putItem(putRequest(keys.tenant(tenant.tenantId), tenant, { indexes: gsi1.tenants(tenant.tenantId) }));
+/** Creates or replaces a tenant's profile, unless it is being deleted. @returns false when it is. */
+export async function putTenant(tenant: TenantRecord): Promise<boolean> {
+  const notDeleting = 'attribute_not_exists(#deletingSince)';
+  return putItem({
+    ...putRequest(keys.tenant(tenant.tenantId), tenant, { indexes: gsi1.tenants(tenant.tenantId) }),
+    ConditionExpression: notDeleting,
+    ...placeholders([notDeleting]),
+  });
 }
 
 export const getTenant = (tenantId: string): Promise<TenantRecord | undefined> =>
@@ -46,20 +51,6 @@ export async function listTenants(page: PageRequest): Promise<Page<TenantRecord>
     ...placeholders([keyCondition], { pk: gsi1.tenants('').gsi1pk, ...(page.after === undefined ? {} : { after: page.after }) }),
   };
   return recordsOf<TenantRecord>(await queryPage(request, page.limit));
-}
-
-/** Deletes a tenant with everything in its partition (users, VMs, sessions, tickets). */
-export async function deleteTenant(tenantId: string): Promise<void> {
-  const keyCondition = 'pk = :pk';
-  const items = await queryAll({
-    TableName: tableName(),
-    KeyConditionExpression: keyCondition,
-    ...placeholders([keyCondition], { pk: keys.tenantPartition(tenantId) }),
-    ProjectionExpression: 'pk, sk',
-  });
-  const itemKeys = items.map((item) => ({ pk: String(item.pk), sk: String(item.sk) }));
-  // The profile goes last, so a failure half-way leaves a tenant that can be deleted again.
-  await deleteItems([...itemKeys.filter((key) => key.sk !== SK.profile), ...itemKeys.filter((key) => key.sk === SK.profile)]);
 }
 
 export async function putPrincipal(principal: PrincipalRecord): Promise<void> {

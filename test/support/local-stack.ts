@@ -26,8 +26,11 @@ export interface Stack {
   kill(): void;
 }
 
-/** The start script run directly, or (`viaNpm`) the README's own `npm start`, which finds node on PATH. */
-export async function startStack({ viaNpm = false } = {}): Promise<Stack> {
+/**
+ * The start script run directly, or (`viaNpm`) the README's own `npm start`, which finds node on PATH;
+ * `env` adds settings of the stack's own (serverless.yml's `${env:…}`).
+ */
+export async function startStack({ viaNpm = false, env: extra = {} }: { viaNpm?: boolean; env?: Record<string, string> } = {}): Promise<Stack> {
   const [http, https, lambda, dynamo, proxy, websocket] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   const env = {
     PATH: process.env.PATH,
@@ -38,6 +41,7 @@ export async function startStack({ viaNpm = false } = {}): Promise<Stack> {
     DYNAMODB_PORT: String(dynamo),
     CONSOLE_PROXY_BASE_URL: `http://127.0.0.1:${proxy}`,
     WEBSOCKET_PORT: String(websocket),
+    ...extra,
   };
   const [command, ...args] = viaNpm
     ? ['npm', 'start', '--', '--in-memory']
