@@ -1,9 +1,9 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { client, keysUnder, queryAll, recordsUnder, send, tableName } from './client.js';
-import { placeholders } from './expressions.js';
+import { client, keysIn, queryAll, recordsUnder, send, tableName } from './client.js';
+import { inPartition, placeholders } from './expressions.js';
 import { deleteItem, deleteItems, deleteRequest, getItem, putItem, putRequest } from './items.js';
-import { gsi1, keys, recordOf, SK } from './keys.js';
-import { ticketKeysOf } from './tickets.js';
+import { dayOf, gsi1, keys, recordOf, SK } from './keys.js';
+import { config } from '../config.js';
 import type { PrincipalRecord, TenantRecord, VmRecord } from '../records.js';
 
 export async function putTenant(tenant: TenantRecord): Promise<void> {
@@ -24,18 +24,42 @@ export async function listTenants(): Promise<TenantRecord[]> {
   return items.map((item) => recordOf<TenantRecord>(item)!);
 }
 
-/** Deletes a tenant with everything in its partition (users, VMs, sessions, tickets). */
+/**
+ * Deletes a tenant with everything of it: its own partition (profile, users, VMs, consoles), and the
+ * partitions keyed by its users (sessions, ticket pointers, login failures), by its VMs (tickets, guest
+ * state) and by the days its console audit can still hold live records on.
+ */
 export async function deleteTenant(tenantId: string): Promise<void> {
-  const keyCondition = 'pk = :pk';
   const items = await queryAll({
     TableName: tableName(),
-    KeyConditionExpression: keyCondition,
-    ...placeholders([keyCondition], { pk: keys.tenantPartition(tenantId) }),
-    ProjectionExpression: 'pk, sk',
+    KeyConditionExpression: inPartition,
+    ...placeholders([inPartition], { pk: keys.tenantPartition(tenantId) }),
+    ProjectionExpression: 'pk, sk, createdAt',
   });
   const itemKeys = items.map((item) => ({ pk: String(item.pk), sk: String(item.sk) }));
+  const namesUnder = (prefix: string) => itemKeys.filter((key) => key.sk.startsWith(prefix)).map((key) => key.sk.slice(prefix.length));
+  const createdAt = String(items.find((item) => item.sk === SK.profile)?.createdAt ?? new Date().toISOString());
+  const partitions = [
+    ...namesUnder(SK.userPrefix).flatMap((userName) => [keys.userPartition(tenantId, userName), keys.loginPartition(tenantId, userName)]),
+    ...namesUnder(SK.vmPrefix).flatMap((moId) => [keys.ticketPartition(tenantId, moId), keys.guestPartition(tenantId, moId)]),
+    ...auditDaysSince(createdAt).map((day) => keys.auditPartition(tenantId, day)),
+  ];
+  for (const partition of partitions) await deleteItems(await keysIn(partition));
   // The profile goes last, so a failure half-way leaves a tenant that can be deleted again.
   await deleteItems([...itemKeys.filter((key) => key.sk !== SK.profile), ...itemKeys.filter((key) => key.sk === SK.profile)]);
+}
+
+/**
+ * The days whose audit partitions can hold live records: from the tenant's creation, but no earlier than the
+ * retention (every audit record expires `retention` days after its session ended), to tomorrow.
+ */
+function auditDaysSince(createdAt: string): string[] {
+  const retentionStart = Date.now() - (config.auditRetentionDays() + 1) * 86_400_000;
+  const days: string[] = [];
+  for (let day = Math.max(Date.parse(createdAt), retentionStart); day <= Date.now() + 86_400_000; day += 86_400_000) {
+    days.push(dayOf(new Date(day).toISOString()));
+  }
+  return [...new Set(days)];
 }
 
 export async function putPrincipal(principal: PrincipalRecord): Promise<void> {
@@ -93,14 +117,10 @@ export async function deleteVm(tenantId: string, moId: string): Promise<boolean>
 
 /**
  * Deletes everything bound to a VM but its record — tickets, agent enrolment, guest work, results,
- * processes and credential verifiers, Nova console — so nothing of it reaches a machine that takes its place.
+ * processes, credential verifiers and failure counters, Nova console — so nothing of it reaches a machine
+ * that takes its place: one Query each of the VM's ticket and guest partitions, exact.
  */
 export async function forgetVm(tenantId: string, moId: string, instanceUuid: string | undefined): Promise<void> {
-  const prefixes = [keys.guestWorkOf(moId), keys.guestResultsOf(moId), keys.processesOf(moId), keys.guestAuthsOf(moId)];
-  const found = await Promise.all([ticketKeysOf(tenantId, moId), ...prefixes.map((prefix) => keysUnder(tenantId, prefix))]);
-  await deleteItems([
-    ...found.flat(),
-    keys.agent(tenantId, moId),
-    ...(instanceUuid ? [keys.console(tenantId, instanceUuid)] : []),
-  ]);
+  const found = await Promise.all([keysIn(keys.ticketPartition(tenantId, moId)), keysIn(keys.guestPartition(tenantId, moId))]);
+  await deleteItems([...found.flat(), ...(instanceUuid ? [keys.console(tenantId, instanceUuid)] : [])]);
 }
