@@ -47,7 +47,7 @@ beforeAll(async () => {
   acme = await loginVcenter('admin@acme', 'acme-admin-pass');
   for (const route of routes) {
     if (['platform', 'health'].includes(dialectOf(route.path))) continue;
-    const probe = await invoke(await requestFor(route, `globex.${'A'.repeat(43)}`, (name) => OBJECTS[name]?.missing));
+    const probe = await invoke(await requestFor(route, `globex.${'A'.repeat(16)}.${'A'.repeat(43)}`, (name) => OBJECTS[name]?.missing));
     if (isUnauthenticated(probe)) sessionRoutes.push(route);
   }
 }, 60_000);

@@ -145,9 +145,9 @@ describe('POST /identity/v3/auth/tokens with the token method', () => {
   });
 
   it.each([
-    ['an unknown token', `acme.${'A'.repeat(43)}`],
+    ['an unknown token', `acme.${'A'.repeat(16)}.${'A'.repeat(43)}`],
     ['a malformed token', 'gAAAAABnot-ours'],
-    ["another tenant's forged token", `globex.${'A'.repeat(43)}`],
+    ["another tenant's forged token", `globex.${'A'.repeat(16)}.${'A'.repeat(43)}`],
   ])('refuses %s with 401', async (_case, token) => {
     const response = await authenticate(tokenAuth(token));
     expect(response.status).toBe(401);

@@ -182,7 +182,7 @@ describe('POST /compute/v2.1/servers/{server_id}/remote-consoles', () => {
 
   it.each([
     ['no token', {}],
-    ['an unknown token', { 'x-auth-token': `acme.${'x'.repeat(43)}` }],
+    ['an unknown token', { 'x-auth-token': `acme.${'x'.repeat(16)}.${'x'.repeat(43)}` }],
     ['a malformed token', { 'x-auth-token': 'gAAAAA-not-ours' }],
   ])('answers 401 for %s, before looking at the version', async (_case, headers) => {
     const response = await api('POST', `/compute/v2.1/servers/${WEB_01}/remote-consoles`, {

@@ -204,7 +204,7 @@ describe('ticket refusal', () => {
   });
 
   it.each([
-    ['unknown', async () => `${tenantId}.${'A'.repeat(43)}`],
+    ['unknown', async () => `${tenantId}.${'A'.repeat(16)}.${'A'.repeat(43)}`],
     ['malformed', async () => 'not-a-ticket'],
     ['other-tenant (tenant part forged)', async () => `acme.${(await issueConsoleTicket(vm)).split('.').slice(1).join('.')}`],
     [

@@ -31,9 +31,9 @@ describe('POST /console-proxy/v1/redemptions', () => {
   });
 
   it.each([
-    ['an unknown ticket', `acme.${'x'.repeat(43)}`],
+    ['an unknown ticket', `acme.${'x'.repeat(16)}.${'x'.repeat(43)}`],
     ['a malformed ticket', 'hello'],
-    ['a ticket with a forged tenant', `globex.${'y'.repeat(43)}`],
+    ['a ticket with a forged tenant', `globex.${'y'.repeat(16)}.${'y'.repeat(43)}`],
   ])('refuses %s with the same 404', async (_case, ticket) => {
     const response = await api('POST', '/console-proxy/v1/redemptions', { headers: CONSOLE_PROXY, body: { ticket } });
     expect(response.status).toBe(404);

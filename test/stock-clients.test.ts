@@ -331,6 +331,6 @@ describe('openstack-wrapper (npm)', () => {
 
   it('keystone.getProjectToken refuses a token that is not live', async () => {
     const keystone = new OSWrap.Keystone(`${server.url}/identity/v3`);
-    await expect(promised((cb) => keystone.getProjectToken(`acme.${'A'.repeat(43)}`, 'acme', cb))).rejects.toThrow();
+    await expect(promised((cb) => keystone.getProjectToken(`acme.${'A'.repeat(16)}.${'A'.repeat(43)}`, 'acme', cb))).rejects.toThrow();
   }, 60_000);
 });

@@ -212,8 +212,9 @@ describe.each(FORMS.map((form) => [form.form, form] as const))('POST %s/vcenter/
     it.each([
       ['no session', undefined, 'Authentication required.'],
       ['a malformed session id', 'not-a-session', 'Authentication required.'],
-      ['a forged session id', `acme.${'A'.repeat(43)}`, 'The session is missing, expired or ended.'],
-      ['a session id of another tenant', `globex.${'B'.repeat(43)}`, 'The session is missing, expired or ended.'],
+      ['a forged session id', `acme.${'A'.repeat(16)}.${'A'.repeat(43)}`, 'The session is missing, expired or ended.'],
+      ['a session id of another tenant', `globex.${'B'.repeat(16)}.${'B'.repeat(43)}`, 'The session is missing, expired or ended.'],
+      ['a session id of the format before the per-user layout', `acme.${'C'.repeat(43)}`, 'Authentication required.'],
     ])('refuses %s with 401 unauthenticated', async (_case, sessionId, message) => {
       const response = await create(form, sessionId, 'vm-101', 'VMRC');
       expect(response.status).toBe(401);

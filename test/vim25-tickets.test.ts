@@ -324,7 +324,7 @@ describe('POST /sdk/vim25/{release}/VirtualMachine/{moId}/AcquireTicket', () => 
     it.each([
       ['no session header', undefined],
       ['a malformed session id', 'not-a-session'],
-      ['a forged session id', `acme.${'A'.repeat(43)}`],
+      ['a forged session id', `acme.${'A'.repeat(16)}.${'A'.repeat(43)}`],
     ])('refuses %s with NotAuthenticated', async (_case, sessionId) => {
       const response = await acquireTicket(sessionId, 'vm-101', { ticketType: 'webmks' });
       expect(response.status).toBe(500);
