@@ -1,11 +1,14 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { advanceClock, resetClock } from '../lib/core/clock.js';
 import { client, countRoundTrips, tableName } from '../lib/store/client.js';
 import { keys } from '../lib/store/keys.js';
 import { api, basic, CONSOLE_PROXY, loginVcenter, OPERATOR, session } from './support/api.js';
 import { expectAllowedByIam } from './support/iam.js';
+import { scanItems } from './support/fuzz.js';
 import { createLab, type Lab } from './support/lab.js';
+import { eventually } from './support/wait.js';
 import { nova } from './nova-support.js';
 
 /**
@@ -119,6 +122,48 @@ describe('exact revocation', () => {
     // The tenant's partition is read (its profile and the user, in the login's one BatchGetItem), never written.
     expect(refused.live.partitions).toEqual(new Set([keys.tenantPartition(tenant), keys.loginPartition(tenant, `erin@${tenant}`)]));
     expect(refused.live.actions).toEqual(new Set(['BatchGetItem', 'UpdateItem']));
+  });
+});
+
+describe('tenant deletion', () => {
+  it('deletes every partition of the tenant: inventory, users’ sessions and tickets, VMs’ guest state, login failures, audit days', async () => {
+    const { tenant } = await lab();
+    const erin = await loginVcenter(`erin@${tenant}`, PASSWORD);
+    await ticketFor(erin, 'vm-1');
+    const credential = (await api('POST', `/operator/v1/tenants/${tenant}/vms/vm-2/agent-credentials`, { headers: OPERATOR })).body.credential;
+    expect((await api('POST', '/agent/v1/heartbeats', { headers: { authorization: `Bearer ${credential}` } })).status).toBeLessThan(300);
+    await api('POST', '/api/session', { headers: basic(`frank@${tenant}`, 'wrong-password') });
+    await api('POST', '/api/session', { headers: basic(`ghost@${tenant}`, 'wrong-password') });
+    const now = new Date().toISOString();
+    const audit = await api('POST', '/console-proxy/v1/audit-records', {
+      headers: CONSOLE_PROXY,
+      body: {
+        sessionId: randomUUID(),
+        tenantId: tenant,
+        vmMoId: 'vm-1',
+        instanceUuid: randomUUID(),
+        consoleType: 'webmks',
+        principal: `erin@${tenant}`,
+        ticketFingerprint: '0a1b2c3d',
+        startedAt: now,
+        endedAt: now,
+        bytesToVm: 1,
+        bytesFromVm: 2,
+        endReason: 'client closed',
+      },
+    });
+    expect(audit.status).toBe(204);
+    const kinds = (items: Record<string, unknown>[]) => [...new Set(items.map((item) => String(item.pk).split('#')[0]))].sort();
+    expect(kinds(await scanItems(tenant))).toEqual(['AUDIT', 'GUEST', 'LOGIN', 'SESSION', 'TENANT', 'TICKET']);
+
+    expect((await api('DELETE', `/operator/v1/tenants/${tenant}`, { headers: OPERATOR })).status).toBeLessThan(300);
+    // What is left is the failure counter of a name that never was a user: no partition of the tenant leads
+    // to it, and it expires with its window (every such item has a TTL).
+    const left = await eventually(async () => {
+      const items = await scanItems(tenant);
+      return items.length <= 1 ? items : undefined;
+    }, 'the tenant drained');
+    expect(left).toEqual([expect.objectContaining({ pk: keys.loginPartition(tenant, `ghost@${tenant}`), expiresAt: expect.any(Number) })]);
   });
 });
 
