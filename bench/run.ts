@@ -192,9 +192,9 @@ async function main() {
     rawItems.push({ pk: Item.pk, sk: Item.sk });
     await client().send(new PutCommand({ TableName: TABLE, Item, ConditionExpression: 'attribute_not_exists(pk)' }));
   };
-  // What ticket create is made of: the session and the VM in one BatchGetItem, then the conditional PutItem.
-  const [sessionTenant, sessionSecret] = sessionId.split('.') as [string, string];
-  const readKeys = [keys.session(sessionTenant, sha256Hex(sessionSecret)), keys.vm('acme', 'vm-101')];
+  // What ticket create is made of: the tenant, the session and the VM in one BatchGetItem, then the write.
+  const [sessionTenant, userKey, sessionSecret] = sessionId.split('.') as [string, string, string];
+  const readKeys = [keys.tenant(sessionTenant), keys.session(sessionTenant, userKey, sha256Hex(sessionSecret)), keys.vm('acme', 'vm-101')];
 
   const creates = await interleaved(N, {
     ticketCreate: async () => {

@@ -14,7 +14,7 @@ export interface TenantRecord {
   tenantId: string;
   displayName: string;
   createdAt: string;
-  /** Set once an operator deleted the tenant: it is refused from then on while the drain job empties it. */
+  /** Set when the tenant's deletion began: every login and session request is refused from then on, while the drain job empties it. */
   deletingSince?: string;
 }
 
@@ -27,10 +27,11 @@ export interface PrincipalRecord {
   updatedAt: string;
 }
 
-/** Failed logins of one user name (known or not) within the current window, and a lockout once too many. */
+/**
+ * Failed logins of one user name (known or not), or failed authentications of one guest user of a VM, within
+ * the current window, and a lockout once too many. Its key says whose they are.
+ */
 export interface LoginFailuresRecord {
-  tenantId: string;
-  userName: string;
   failures: number;
   /** Epoch seconds until which logins are refused, once `failures` reached the limit. */
   lockedUntil?: number;
@@ -83,6 +84,14 @@ export interface TicketRecord {
   vnc: ConsoleEndpoint;
   issuedAt: string;
   /** Epoch seconds; 30 minutes after issue unless configured otherwise. */
+  expiresAt: number;
+}
+
+/** Where a ticket issued to a user is, kept beside the user's sessions so that revoking the user finds it. */
+export interface TicketPointerRecord {
+  tenantId: string;
+  vmMoId: string;
+  /** The ticket's own expiry: the pointer goes with it. */
   expiresAt: number;
 }
 

@@ -20,7 +20,7 @@ describe('POST /identity/v3/auth/tokens', () => {
       passwordAuth({ name: 'admin', domain: { name: 'acme' }, password: 'acme-admin-pass' }, { project: { name: 'acme', domain: { name: 'acme' } } }),
     );
     expect(response.status).toBe(201);
-    expect(response.headers['x-subject-token']).toMatch(/^acme\.[A-Za-z0-9_-]{43}$/);
+    expect(response.headers['x-subject-token']).toMatch(/^acme\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{43}$/);
     expect(response.body).toEqual({
       token: {
         methods: ['password'],
@@ -40,7 +40,7 @@ describe('POST /identity/v3/auth/tokens', () => {
         ],
       },
     });
-    expect(JSON.stringify(response.body)).not.toContain(response.headers['x-subject-token']!.split('.')[1]);
+    expect(JSON.stringify(response.body)).not.toContain(response.headers['x-subject-token']!.split('.').at(-1)!);
   });
 
   it('issues a token the compute API accepts as X-Auth-Token, whose console token redeems once', async () => {
@@ -145,9 +145,9 @@ describe('POST /identity/v3/auth/tokens with the token method', () => {
   });
 
   it.each([
-    ['an unknown token', `acme.${'A'.repeat(43)}`],
+    ['an unknown token', `acme.${'A'.repeat(16)}.${'A'.repeat(43)}`],
     ['a malformed token', 'gAAAAABnot-ours'],
-    ["another tenant's forged token", `globex.${'A'.repeat(43)}`],
+    ["another tenant's forged token", `globex.${'A'.repeat(16)}.${'A'.repeat(43)}`],
   ])('refuses %s with 401', async (_case, token) => {
     const response = await authenticate(tokenAuth(token));
     expect(response.status).toBe(401);

@@ -72,8 +72,8 @@ describe('GET /compute/v2.1/os-console-auth-tokens/{console_token}', () => {
   });
 
   it.each([
-    ['an unknown token', `acme.${'z'.repeat(43)}`],
-    ['a forged tenant', `globex.${'z'.repeat(43)}`],
+    ['an unknown token', `acme.${'z'.repeat(16)}.${'z'.repeat(43)}`],
+    ['a forged tenant', `globex.${'z'.repeat(16)}.${'z'.repeat(43)}`],
     ['a malformed token', '6587c1f6-3ba4-4c6d-b82d-a0bf5a8cf81e'],
   ])('answers 404 for %s', async (_case, token) => {
     const response = await lookup(token, PROXY_AS_BEARER('2.31'));

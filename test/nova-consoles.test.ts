@@ -47,7 +47,7 @@ describe('legacy os-consoles', () => {
         host: '127.0.0.1',
         id,
         instance_name: 'legacy-01',
-        password: expect.stringMatching(new RegExp(`^${tenant}\\.[A-Za-z0-9_-]{43}$`)),
+        password: expect.stringMatching(new RegExp(`^${tenant}\\.[A-Za-z0-9_-]{16}\\.[A-Za-z0-9_-]{43}$`)),
         port: 6080,
       },
     });

@@ -22,7 +22,7 @@ describe('POST /compute/v2.1/servers/{server_id}/remote-consoles', () => {
       remote_console: {
         protocol: 'vnc',
         type: 'novnc',
-        url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:6080\/vnc_auto\.html\?path=%3Ftoken%3Dacme\.[A-Za-z0-9_-]{43}$/),
+        url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:6080\/vnc_auto\.html\?path=%3Ftoken%3Dacme\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{43}$/),
       },
     });
     expect(response.headers).toMatchObject(versionHeadersOf('2.6'));
@@ -126,7 +126,7 @@ describe('POST /compute/v2.1/servers/{server_id}/remote-consoles', () => {
         remote_console: {
           protocol: 'mks',
           type: 'webmks',
-          url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:6080\/\?token=acme\.[A-Za-z0-9_-]{43}$/),
+          url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:6080\/\?token=acme\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{43}$/),
         },
       });
     });
@@ -182,7 +182,7 @@ describe('POST /compute/v2.1/servers/{server_id}/remote-consoles', () => {
 
   it.each([
     ['no token', {}],
-    ['an unknown token', { 'x-auth-token': `acme.${'x'.repeat(43)}` }],
+    ['an unknown token', { 'x-auth-token': `acme.${'x'.repeat(16)}.${'x'.repeat(43)}` }],
     ['a malformed token', { 'x-auth-token': 'gAAAAA-not-ours' }],
   ])('answers 401 for %s, before looking at the version', async (_case, headers) => {
     const response = await api('POST', `/compute/v2.1/servers/${WEB_01}/remote-consoles`, {

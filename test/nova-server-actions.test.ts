@@ -5,7 +5,7 @@ import { APP_01, DB_01, nova, novaToken, tokenOf, versionHeadersOf, WEB_01 } fro
 const VNC = { 'os-getVNCConsole': { type: 'novnc' } };
 const action = (token: string, version: string | undefined, body: unknown = VNC, server = WEB_01) =>
   api('POST', `/compute/v2.1/servers/${server}/action`, { headers: nova(token, version), body });
-const NOVNC_URL = /^http:\/\/127\.0\.0\.1:6080\/vnc_auto\.html\?path=%3Ftoken%3Dacme\.[A-Za-z0-9_-]{43}$/;
+const NOVNC_URL = /^http:\/\/127\.0\.0\.1:6080\/vnc_auto\.html\?path=%3Ftoken%3Dacme\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{43}$/;
 
 let admin: string;
 beforeAll(async () => {

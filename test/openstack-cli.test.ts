@@ -17,7 +17,7 @@ const installed = existsSync(OPENSTACK) && existsSync(NOVA);
 if (!installed) console.warn('openstack-cli tests skipped: run scripts/install-e2e-deps.sh to install the OpenStack clients');
 
 const WEB_01 = '4f1d2c3b-0a9e-4c1a-9b7e-5d2a1e0f9101';
-const NOVNC_URL = /^http:\/\/127\.0\.0\.1:6080\/vnc_auto\.html\?path=%3Ftoken%3D(acme\.[A-Za-z0-9_-]{43})$/;
+const NOVNC_URL = /^http:\/\/127\.0\.0\.1:6080\/vnc_auto\.html\?path=%3Ftoken%3D(acme\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{43})$/;
 
 /** Runs a client with a clean environment (no OS_* variables, no clouds.yaml). */
 function run(command: string, args: string[]): Promise<string> {

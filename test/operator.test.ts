@@ -170,7 +170,7 @@ describe('users', () => {
       new QueryCommand({
         TableName: process.env.TABLE_NAME,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':prefix': SK.sessionPrefix },
+        ExpressionAttributeValues: { ':pk': keys.userPartition(tenantId, userName), ':prefix': SK.sessionPrefix },
       }),
     );
     expect(Items).toEqual([]);

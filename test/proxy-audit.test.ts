@@ -29,7 +29,7 @@ describe('POST /console-proxy/v1/audit-records', () => {
       expect(response.status).toBe(204);
       expect(response.text).toBe('');
     }
-    expect(await listConsoleSessions(tenantId)).toEqual([
+    expect(await listConsoleSessions(tenantId, '2026-01-05')).toEqual([
       { ...body, recordedAt: expect.any(String), expiresAt: Date.parse(body.endedAt) / 1000 + 400 * 86_400 },
     ]);
   });
@@ -40,7 +40,7 @@ describe('POST /console-proxy/v1/audit-records', () => {
       const response = await api('POST', '/console-proxy/v1/audit-records', { headers, body: report(tenantId) });
       expect(response.status).toBe(401);
     }
-    expect(await listConsoleSessions(tenantId)).toEqual([]);
+    expect(await listConsoleSessions(tenantId, '2026-01-05')).toEqual([]);
   });
 
   it.each([
@@ -58,6 +58,6 @@ describe('POST /console-proxy/v1/audit-records', () => {
       error_type: 'INVALID_ARGUMENT',
       messages: [{ args: [], default_message: message, id: 'com.vmware.vapi.std.errors.invalid_argument' }],
     });
-    expect(await listConsoleSessions(tenantId)).toEqual([]);
+    expect(await listConsoleSessions(tenantId, '2026-01-05')).toEqual([]);
   });
 });

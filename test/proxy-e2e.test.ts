@@ -19,6 +19,9 @@ import { createTenant, createVm, proxyConfig } from './support/console-fixtures.
 import { startApiServer, type ApiServer } from './support/http-server.js';
 import type { VmRecord } from '../lib/records.js';
 
+/** The UTC days a console session started just now falls on (yesterday too, for a test running at midnight). */
+const recentDays = () => [new Date(Date.now() - 86_400_000).toISOString().slice(0, 10), new Date().toISOString().slice(0, 10)] as const;
+
 const CHROMIUM = '/usr/bin/chromium';
 const XVNC = ['/usr/bin/Xvnc', '/usr/bin/Xtigervnc'].find((path) => existsSync(path));
 const XSETROOT = '/usr/bin/xsetroot';
@@ -147,8 +150,8 @@ describe.skipIf(missing.length > 0)('browser console end to end', () => {
 
     await page.close();
     await again.close();
-    await expect.poll(() => listConsoleSessions(vm.tenantId), { timeout: 60_000 }).toHaveLength(1);
-    const [record] = await listConsoleSessions(vm.tenantId);
+    await expect.poll(() => listConsoleSessions(vm.tenantId, ...recentDays()), { timeout: 60_000 }).toHaveLength(1);
+    const [record] = await listConsoleSessions(vm.tenantId, ...recentDays());
     expect(record).toMatchObject({ vmMoId: 'vm-101', consoleType: 'novnc', principal: `admin@${vm.tenantId}`, endReason: 'client closed' });
     // Both ways counted: beyond the handshake, the (well-compressed, one-colour) screen came through, and
     // noVNC's encodings, update requests and the typed keys (8 bytes per key event) went back.

@@ -201,7 +201,7 @@ const upgradeRequest = fc
 const HOSTILE = [
   rawRequest('GET', '//', 'HTTP/1.1', [['Host', '127.0.0.1']]),
   rawRequest('GET', 'http://[', 'HTTP/1.1', [['Host', '127.0.0.1']]),
-  rawRequest('GET', `//?token=acme.${'Q'.repeat(43)}`, 'HTTP/1.1', [['Host', '127.0.0.1'], ['Origin', CONSOLE_PAGE_ORIGIN], ...Object.entries(UPGRADE)]),
+  rawRequest('GET', `//?token=acme.${'Q'.repeat(16)}.${'Q'.repeat(43)}`, 'HTTP/1.1', [['Host', '127.0.0.1'], ['Origin', CONSOLE_PAGE_ORIGIN], ...Object.entries(UPGRADE)]),
   rawRequest('GET', '/\\[', 'HTTP/1.1', [['Host', '127.0.0.1'], ['Origin', CONSOLE_PAGE_ORIGIN], ...Object.entries(UPGRADE)]),
   rawRequest('CONNECT', '127.0.0.1:6080', 'HTTP/1.1', [['Host', '127.0.0.1:6080']]),
   rawRequest('OPTIONS', '*', 'HTTP/1.1', [['Host', '127.0.0.1']]),

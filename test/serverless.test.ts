@@ -356,8 +356,8 @@ describe("npm start's local API: serverless offline behind its front door", () =
   // A DynamoDB that takes connections and never answers, so a function can run out of its (short) time.
   const held = new Set<Socket>();
   const silentDynamo = createServer((socket) => held.add(socket));
-  const session = `acme.${'S'.repeat(43)}`;
-  const token = `acme.${'T'.repeat(43)}`;
+  const session = `acme.${'S'.repeat(16)}.${'S'.repeat(43)}`;
+  const token = `acme.${'T'.repeat(16)}.${'T'.repeat(43)}`;
   const vapiError = (type: string, message: string) => ({
     error_type: type.toUpperCase(),
     messages: [{ args: [], default_message: message, id: `com.vmware.vapi.std.errors.${type}` }],

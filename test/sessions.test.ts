@@ -18,7 +18,7 @@ describe('POST /api/session', () => {
   it('answers 201 with the session id as a JSON string', async () => {
     const response = await api('POST', '/api/session', { headers: basic('admin@acme', 'acme-admin-pass') });
     expect(response.status).toBe(201);
-    expect(response.body).toMatch(/^acme\.[A-Za-z0-9_-]{43}$/);
+    expect(response.body).toMatch(/^acme\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{43}$/);
   });
 
   it.each([
@@ -42,7 +42,7 @@ describe('POST /api/session', () => {
 
   it('stores only a hash of the session id', async () => {
     const sessionId = await loginVcenter();
-    const secretPart = sessionId.split('.')[1]!;
+    const secretPart = sessionId.split('.').at(-1)!;
     const Items = await scanTable();
     expect(JSON.stringify(Items)).not.toContain(secretPart);
   });
@@ -63,8 +63,9 @@ describe('GET /api/session', () => {
   it.each([
     ['no session header', {}],
     ['a malformed session id', session('not-a-session')],
-    ['a forged session id', session(`acme.${'A'.repeat(43)}`)],
-    ['a session id with another tenant prefix', session(`globex.${'B'.repeat(43)}`)],
+    ['a forged session id', session(`acme.${'A'.repeat(16)}.${'A'.repeat(43)}`)],
+    ['a session id with another tenant prefix', session(`globex.${'B'.repeat(16)}.${'B'.repeat(43)}`)],
+    ['a session id of the format before the per-user layout (<tenant>.<secret>)', session(`acme.${'C'.repeat(43)}`)],
   ])('refuses %s with 401', async (_case, headers) => {
     const response = await api('GET', '/api/session', { headers });
     expect(response.status).toBe(401);
@@ -76,6 +77,19 @@ describe('GET /api/session', () => {
     const swapped = sessionId.replace(/^acme\./, 'globex.');
     expect((await api('GET', '/api/session', { headers: session(swapped) })).status).toBe(401);
   });
+
+  it('refuses a session whose user part was swapped for another user of the same tenant', async () => {
+    const sessionId = await loginVcenter();
+    const [tenantId, , secret] = sessionId.split('.');
+    const viewerKey = keys.userPartition('acme', 'viewer@acme').split('#').at(-1);
+    expect((await api('GET', '/api/session', { headers: session(`${tenantId}.${viewerKey}.${secret}`) })).status).toBe(401);
+    expect((await api('GET', '/api/session', { headers: session(sessionId) })).status).toBe(200);
+  });
+
+  it('refuses the old form of a live session id (<tenant>.<secret>): a deploy of this layout ends sessions', async () => {
+    const [tenantId, , secret] = (await loginVcenter()).split('.');
+    expect((await api('GET', '/api/session', { headers: session(`${tenantId}.${secret}`) })).status).toBe(401);
+  });
 });
 
 describe('session expiry', () => {
@@ -86,9 +100,9 @@ describe('session expiry', () => {
     expect(response.status).toBe(401);
     // This session's item is still in the table (TTL sweeps lazily), past its expiry: only the read-side
     // check refused it.
-    const [tenantId, secret] = sessionId.split('.') as [string, string];
+    const [tenantId, userKey, secret] = sessionId.split('.') as [string, string, string];
     const { Item } = await client().send(
-      new GetCommand({ TableName: process.env.TABLE_NAME, Key: keys.session(tenantId, sha256Hex(secret)) }),
+      new GetCommand({ TableName: process.env.TABLE_NAME, Key: keys.session(tenantId, userKey, sha256Hex(secret)) }),
     );
     expect(Item).toBeDefined();
     expect(Item!.expiresAt).toBeLessThanOrEqual(nowSeconds());
@@ -105,9 +119,9 @@ describe('session expiry', () => {
 
   it('writes the refresh only when less than half of the idle window remains', async () => {
     const sessionId = await loginVcenter();
-    const [tenantId, secret] = sessionId.split('.') as [string, string];
+    const [tenantId, userKey, secret] = sessionId.split('.') as [string, string, string];
     const read = async () =>
-      (await client().send(new GetCommand({ TableName: process.env.TABLE_NAME, Key: keys.session(tenantId, sha256Hex(secret)) }))).Item!;
+      (await client().send(new GetCommand({ TableName: process.env.TABLE_NAME, Key: keys.session(tenantId, userKey, sha256Hex(secret)) }))).Item!;
     const issued = await read();
     advanceClock(5 * 60 * 1000);
     await api('GET', '/api/session', { headers: session(sessionId) });

@@ -33,7 +33,7 @@ const vmwareRest =
   has(`${DIST}/aiohttp`, 'python3-aiohttp');
 
 const WEB_01 = '4f1d2c3b-0a9e-4c1a-9b7e-5d2a1e0f9101';
-const NOVNC_URL = /^http:\/\/127\.0\.0\.1:6080\/vnc_auto\.html\?path=%3Ftoken%3D(acme\.[A-Za-z0-9_-]{43})$/;
+const NOVNC_URL = /^http:\/\/127\.0\.0\.1:6080\/vnc_auto\.html\?path=%3Ftoken%3D(acme\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{43})$/;
 
 /** Runs a program with a clean environment (no OS_* variables, no clouds.yaml, no Ansible configuration). */
 function run(command: string, args: string[], env: Record<string, string> = {}): Promise<string> {
@@ -388,6 +388,6 @@ describe('openstack-wrapper (npm)', () => {
 
   it('keystone.getProjectToken refuses a token that is not live', async () => {
     const keystone = new OSWrap.Keystone(`${server.url}/identity/v3`);
-    await expect(promised((cb) => keystone.getProjectToken(`acme.${'A'.repeat(43)}`, 'acme', cb))).rejects.toThrow();
+    await expect(promised((cb) => keystone.getProjectToken(`acme.${'A'.repeat(16)}.${'A'.repeat(43)}`, 'acme', cb))).rejects.toThrow();
   }, 60_000);
 });

@@ -12,7 +12,7 @@ import { createLab, LAB_SHA1, LAB_SHA256 } from './support/lab.js';
 
 afterEach(() => resetClock());
 
-const TICKET = '[a-z0-9][a-z0-9-]*\\.[A-Za-z0-9_-]{43}';
+const TICKET = '[a-z0-9][a-z0-9-]*\\.[A-Za-z0-9_-]{16}\\.[A-Za-z0-9_-]{43}';
 const VMRC = (server: string, moId: string) => new RegExp(`^vmrc://clone:(${TICKET})@${server.replace(/\./g, '\\.')}/\\?moid=${moId}$`);
 const WEBMKS = (hostPort: string) => new RegExp(`^wss://${hostPort.replace(/[.[\]]/g, '\\$&')}/ticket/(${TICKET})$`);
 
@@ -125,7 +125,7 @@ describe.each(FORMS.map((form) => [form.form, form] as const))('POST %s/vcenter/
       const ticket = ticketIn(uri);
       expect(await lookupTicket(ticket, CONSOLE_PRIVILEGE)).toEqual({
         tenantId: 'acme',
-        ticketHash: sha256Hex(ticket.split('.')[1]!),
+        ticketHash: sha256Hex(ticket.split('.').at(-1)!),
         vmMoId: 'vm-101',
         instanceUuid: '4f1d2c3b-0a9e-4c1a-9b7e-5d2a1e0f9101',
         consoleType: 'WEBMKS',
@@ -139,7 +139,7 @@ describe.each(FORMS.map((form) => [form.form, form] as const))('POST %s/vcenter/
       expect(expiresAt - issuedAt).toBeGreaterThanOrEqual(1800);
       expect(expiresAt - issuedAt).toBeLessThanOrEqual(1801);
       const Items = await scanTable();
-      expect(JSON.stringify(Items)).not.toContain(ticket.split('.')[1]!);
+      expect(JSON.stringify(Items)).not.toContain(ticket.split('.').at(-1)!);
     });
 
     it('issues a different ticket every time', async () => {
@@ -211,8 +211,9 @@ describe.each(FORMS.map((form) => [form.form, form] as const))('POST %s/vcenter/
     it.each([
       ['no session', undefined, 'Authentication required.'],
       ['a malformed session id', 'not-a-session', 'Authentication required.'],
-      ['a forged session id', `acme.${'A'.repeat(43)}`, 'The session is missing, expired or ended.'],
-      ['a session id of another tenant', `globex.${'B'.repeat(43)}`, 'The session is missing, expired or ended.'],
+      ['a forged session id', `acme.${'A'.repeat(16)}.${'A'.repeat(43)}`, 'The session is missing, expired or ended.'],
+      ['a session id of another tenant', `globex.${'B'.repeat(16)}.${'B'.repeat(43)}`, 'The session is missing, expired or ended.'],
+      ['a session id of the format before the per-user layout', `acme.${'C'.repeat(43)}`, 'Authentication required.'],
     ])('refuses %s with 401 unauthenticated', async (_case, sessionId, message) => {
       const response = await create(form, sessionId, 'vm-101', 'VMRC');
       expect(response.status).toBe(401);
@@ -346,7 +347,7 @@ describe('redeeming a vCenter console ticket at POST /console-proxy/v1/redemptio
     expect(response.status).toBe(404);
     expect(response.body.messages[0].default_message).toBe('The console ticket is not valid.');
     // The item is still in the table: only the expiry check refused it.
-    const items = await scanTable({ FilterExpression: 'ticketHash = :hash', ExpressionAttributeValues: { ':hash': sha256Hex(ticket.split('.')[1]!) } });
+    const items = await scanTable({ FilterExpression: 'ticketHash = :hash', ExpressionAttributeValues: { ':hash': sha256Hex(ticket.split('.').at(-1)!) } });
     expect(items).toHaveLength(1);
   });
 

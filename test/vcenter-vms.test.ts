@@ -206,7 +206,7 @@ describe('GET /api/appliance/networking/interfaces and /rest/appliance/networkin
   it('answers 401 without a session, or with a dead one, in each shape', async () => {
     const cases: [Record<string, string>, string][] = [
       [{}, 'Authentication required.'],
-      [session(`acme.${'D'.repeat(43)}`), 'The session is missing, expired or ended.'],
+      [session(`acme.${'D'.repeat(16)}.${'D'.repeat(43)}`), 'The session is missing, expired or ended.'],
     ];
     for (const [headers, message] of cases) {
       const response = await api('GET', '/api/appliance/networking/interfaces', { headers });

@@ -8,7 +8,7 @@ import { json } from '../../lib/http/types.js';
 
 /**
  * POST /sdk/vim25/{release}/VirtualMachine/{moId}/AcquireMksTicket — no parameters, a
- * `VirtualMachineMksTicket` out. Session and VM in one BatchGetItem, then one conditional PutItem.
+ * `VirtualMachineMksTicket` out. Session and VM in one BatchGetItem, then one BatchWriteItem.
  */
 export const handler = endpoint({
   dialect: vim25,

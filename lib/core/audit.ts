@@ -18,4 +18,6 @@ export async function recordConsoleSession(report: ConsoleSessionReport, now = n
   return record;
 }
 
-export const listConsoleSessions = (tenantId: string): Promise<ConsoleSessionRecord[]> => store.listConsoleSessions(tenantId);
+/** A tenant's console sessions that started on the UTC days `from` to `to` (`yyyy-mm-dd`), oldest first. */
+export const listConsoleSessions = (tenantId: string, from: string, to?: string): Promise<ConsoleSessionRecord[]> =>
+  store.listConsoleSessions(tenantId, from, to);

@@ -44,7 +44,7 @@ export const vsphereReadiness =
 
 /**
  * The one way to a console ticket: the privilege (checked here only), the type's readiness rule, then the
- * ticket (one conditional PutItem) in the type's answer. The VM is the caller's own, found by the dialect
+ * ticket (one BatchWriteItem: the ticket and its pointer) in the type's answer. The VM is the caller's own, found by the dialect
  * (whose not-found error comes first).
  */
 export async function issueConsoleTicket<Answer>(

@@ -8,8 +8,8 @@ import {
   tenantOfUserName,
   UserNameSchema,
 } from './model.js';
-import { DUMMY_PASSWORD_HASH, issueSecret, parseSecret, verifyPassword } from '../protocol/secrets.js';
-import type { LoginFailuresRecord, SessionRecord, VmRecord } from '../records.js';
+import { DUMMY_PASSWORD_HASH, issueSecret, parseSecret, scopeKey, verifyPassword, type IssuedSecret } from '../protocol/secrets.js';
+import type { LoginFailuresRecord, SessionRecord, TenantRecord, VmRecord } from '../records.js';
 
 export interface LoginResult {
   /** The session id, handed to the client once; only its hash is stored. */
@@ -32,19 +32,23 @@ export async function login(userName: string, password: string): Promise<LoginRe
     throw loginRefused();
   }
   const tenantId = tenantOfUserName(userName);
-  const { principal, failures } = await store.getPrincipalForLogin(tenantId, userName);
+  const counter = store.loginFailuresOf(tenantId, userName);
+  const found = await store.getPrincipalForLogin(tenantId, userName);
+  const { failures } = found;
+  // A tenant absent or being deleted has no users: the same refusal as an unknown user name.
+  const principal = isServing(found.tenant) ? found.principal : undefined;
   if (isLockedOut(failures)) {
     throw loginRefused('The account is temporarily locked after repeated failed logins; try again later.');
   }
   // Verify against a dummy hash when the user is unknown, so timing does not tell which users exist.
   const passwordMatches = await verifyPassword(password, principal?.passwordHash ?? DUMMY_PASSWORD_HASH);
   if (!principal || !passwordMatches) {
-    await countFailure(tenantId, userName);
+    await countFailure(counter);
     throw loginRefused();
   }
-  if (failures) await store.clearLoginFailures(tenantId, userName, failures);
+  if (failures) await store.clearFailures(counter, failures);
 
-  const secret = issueSecret(principal.tenantId);
+  const secret = issueSecret(principal.tenantId, scopeKey(principal.userName));
   const now = isoNow();
   const session: SessionRecord = {
     tenantId: principal.tenantId,
@@ -56,29 +60,35 @@ export async function login(userName: string, password: string): Promise<LoginRe
     expiresAt: nowSeconds() + config.sessionIdleSeconds(),
   };
   await store.putSession(session);
-  // The operator may have changed or deleted the user while the password was being checked, and ended its
-  // sessions before this one was written: read the user again (each put hashes with a fresh salt).
-  const current = await store.getPrincipal(tenantId, userName);
-  if (current?.passwordHash !== principal.passwordHash) {
-    await store.deleteSession(tenantId, secret.hash);
+  // The operator may have changed or deleted the user (or begun deleting the tenant) while the password was
+  // being checked, and ended its sessions before this one was written: read both again (each put hashes
+  // with a fresh salt).
+  const current = await store.getPrincipalAndTenant(tenantId, userName);
+  if (!isServing(current.tenant) || current.principal?.passwordHash !== principal.passwordHash) {
+    await store.deleteSession(refOf(secret));
     throw loginRefused();
   }
   return { sessionId: secret.value, session };
 }
+
+/** Whether a tenant's users may log in and use their sessions: it exists and its deletion has not begun. */
+const isServing = (tenant: TenantRecord | undefined): boolean => tenant !== undefined && tenant.deletingSince === undefined;
+
+const refOf = (secret: IssuedSecret): store.SessionRef => ({ tenantId: secret.tenantId, userKey: secret.scope, sessionHash: secret.hash });
 
 /** Whether recent failures locked the name (the lockout policy below). */
 export const isLockedOut = (failures: LoginFailuresRecord | undefined): boolean =>
   failures?.lockedUntil !== undefined && failures.lockedUntil > nowSeconds();
 
 /**
- * Counts one failure of `userName` (a login user name, or the name guest authentications are counted under);
+ * Counts one failure under `counter` (a login user name's, or a guest user's of one VM);
  * `LOGIN_MAX_FAILURES` within `LOGIN_FAILURE_WINDOW_SECONDS` lock it for `LOGIN_LOCKOUT_SECONDS`.
  */
-export async function countFailure(tenantId: string, userName: string): Promise<void> {
+export async function countFailure(counter: store.FailureCounter): Promise<void> {
   const now = nowSeconds();
-  const counted = await store.countLoginFailure(tenantId, userName, now + config.loginFailureWindowSeconds());
+  const counted = await store.countFailure(counter, now + config.loginFailureWindowSeconds());
   if (counted.failures >= config.loginMaxFailures() && counted.lockedUntil === undefined) {
-    await store.lockLogin(counted, now + config.loginLockoutSeconds());
+    await store.lockFailures(counter, counted, now + config.loginLockoutSeconds());
   }
 }
 
@@ -96,32 +106,32 @@ export async function authenticateWithVm(
 ): Promise<{ session: SessionRecord; vm?: VmRecord }> {
   const secret = parseSecret(sessionId);
   if (!secret) throw Unauthenticated();
-  const { tenantId, hash } = secret;
+  const session = refOf(secret);
   if (ref && 'moId' in ref && MoIdSchema.safeParse(ref.moId).success) {
-    const found = await store.getSessionAndVm(tenantId, hash, ref.moId);
-    return { session: await keepAlive(found.session), vm: found.vm };
+    const found = await store.getSessionAndVm(session, ref.moId);
+    return { session: await keepAlive(found), vm: found.vm };
   }
   if (ref && 'instanceUuid' in ref && InstanceUuidSchema.safeParse(ref.instanceUuid).success) {
-    const [session, vm] = await Promise.all([
-      store.getSession(tenantId, hash),
-      store.getVmByUuid(tenantId, ref.instanceUuid),
-    ]);
-    return { session: await keepAlive(session), vm };
+    const [found, vm] = await Promise.all([store.getSessionAndVm(session), store.getVmByUuid(secret.tenantId, ref.instanceUuid)]);
+    return { session: await keepAlive(found), vm };
   }
-  return { session: await keepAlive(await store.getSession(tenantId, hash)) };
+  return { session: await keepAlive(await store.getSessionAndVm(session)) };
 }
 
+const sessionRefused = () => Unauthenticated('The session is missing, expired or ended.');
+
 /**
- * Refreshes the idle deadline only when less than half of the window remains: one write per half-window,
- * not one per call.
+ * A live session of a tenant that is serving, its idle deadline refreshed only when less than half of the
+ * window remains: one write per half-window, not one per call.
  */
-async function keepAlive(session: SessionRecord | undefined): Promise<SessionRecord> {
-  if (!session) throw Unauthenticated('The session is missing, expired or ended.');
+async function keepAlive(found: { tenant?: TenantRecord; session?: SessionRecord }): Promise<SessionRecord> {
+  const { session } = found;
+  if (!session || !isServing(found.tenant)) throw sessionRefused();
   const idle = config.sessionIdleSeconds();
   if (session.expiresAt - nowSeconds() >= idle / 2) return session;
   const refreshed = { ...session, expiresAt: nowSeconds() + idle, lastAccessedAt: isoNow() };
-  const alive = await store.touchSession(session.tenantId, session.sessionHash, refreshed.expiresAt, refreshed.lastAccessedAt);
-  if (!alive) throw Unauthenticated('The session is missing, expired or ended.');
+  const alive = await store.touchSession(session, refreshed.expiresAt, refreshed.lastAccessedAt);
+  if (!alive) throw sessionRefused();
   return refreshed;
 }
 
@@ -141,11 +151,13 @@ export async function rescope(sessionId: string): Promise<SessionRecord> {
 /** Whether `sessionId` names a live session, read only: for telling a refused tenant why, never to let it in. */
 export async function isLiveSession(sessionId: string | undefined): Promise<boolean> {
   const secret = parseSecret(sessionId);
-  return secret !== undefined && (await store.getSession(secret.tenantId, secret.hash)) !== undefined;
+  if (!secret) return false;
+  const found = await store.getSessionAndVm(refOf(secret));
+  return found.session !== undefined && isServing(found.tenant);
 }
 
 /** Ends a session. Unknown, ended and expired sessions are all refused the same way. */
 export async function logout(sessionId: string | undefined): Promise<void> {
   const secret = parseSecret(sessionId);
-  if (!secret || !(await store.deleteSession(secret.tenantId, secret.hash))) throw Unauthenticated();
+  if (!secret || !(await store.deleteSession(refOf(secret)))) throw Unauthenticated();
 }

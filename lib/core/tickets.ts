@@ -4,7 +4,7 @@ import * as store from '../store/index.js';
 import { isoNow, nowSeconds } from './clock.js';
 import { NotFound } from './errors.js';
 import type { Privilege } from './privileges.js';
-import { fingerprint, issueSecret, parseSecret } from '../protocol/secrets.js';
+import { fingerprint, issueSecret, parseSecret, scopeKey, type IssuedSecret } from '../protocol/secrets.js';
 import type { SessionRecord, TicketRecord, VmRecord } from '../records.js';
 
 export interface IssuedTicket {
@@ -14,7 +14,8 @@ export interface IssuedTicket {
 }
 
 /**
- * Issues a one-time ticket for `vm` that grants `grants`: one conditional PutItem. Only
+ * Issues a one-time ticket for `vm` that grants `grants`: one BatchWriteItem (the ticket under the VM, a
+ * pointer to it beside the user's sessions). Only
  * `issueConsoleTicket` (lib/core/consoles.ts) calls this, once it has checked that the session holds
  * `grants` and that the VM is ready for the console.
  */
@@ -24,7 +25,7 @@ export async function issueTicket(
   consoleType: string,
   grants: Privilege,
 ): Promise<IssuedTicket> {
-  const secret = issueSecret(vm.tenantId);
+  const secret = issueSecret(vm.tenantId, scopeKey(vm.moId));
   const record: TicketRecord = {
     tenantId: vm.tenantId,
     ticketHash: secret.hash,
@@ -56,6 +57,8 @@ function logTicketEvent(message: string, record: TicketRecord): void {
   });
 }
 
+const refOf = (secret: IssuedSecret): store.TicketRef => ({ tenantId: secret.tenantId, vmKey: secret.scope, ticketHash: secret.hash });
+
 /** Used, expired, unknown and malformed tickets are all refused with this one error. */
 export const ticketRefused = () => NotFound('The console ticket is not valid.');
 
@@ -66,7 +69,7 @@ export const ticketRefused = () => NotFound('The console ticket is not valid.');
  */
 export async function redeemTicket(ticket: string, grants: Privilege): Promise<TicketRecord> {
   const secret = parseSecret(ticket);
-  const record = secret && (await store.redeemTicket(secret.tenantId, secret.hash, grants));
+  const record = secret && (await store.redeemTicket(refOf(secret), grants));
   if (!record) throw ticketRefused();
   logTicketEvent('console ticket redeemed', record);
   return record;
@@ -75,7 +78,7 @@ export async function redeemTicket(ticket: string, grants: Privilege): Promise<T
 /** Reads a live ticket that grants `grants` without consuming it (Nova's os-console-auth-tokens). */
 export async function lookupTicket(ticket: string, grants: Privilege): Promise<TicketRecord> {
   const secret = parseSecret(ticket);
-  const record = secret && (await store.peekTicket(secret.tenantId, secret.hash));
+  const record = secret && (await store.peekTicket(refOf(secret)));
   if (!record || record.grants !== grants) throw ticketRefused();
   return record;
 }

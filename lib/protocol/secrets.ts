@@ -4,33 +4,46 @@ import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } 
  * The credential formats the API, the guest agent and the console proxy share: tickets, tokens and session
  * ids, their fingerprints, and scrypt verifiers. Needs nothing but node:crypto.
  *
- * Every ticket, console token and session id is `<tenant>.<32 random bytes, base64url>`. The tenant part is
- * in the clear so that the session (or ticket) and the object it targets live in the same partition and can
- * be fetched in one round trip; a forged tenant part simply finds nothing. Only the SHA-256 of the random
- * part is ever stored: a leaked table holds no usable credential (the same reasoning as Nova's
- * console_auth_token.py).
+ * Every ticket, console token and session id is `<tenant>.<scope>.<32 random bytes, base64url>`. The scope
+ * is a fixed-length digest (`scopeKey`) of what the credential is partitioned by: the user name for a
+ * session, the VM's moId for a ticket. Tenant and scope are in the clear so that the hot path can name the
+ * credential's item (and the VM's) without a lookup; a forged tenant or scope part names another partition
+ * and simply finds nothing. Only the SHA-256 of the random part is ever stored: a leaked table holds no
+ * usable credential (the same reasoning as Nova's console_auth_token.py). The older `<tenant>.<secret>`
+ * form matches no partition of today's layout and is refused like any unknown credential.
  */
 export interface IssuedSecret {
   /** The credential handed to the client, once. */
   value: string;
   tenantId: string;
+  /** `scopeKey` of the user name (a session) or the VM's moId (a ticket). */
+  scope: string;
   /** Hex SHA-256 of the random part: the only form that is stored. */
   hash: string;
 }
 
 const SECRET_BYTES = 32;
-const TOKEN_PATTERN = /^([a-z0-9][a-z0-9-]{0,62})\.([A-Za-z0-9_-]{43})$/;
+const SCOPE_BYTES = 12;
+const TOKEN_PATTERN = /^([a-z0-9][a-z0-9-]{0,62})\.([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]{43})$/;
 
-export function issueSecret(tenantId: string): IssuedSecret {
+/**
+ * The fixed-length digest a session id or ticket carries of what it is partitioned by (96 bits of SHA-256,
+ * 16 base64url characters): the user name or moId never travels inside a credential, and a key built from
+ * it has one length whatever the name's.
+ */
+export const scopeKey = (name: string): string =>
+  createHash('sha256').update(name).digest().subarray(0, SCOPE_BYTES).toString('base64url');
+
+export function issueSecret(tenantId: string, scope: string): IssuedSecret {
   const random = randomBytes(SECRET_BYTES).toString('base64url');
-  return { value: `${tenantId}.${random}`, tenantId, hash: sha256Hex(random) };
+  return { value: `${tenantId}.${scope}.${random}`, tenantId, scope, hash: sha256Hex(random) };
 }
 
 /** Splits a presented credential; `undefined` when it cannot be one of ours (so it is refused untouched). */
 export function parseSecret(value: string | undefined): IssuedSecret | undefined {
   const match = value ? TOKEN_PATTERN.exec(value) : null;
   if (!match) return undefined;
-  return { value: value!, tenantId: match[1]!, hash: sha256Hex(match[2]!) };
+  return { value: value!, tenantId: match[1]!, scope: match[2]!, hash: sha256Hex(match[3]!) };
 }
 
 export const sha256Hex = (text: string): string => createHash('sha256').update(text).digest('hex');

@@ -1,15 +1,30 @@
 import type { ConsoleSessionRecord } from '../records.js';
-import { recordsUnder } from './client.js';
+import { InvalidArgument } from '../core/errors.js';
+import { recordsIn } from './client.js';
 import { putItem, putRequest } from './items.js';
-import { keys, SK } from './keys.js';
+import { dayOf, keys } from './keys.js';
+
+/** The most days one listing reads (one Query each): a month. */
+export const MAX_AUDIT_DAYS = 31;
 
 /**
- * Writes one console session's audit record. The key carries the proxy's session id, so a proxy that
- * retries after a lost response finds its own record already there: `false`, not a second copy.
+ * Writes one console session's audit record, under the day it started. The key carries the proxy's
+ * session id, so a proxy that retries after a lost response finds its own record already there: `false`,
+ * not a second copy.
  */
 export const putConsoleSession = (record: ConsoleSessionRecord): Promise<boolean> =>
   putItem(putRequest(keys.consoleAudit(record.tenantId, record.startedAt, record.sessionId), record, { ifAbsent: true }));
 
-/** A tenant's console sessions, oldest first (the sort key starts with the start time). */
-export const listConsoleSessions = (tenantId: string): Promise<ConsoleSessionRecord[]> =>
-  recordsUnder<ConsoleSessionRecord>(tenantId, SK.consoleAuditPrefix);
+/**
+ * A tenant's console sessions that started on the UTC days `from` to `to` (`yyyy-mm-dd`, both included, at
+ * most `MAX_AUDIT_DAYS`), oldest first: one Query of each day's partition.
+ */
+export async function listConsoleSessions(tenantId: string, from: string, to: string = from): Promise<ConsoleSessionRecord[]> {
+  const days: string[] = [];
+  for (let day = Date.parse(`${from}T00:00:00.000Z`); day <= Date.parse(`${to}T00:00:00.000Z`); day += 86_400_000) {
+    if (days.length === MAX_AUDIT_DAYS) throw InvalidArgument(`A console session listing spans at most ${MAX_AUDIT_DAYS} days.`);
+    days.push(dayOf(new Date(day).toISOString()));
+  }
+  const perDay = await Promise.all(days.map((day) => recordsIn<ConsoleSessionRecord>(keys.auditPartition(tenantId, day))));
+  return perDay.flat();
+}

@@ -3,7 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config.js';
 import { DomainError, Internal, Unavailable } from '../core/errors.js';
-import { all, equals, isExpired, placeholders, underPrefix } from './expressions.js';
+import { inPartition, isExpired, placeholders, underPrefix } from './expressions.js';
 import { keys, recordOf, type Key } from './keys.js';
 
 /** DynamoDB calls made on behalf of one piece of work: operations, and SDK attempts (retries included). */
@@ -17,6 +17,8 @@ export interface RoundTripCount {
   /** Read and write units DynamoDB reports as consumed, when counted `{ capacity: true }` (tests and the bench). */
   capacityUnits: number;
   measureCapacity: boolean;
+  /** The partition keys the calls named (an index query's: `gsi1pk=<value>`): what a request touched. */
+  partitions: Set<string>;
 }
 
 const roundTripScope = new AsyncLocalStorage<RoundTripCount>();
@@ -35,6 +37,7 @@ export async function countRoundTrips<T>(
     attempts: 0,
     actions: new Set(),
     pending: 0,
+    partitions: new Set(),
     capacityUnits: 0,
     measureCapacity: options.capacity ?? false,
   };
@@ -45,6 +48,27 @@ export async function countRoundTrips<T>(
 /** The units a response reports (one entry, or one per table for batch calls). */
 const unitsOf = (consumed: unknown): number =>
   [consumed ?? []].flat().reduce((sum: number, entry) => sum + ((entry as { CapacityUnits?: number }).CapacityUnits ?? 0), 0);
+
+interface DynamoInput {
+  Key?: { pk?: unknown };
+  Item?: { pk?: unknown };
+  IndexName?: string;
+  ExpressionAttributeValues?: Record<string, unknown>;
+  RequestItems?: Record<string, { Keys?: { pk?: unknown }[] } | { PutRequest?: { Item: { pk?: unknown } }; DeleteRequest?: { Key: { pk?: unknown } } }[]>;
+}
+
+/** The partition keys one request names (plain or marshalled values), for `RoundTripCount.partitions`. */
+function partitionsNamedBy(input: DynamoInput): string[] {
+  const text = (value: unknown) => String((value as { S?: string })?.S ?? value);
+  const named: unknown[] = [input.Key?.pk, input.Item?.pk];
+  const queried = input.ExpressionAttributeValues?.[':pk'];
+  if (queried !== undefined) named.push(input.IndexName ? `${input.IndexName}pk=${text(queried)}` : queried);
+  for (const request of Object.values(input.RequestItems ?? {})) {
+    if (Array.isArray(request)) named.push(...request.map((write) => (write.PutRequest?.Item ?? write.DeleteRequest?.Key)?.pk));
+    else named.push(...(request.Keys ?? []).map((key) => key.pk));
+  }
+  return named.filter((value) => value !== undefined).map(text);
+}
 
 /**
  * Test hook below the SDK's retry loop: `inject`, when set, runs before each attempt and may delay it or
@@ -86,6 +110,7 @@ export function client(): DynamoDBDocumentClient {
         scope.operations += 1;
         const action = (context.commandName ?? '').replace(/Command$/, '');
         scope.actions.add((args.input as { IndexName?: string }).IndexName ? `${action}@index` : action);
+        for (const partition of partitionsNamedBy(args.input as DynamoInput)) scope.partitions.add(partition);
         scope.pending += 1;
         // Asked for only inside a scope that measures capacity: requests outside tests are sent as built.
         if (scope.measureCapacity) (args.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity = 'TOTAL';
@@ -216,33 +241,45 @@ export async function queryPage(request: QueryRequest, limit: number): Promise<P
 }
 
 /**
- * The query for a tenant's items whose sort key starts with `prefix`, optionally filtered (the filter's
- * `:name` values in `values`) and projected.
+ * The query for the items of partition `pk` (those whose sort key starts with `prefix`, if given),
+ * optionally filtered (the filter's `:name` values in `values`) and projected.
  */
-export function queryUnderRequest(
-  tenantId: string,
-  prefix: string,
+export function partitionQueryRequest(
+  pk: string,
+  prefix?: string,
   options: { filter?: string; values?: Record<string, unknown>; projection?: string } = {},
 ): QueryRequest {
+  const keyCondition = prefix === undefined ? inPartition : underPrefix;
   return {
     TableName: tableName(),
-    KeyConditionExpression: underPrefix,
+    KeyConditionExpression: keyCondition,
     ...(options.filter ? { FilterExpression: options.filter } : {}),
     ...(options.projection ? { ProjectionExpression: options.projection } : {}),
-    ...placeholders([underPrefix, options.filter], { pk: keys.tenantPartition(tenantId), prefix, ...options.values }),
+    ...placeholders([keyCondition, options.filter], { pk, ...(prefix === undefined ? {} : { prefix }), ...options.values }),
   };
 }
 
-/** A tenant's records under `prefix`, expired ones dropped. */
-export async function recordsUnder<T>(tenantId: string, prefix: string): Promise<T[]> {
-  const items = await queryAll(queryUnderRequest(tenantId, prefix));
+/** The query for a tenant's own items (inventory) whose sort key starts with `prefix`. */
+export const queryUnderRequest = (
+  tenantId: string,
+  prefix: string,
+  options: { filter?: string; values?: Record<string, unknown>; projection?: string } = {},
+): QueryRequest => partitionQueryRequest(keys.tenantPartition(tenantId), prefix, options);
+
+/** The records of partition `pk` (under `prefix`, if given), expired ones dropped. */
+export async function recordsIn<T>(pk: string, prefix?: string): Promise<T[]> {
+  const items = await queryAll(partitionQueryRequest(pk, prefix));
   return items.filter((item) => !isExpired(item)).map((item) => recordOf<T>(item)!);
 }
 
-/** The keys of a tenant's items under `prefix` whose attributes equal `where` (what a batched delete needs). */
-export async function keysUnder(tenantId: string, prefix: string, where: Record<string, string> = {}): Promise<Key[]> {
-  const attributes = Object.keys(where);
-  const filter = attributes.length ? all(...attributes.map(equals)) : undefined;
-  const items = await queryAll(queryUnderRequest(tenantId, prefix, { filter, values: where, projection: 'pk, sk' }));
+/** A tenant's records under `prefix`, expired ones dropped. */
+export const recordsUnder = <T>(tenantId: string, prefix: string): Promise<T[]> => recordsIn<T>(keys.tenantPartition(tenantId), prefix);
+
+/**
+ * The keys of every item of partition `pk` (under `prefix`, if given), expired ones too: what a revocation
+ * deletes, exactly, with no filter.
+ */
+export async function keysIn(pk: string, prefix?: string): Promise<Key[]> {
+  const items = await queryAll(partitionQueryRequest(pk, prefix, { projection: 'pk, sk' }));
   return items.map((item) => ({ pk: String(item.pk), sk: String(item.sk) }));
 }

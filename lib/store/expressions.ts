@@ -17,8 +17,10 @@ export const absent = 'attribute_not_exists(pk)';
 export const live = '#expiresAt > :now';
 /** Live, or never expiring: an item without `expiresAt` (a running guest process) has no end yet. */
 export const liveOrLasting = `(attribute_not_exists(#expiresAt) OR ${live})`;
-/** The key condition of a query for a tenant's items whose sort key starts with a prefix. */
-export const underPrefix = 'pk = :pk AND begins_with(sk, :prefix)';
+/** The key condition of a query for a partition's items. */
+export const inPartition = 'pk = :pk';
+/** The key condition of a query for a partition's items whose sort key starts with a prefix. */
+export const underPrefix = `${inPartition} AND begins_with(sk, :prefix)`;
 
 /** `#attribute = :attribute` */
 export const equals = (attribute: string): string => `#${attribute} = :${attribute}`;

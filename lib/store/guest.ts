@@ -1,9 +1,10 @@
 import type { AgentRecord, GuestAuthRecord, GuestProcessRecord, GuestWorkItem, GuestWorkResultRecord, LoginFailuresRecord } from '../records.js';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { client, queryAll, queryUnderRequest, recordsUnder, send, tableName } from './client.js';
+import { client, queryAll, partitionQueryRequest, recordsIn, send, tableName } from './client.js';
 import { all, equals, exists, live, liveOrLasting, placeholders } from './expressions.js';
 import { deleteItem, deleteRequest, getItem, getItems, putItem, putRequest, updateItem, type UpdateRequest } from './items.js';
-import { keys, recordOf } from './keys.js';
+import { keys, recordOf, SK } from './keys.js';
+import type { FailureCounter } from './logins.js';
 
 // ---- agent enrolment ----
 
@@ -152,7 +153,9 @@ export async function putWork(work: GuestWorkItem): Promise<void> {
  * new work for hours.
  */
 export async function listWorkIds(tenantId: string, moId: string, limit = 10): Promise<string[]> {
-  const items = await queryAll(queryUnderRequest(tenantId, keys.guestWorkOf(moId), { filter: live, projection: 'workId' }));
+  const items = await queryAll(
+    partitionQueryRequest(keys.guestPartition(tenantId, moId), SK.guestWorkPrefix, { filter: live, projection: 'workId' }),
+  );
   return items.slice(0, limit).map((item) => item.workId as string);
 }
 
@@ -220,7 +223,7 @@ export const getProcess = (tenantId: string, moId: string, pid: number): Promise
   getItem(keys.process(tenantId, moId, pid));
 
 export const listProcesses = (tenantId: string, moId: string): Promise<GuestProcessRecord[]> =>
-  recordsUnder<GuestProcessRecord>(tenantId, keys.processesOf(moId));
+  recordsIn<GuestProcessRecord>(keys.guestPartition(tenantId, moId), SK.processPrefix);
 
 // ---- guest credentials the agent accepted lately ----
 
@@ -228,11 +231,12 @@ export async function putGuestAuth(auth: GuestAuthRecord): Promise<void> {
   await putItem(putRequest(keys.guestAuth(auth.tenantId, auth.moId, auth.userNameHash), auth));
 }
 
-/** The name the failed authentications of a VM's guest user are counted under (see lib/store/logins.ts). */
-export const guestLoginFailuresName = (moId: string, userNameHash: string): string => keys.guestLoginFailuresName(moId, userNameHash);
+/** Where the failed authentications of a VM's guest user are counted (see lib/store/logins.ts). */
+export const guestFailuresOf = (tenantId: string, moId: string, userNameHash: string): FailureCounter =>
+  keys.guestFailures(tenantId, moId, userNameHash);
 
 /**
- * What a guest operation needs, in one BatchGetItem: the VM's agent, the verifier of the presented user's
+ * What a guest operation needs, in one BatchGetItem of the VM's own guest partition: the VM's agent, the verifier of the presented user's
  * credentials if the agent accepted them lately, the user's recent failed authentications (the lockout), and
  * the process asked about (if any).
  */
@@ -246,7 +250,7 @@ export async function getGuestState(
   const [agent, auth, failures, process] = await getItems([
     keys.agent(tenantId, moId),
     keys.guestAuth(tenantId, moId, userNameHash),
-    keys.loginFailures(tenantId, guestLoginFailuresName(moId, userNameHash)),
+    keys.guestFailures(tenantId, moId, userNameHash),
     ...processKey,
   ]);
   return { agent, auth, failures, process };

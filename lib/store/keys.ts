@@ -10,32 +10,46 @@ import type {
   PrincipalRecord,
   SessionRecord,
   TenantRecord,
+  TicketPointerRecord,
   TicketRecord,
   VmRecord,
 } from '../records.js';
+import { scopeKey } from '../protocol/secrets.js';
 
 /**
  * Every key of the single table. Nothing outside lib/store knows these prefixes.
  *
- * Layout (pk / sk):
- *   TENANT#<t> / PROFILE              tenant              gsi1: TENANTS / <t>
- *   TENANT#<t> / USER#<userName>      principal
- *   TENANT#<t> / LOGINFAILURES#<userName>   failed logins of a user name (TTL: window or lockout)
- *   TENANT#<t> / LOGINFAILURES#GUEST#<moId>#<sha256(user)>   failed guest authentications, counted alike
- *   TENANT#<t> / VM#<moId>            virtual machine     gsi1: TENANT#<t>#VMUUID#<uuid> / VM
- *   TENANT#<t> / SESSION#<sha256>     session (TTL)
- *   TENANT#<t> / TICKET#<sha256>      console ticket (TTL)
- *   TENANT#<t> / CONSOLE#<uuid>       Nova legacy (os-consoles) console of a server
- *   TENANT#<t> / COUNTER#CONSOLE      the tenant's next legacy console id
- *   TENANT#<t> / AUDIT#CONSOLE#<startedAt>#<sessionId>   console session audit record (TTL: retention)
- *   TENANT#<t> / AGENT#<moId>                      guest agent enrolment (credential hash, public key, heartbeat)
- *   TENANT#<t> / GUESTWORK#<moId>#<workId>         guest operation awaiting its agent (TTL: wait bound)
- *   TENANT#<t> / GUESTRESULT#<moId>#<workId>       the agent's answer to it (TTL: wait bound)
- *   TENANT#<t> / PROCESS#<moId>#<pid>              guest process (TTL once finished: end time + 300 s)
- *   TENANT#<t> / GUESTAUTH#<moId>#<sha256(user)>   verifier of guest credentials the agent accepted (TTL)
- *   TENANT#<t> / DRAIN#LEASE                       which run of a deleted tenant's drain job holds it (TTL)
- * Every key starts with the tenant: two tenants may both own `vm-42`, and no key of one is reachable from
- * another's credentials.
+ * Layout (pk / sk), partitioned by the unit of revocation:
+ *   TENANT#<t> / PROFILE                        tenant (deletingSince: refused from then on) gsi1: TENANTS / <t>
+ *   TENANT#<t> / USER#<userName>                principal
+ *   TENANT#<t> / VM#<moId>                      virtual machine     gsi1: TENANT#<t>#VMUUID#<uuid> / VM
+ *                                               gsi2: TENANT#<t>#VMNAME#<name> / <moId> (find-by-name)
+ *   TENANT#<t> / CONSOLE#<uuid>                 Nova legacy (os-consoles) console of a server
+ *   TENANT#<t> / COUNTER#CONSOLE                the tenant's next legacy console id
+ *   LOGIN#<t>#<userName> / FAILURES             failed logins of a user name, known or not (TTL: window or lockout)
+ *   SESSION#<t>#<userKey> / SESSION#<sha256>    session (TTL)
+ *   SESSION#<t>#<userKey> / TICKET#<vmKey>#<sha256>   pointer to a ticket issued to the user (same TTL)
+ *   TICKET#<t>#<vmKey> / <sha256>               console ticket, Nova console token (TTL)
+ *   GUEST#<t>#<moId> / AGENT                    guest agent enrolment (credential hash, public key, heartbeat)
+ *   GUEST#<t>#<moId> / WORK#<workId>            guest operation awaiting its agent (TTL: wait bound)
+ *   GUEST#<t>#<moId> / RESULT#<workId>          the agent's answer to it (TTL: wait bound)
+ *   GUEST#<t>#<moId> / PROCESS#<pid>            guest process (TTL once finished: end time + 300 s)
+ *   GUEST#<t>#<moId> / AUTH#<sha256(user)>      verifier of guest credentials the agent accepted (TTL)
+ *   GUEST#<t>#<moId> / FAILURES#<sha256(user)>  failed guest authentications, under the login lockout's policy
+ *   AUDIT#<t>#<yyyy-mm-dd> / <startedAt>#<sessionId>   console session audit record, by start day (TTL: retention)
+ *   TENANT#<t> / DRAIN#LEASE                    which run of a deleted tenant's drain job holds it (TTL)
+ * userKey and vmKey are `scopeKey` (lib/protocol/secrets.ts) of the user name and the moId: 16 characters,
+ * carried in the clear by session ids (`<t>.<userKey>.<secret>`) and tickets (`<t>.<vmKey>.<secret>`).
+ *
+ * Why: DynamoDB serves one partition key at most 3,000 read and 1,000 write units per second, and splitting
+ * for heat never splits one key. Only inventory, whose traffic is operator-paced, stays under `TENANT#<t>`;
+ * everything whose traffic grows with a tenant's VMs or users (logins, sessions, tickets, agents, audit) is
+ * keyed by the user, the VM or the day, so no tenant's size makes one key hot, and failed logins (anyone can
+ * send them) land on the guessed name's own key, not on the tenant's consoles. The partitions are also the
+ * units of revocation: ending a user is one Query of `SESSION#<t>#<userKey>` (its sessions and pointers to
+ * its tickets), forgetting a VM one Query each of `TICKET#<t>#<vmKey>` and `GUEST#<t>#<moId>`, exact, with no
+ * filter and no read of anyone else's items. The tenant is inside every key and no tenant id contains '#',
+ * so no key of one tenant is reachable from another's credentials, nor two kinds of record share a key.
  */
 /** The record an item under the key holds, for the type checker only: a read of `keys.vm(…)` is a `VmRecord`. */
 declare const holds: unique symbol;
@@ -49,79 +63,116 @@ export interface Key<T = unknown> {
 /** The record type a key's item holds. */
 export type RecordAt<K> = K extends Key<infer T> ? T : never;
 
-const tenantPk = (tenantId: string) => `TENANT#${tenantId}`;
+/** The partitions, each `<prefix><tenant>` (then `#<what>` for all but the tenant's own). */
+export const PK = {
+  tenant: 'TENANT#',
+  login: 'LOGIN#',
+  session: 'SESSION#',
+  ticket: 'TICKET#',
+  guest: 'GUEST#',
+  audit: 'AUDIT#',
+} as const;
 
 export const SK = {
   profile: 'PROFILE',
   userPrefix: 'USER#',
   vmPrefix: 'VM#',
-  sessionPrefix: 'SESSION#',
-  ticketPrefix: 'TICKET#',
   consolePrefix: 'CONSOLE#',
   consoleCounter: 'COUNTER#CONSOLE',
-  consoleAuditPrefix: 'AUDIT#CONSOLE#',
-  agentPrefix: 'AGENT#',
-  guestWorkPrefix: 'GUESTWORK#',
-  guestResultPrefix: 'GUESTRESULT#',
+  loginFailures: 'FAILURES',
+  sessionPrefix: 'SESSION#',
+  ticketPointerPrefix: 'TICKET#',
+  agent: 'AGENT',
+  guestWorkPrefix: 'WORK#',
+  guestResultPrefix: 'RESULT#',
   processPrefix: 'PROCESS#',
-  guestAuthPrefix: 'GUESTAUTH#',
-  loginFailuresPrefix: 'LOGINFAILURES#',
+  guestAuthPrefix: 'AUTH#',
+  guestFailuresPrefix: 'FAILURES#',
   drainLease: 'DRAIN#LEASE',
 } as const;
+
+const tenantPk = (tenantId: string) => PK.tenant + tenantId;
+const loginPk = (tenantId: string, userName: string) => `${PK.login}${tenantId}#${userName}`;
+const sessionPk = (tenantId: string, userKey: string) => `${PK.session}${tenantId}#${userKey}`;
+const ticketPk = (tenantId: string, vmKey: string) => `${PK.ticket}${tenantId}#${vmKey}`;
+const guestPk = (tenantId: string, moId: string) => `${PK.guest}${tenantId}#${moId}`;
+const auditPk = (tenantId: string, day: string) => `${PK.audit}${tenantId}#${day}`;
+
+/** The UTC day (`yyyy-mm-dd`) an ISO timestamp falls on: the audit partition of a session started then. */
+export const dayOf = (isoTimestamp: string): string => new Date(Date.parse(isoTimestamp)).toISOString().slice(0, 10);
 
 export const keys = {
   tenant: (tenantId: string): Key<TenantRecord> => ({ pk: tenantPk(tenantId), sk: SK.profile }),
   principal: (tenantId: string, userName: string): Key<PrincipalRecord> => ({ pk: tenantPk(tenantId), sk: SK.userPrefix + userName }),
-  /** Recent failed logins of a user name, known or not (TTL: the failure window, or the lockout). */
-  loginFailures: (tenantId: string, userName: string): Key<LoginFailuresRecord> => ({
-    pk: tenantPk(tenantId),
-    sk: SK.loginFailuresPrefix + userName,
-  }),
-  /**
-   * The name failed guest authentications of one VM and guest user are counted under, by the login lockout's
-   * own code; no login user name contains '#', so none can take it.
-   */
-  guestLoginFailuresName: (moId: string, userNameHash: string): string => `GUEST#${moId}#${userNameHash}`,
   vm: (tenantId: string, moId: string): Key<VmRecord> => ({ pk: tenantPk(tenantId), sk: SK.vmPrefix + moId }),
-  session: (tenantId: string, hash: string): Key<SessionRecord> => ({ pk: tenantPk(tenantId), sk: SK.sessionPrefix + hash }),
-  ticket: (tenantId: string, hash: string): Key<TicketRecord> => ({ pk: tenantPk(tenantId), sk: SK.ticketPrefix + hash }),
   /** One legacy console per server, as Nova's console manager kept one per instance and pool. */
   console: (tenantId: string, instanceUuid: string): Key<ConsoleRecord> => ({
     pk: tenantPk(tenantId),
     sk: SK.consolePrefix + instanceUuid.toLowerCase(),
   }),
   consoleCounter: (tenantId: string): Key<{ value: number }> => ({ pk: tenantPk(tenantId), sk: SK.consoleCounter }),
-  /** Sorted by start time, so a tenant's console sessions read back in order. */
-  consoleAudit: (tenantId: string, startedAt: string, sessionId: string): Key<ConsoleSessionRecord> => ({
-    pk: tenantPk(tenantId),
-    sk: `${SK.consoleAuditPrefix}${startedAt}#${sessionId}`,
+  /** Recent failed logins of a user name, known or not (TTL: the failure window, or the lockout). */
+  loginFailures: (tenantId: string, userName: string): Key<LoginFailuresRecord> => ({
+    pk: loginPk(tenantId, userName),
+    sk: SK.loginFailures,
   }),
-  agent: (tenantId: string, moId: string): Key<AgentRecord> => ({ pk: tenantPk(tenantId), sk: SK.agentPrefix + moId }),
+  session: (tenantId: string, userKey: string, hash: string): Key<SessionRecord> => ({
+    pk: sessionPk(tenantId, userKey),
+    sk: SK.sessionPrefix + hash,
+  }),
+  /** Beside the user's sessions, where its tickets are: revoking the user finds them without a search. */
+  ticketPointer: (tenantId: string, userKey: string, vmKey: string, hash: string): Key<TicketPointerRecord> => ({
+    pk: sessionPk(tenantId, userKey),
+    sk: `${SK.ticketPointerPrefix}${vmKey}#${hash}`,
+  }),
+  ticket: (tenantId: string, vmKey: string, hash: string): Key<TicketRecord> => ({ pk: ticketPk(tenantId, vmKey), sk: hash }),
+  agent: (tenantId: string, moId: string): Key<AgentRecord> => ({ pk: guestPk(tenantId, moId), sk: SK.agent }),
   /** Work ids sort by creation time, so an agent claims the oldest first. */
   guestWork: (tenantId: string, moId: string, workId: string): Key<GuestWorkItem> => ({
-    pk: tenantPk(tenantId),
-    sk: `${SK.guestWorkPrefix}${moId}#${workId}`,
+    pk: guestPk(tenantId, moId),
+    sk: SK.guestWorkPrefix + workId,
   }),
-  guestWorkOf: (moId: string) => `${SK.guestWorkPrefix}${moId}#`,
   guestResult: (tenantId: string, moId: string, workId: string): Key<GuestWorkResultRecord> => ({
-    pk: tenantPk(tenantId),
-    sk: `${SK.guestResultPrefix}${moId}#${workId}`,
+    pk: guestPk(tenantId, moId),
+    sk: SK.guestResultPrefix + workId,
   }),
-  guestResultsOf: (moId: string) => `${SK.guestResultPrefix}${moId}#`,
   process: (tenantId: string, moId: string, pid: number): Key<GuestProcessRecord> => ({
-    pk: tenantPk(tenantId),
-    sk: `${SK.processPrefix}${moId}#${pid}`,
+    pk: guestPk(tenantId, moId),
+    sk: SK.processPrefix + pid,
   }),
-  processesOf: (moId: string) => `${SK.processPrefix}${moId}#`,
   /** Guest credentials the VM's agent accepted lately, as a verifier (TTL: a few minutes). */
   guestAuth: (tenantId: string, moId: string, userNameHash: string): Key<GuestAuthRecord> => ({
-    pk: tenantPk(tenantId),
-    sk: `${SK.guestAuthPrefix}${moId}#${userNameHash}`,
+    pk: guestPk(tenantId, moId),
+    sk: SK.guestAuthPrefix + userNameHash,
   }),
-  guestAuthsOf: (moId: string) => `${SK.guestAuthPrefix}${moId}#`,
+  /** Failed authentications of one guest user of the VM, counted by the login lockout's own code. */
+  guestFailures: (tenantId: string, moId: string, userNameHash: string): Key<LoginFailuresRecord> => ({
+    pk: guestPk(tenantId, moId),
+    sk: SK.guestFailuresPrefix + userNameHash,
+  }),
+  /** Sorted by start time within the day, so a day's console sessions read back in order. */
+  consoleAudit: (tenantId: string, startedAt: string, sessionId: string): Key<ConsoleSessionRecord> => ({
+    pk: auditPk(tenantId, dayOf(startedAt)),
+    sk: `${startedAt}#${sessionId}`,
+  }),
   tenantPartition: tenantPk,
   /** The lease of a deleted tenant's drain job, so that one chain of runs drains it at a time. */
-  tenantDrainLease: (tenantId: string): Key<{ tenantId: string; chain: string; expiresAt: number }> => ({ pk: tenantPk(tenantId), sk: SK.drainLease }),
+  tenantDrainLease: (tenantId: string): Key<{ tenantId: string; chain: string; expiresAt: number; auditDoneBefore?: string }> => ({ pk: tenantPk(tenantId), sk: SK.drainLease }),
+  loginPartition: loginPk,
+  /** A user's sessions and pointers to its tickets. */
+  userPartition: (tenantId: string, userName: string) => sessionPk(tenantId, scopeKey(userName)),
+  /** A VM's tickets. */
+  ticketPartition: (tenantId: string, moId: string) => ticketPk(tenantId, scopeKey(moId)),
+  /** Everything of a VM's guest: agent, work, results, processes, verifiers, failure counters. */
+  guestPartition: guestPk,
+  auditPartition: auditPk,
+  /** The ticket a pointer (an item of a user partition under `SK.ticketPointerPrefix`) points at. */
+  ticketOfPointer: (tenantId: string, pointerSk: string): Key<TicketRecord> => {
+    const [vmKey, hash] = pointerSk.slice(SK.ticketPointerPrefix.length).split('#') as [string, string];
+    return keys.ticket(tenantId, vmKey, hash);
+  },
+  /** The tenant whose partition `pk` is (every partition key holds its tenant, up to the next '#'). */
+  tenantOf: (pk: string): string | undefined => pk.split('#')[1],
 };
 
 export const gsi1 = {

@@ -1,33 +1,42 @@
-import type { SessionRecord, VmRecord } from '../records.js';
-import { keysUnder, tableName } from './client.js';
+import type { SessionRecord, TenantRecord, VmRecord } from '../records.js';
+import { scopeKey } from '../protocol/secrets.js';
+import { keysIn, tableName } from './client.js';
 import { all, exists, live, placeholders } from './expressions.js';
-import { deleteItem, deleteItems, deleteRequest, getItem, getItems, putItem, putRequest, updateItem, type UpdateRequest } from './items.js';
-import { keys, SK } from './keys.js';
+import { deleteItem, deleteItems, deleteRequest, getItems, putItem, putRequest, updateItem, type UpdateRequest } from './items.js';
+import { keys, SK, type Key } from './keys.js';
 
-export async function putSession(session: SessionRecord): Promise<void> {
-  await putItem(putRequest(keys.session(session.tenantId, session.sessionHash), session, { ifAbsent: true }));
+/** A session as its id names it: tenant, `scopeKey` of the user name, SHA-256 of the secret. */
+export interface SessionRef {
+  tenantId: string;
+  userKey: string;
+  sessionHash: string;
 }
 
-export const getSession = (tenantId: string, sessionHash: string): Promise<SessionRecord | undefined> =>
-  getItem(keys.session(tenantId, sessionHash));
+const sessionKey = ({ tenantId, userKey, sessionHash }: SessionRef): Key<SessionRecord> => keys.session(tenantId, userKey, sessionHash);
+const keyOfRecord = (session: SessionRecord) =>
+  keys.session(session.tenantId, scopeKey(session.userName), session.sessionHash);
+
+export async function putSession(session: SessionRecord): Promise<void> {
+  await putItem(putRequest(keyOfRecord(session), session, { ifAbsent: true }));
+}
 
 /**
- * The hot path's single read: the session and the VM it is about, from the same tenant partition, in one
- * BatchGetItem. An expired session counts as absent.
+ * The hot path's single read: the session, its tenant's profile (a tenant being deleted refuses its
+ * sessions) and the VM the request is about, if any, in one BatchGetItem. Absent or expired items are
+ * undefined.
  */
 export async function getSessionAndVm(
-  tenantId: string,
-  sessionHash: string,
-  moId: string,
-): Promise<{ session?: SessionRecord; vm?: VmRecord }> {
-  const [session, vm] = await getItems([keys.session(tenantId, sessionHash), keys.vm(tenantId, moId)]);
-  return { session, vm };
+  ref: SessionRef,
+  moId?: string,
+): Promise<{ tenant?: TenantRecord; session?: SessionRecord; vm?: VmRecord }> {
+  const vmKey = moId === undefined ? [] : [keys.vm(ref.tenantId, moId)];
+  const [tenant, session, vm] = await getItems([keys.tenant(ref.tenantId), sessionKey(ref), ...vmKey]);
+  return { tenant, session, vm };
 }
 
 /** Pushes the idle deadline forward, but only while the session is live. */
 export function touchSessionRequest(
-  tenantId: string,
-  sessionHash: string,
+  session: SessionRecord,
   expiresAt: number,
   lastAccessedAt: string,
 ): UpdateRequest<SessionRecord> {
@@ -35,7 +44,7 @@ export function touchSessionRequest(
   const condition = all(exists, live);
   return {
     TableName: tableName(),
-    Key: keys.session(tenantId, sessionHash),
+    Key: keyOfRecord(session),
     UpdateExpression: update,
     ConditionExpression: condition,
     ...placeholders([update, condition], { expiresAt, lastAccessedAt }),
@@ -43,24 +52,25 @@ export function touchSessionRequest(
 }
 
 /** @returns false if the session ended meanwhile. */
-export async function touchSession(
-  tenantId: string,
-  sessionHash: string,
-  expiresAt: number,
-  lastAccessedAt: string,
-): Promise<boolean> {
-  return (await updateItem(touchSessionRequest(tenantId, sessionHash, expiresAt, lastAccessedAt))) !== undefined;
+export async function touchSession(session: SessionRecord, expiresAt: number, lastAccessedAt: string): Promise<boolean> {
+  return (await updateItem(touchSessionRequest(session, expiresAt, lastAccessedAt))) !== undefined;
 }
 
 /** @returns whether a live session was ended. */
-export async function deleteSession(tenantId: string, sessionHash: string): Promise<boolean> {
-  return (await deleteItem(deleteRequest(keys.session(tenantId, sessionHash), { onlyIfLive: true }))) !== undefined;
+export async function deleteSession(ref: SessionRef): Promise<boolean> {
+  return (await deleteItem(deleteRequest(sessionKey(ref), { onlyIfLive: true }))) !== undefined;
 }
 
 /**
- * Ends every session of one user (after the user is deleted or its password or privileges change: sessions
- * carry the privileges granted at login). An operator action, so a partition query is acceptable.
+ * Revokes a user exactly (it was deleted, or its password or privileges changed: sessions carry the
+ * privileges granted at login): one Query of the user's own partition finds its sessions and the pointers
+ * to the tickets it was issued; those, the tickets and the pointers are deleted, expired leftovers too.
+ * Nobody else's items are read.
  */
-export async function deleteSessionsOf(tenantId: string, userName: string): Promise<void> {
-  await deleteItems(await keysUnder(tenantId, SK.sessionPrefix, { userName }));
+export async function revokeUser(tenantId: string, userName: string): Promise<void> {
+  const found = await keysIn(keys.userPartition(tenantId, userName));
+  const tickets = found.filter((key) => key.sk.startsWith(SK.ticketPointerPrefix)).map((key) => keys.ticketOfPointer(tenantId, key.sk));
+  // Tickets first: a failure half-way leaves the pointers for a retry to find them by.
+  await deleteItems(tickets);
+  await deleteItems(found);
 }

@@ -1,12 +1,12 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { TenantRecord } from '../records.js';
+import { config } from '../config.js';
 import { client, queryAll, send, tableName } from './client.js';
-import { exists, placeholders } from './expressions.js';
-import { deleteIf, deleteItem, deleteItems, deleteRequest, updateItem } from './items.js';
-import { gsi1, keys, recordOf, SK, type Key } from './keys.js';
-import { deleteSessionsOf } from './sessions.js';
+import { exists, inPartition, placeholders } from './expressions.js';
+import { deleteIf, deleteItem, deleteItems, deleteRequest, getItem, updateItem } from './items.js';
+import { dayOf, gsi1, keys, recordOf, SK, type Key } from './keys.js';
+import { revokeUser } from './sessions.js';
 import { forgetVm } from './tenants.js';
-import { deleteTicketsIssuedTo } from './tickets.js';
 
 /**
  * The store side of deleting a tenant: the mark, the drain job's lease, and "delete one bounded batch of what
@@ -74,13 +74,11 @@ const UNITS_IN_FLIGHT = 8;
 
 /**
  * Deletes one bounded batch (at most `maxItems` items of the tenant partition, with what hangs off each:
- * a VM's tickets and guest state, a user's sessions, tickets and login failures) and says whether anything
- * of the tenant is left but its profile and the drain's lease. The partition is read from its start each
- * time: what earlier batches deleted is gone, so nothing needs remembering between runs.
- *
- * In the partition's sort order sessions and tickets come before users and VMs, so with today's layout
- * the per-user and per-VM revocations below find their partition queries already empty. Once sessions,
- * tickets and guest state live in partitions of their own, those same calls reach them exactly.
+ * a VM's tickets and guest state, a user's sessions, tickets and login failures; once the tenant partition
+ * holds nothing else, up to `maxItems` of its console audit, day by day) and says whether anything of the
+ * tenant is left but its profile and the drain's lease. The partition is read from its start each time:
+ * what earlier batches deleted is gone, so nothing needs remembering between runs (the audit walk's day is
+ * kept on the lease only to skip days already found empty).
  */
 export async function drainTenantBatch(tenantId: string, maxItems: number): Promise<{ deleted: number; remains: boolean }> {
   const keyCondition = 'pk = :pk';
@@ -89,14 +87,18 @@ export async function drainTenantBatch(tenantId: string, maxItems: number): Prom
       new QueryCommand({
         TableName: tableName(),
         KeyConditionExpression: keyCondition,
-        ProjectionExpression: 'pk, sk, #instanceUuid',
-        ...placeholders([keyCondition, '#instanceUuid'], { pk: keys.tenantPartition(tenantId) }),
+        ProjectionExpression: 'pk, sk, #instanceUuid, #createdAt',
+        ...placeholders([keyCondition, '#instanceUuid', '#createdAt'], { pk: keys.tenantPartition(tenantId) }),
         ConsistentRead: true,
         Limit: maxItems,
       }),
     ),
   );
   const found = (page.Items ?? []).filter((item) => !keptToTheEnd.has(String(item.sk)));
+  if (found.length === 0 && page.LastEvaluatedKey === undefined) {
+    const profile = (page.Items ?? []).find((item) => item.sk === SK.profile);
+    return drainAuditBatch(tenantId, String(profile?.createdAt ?? new Date().toISOString()), maxItems);
+  }
   const others: Key[] = [];
   const units: (() => Promise<void>)[] = [];
   for (const item of found) {
@@ -114,7 +116,61 @@ export async function drainTenantBatch(tenantId: string, maxItems: number): Prom
     units.push(() => deleteItems(chunk));
   }
   await inFlight(units, UNITS_IN_FLIGHT);
-  return { deleted: found.length, remains: found.length > 0 || page.LastEvaluatedKey !== undefined };
+  return { deleted: found.length, remains: true };
+}
+
+/**
+ * Up to `maxItems` of the tenant's console audit, from the first day that can still hold a live record on
+ * (the later of its creation and the retention window) to tomorrow, skipping the days an earlier batch found
+ * empty. @returns whether any day may still hold records.
+ */
+async function drainAuditBatch(tenantId: string, createdAt: string, maxItems: number): Promise<{ deleted: number; remains: boolean }> {
+  const lease = keys.tenantDrainLease(tenantId);
+  const doneBefore = (await getItem(lease))?.auditDoneBefore;
+  const days = auditDaysSince(createdAt).filter((day) => doneBefore === undefined || day >= doneBefore);
+  let deleted = 0;
+  for (const day of days) {
+    const { Items = [], LastEvaluatedKey } = await send(() =>
+      client().send(
+        new QueryCommand({
+          TableName: tableName(),
+          KeyConditionExpression: inPartition,
+          ProjectionExpression: 'pk, sk',
+          ...placeholders([inPartition], { pk: keys.auditPartition(tenantId, day) }),
+          ConsistentRead: true,
+          Limit: maxItems - deleted,
+        }),
+      ),
+    );
+    await deleteItems(Items.map((item) => ({ pk: String(item.pk), sk: String(item.sk) })));
+    deleted += Items.length;
+    if (LastEvaluatedKey || deleted >= maxItems) return { deleted, remains: true };
+    await markAuditDoneBefore(tenantId, nextDay(day));
+  }
+  return { deleted, remains: false };
+}
+
+const DAY_MS = 86_400_000;
+const nextDay = (day: string) => dayOf(new Date(Date.parse(day) + DAY_MS).toISOString());
+
+/** The audit days that can hold live records of a tenant created at `createdAt`. */
+export function auditDaysSince(createdAt: string): string[] {
+  const retentionStart = Date.now() - (config.auditRetentionDays() + 1) * DAY_MS;
+  const first = Math.max(Date.parse(createdAt) || retentionStart, retentionStart);
+  const days: string[] = [];
+  for (let day = first; day <= Date.now() + DAY_MS; day += DAY_MS) days.push(dayOf(new Date(day).toISOString()));
+  return [...new Set(days)];
+}
+
+async function markAuditDoneBefore(tenantId: string, day: string): Promise<void> {
+  const update = 'SET #auditDoneBefore = :day';
+  await updateItem({
+    TableName: tableName(),
+    Key: keys.tenantDrainLease(tenantId),
+    UpdateExpression: update,
+    ConditionExpression: exists,
+    ...placeholders([update, exists], { day }),
+  });
 }
 
 /** Everything bound to the VM first, its record last: a run killed in between finds the VM again. */
@@ -125,11 +181,7 @@ async function deleteVmUnit(tenantId: string, moId: string, instanceUuid: string
 
 /** The user's sessions, tickets and failed logins first, its principal last. */
 async function deleteUserUnit(tenantId: string, userName: string): Promise<void> {
-  await Promise.all([
-    deleteSessionsOf(tenantId, userName),
-    deleteTicketsIssuedTo(tenantId, userName),
-    deleteItem(deleteRequest(keys.loginFailures(tenantId, userName))),
-  ]);
+  await Promise.all([revokeUser(tenantId, userName), deleteItem(deleteRequest(keys.loginFailures(tenantId, userName)))]);
   await deleteItem(deleteRequest(keys.principal(tenantId, userName)));
 }
 

@@ -1,7 +1,7 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import {
   client,
-  keysUnder,
+  keysIn,
   queryPage,
   queryUnderRequest,
   send,
@@ -13,7 +13,6 @@ import {
 import { placeholders } from './expressions.js';
 import { deleteItem, deleteItems, deleteRequest, getItem, getItems, putItem, putItems, putRequest } from './items.js';
 import { gsi1, gsi2, keyFits, keys, recordOf, SK, type Key } from './keys.js';
-import { ticketKeysOf } from './tickets.js';
 import type { PrincipalRecord, TenantRecord, VmRecord } from '../records.js';
 
 /** Creates or replaces a tenant's profile, unless it is being deleted. @returns false when it is. */
@@ -52,6 +51,7 @@ export async function listTenants(page: PageRequest): Promise<Page<TenantRecord>
   };
   return recordsOf<TenantRecord>(await queryPage(request, page.limit));
 }
+
 
 export async function putPrincipal(principal: PrincipalRecord): Promise<void> {
   await putItem(putRequest(keys.principal(principal.tenantId, principal.userName), principal));
@@ -151,14 +151,10 @@ export async function deleteVm(tenantId: string, moId: string): Promise<boolean>
 
 /**
  * Deletes everything bound to a VM but its record — tickets, agent enrolment, guest work, results,
- * processes and credential verifiers, Nova console — so nothing of it reaches a machine that takes its place.
+ * processes, credential verifiers and failure counters, Nova console — so nothing of it reaches a machine
+ * that takes its place: one Query each of the VM's ticket and guest partitions, exact.
  */
 export async function forgetVm(tenantId: string, moId: string, instanceUuid: string | undefined): Promise<void> {
-  const prefixes = [keys.guestWorkOf(moId), keys.guestResultsOf(moId), keys.processesOf(moId), keys.guestAuthsOf(moId)];
-  const found = await Promise.all([ticketKeysOf(tenantId, moId), ...prefixes.map((prefix) => keysUnder(tenantId, prefix))]);
-  await deleteItems([
-    ...found.flat(),
-    keys.agent(tenantId, moId),
-    ...(instanceUuid ? [keys.console(tenantId, instanceUuid)] : []),
-  ]);
+  const found = await Promise.all([keysIn(keys.ticketPartition(tenantId, moId)), keysIn(keys.guestPartition(tenantId, moId))]);
+  await deleteItems([...found.flat(), ...(instanceUuid ? [keys.console(tenantId, instanceUuid)] : [])]);
 }

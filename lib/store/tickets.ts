@@ -1,42 +1,72 @@
-import type { TicketRecord } from '../records.js';
-import { keysUnder } from './client.js';
-import { deleteItem, deleteItems, deleteRequest, getItem, putItem, putRequest } from './items.js';
-import { keys, SK, type Key } from './keys.js';
+import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { TicketPointerRecord, TicketRecord } from '../records.js';
+import { scopeKey } from '../protocol/secrets.js';
+import { Unavailable } from '../core/errors.js';
+import { client, keysIn, send, tableName } from './client.js';
+import { deleteItem, deleteItems, deleteRequest, getItem } from './items.js';
+import { keys } from './keys.js';
 
-/** A 256-bit secret never collides; the condition only guarantees a ticket is never overwritten. */
-export const ticketPutRequest = (ticket: TicketRecord) =>
-  putRequest(keys.ticket(ticket.tenantId, ticket.ticketHash), ticket, { ifAbsent: true });
+/**
+ * The ticket under its VM's partition and, beside the sessions of the user it is issued to, a pointer to it
+ * (same expiry), so revoking the user finds its tickets exactly. One BatchWriteItem, not a transaction:
+ * dynalite (the local DynamoDB of every test) has no TransactWriteItems, a transaction costs twice the
+ * write units, and what it would guarantee holds anyway: the ticket is handed out only once both items are
+ * written, and a pointer left alone by a failure half-way points at nothing and expires. (The "absent"
+ * condition a PutItem could carry only guarded against a collision of 256-bit secrets.)
+ */
+export function ticketWriteRequest(ticket: TicketRecord) {
+  const vmKey = scopeKey(ticket.vmMoId);
+  const pointer: TicketPointerRecord = {
+    tenantId: ticket.tenantId,
+    vmMoId: ticket.vmMoId,
+    expiresAt: ticket.expiresAt,
+  };
+  const items = [
+    { ...keys.ticket(ticket.tenantId, vmKey, ticket.ticketHash), ...ticket },
+    { ...keys.ticketPointer(ticket.tenantId, scopeKey(ticket.issuedTo), vmKey, ticket.ticketHash), ...pointer },
+  ];
+  return { RequestItems: { [tableName()]: items.map((Item) => ({ PutRequest: { Item } })) } };
+}
 
+/** Writes a ticket and its pointer in one round trip (more only if DynamoDB leaves some unprocessed). */
 export async function putTicket(ticket: TicketRecord): Promise<void> {
-  await putItem(ticketPutRequest(ticket));
+  let request = ticketWriteRequest(ticket);
+  for (let attempt = 0; ; attempt += 1) {
+    if (attempt > 5) throw Unavailable('The data service is throttling writes; retry later.');
+    const { UnprocessedItems } = await send(() => client().send(new BatchWriteCommand(request)));
+    const left = UnprocessedItems?.[tableName()] ?? [];
+    if (left.length === 0) return;
+    request = { RequestItems: { [tableName()]: left as typeof request.RequestItems[string] } };
+  }
+}
+
+/** A ticket as a credential names it: tenant, `scopeKey` of the VM's moId, SHA-256 of the secret. */
+export interface TicketRef {
+  tenantId: string;
+  vmKey: string;
+  ticketHash: string;
 }
 
 /**
  * One-time redemption in exactly one round trip: a DeleteItem that only succeeds while the ticket exists,
  * is unexpired and grants what the redeemer serves. Of any number of concurrent callers exactly one gets the
- * item back; the others meet the condition failure, which means the same as an unknown ticket.
+ * item back; the others meet the condition failure, which means the same as an unknown ticket. The user's
+ * pointer to it stays until it expires.
  */
-export const redemptionRequest = (tenantId: string, ticketHash: string, grants: string) =>
-  deleteRequest(keys.ticket(tenantId, ticketHash), { onlyIfLive: true, matching: { grants } });
+export const redemptionRequest = ({ tenantId, vmKey, ticketHash }: TicketRef, grants: string) =>
+  deleteRequest(keys.ticket(tenantId, vmKey, ticketHash), { onlyIfLive: true, matching: { grants } });
 
-export const redeemTicket = (tenantId: string, ticketHash: string, grants: string): Promise<TicketRecord | undefined> =>
-  deleteItem(redemptionRequest(tenantId, ticketHash, grants));
+export const redeemTicket = (ref: TicketRef, grants: string): Promise<TicketRecord | undefined> =>
+  deleteItem(redemptionRequest(ref, grants));
 
 /** Reads a ticket without consuming it (Nova's os-console-auth-tokens). */
-export const peekTicket = (tenantId: string, ticketHash: string): Promise<TicketRecord | undefined> =>
-  getItem(keys.ticket(tenantId, ticketHash));
+export const peekTicket = ({ tenantId, vmKey, ticketHash }: TicketRef): Promise<TicketRecord | undefined> =>
+  getItem(keys.ticket(tenantId, vmKey, ticketHash));
 
 /**
- * Revokes every outstanding ticket for a VM (it was deleted, or its console moved): a ticket must never open
- * whatever takes the VM's place. An operator action, so a partition query is acceptable.
+ * Revokes every ticket for a VM (it was deleted, or its console moved): a ticket must never open whatever
+ * takes the VM's place. One Query of the VM's own ticket partition; the users' pointers expire with them.
  */
 export async function deleteTicketsOf(tenantId: string, moId: string): Promise<void> {
-  await deleteItems(await ticketKeysOf(tenantId, moId));
-}
-
-export const ticketKeysOf = (tenantId: string, moId: string): Promise<Key[]> => keysUnder(tenantId, SK.ticketPrefix, { vmMoId: moId });
-
-/** Revokes every outstanding ticket issued to a user (the user was changed or deleted). */
-export async function deleteTicketsIssuedTo(tenantId: string, userName: string): Promise<void> {
-  await deleteItems(await keysUnder(tenantId, SK.ticketPrefix, { issuedTo: userName }));
+  await deleteItems(await keysIn(keys.ticketPartition(tenantId, moId)));
 }

@@ -13,7 +13,7 @@ import { client, tableName } from '../../lib/store/client.js';
 import { ensureTable } from '../../scripts/local-dynamodb.js';
 import { buildEvent, loginVcenter, routes, type Route } from './api.js';
 import { SESSION_PLACEHOLDER } from './events.js';
-import { SK } from '../../lib/store/keys.js';
+import { keys, SK } from '../../lib/store/keys.js';
 
 export type DialectName = 'vcenter-rest' | 'vcenter-api' | 'vim25' | 'nova' | 'keystone' | 'platform' | 'health';
 
@@ -194,8 +194,8 @@ export async function useOwnTable(prefix: string): Promise<string> {
   return name;
 }
 
-/** Every item of the current table (or of one partition), sorted: a digest of the table's state. */
-export async function scanItems(partition?: string): Promise<Record<string, unknown>[]> {
+/** Every item of the current table (or of one tenant's partitions, all of them), sorted. */
+export async function scanItems(tenantId?: string): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   let ExclusiveStartKey: Record<string, unknown> | undefined;
   do {
@@ -204,10 +204,9 @@ export async function scanItems(partition?: string): Promise<Record<string, unkn
         TableName: tableName(),
         ExclusiveStartKey,
         ConsistentRead: true,
-        ...(partition ? { FilterExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': partition } } : {}),
       }),
     );
-    items.push(...(page.Items ?? []));
+    items.push(...(page.Items ?? []).filter((item) => tenantId === undefined || keys.tenantOf(String(item.pk)) === tenantId));
     ExclusiveStartKey = page.LastEvaluatedKey;
   } while (ExclusiveStartKey);
   return items.sort((a, b) => `${a.pk}|${a.sk}`.localeCompare(`${b.pk}|${b.sk}`));
@@ -217,10 +216,11 @@ export async function scanItems(partition?: string): Promise<Record<string, unkn
  * The one write a refused request makes on purpose: a failed login is counted (the lockout needs it). The
  * digest leaves those counters out, so "a refused request wrote nothing" means everything else.
  */
-const isLoginFailureCounter = (item: Record<string, unknown>) => String(item.sk).startsWith(SK.loginFailuresPrefix);
+const isLoginFailureCounter = (item: Record<string, unknown>) => String(item.sk).startsWith(SK.loginFailures);
 
-export async function scanDigest(partition?: string): Promise<string> {
-  const items = (await scanItems(partition)).filter((item) => !isLoginFailureCounter(item));
+/** A digest of the table's state (or of one tenant's items). */
+export async function scanDigest(tenantId?: string): Promise<string> {
+  const items = (await scanItems(tenantId)).filter((item) => !isLoginFailureCounter(item));
   return createHash('sha256').update(JSON.stringify(items, Object.keys(Object.assign({}, ...items)).sort())).digest('hex');
 }
 

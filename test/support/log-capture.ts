@@ -17,8 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 
-/** The random part of a ticket, console token or session id (`<tenant>.<43 base64url characters>`). */
-const ISSUED_SECRET = /[a-z0-9][a-z0-9-]{0,62}\.([A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])/g;
+/** The random part of a ticket, console token or session id (`<tenant>.<16-character scope>.<43 base64url characters>`). */
+const ISSUED_SECRET = /[a-z0-9][a-z0-9-]{0,62}\.[A-Za-z0-9_-]{16}\.([A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])/g;
 const BASE64URL_RUN = /[A-Za-z0-9_-]{43,}/g;
 const INSTALLED = Symbol.for('console-broker.log-capture');
 

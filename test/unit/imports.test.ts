@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { SK } from '../../lib/store/keys.js';
+import { PK, SK } from '../../lib/store/keys.js';
 
 /**
  * The module graph of the server, type-only imports included (they are what made the store and the core
@@ -88,7 +88,7 @@ describe('the module graph', () => {
   });
 
   it('names no key prefix outside lib/store', () => {
-    const prefixes = Object.values(SK).filter((prefix) => prefix.endsWith('#'));
+    const prefixes = [...new Set([...Object.values(PK), ...Object.values(SK)])].filter((prefix) => prefix.endsWith('#'));
     const leaks = [...graph.keys()]
       .filter((file) => !file.startsWith('lib/store/'))
       .flatMap((file) => {

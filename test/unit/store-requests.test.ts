@@ -1,13 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TicketRecord } from '../../lib/records.js';
-import { queryUnderRequest } from '../../lib/store/client.js';
+import { partitionQueryRequest, queryUnderRequest } from '../../lib/store/client.js';
 import { all, equals, exists, live, placeholders } from '../../lib/store/expressions.js';
 import { updateAgentRequest, finishProcessRequest } from '../../lib/store/guest.js';
 import { deleteRequest, putRequest } from '../../lib/store/items.js';
 import { keys } from '../../lib/store/keys.js';
-import { clearLoginFailuresRequest, countLoginFailureRequest, lockLoginRequest } from '../../lib/store/logins.js';
+import { clearFailuresRequest, countFailureRequest, lockFailuresRequest, loginFailuresOf } from '../../lib/store/logins.js';
+import { guestFailuresOf } from '../../lib/store/guest.js';
+import { scopeKey } from '../../lib/protocol/secrets.js';
 import { touchSessionRequest } from '../../lib/store/sessions.js';
-import { redemptionRequest, ticketPutRequest } from '../../lib/store/tickets.js';
+import { redemptionRequest, ticketWriteRequest } from '../../lib/store/tickets.js';
 import { TEST_TABLE } from '../support/environment.js';
 
 /** The exact requests the store sends, built without a server; `:now` is the clock's epoch seconds. */
@@ -34,11 +36,15 @@ const ticket: TicketRecord = {
   expiresAt: NOW + 1800,
 };
 
+const vmKey = scopeKey('vm-42');
+const userKey = scopeKey('admin@acme');
+
 describe('ticket requests', () => {
   it('redeems with one DeleteItem conditional on the ticket existing, unexpired, granting what the redeemer serves', () => {
-    expect(redemptionRequest('acme', 'a'.repeat(64), 'VirtualMachine.Interact.ConsoleInteract')).toEqual({
+    const ref = { tenantId: 'acme', vmKey, ticketHash: 'a'.repeat(64) };
+    expect(redemptionRequest(ref, 'VirtualMachine.Interact.ConsoleInteract')).toEqual({
       TableName: TEST_TABLE,
-      Key: { pk: 'TENANT#acme', sk: `TICKET#${'a'.repeat(64)}` },
+      Key: { pk: `TICKET#acme#${vmKey}`, sk: 'a'.repeat(64) },
       ReturnValues: 'ALL_OLD',
       ConditionExpression: 'attribute_exists(pk) AND #expiresAt > :now AND #grants = :grants',
       ExpressionAttributeNames: { '#expiresAt': 'expiresAt', '#grants': 'grants' },
@@ -46,46 +52,52 @@ describe('ticket requests', () => {
     });
   });
 
-  it('puts a ticket under its hash, never over another item', () => {
-    expect(ticketPutRequest(ticket)).toEqual({
-      TableName: TEST_TABLE,
-      Item: { pk: 'TENANT#acme', sk: `TICKET#${'a'.repeat(64)}`, ...ticket },
-      ConditionExpression: 'attribute_not_exists(pk)',
+  it('writes the ticket under its VM and a pointer to it beside its user’s sessions, in one BatchWriteItem', () => {
+    expect(ticketWriteRequest(ticket)).toEqual({
+      RequestItems: {
+        [TEST_TABLE]: [
+          { PutRequest: { Item: { pk: `TICKET#acme#${vmKey}`, sk: 'a'.repeat(64), ...ticket } } },
+          {
+            PutRequest: {
+              Item: {
+                pk: `SESSION#acme#${userKey}`,
+                sk: `TICKET#${vmKey}#${'a'.repeat(64)}`,
+                tenantId: 'acme',
+                vmMoId: 'vm-42',
+                expiresAt: ticket.expiresAt,
+              },
+            },
+          },
+        ],
+      },
     });
   });
 });
 
 describe('login failure requests', () => {
   it('counts a failure inside a live window, or starts a window where there is none', () => {
-    expect(countLoginFailureRequest('acme', 'admin@acme', NOW + 900)).toEqual({
+    expect(countFailureRequest(loginFailuresOf('acme', 'admin@acme'), NOW + 900)).toEqual({
       TableName: TEST_TABLE,
-      Key: { pk: 'TENANT#acme', sk: 'LOGINFAILURES#admin@acme' },
-      UpdateExpression:
-        'SET #failures = if_not_exists(#failures, :zero) + :one, #expiresAt = if_not_exists(#expiresAt, :windowEnd), ' +
-        '#tenantId = :tenantId, #userName = :userName',
+      Key: { pk: 'LOGIN#acme#admin@acme', sk: 'FAILURES' },
+      UpdateExpression: 'SET #failures = if_not_exists(#failures, :zero) + :one, #expiresAt = if_not_exists(#expiresAt, :windowEnd)',
       ConditionExpression: 'attribute_not_exists(pk) OR #expiresAt > :now',
-      ExpressionAttributeNames: {
-        '#failures': 'failures',
-        '#expiresAt': 'expiresAt',
-        '#tenantId': 'tenantId',
-        '#userName': 'userName',
-      },
-      ExpressionAttributeValues: {
-        ':zero': 0,
-        ':one': 1,
-        ':windowEnd': NOW + 900,
-        ':tenantId': 'acme',
-        ':userName': 'admin@acme',
-        ':now': NOW,
-      },
+      ExpressionAttributeNames: { '#failures': 'failures', '#expiresAt': 'expiresAt' },
+      ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':windowEnd': NOW + 900, ':now': NOW },
       ReturnValues: 'ALL_NEW',
     });
   });
 
+  it('counts a guest user’s failures with the same request, in the VM’s guest partition', () => {
+    expect(countFailureRequest(guestFailuresOf('acme', 'vm-42', 'ab12'), NOW + 900).Key).toEqual({
+      pk: 'GUEST#acme#vm-42',
+      sk: 'FAILURES#ab12',
+    });
+  });
+
   it('clears only the failures a successful login saw: same window, same count, no lock', () => {
-    expect(clearLoginFailuresRequest('acme', 'admin@acme', { failures: 3, expiresAt: NOW + 60 })).toEqual({
+    expect(clearFailuresRequest(loginFailuresOf('acme', 'admin@acme'), { failures: 3, expiresAt: NOW + 60 })).toEqual({
       TableName: TEST_TABLE,
-      Key: { pk: 'TENANT#acme', sk: 'LOGINFAILURES#admin@acme' },
+      Key: { pk: 'LOGIN#acme#admin@acme', sk: 'FAILURES' },
       ConditionExpression: '#expiresAt = :seenExpiresAt AND #failures = :seenFailures AND attribute_not_exists(#lockedUntil)',
       ExpressionAttributeNames: { '#expiresAt': 'expiresAt', '#failures': 'failures', '#lockedUntil': 'lockedUntil' },
       ExpressionAttributeValues: { ':seenExpiresAt': NOW + 60, ':seenFailures': 3 },
@@ -93,18 +105,27 @@ describe('login failure requests', () => {
   });
 
   it('locks by putting the record back with the lock as its expiry', () => {
-    const seen = { tenantId: 'acme', userName: 'admin@acme', failures: 5, expiresAt: NOW + 60 };
-    expect(lockLoginRequest(seen, NOW + 300)).toEqual({
+    const seen = { failures: 5, expiresAt: NOW + 60 };
+    expect(lockFailuresRequest(loginFailuresOf('acme', 'admin@acme'), seen, NOW + 300)).toEqual({
       TableName: TEST_TABLE,
-      Item: { pk: 'TENANT#acme', sk: 'LOGINFAILURES#admin@acme', ...seen, lockedUntil: NOW + 300, expiresAt: NOW + 300 },
+      Item: { pk: 'LOGIN#acme#admin@acme', sk: 'FAILURES', ...seen, lockedUntil: NOW + 300, expiresAt: NOW + 300 },
     });
   });
 });
 
 describe('session, agent and process requests', () => {
   it('touches a session only while it is live', () => {
-    expect(touchSessionRequest('acme', 'f00d', NOW + 1800, '2026-01-01T00:00:00.000Z')).toMatchObject({
-      Key: { pk: 'TENANT#acme', sk: 'SESSION#f00d' },
+    const session = {
+      tenantId: 'acme',
+      sessionHash: 'f00d',
+      userName: 'admin@acme',
+      privileges: [],
+      createdAt: 't',
+      lastAccessedAt: 't',
+      expiresAt: NOW + 60,
+    };
+    expect(touchSessionRequest(session, NOW + 1800, '2026-01-01T00:00:00.000Z')).toMatchObject({
+      Key: { pk: `SESSION#acme#${userKey}`, sk: 'SESSION#f00d' },
       UpdateExpression: 'SET #expiresAt = :expiresAt, #lastAccessedAt = :lastAccessedAt',
       ConditionExpression: 'attribute_exists(pk) AND #expiresAt > :now',
       ExpressionAttributeValues: { ':expiresAt': NOW + 1800, ':lastAccessedAt': '2026-01-01T00:00:00.000Z', ':now': NOW },
@@ -132,7 +153,7 @@ describe('session, agent and process requests', () => {
   ])('finishes a running process %s', (_, exitCode, exitPart, exitValue) => {
     const request = finishProcessRequest('acme', 'vm-42', 7, '2026-01-01T00:00:00.000Z', exitCode, NOW + 300);
     expect(request).toMatchObject({
-      Key: { pk: 'TENANT#acme', sk: 'PROCESS#vm-42#7' },
+      Key: { pk: 'GUEST#acme#vm-42', sk: 'PROCESS#7' },
       UpdateExpression: `SET #finished = :finished, #expiresAt = :expiresAt${exitPart}`,
       ConditionExpression:
         'attribute_exists(pk) AND (attribute_not_exists(#expiresAt) OR #expiresAt > :now) AND attribute_not_exists(#finished)',
@@ -142,6 +163,15 @@ describe('session, agent and process requests', () => {
       ':expiresAt': NOW + 300,
       ':now': NOW,
       ...exitValue,
+    });
+  });
+
+  it('queries a whole partition with no filter (what an exact revocation deletes)', () => {
+    expect(partitionQueryRequest(`SESSION#acme#${userKey}`, undefined, { projection: 'pk, sk' })).toEqual({
+      TableName: TEST_TABLE,
+      KeyConditionExpression: 'pk = :pk',
+      ProjectionExpression: 'pk, sk',
+      ExpressionAttributeValues: { ':pk': `SESSION#acme#${userKey}` },
     });
   });
 

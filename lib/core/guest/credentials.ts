@@ -77,14 +77,14 @@ export async function runCheckingCredentials(
   payload: WorkPayload,
 ): Promise<AgentAnswer> {
   if (isLockedOut(failures)) throw guestLocked();
-  const failuresName = store.guestLoginFailuresName(agent.moId, userNameHashOf(payload.credentials));
+  const counter = store.guestFailuresOf(agent.tenantId, agent.moId, userNameHashOf(payload.credentials));
   let result: AgentAnswer;
   try {
     result = await runOnAgent(agent, payload);
   } catch (error) {
-    if (isDomainError(error) && error.kind === 'unauthenticated') await countFailure(agent.tenantId, failuresName);
+    if (isDomainError(error) && error.kind === 'unauthenticated') await countFailure(counter);
     throw error;
   }
-  if (failures) await store.clearLoginFailures(agent.tenantId, failuresName, failures);
+  if (failures) await store.clearFailures(counter, failures);
   return result;
 }
