@@ -79,6 +79,27 @@ async function startDynaliteProcess(port: number, path?: string): Promise<LocalD
 }
 
 /** A port free on loopback right now, the OS picks it (for a child process to listen on). */
+/**
+ * `count` distinct free ports: every probe stays open until all are chosen (probes closed one by one can be
+ * handed the same port twice).
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const probes = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const probe = createServer();
+          probe.once('error', reject);
+          probe.listen(0, '127.0.0.1', () => resolve(probe));
+        }),
+    ),
+  );
+  const ports = probes.map((probe) => (probe.address() as AddressInfo).port);
+  await Promise.all(probes.map((probe) => new Promise((resolve) => probe.close(resolve))));
+  return ports;
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();

@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../../scripts/local-dynamodb.js';
+import { freePorts } from '../../scripts/local-dynamodb.js';
 import { eventually } from './wait.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -31,7 +31,7 @@ export interface Stack {
  * `env` adds settings of the stack's own (serverless.yml's `${env:…}`).
  */
 export async function startStack({ viaNpm = false, env: extra = {} }: { viaNpm?: boolean; env?: Record<string, string> } = {}): Promise<Stack> {
-  const [http, https, lambda, dynamo, proxy, websocket] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  const [http, https, lambda, dynamo, proxy, websocket] = (await freePorts(6)) as [number, number, number, number, number, number];
   const env = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
