@@ -17,6 +17,8 @@ import { build } from 'esbuild';
 import { parse } from 'yaml';
 import { ensureTable, startLocalDynamo } from '../scripts/local-dynamodb.js';
 import { testEnvironment } from '../test/support/environment.js';
+import { runFleet } from './fleet-report.js';
+import { writeReadmeSection } from './readme.js';
 import { measureValidation } from './validation.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -256,6 +258,8 @@ async function main() {
     validationBaseline,
   };
   report(current);
+  // The fleet benchmark seeds a tenant of its own, on a DynamoDB of its own, in a process of its own.
+  console.log(`\n${await runFleet()}\n`);
 }
 
 async function measureHttp(endpoint: string, sessionId: string) {
@@ -433,13 +437,7 @@ function report(current: Record<string, any>) {
   ].join('\n');
   console.log(`\n${markdown}\n`);
 
-  const readmeFile = join(root, 'README.md');
-  const readme = readFileSync(readmeFile, 'utf8');
-  const start = '<!-- bench:start -->';
-  const end = '<!-- bench:end -->';
-  if (readme.includes(start) && readme.includes(end)) {
-    writeFileSync(readmeFile, `${readme.slice(0, readme.indexOf(start) + start.length)}\n${markdown}\n${readme.slice(readme.indexOf(end))}`);
-  }
+  writeReadmeSection(join(root, 'README.md'), 'bench', markdown);
 }
 
 main().then(
