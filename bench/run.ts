@@ -17,6 +17,8 @@ import { build } from 'esbuild';
 import { parse } from 'yaml';
 import { ensureTable, startLocalDynamo } from '../scripts/local-dynamodb.js';
 import { testEnvironment } from '../test/support/environment.js';
+import { runFleet } from './fleet-report.js';
+import { writeReadmeSection } from './readme.js';
 import { measurePush, pushMarkdown } from './push.js';
 import { measureValidation } from './validation.js';
 
@@ -269,6 +271,8 @@ async function main() {
     validationBaseline,
   };
   report(current);
+  // The fleet benchmark seeds a tenant of its own, on a DynamoDB of its own, in a process of its own.
+  console.log(`\n${await runFleet()}\n`);
 }
 
 async function measureHttp(endpoint: string, sessionId: string) {
@@ -454,22 +458,11 @@ function report(current: Record<string, any>) {
   ].join('\n');
   console.log(`\n${markdown}\n`);
 
-  const readmeFile = join(root, 'README.md');
-  const readme = readFileSync(readmeFile, 'utf8');
-  const start = '<!-- bench:start -->';
-  const end = '<!-- bench:end -->';
-  let updated = readme;
-  if (updated.includes(start) && updated.includes(end)) {
-    updated = `${updated.slice(0, updated.indexOf(start) + start.length)}\n${markdown}\n${updated.slice(updated.indexOf(end))}`;
-  }
+  writeReadmeSection(join(root, 'README.md'), 'bench', markdown);
   // The push hand-off's figures, in a section of their own.
   const pushText = pushMarkdown(current.push, current.push.agentCallMs);
   console.log(`\n${pushText}\n`);
-  const [pushStart, pushEnd] = ['<!-- bench:push:start -->', '<!-- bench:push:end -->'];
-  if (updated.includes(pushStart) && updated.includes(pushEnd)) {
-    updated = `${updated.slice(0, updated.indexOf(pushStart) + pushStart.length)}\n${pushText}\n${updated.slice(updated.indexOf(pushEnd))}`;
-  }
-  writeFileSync(readmeFile, updated);
+  writeReadmeSection(join(root, 'README.md'), 'bench:push', pushText);
 }
 
 main().then(
