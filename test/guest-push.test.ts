@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -290,22 +290,41 @@ describe('the polling fallback', () => {
   });
 });
 
-/** A relay in front of the WebSocket API: counts every frame the agent sends (data and control) and each connection. */
+/**
+ * A relay in front of the WebSocket API: counts every frame the agent sends (data and control) and each
+ * connection. Like API Gateway, it completes the agent's handshake only once the connection behind it is open
+ * (its `$connect` answered), and refuses it with that answer's status otherwise.
+ */
 async function relay() {
   const frames: { at: number; kind: string }[] = [];
   const clients: WebSocket[] = [];
-  const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  const upstreams = new Map<IncomingMessage, WebSocket>();
+  const server = new WebSocketServer({
+    port: 0,
+    host: '127.0.0.1',
+    verifyClient: (info, accept) => {
+      const upstream = new WebSocket(stack.websocketUrl, { headers: { authorization: info.req.headers.authorization ?? '' } });
+      let answered = false;
+      const answer = (ok: boolean, status?: number) => {
+        if (answered) return;
+        answered = true;
+        if (ok) upstreams.set(info.req, upstream);
+        accept(ok, status);
+      };
+      upstream.once('open', () => answer(true));
+      upstream.once('unexpected-response', (_request, response) => answer(false, response.statusCode));
+      upstream.once('error', () => answer(false, 502));
+    },
+  });
   server.on('connection', (client, request) => {
     clients.push(client);
-    const upstream = new WebSocket(stack.websocketUrl, { headers: { authorization: request.headers.authorization ?? '' } });
-    const pending: string[] = [];
-    upstream.on('open', () => pending.splice(0).forEach((message) => upstream.send(message)));
+    const upstream = upstreams.get(request)!;
+    upstreams.delete(request);
     upstream.on('message', (data) => client.readyState === WebSocket.OPEN && client.send(String(data)));
     upstream.on('close', () => client.close());
     client.on('message', (data) => {
       frames.push({ at: Date.now(), kind: 'message' });
       if (upstream.readyState === WebSocket.OPEN) upstream.send(String(data));
-      else pending.push(String(data));
     });
     client.on('ping', () => frames.push({ at: Date.now(), kind: 'ping' }));
     client.on('close', () => upstream.close());

@@ -17,9 +17,16 @@ export function pushTo(connectionId: string): WorkHandoff {
   return {
     async deliver(work) {
       await putWorkItem(work);
-      if (await notifyConnection(connectionId, { type: 'work', workId: work.workId })) return;
+      const notice = { type: 'work', workId: work.workId } as const;
+      // A connection renewed meanwhile (the agent opens the new one before it lets the old one go) takes the
+      // notice of the gone one: one more read, on this path only.
+      for (let target: string | undefined = connectionId, tries = 0; target && tries < 3; tries += 1) {
+        if (await notifyConnection(target, notice)) return;
+        await store.clearConnection(work.tenantId, work.moId, target, nowMs());
+        const current: string | undefined = (await store.getAgent(work.tenantId, work.moId))?.connectionId;
+        target = current !== target ? current : undefined;
+      }
       const withdrawn = await store.takeWork(work.tenantId, work.moId, work.workId);
-      await store.clearConnection(work.tenantId, work.moId, connectionId, nowMs());
       // Claimed meanwhile (the agent reconnected and took what was waiting): its answer is awaited as usual.
       if (withdrawn) throw UnavailableBecause(`VMware Tools in ${work.moId} is not connected.`);
     },
