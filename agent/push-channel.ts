@@ -75,7 +75,16 @@ export class PushChannel {
   /** Opens a connection; once open it becomes the current one and the one it renews is closed. */
   private open(): void {
     if (this.stopped) return;
-    const socket = new WebSocket(this.options.url, { headers: { authorization: `Bearer ${this.options.credential}` }, handshakeTimeout: 30_000 });
+    let socket: WebSocket;
+    try {
+      socket = new WebSocket(this.options.url, { headers: { authorization: `Bearer ${this.options.credential}` }, handshakeTimeout: 30_000 });
+    } catch (error) {
+      // A URL the client cannot even try (malformed, another scheme) fails like a refused connection.
+      this.failures += 1;
+      this.options.onFailure(this.failures, (error as Error).message);
+      this.later(() => this.open(), backoffDelayMs(this.failures, this.options.reconnectBaseMs, this.options.reconnectCapMs));
+      return;
+    }
     let opened = false;
     let failure = '';
     socket.on('unexpected-response', (_request, response) => {

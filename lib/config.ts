@@ -48,8 +48,11 @@ export const config = {
    * 10-minute idle timer from closing the connection); one silent for longer than this is "not running".
    */
   guestAgentHealthTimeoutSeconds: () => number('GUEST_AGENT_HEALTH_TIMEOUT_SECONDS', 660),
-  /** The agents' WebSocket API (`wss://…`), told to each agent at enrolment; unset: agents poll over HTTP. */
-  agentWebsocketUrl: () => process.env.AGENT_WEBSOCKET_URL || undefined,
+  /**
+   * The agents' WebSocket API (`wss://…`), told to each agent at enrolment; unset: agents poll over HTTP. Only
+   * with its connection management endpoint too: an agent on a WebSocket the API cannot send to gets no work.
+   */
+  agentWebsocketUrl: () => (process.env.AGENT_CONNECTIONS_ENDPOINT && process.env.AGENT_WEBSOCKET_URL) || undefined,
   /** The WebSocket API's connection management endpoint (`https://{api}.execute-api.{region}.amazonaws.com/{stage}`). */
   agentConnectionsEndpoint: () => process.env.AGENT_CONNECTIONS_ENDPOINT || undefined,
   /** Public base URL of the console proxy, used in Nova console URLs. */

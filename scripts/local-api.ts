@@ -23,7 +23,7 @@ import type { TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgument } from '../lib/core/errors.js';
 import { dialectOfPath } from '../lib/dialects/by-path.js';
-import { freePort } from './local-dynamodb.js';
+import { freePorts } from './local-dynamodb.js';
 import { selfSignedCertificate } from './self-signed-certificate.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -54,10 +54,10 @@ export interface LocalApiOptions {
 
 /** Starts serverless-offline on a free loopback port and the front door on `port` (and `httpsPort`); resolves once they listen. */
 export async function startLocalApi({ port, httpsPort, stage, env, stdio = 'inherit', detached = false }: LocalApiOptions): Promise<LocalApi> {
-  const upstreamPort = await freePort();
+  const [upstreamPort, freeWebsocketPort] = (await freePorts(2)) as [number, number];
   // The WebSocket API needs no front door: API Gateway serves it on an endpoint of its own, as serverless-offline
   // does here (with its /@connections management API on the same port). WEBSOCKET_PORT, or a free port.
-  const websocketPort = env.WEBSOCKET_PORT ? Number(env.WEBSOCKET_PORT) : await freePort();
+  const websocketPort = env.WEBSOCKET_PORT ? Number(env.WEBSOCKET_PORT) : freeWebsocketPort;
   const websocketUrl = `ws://127.0.0.1:${websocketPort}`;
   // The doors first: a port that is taken fails the start before serverless-offline runs.
   const frontDoor = frontDoorTo(upstreamPort);

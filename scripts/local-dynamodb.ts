@@ -78,9 +78,8 @@ async function startDynaliteProcess(port: number, path?: string): Promise<LocalD
   };
 }
 
-/** A port free on loopback right now, the OS picks it (for a child process to listen on). */
 /**
- * `count` distinct free ports: every probe stays open until all are chosen (probes closed one by one can be
+ * `count` distinct free ports on loopback right now, the OS picks them (for child processes to listen on): every probe stays open until all are chosen (probes closed one by one can be
  * handed the same port twice).
  */
 export async function freePorts(count: number): Promise<number[]> {
@@ -100,6 +99,7 @@ export async function freePorts(count: number): Promise<number[]> {
   return ports;
 }
 
+/** A port free on loopback right now, the OS picks it (for a child process to listen on). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();

@@ -130,6 +130,9 @@ export interface VmSelection {
   names?: Iterable<string>;
 }
 
+/** The most names one VM list may filter by. */
+export const MAX_NAMES = 200;
+
 /**
  * The VMs a selection names, reading at most `max` + 1 of them: `complete` is false when more than `max`
  * would have to be read (vCenter refuses such a list). Filters beyond the selection apply to what is read.
@@ -141,8 +144,11 @@ export async function selectVms(tenantId: string, selection: VmSelection, max: n
     return { vms: await store.getVms(tenantId, moIds), complete: true };
   }
   if (selection.names) {
+    const names = new Set(selection.names);
+    // One index query per name: a bound keeps a request of thousands of names inside the request's time.
+    if (names.size > MAX_NAMES) throw InvalidArgument(`At most ${MAX_NAMES} names may be given.`, { field: 'names' });
     const vms: VmRecord[] = [];
-    for (const name of new Set(selection.names)) {
+    for (const name of names) {
       const found = await store.findVmsByName(tenantId, name, { limit: max - vms.length });
       vms.push(...found.items);
       if (found.more) return { vms, complete: false };

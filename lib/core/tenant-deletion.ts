@@ -83,6 +83,9 @@ export async function drainTenant(request: DrainRequest, remainingMs: () => numb
   let deleted = 0;
   do {
     if (!(await store.claimTenantDrain(tenantId, chain, nowSeconds() + LEASE_SECONDS))) return { state: 'held elsewhere', deleted };
+    // Still the deletion this run began on: a chain that outlived another's finish must not drain a tenant
+    // created again under the same id (one read a batch of a hundred items).
+    if ((await store.getTenant(tenantId))?.deletingSince !== tenant.deletingSince) return { state: 'not deleting', deleted: 0 };
     const batch = await store.drainTenantBatch(tenantId, BATCH_ITEMS);
     deleted += batch.deleted;
     if (!batch.remains) {

@@ -8,6 +8,7 @@ import { isoNow, nowMs } from '../clock.js';
 import { InvalidArgument, NotAllowedInCurrentState, NotFound, Unauthenticated } from '../errors.js';
 import type { AgentIdentity } from './identity.js';
 import { getVm } from '../inventory.js';
+import { requireLiveTenant } from '../tenants.js';
 import { MoIdSchema, TenantIdSchema } from '../model.js';
 import { digestsEqual, fingerprint, sha256Hex } from '../../protocol/secrets.js';
 import { answerWork, claimOldestWork } from './table-handoff.js';
@@ -38,6 +39,8 @@ export interface IssuedAgentCredential {
 
 /** Issues the VM's agent credential, shown once; issuing again revokes the previous one and its key. */
 export async function issueAgentCredential(tenantId: string, moId: string): Promise<IssuedAgentCredential> {
+  // A tenant being deleted gets no new credential: the drain would remove the VM after its guest state.
+  await requireLiveTenant(tenantId);
   await getVm(tenantId, moId);
   const random = randomBytes(32).toString('base64url');
   const credentialHash = sha256Hex(random);

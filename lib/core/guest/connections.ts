@@ -15,6 +15,9 @@ import type { WorkNotice } from '../../protocol/agent.js';
  */
 let cached: { endpoint: string; client: ApiGatewayManagementApiClient } | undefined;
 
+const isGone = (error: unknown): boolean =>
+  error instanceof GoneException || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410;
+
 function connections(): ApiGatewayManagementApiClient | undefined {
   const endpoint = config.agentConnectionsEndpoint();
   if (!endpoint) return undefined;
@@ -22,16 +25,21 @@ function connections(): ApiGatewayManagementApiClient | undefined {
   return cached.client;
 }
 
-/** Sends a work notice. @returns false when the connection is gone (or no WebSocket API is configured). */
-export async function notifyConnection(connectionId: string, notice: WorkNotice): Promise<boolean> {
+/**
+ * Sends a work notice: `gone` when the connection is no more (or no WebSocket API is configured), `failed`
+ * when the send failed otherwise (throttled, refused, unreachable) — either way the caller withdraws the work
+ * item, so nothing runs after its caller was told it failed.
+ */
+export async function notifyConnection(connectionId: string, notice: WorkNotice): Promise<'sent' | 'gone' | 'failed'> {
   const client = connections();
-  if (!client) return false;
+  if (!client) return 'gone';
   try {
     await client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: JSON.stringify(notice) }));
-    return true;
+    return 'sent';
   } catch (error) {
-    if (error instanceof GoneException || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410) return false;
-    throw error;
+    if (isGone(error)) return 'gone';
+    logger.warn('could not send a work notice', { error: String(error) });
+    return 'failed';
   }
 }
 
@@ -42,7 +50,7 @@ export async function closeConnection(connectionId: string): Promise<void> {
   try {
     await client.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
   } catch (error) {
-    if (error instanceof GoneException || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410) return;
+    if (isGone(error)) return;
     logger.warn('could not close an agent connection', { error: String(error) });
   }
 }

@@ -21,7 +21,9 @@ export function pushTo(connectionId: string): WorkHandoff {
       // A connection renewed meanwhile (the agent opens the new one before it lets the old one go) takes the
       // notice of the gone one: one more read, on this path only.
       for (let target: string | undefined = connectionId, tries = 0; target && tries < 3; tries += 1) {
-        if (await notifyConnection(target, notice)) return;
+        const sent = await notifyConnection(target, notice);
+        if (sent === 'sent') return;
+        if (sent === 'failed') break;
         await store.clearConnection(work.tenantId, work.moId, target, nowMs());
         const current: string | undefined = (await store.getAgent(work.tenantId, work.moId))?.connectionId;
         target = current !== target ? current : undefined;
