@@ -288,6 +288,21 @@ describe('the polling fallback', () => {
     const pid = await start('vm-proxy', { path: '/bin/echo', arguments: 'behind a proxy' });
     expect((await finished('vm-proxy', pid)).body.exit_code).toBe(0);
   });
+
+  it('polls when the WebSocket URL cannot even be tried, and keeps running', async () => {
+    await putVm('vm-bad-url');
+    const { logs } = await startAgent('vm-bad-url', {
+      websocketUrl: 'not a url',
+      fallbackAfterFailures: 2,
+      reconnectBaseMs: 50,
+      reconnectCapMs: 200,
+      pollIntervalMs: 100,
+      maxPollIntervalMs: 400,
+    });
+    await eventually(() => logs.some((line) => line.includes('the WebSocket cannot be held (Invalid URL')), 'the fallback');
+    const pid = await start('vm-bad-url', { path: '/bin/echo', arguments: 'no websocket' });
+    expect((await finished('vm-bad-url', pid)).body.exit_code).toBe(0);
+  });
 });
 
 /**

@@ -58,6 +58,8 @@ const connectionEvent = (routeKey: string, connectionId: string, authorizer: unk
 let management: Server;
 const posted: { path: string; body: string }[] = [];
 const goneConnections = new Set<string>();
+/** Connections whose notices the endpoint refuses as a throttled API Gateway does (429). */
+const throttledConnections = new Set<string>();
 
 beforeAll(async () => {
   await operator('PUT', '', { displayName: 'Agent WebSocket API tests' });
@@ -67,7 +69,7 @@ beforeAll(async () => {
     request.on('end', () => {
       const id = decodeURIComponent(request.url!.replace(/^\/@connections\//, ''));
       posted.push({ path: `${request.method} ${request.url}`, body });
-      response.writeHead(goneConnections.has(id) ? 410 : 200).end();
+      response.writeHead(goneConnections.has(id) ? 410 : throttledConnections.has(id) ? 429 : 200).end();
     });
   });
   await new Promise<void>((resolve) => management.listen(0, '127.0.0.1', resolve));
@@ -173,5 +175,30 @@ describe('the push adapter', () => {
     expect((await getAgent(tenant, 'vm-gone'))?.connectionId).toBeUndefined();
     const again = await api('POST', '/api/vcenter/vm/vm-gone/guest/processes?action=create', { headers: admin, body: { credentials: GOOD, spec: { path: '/bin/true' } } });
     expect(again.body.messages[0].default_message).toBe('VMware Tools is not running in vm-gone.');
+  });
+
+  it('answers 503 at once when the notice cannot be sent, withdrawing the item but keeping the connection', async () => {
+    const credential = await enrol('vm-throttled');
+    const { context: identity } = await Socket.authorize(authorizerEvent({ authorization: `Bearer ${credential}` }), context);
+    await Socket.connect(connectionEvent('$connect', 'conn-throttled', identity), context);
+    throttledConnections.add('conn-throttled');
+    const response = await api('POST', '/api/vcenter/vm/vm-throttled/guest/processes?action=create', {
+      headers: admin,
+      body: { credentials: GOOD, spec: { path: '/bin/true' } },
+    });
+    expect(response.status).toBe(503);
+    expect(response.body).toEqual({
+      error_type: 'SERVICE_UNAVAILABLE',
+      messages: [
+        {
+          args: [],
+          default_message: 'VMware Tools in vm-throttled could not be reached; retry later.',
+          id: 'com.vmware.vapi.std.errors.service_unavailable',
+        },
+      ],
+    });
+    // Nothing is left to run later, and the agent's connection (alive, only its notice refused) stays known.
+    expect(await listWorkIds(tenant, 'vm-throttled')).toEqual([]);
+    expect((await getAgent(tenant, 'vm-throttled'))?.connectionId).toBe('conn-throttled');
   });
 });

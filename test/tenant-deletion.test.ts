@@ -112,6 +112,8 @@ describe('DELETE /operator/v1/tenants/{tenant}', () => {
       await api('PUT', `/operator/v1/tenants/${tenantId}`, { headers: OPERATOR, body: { displayName: 'Again' } }),
       await api('PUT', `/operator/v1/tenants/${tenantId}/users/new@${tenantId}`, { headers: OPERATOR, body: { password: 'a-long-password', privileges: [] } }),
       await api('PUT', `/operator/v1/tenants/${tenantId}/vms/vm-2`, { headers: OPERATOR, body: labVmSpec('vm-2') }),
+      // No agent credential either: the drain removes a VM's guest state before its record.
+      await api('POST', `/operator/v1/tenants/${tenantId}/vms/vm-1/agent-credentials`, { headers: OPERATOR }),
     ];
     for (const refused of refusals) expect({ status: refused.status, body: refused.body }).toEqual({ status: 400, body: beingDeleted(tenantId) });
     const again = await deleteTenant(tenantId);
@@ -131,6 +133,10 @@ describe('DELETE /operator/v1/tenants/{tenant}', () => {
     const recreated = await api('PUT', `/operator/v1/tenants/${tenantId}`, { headers: OPERATOR, body: { displayName: 'Reborn' } });
     expect(recreated.status).toBe(200);
     expect(recreated.body).toEqual({ tenantId, displayName: 'Reborn', createdAt: expect.any(String) });
+    // A chain of the old deletion that runs late (a retried event) leaves the new tenant alone.
+    expect((await api('PUT', `/operator/v1/tenants/${tenantId}/vms/vm-1`, { headers: OPERATOR, body: labVmSpec('vm-1') })).status).toBe(200);
+    expect(await drainRun(tenantId, randomUUID())).toEqual({ state: 'not deleting', deleted: 0 });
+    expect((await api('GET', `/operator/v1/tenants/${tenantId}/vms/vm-1`, { headers: OPERATOR })).status).toBe(200);
   });
 
   it('answers 404 for a tenant that does not exist', async () => {

@@ -89,6 +89,17 @@ describe('GET /api/vcenter/vm and /rest/vcenter/vm', () => {
     expect(rest.body).toEqual(restError('invalid_argument', message.replace('power_states', 'filter.power_states')));
   });
 
+  it('refuses more than 200 names (one index query each) in each shape', async () => {
+    const names = Array.from({ length: 201 }, (_, index) => `vm-name-${index}`);
+    const response = await get(`/api/vcenter/vm?${names.map((name) => `names=${name}`).join('&')}`);
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual(apiError('invalid_argument', 'At most 200 names may be given.'));
+    const rest = await get(`/rest/vcenter/vm?${names.map((name, index) => `filter.names.${index + 1}=${name}`).join('&')}`);
+    expect(rest.status).toBe(400);
+    expect(rest.body).toEqual(restError('invalid_argument', 'At most 200 names may be given.'));
+    expect((await get(`/api/vcenter/vm?${names.slice(0, 200).map((name) => `names=${name}`).join('&')}`)).body).toEqual([]);
+  });
+
   it('answers 401 without a session in each shape', async () => {
     const response = await api('GET', '/api/vcenter/vm');
     expect(response.status).toBe(401);

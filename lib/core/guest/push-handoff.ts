@@ -20,8 +20,9 @@ export function pushTo(connectionId: string): WorkHandoff {
       const notice = { type: 'work', workId: work.workId } as const;
       // A connection renewed meanwhile (the agent opens the new one before it lets the old one go) takes the
       // notice of the gone one: one more read, on this path only.
+      let sent: 'sent' | 'gone' | 'failed' = 'gone';
       for (let target: string | undefined = connectionId, tries = 0; target && tries < 3; tries += 1) {
-        const sent = await notifyConnection(target, notice);
+        sent = await notifyConnection(target, notice);
         if (sent === 'sent') return;
         if (sent === 'failed') break;
         await store.clearConnection(work.tenantId, work.moId, target, nowMs());
@@ -30,7 +31,10 @@ export function pushTo(connectionId: string): WorkHandoff {
       }
       const withdrawn = await store.takeWork(work.tenantId, work.moId, work.workId);
       // Claimed meanwhile (the agent reconnected and took what was waiting): its answer is awaited as usual.
-      if (withdrawn) throw UnavailableBecause(`VMware Tools in ${work.moId} is not connected.`);
+      if (!withdrawn) return;
+      throw UnavailableBecause(
+        sent === 'failed' ? `VMware Tools in ${work.moId} could not be reached; retry later.` : `VMware Tools in ${work.moId} is not connected.`,
+      );
     },
 
     async awaitResult({ tenantId, moId, workId }, deadlineMs): Promise<HandoffOutcome> {
