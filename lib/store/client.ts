@@ -272,9 +272,6 @@ export async function recordsIn<T>(pk: string, prefix?: string): Promise<T[]> {
   return items.filter((item) => !isExpired(item)).map((item) => recordOf<T>(item)!);
 }
 
-/** A tenant's records under `prefix`, expired ones dropped. */
-export const recordsUnder = <T>(tenantId: string, prefix: string): Promise<T[]> => recordsIn<T>(keys.tenantPartition(tenantId), prefix);
-
 /**
  * The keys of every item of partition `pk` (under `prefix`, if given), expired ones too: what a revocation
  * deletes, exactly, with no filter.
