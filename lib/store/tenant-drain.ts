@@ -1,8 +1,8 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { TenantRecord } from '../records.js';
 import { config } from '../config.js';
-import { client, queryAll, send, tableName } from './client.js';
-import { exists, inPartition, placeholders } from './expressions.js';
+import { nowMs } from '../core/clock.js';
+import { partitionQueryRequest, queryAll, queryPage, tableName } from './client.js';
+import { exists, placeholders } from './expressions.js';
 import { deleteIf, deleteItem, deleteItems, deleteRequest, getItem, updateItem } from './items.js';
 import { dayOf, gsi1, keys, recordOf, SK, type Key } from './keys.js';
 import { revokeUser } from './sessions.js';
@@ -81,23 +81,14 @@ const UNITS_IN_FLIGHT = 8;
  * kept on the lease only to skip days already found empty).
  */
 export async function drainTenantBatch(tenantId: string, maxItems: number): Promise<{ deleted: number; remains: boolean }> {
-  const keyCondition = 'pk = :pk';
-  const page = await send(() =>
-    client().send(
-      new QueryCommand({
-        TableName: tableName(),
-        KeyConditionExpression: keyCondition,
-        ProjectionExpression: 'pk, sk, #instanceUuid, #createdAt',
-        ...placeholders([keyCondition, '#instanceUuid', '#createdAt'], { pk: keys.tenantPartition(tenantId) }),
-        ConsistentRead: true,
-        Limit: maxItems,
-      }),
-    ),
+  const page = await queryPage(
+    partitionQueryRequest(keys.tenantPartition(tenantId), undefined, { projection: 'pk, sk, instanceUuid, createdAt' }),
+    maxItems,
   );
-  const found = (page.Items ?? []).filter((item) => !keptToTheEnd.has(String(item.sk)));
-  if (found.length === 0 && page.LastEvaluatedKey === undefined) {
-    const profile = (page.Items ?? []).find((item) => item.sk === SK.profile);
-    return drainAuditBatch(tenantId, String(profile?.createdAt ?? new Date().toISOString()), maxItems);
+  const found = page.items.filter((item) => !keptToTheEnd.has(String(item.sk)));
+  if (found.length === 0 && !page.more) {
+    const profile = page.items.find((item) => item.sk === SK.profile);
+    return drainAuditBatch(tenantId, String(profile?.createdAt ?? new Date(nowMs()).toISOString()), maxItems);
   }
   const others: Key[] = [];
   const units: (() => Promise<void>)[] = [];
@@ -130,21 +121,10 @@ async function drainAuditBatch(tenantId: string, createdAt: string, maxItems: nu
   const days = auditDaysSince(createdAt).filter((day) => doneBefore === undefined || day >= doneBefore);
   let deleted = 0;
   for (const day of days) {
-    const { Items = [], LastEvaluatedKey } = await send(() =>
-      client().send(
-        new QueryCommand({
-          TableName: tableName(),
-          KeyConditionExpression: inPartition,
-          ProjectionExpression: 'pk, sk',
-          ...placeholders([inPartition], { pk: keys.auditPartition(tenantId, day) }),
-          ConsistentRead: true,
-          Limit: maxItems - deleted,
-        }),
-      ),
-    );
-    await deleteItems(Items.map((item) => ({ pk: String(item.pk), sk: String(item.sk) })));
-    deleted += Items.length;
-    if (LastEvaluatedKey || deleted >= maxItems) return { deleted, remains: true };
+    const page = await queryPage(partitionQueryRequest(keys.auditPartition(tenantId, day), undefined, { projection: 'pk, sk' }), maxItems - deleted);
+    await deleteItems(page.items.map((item) => ({ pk: String(item.pk), sk: String(item.sk) })));
+    deleted += page.items.length;
+    if (page.more || deleted >= maxItems) return { deleted, remains: true };
     await markAuditDoneBefore(tenantId, nextDay(day));
   }
   return { deleted, remains: false };
@@ -155,10 +135,10 @@ const nextDay = (day: string) => dayOf(new Date(Date.parse(day) + DAY_MS).toISOS
 
 /** The audit days that can hold live records of a tenant created at `createdAt`. */
 export function auditDaysSince(createdAt: string): string[] {
-  const retentionStart = Date.now() - (config.auditRetentionDays() + 1) * DAY_MS;
+  const retentionStart = nowMs() - (config.auditRetentionDays() + 1) * DAY_MS;
   const first = Math.max(Date.parse(createdAt) || retentionStart, retentionStart);
   const days: string[] = [];
-  for (let day = first; day <= Date.now() + DAY_MS; day += DAY_MS) days.push(dayOf(new Date(day).toISOString()));
+  for (let day = first; day <= nowMs() + DAY_MS; day += DAY_MS) days.push(dayOf(new Date(day).toISOString()));
   return [...new Set(days)];
 }
 

@@ -1,9 +1,7 @@
-import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { TicketPointerRecord, TicketRecord } from '../records.js';
 import { scopeKey } from '../protocol/secrets.js';
-import { Unavailable } from '../core/errors.js';
-import { client, keysIn, send, tableName } from './client.js';
-import { deleteItem, deleteItems, deleteRequest, getItem } from './items.js';
+import { keysIn } from './client.js';
+import { deleteItem, deleteItems, deleteRequest, getItem, putItems, putRequest, type PutRequest } from './items.js';
 import { keys } from './keys.js';
 
 /**
@@ -14,31 +12,17 @@ import { keys } from './keys.js';
  * written, and a pointer left alone by a failure half-way points at nothing and expires. (The "absent"
  * condition a PutItem could carry only guarded against a collision of 256-bit secrets.)
  */
-export function ticketWriteRequest(ticket: TicketRecord) {
+export function ticketPutRequests(ticket: TicketRecord): [PutRequest<TicketRecord>, PutRequest<TicketPointerRecord>] {
   const vmKey = scopeKey(ticket.vmMoId);
-  const pointer: TicketPointerRecord = {
-    tenantId: ticket.tenantId,
-    vmMoId: ticket.vmMoId,
-    expiresAt: ticket.expiresAt,
-  };
-  const items = [
-    { ...keys.ticket(ticket.tenantId, vmKey, ticket.ticketHash), ...ticket },
-    { ...keys.ticketPointer(ticket.tenantId, scopeKey(ticket.issuedTo), vmKey, ticket.ticketHash), ...pointer },
+  const pointer: TicketPointerRecord = { tenantId: ticket.tenantId, vmMoId: ticket.vmMoId, expiresAt: ticket.expiresAt };
+  return [
+    putRequest(keys.ticket(ticket.tenantId, vmKey, ticket.ticketHash), ticket),
+    putRequest(keys.ticketPointer(ticket.tenantId, scopeKey(ticket.issuedTo), vmKey, ticket.ticketHash), pointer),
   ];
-  return { RequestItems: { [tableName()]: items.map((Item) => ({ PutRequest: { Item } })) } };
 }
 
 /** Writes a ticket and its pointer in one round trip (more only if DynamoDB leaves some unprocessed). */
-export async function putTicket(ticket: TicketRecord): Promise<void> {
-  let request = ticketWriteRequest(ticket);
-  for (let attempt = 0; ; attempt += 1) {
-    if (attempt > 5) throw Unavailable('The data service is throttling writes; retry later.');
-    const { UnprocessedItems } = await send(() => client().send(new BatchWriteCommand(request)));
-    const left = UnprocessedItems?.[tableName()] ?? [];
-    if (left.length === 0) return;
-    request = { RequestItems: { [tableName()]: left as typeof request.RequestItems[string] } };
-  }
-}
+export const putTicket = (ticket: TicketRecord): Promise<void> => putItems(ticketPutRequests(ticket));
 
 /** A ticket as a credential names it: tenant, `scopeKey` of the VM's moId, SHA-256 of the secret. */
 export interface TicketRef {

@@ -9,7 +9,7 @@ import { clearFailuresRequest, countFailureRequest, lockFailuresRequest, loginFa
 import { guestFailuresOf } from '../../lib/store/guest.js';
 import { scopeKey } from '../../lib/protocol/secrets.js';
 import { touchSessionRequest } from '../../lib/store/sessions.js';
-import { redemptionRequest, ticketWriteRequest } from '../../lib/store/tickets.js';
+import { redemptionRequest, ticketPutRequests } from '../../lib/store/tickets.js';
 import { TEST_TABLE } from '../support/environment.js';
 
 /** The exact requests the store sends, built without a server; `:now` is the clock's epoch seconds. */
@@ -53,24 +53,19 @@ describe('ticket requests', () => {
   });
 
   it('writes the ticket under its VM and a pointer to it beside its user’s sessions, in one BatchWriteItem', () => {
-    expect(ticketWriteRequest(ticket)).toEqual({
-      RequestItems: {
-        [TEST_TABLE]: [
-          { PutRequest: { Item: { pk: `TICKET#acme#${vmKey}`, sk: 'a'.repeat(64), ...ticket } } },
-          {
-            PutRequest: {
-              Item: {
-                pk: `SESSION#acme#${userKey}`,
-                sk: `TICKET#${vmKey}#${'a'.repeat(64)}`,
-                tenantId: 'acme',
-                vmMoId: 'vm-42',
-                expiresAt: ticket.expiresAt,
-              },
-            },
-          },
-        ],
+    expect(ticketPutRequests(ticket)).toEqual([
+      { TableName: TEST_TABLE, Item: { pk: `TICKET#acme#${vmKey}`, sk: 'a'.repeat(64), ...ticket } },
+      {
+        TableName: TEST_TABLE,
+        Item: {
+          pk: `SESSION#acme#${userKey}`,
+          sk: `TICKET#${vmKey}#${'a'.repeat(64)}`,
+          tenantId: 'acme',
+          vmMoId: 'vm-42',
+          expiresAt: ticket.expiresAt,
+        },
       },
-    });
+    ]);
   });
 });
 
