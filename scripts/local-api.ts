@@ -120,12 +120,7 @@ function frontDoorTo(upstreamPort: number): RequestListener {
   return (req, res) => {
     const refusal = refuse(req);
     if (refusal) return reply(res, refusal.status, {}, refusal.body);
-    // Without Origin (and a preflight's requests) neither serverless-offline nor hapi does any CORS.
-    const headers = Object.fromEntries(
-      Object.entries(req.headers).filter(([name]) => name !== 'origin' && !name.startsWith('access-control-request-')),
-    );
-    // As API Gateway sets it (Nova links and the Keystone catalog name the scheme the client used).
-    if ((req.socket as TLSSocket).encrypted) headers['x-forwarded-proto'] = 'https';
+    const headers = forwardedHeaders(req);
     const upstream = forward({ host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers }, (answer) => {
       const chunks: Buffer[] = [];
       answer.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -141,6 +136,26 @@ function frontDoorTo(upstreamPort: number): RequestListener {
     });
     req.pipe(upstream);
   };
+}
+
+/**
+ * The headers passed on to serverless-offline. Without Origin (and a preflight's requests) neither
+ * serverless-offline nor hapi does any CORS. The forwarding headers are the front door's own, as API
+ * Gateway's are: a client's `X-Forwarded-*` or `Forwarded` never passes (Nova links and the Keystone catalog
+ * are built from them, so a client could otherwise name any scheme or host in them).
+ */
+export function forwardedHeaders(req: IncomingMessage): IncomingMessage['headers'] {
+  const headers = Object.fromEntries(
+    Object.entries(req.headers).filter(
+      ([name]) => name !== 'origin' && name !== 'forwarded' && !name.startsWith('access-control-request-') && !name.startsWith('x-forwarded-'),
+    ),
+  );
+  const socket = req.socket as TLSSocket;
+  headers['x-forwarded-proto'] = socket.encrypted ? 'https' : 'http';
+  headers['x-forwarded-port'] = String(socket.localPort ?? '');
+  if (socket.remoteAddress) headers['x-forwarded-for'] = socket.remoteAddress;
+  if (req.headers.host !== undefined) headers['x-forwarded-host'] = req.headers.host;
+  return headers;
 }
 
 /** A request API Gateway would not pass to a function: a request target or Host that names no resource. */

@@ -9,7 +9,8 @@ export function publicBaseUrl(event: HttpEvent): string {
   const configured = config.publicBaseUrl();
   if (configured) return configured.replace(/\/+$/, '');
   const host = event.headers?.host ?? event.requestContext?.domainName ?? 'localhost';
-  const proto = event.headers?.['x-forwarded-proto']?.split(',')[0]?.trim() || 'http';
+  // Only the two schemes API Gateway sets: anything else did not come from the front door.
+  const proto = event.headers?.['x-forwarded-proto']?.split(',')[0]?.trim() === 'https' ? 'https' : 'http';
   return `${proto}://${host}`;
 }
 
