@@ -33,6 +33,12 @@ export interface PrincipalRecord {
  */
 export interface LoginFailuresRecord {
   failures: number;
+  /**
+   * Passwords reserved for checking within the window: the failures plus those being checked right now. A
+   * password is checked only after its reservation, and there are never more than the policy allows, so a
+   * burst cannot check more passwords than a lockout lets through.
+   */
+  attempts?: number;
   /** Epoch seconds until which logins are refused, once `failures` reached the limit. */
   lockedUntil?: number;
   /** Epoch seconds: the end of the failure window, or of the lockout. */

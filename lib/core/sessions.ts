@@ -1,7 +1,8 @@
 import { config } from '../config.js';
 import * as store from '../store/index.js';
 import { isoNow, nowSeconds } from './clock.js';
-import { DomainError, Unauthenticated } from './errors.js';
+import { DomainError, Unauthenticated, UnavailableBecause } from './errors.js';
+import { logger } from '../log.js';
 import {
   InstanceUuidSchema,
   MoIdSchema,
@@ -33,21 +34,21 @@ export async function login(userName: string, password: string): Promise<LoginRe
   }
   const tenantId = tenantOfUserName(userName);
   const counter = store.loginFailuresOf(tenantId, userName);
-  const found = await store.getPrincipalForLogin(tenantId, userName);
-  const { failures } = found;
+  // The check is reserved alongside the read, so the lockout costs no latency.
+  const [found, reserved] = await Promise.all([
+    store.getPrincipalAndTenant(tenantId, userName),
+    reserveAttempt(counter, { locked: loginLocked, busy: loginBusy }),
+  ]);
   // A tenant absent or being deleted has no users: the same refusal as an unknown user name.
   const principal = isServing(found.tenant) ? found.principal : undefined;
-  if (isLockedOut(failures)) {
-    throw loginRefused('The account is temporarily locked after repeated failed logins; try again later.');
-  }
   // Verify against a dummy hash when the user is unknown, so timing does not tell which users exist.
   const passwordMatches = await verifyPassword(password, principal?.passwordHash ?? DUMMY_PASSWORD_HASH);
+  // The audit trail of password checks, as vCenter's UserLoginSessionEvent / BadUsernameSessionEvent.
+  logger.info('login password checked', { tenant: tenantId, user: userName, accepted: Boolean(principal && passwordMatches) });
   if (!principal || !passwordMatches) {
     await countFailure(counter);
     throw loginRefused();
   }
-  if (failures) await store.clearFailures(counter, failures);
-
   const secret = issueSecret(principal.tenantId, scopeKey(principal.userName));
   const now = isoNow();
   const session: SessionRecord = {
@@ -59,7 +60,7 @@ export async function login(userName: string, password: string): Promise<LoginRe
     lastAccessedAt: now,
     expiresAt: nowSeconds() + config.sessionIdleSeconds(),
   };
-  await store.putSession(session);
+  await Promise.all([store.putSession(session), acceptedAttempt(counter, reserved)]);
   // The operator may have changed or deleted the user (or begun deleting the tenant) while the password was
   // being checked, and ended its sessions before this one was written: read both again (each put hashes
   // with a fresh salt).
@@ -76,9 +77,36 @@ const isServing = (tenant: TenantRecord | undefined): boolean => tenant !== unde
 
 const refOf = (secret: IssuedSecret): store.SessionRef => ({ tenantId: secret.tenantId, userKey: secret.scope, sessionHash: secret.hash });
 
+const loginLocked = () => loginRefused('The account is temporarily locked after repeated failed logins; try again later.');
+const loginBusy = () => UnavailableBecause('Too many logins of this user name are being checked at once; try again in a moment.');
+
 /** Whether recent failures locked the name (the lockout policy below). */
 export const isLockedOut = (failures: LoginFailuresRecord | undefined): boolean =>
   failures?.lockedUntil !== undefined && failures.lockedUntil > nowSeconds();
+
+/**
+ * Reserves one password check under `counter` (a login user name's, or a guest user's of one VM), so that
+ * however many checks arrive at once, no more than `LOGIN_MAX_FAILURES` are failed or under way within the
+ * window: a burst evaluates at most the policy's number of passwords before the lock. Refused with
+ * `locked()` while the name is locked, with `busy()` (retryable) while every check is spoken for.
+ */
+export async function reserveAttempt(
+  counter: store.FailureCounter,
+  refusals: { locked: () => DomainError; busy: () => DomainError },
+): Promise<LoginFailuresRecord> {
+  const reservation = await store.reserveAttempt(counter, nowSeconds() + config.loginFailureWindowSeconds(), config.loginMaxFailures());
+  if (reservation === 'locked') throw refusals.locked();
+  if (reservation === 'busy') throw refusals.busy();
+  return reservation.reserved;
+}
+
+/**
+ * A reserved check whose password was accepted: the counter is cleared when nothing else happened to it
+ * since the reservation, else only the reservation is given back (the failures others counted stay).
+ */
+export async function acceptedAttempt(counter: store.FailureCounter, reserved: LoginFailuresRecord): Promise<void> {
+  if (!(await store.clearFailures(counter, reserved))) await store.releaseAttempt(counter);
+}
 
 /**
  * Counts one failure under `counter` (a login user name's, or a guest user's of one VM);

@@ -5,7 +5,7 @@ import { all, equals, exists, live, placeholders } from '../../lib/store/express
 import { updateAgentRequest, finishProcessRequest } from '../../lib/store/guest.js';
 import { deleteRequest, putRequest } from '../../lib/store/items.js';
 import { keys } from '../../lib/store/keys.js';
-import { clearFailuresRequest, countFailureRequest, lockFailuresRequest, loginFailuresOf } from '../../lib/store/logins.js';
+import { clearFailuresRequest, countFailureRequest, lockFailuresRequest, loginFailuresOf, reserveAttemptRequest } from '../../lib/store/logins.js';
 import { guestFailuresOf } from '../../lib/store/guest.js';
 import { scopeKey } from '../../lib/protocol/secrets.js';
 import { touchSessionRequest } from '../../lib/store/sessions.js';
@@ -89,13 +89,28 @@ describe('login failure requests', () => {
     });
   });
 
-  it('clears only the failures a successful login saw: same window, same count, no lock', () => {
-    expect(clearFailuresRequest(loginFailuresOf('acme', 'admin@acme'), { failures: 3, expiresAt: NOW + 60 })).toEqual({
+  it('clears only what a successful login saw: same window, same count, same reservations, no lock', () => {
+    expect(clearFailuresRequest(loginFailuresOf('acme', 'admin@acme'), { failures: 3, attempts: 4, expiresAt: NOW + 60 })).toEqual({
       TableName: TEST_TABLE,
       Key: { pk: 'LOGIN#acme#admin@acme', sk: 'FAILURES' },
-      ConditionExpression: '#expiresAt = :seenExpiresAt AND #failures = :seenFailures AND attribute_not_exists(#lockedUntil)',
-      ExpressionAttributeNames: { '#expiresAt': 'expiresAt', '#failures': 'failures', '#lockedUntil': 'lockedUntil' },
-      ExpressionAttributeValues: { ':seenExpiresAt': NOW + 60, ':seenFailures': 3 },
+      ConditionExpression:
+        '#expiresAt = :seenExpiresAt AND #failures = :seenFailures AND #attempts = :seenAttempts AND attribute_not_exists(#lockedUntil)',
+      ExpressionAttributeNames: { '#expiresAt': 'expiresAt', '#failures': 'failures', '#attempts': 'attempts', '#lockedUntil': 'lockedUntil' },
+      ExpressionAttributeValues: { ':seenExpiresAt': NOW + 60, ':seenFailures': 3, ':seenAttempts': 4 },
+    });
+  });
+
+  it('reserves a password check only while the window is unlocked and has a check to spare', () => {
+    expect(reserveAttemptRequest(loginFailuresOf('acme', 'admin@acme'), NOW + 180, 5)).toEqual({
+      TableName: TEST_TABLE,
+      Key: { pk: 'LOGIN#acme#admin@acme', sk: 'FAILURES' },
+      UpdateExpression:
+        'SET #attempts = if_not_exists(#attempts, :zero) + :one, #failures = if_not_exists(#failures, :zero), #expiresAt = if_not_exists(#expiresAt, :windowEnd)',
+      ConditionExpression:
+        'attribute_not_exists(pk) OR (#expiresAt > :now AND attribute_not_exists(#lockedUntil) AND (attribute_not_exists(#attempts) OR #attempts < :maxAttempts))',
+      ExpressionAttributeNames: { '#attempts': 'attempts', '#failures': 'failures', '#expiresAt': 'expiresAt', '#lockedUntil': 'lockedUntil' },
+      ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':windowEnd': NOW + 180, ':maxAttempts': 5, ':now': NOW },
+      ReturnValues: 'ALL_NEW',
     });
   });
 
