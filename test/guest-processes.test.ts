@@ -11,7 +11,9 @@ import { GuestAgent } from '../agent/agent.js';
 import { advanceClock, resetClock } from '../lib/core/clock.js';
 import { hashPassword } from '../lib/protocol/secrets.js';
 import { countRoundTrips } from '../lib/store/client.js';
-import { listWorkIds } from '../lib/store/guest.js';
+import { guestFailuresOf, listWorkIds } from '../lib/store/guest.js';
+import { getItem } from '../lib/store/items.js';
+import { userNameHashOf } from '../lib/core/guest/guest-user.js';
 import { scanTable } from './support/table.js';
 import { api, loginVcenter, OPERATOR, session } from './support/api.js';
 import { startApiServer, type ApiServer } from './support/http-server.js';
@@ -574,6 +576,39 @@ describe('guessing guest credentials', () => {
     advanceClock(301_000);
     await Promise.all(agents.map((agent) => agent.heartbeat().catch(() => undefined)));
     expect((await processOf('vm-lock', pid, 'delete')).status).toBe(204);
+  });
+
+  it('lets a burst of 30 wrong guesses check at most 5 passwords, counts every refusal the agent reports, and locks out the right one', async () => {
+    await putVm('vm-burst', 'poweredOn', 'linux');
+    await startAgent('vm-burst');
+    const counter = guestFailuresOf(tenant, 'vm-burst', userNameHashOf({ type: 'USERNAME_PASSWORD', userName: 'demo', interactiveSession: false }));
+    const answersBefore = agentAnswers();
+    // The right password goes last, behind 30 wrong ones: sequentially it would meet the lock.
+    const burst = await Promise.all([
+      ...Array.from({ length: 30 }, () => processes('vm-burst', 'list', { credentials: WRONG })),
+      processes('vm-burst', 'list', { credentials: GOOD }),
+    ]);
+    expect(burst.filter((response) => response.status === 200)).toEqual([]);
+    expect(burst.at(-1)!.status).not.toBe(200);
+    // The agent was asked at most the policy's 5 times; each of its refusals is counted, also one that came
+    // after the API stopped waiting for it (then the caller saw 500 resource_busy).
+    const checked = agentAnswers() - answersBefore;
+    expect(checked).toBeLessThanOrEqual(5);
+    const counted = await eventually(async () => {
+      const record = await getItem(counter);
+      return record?.failures === checked ? record : undefined;
+    }, 'every refusal counted');
+    expect(counted.attempts).toBe(checked);
+    if (checked === 5) expect(counted.lockedUntil).toBeGreaterThan(Math.floor(Date.now() / 1000));
+    for (const response of burst.slice(0, 30)) {
+      expect([401, 500]).toContain(response.status);
+      if (response.status === 500) expect(response.body.error_type).toBe('RESOURCE_BUSY');
+    }
+    // Until every guess came back, the rest were turned away without the agent; once all 5 are in, locked.
+    for (let guess = checked; guess < 5; guess += 1) await processes('vm-burst', 'list', { credentials: WRONG });
+    const after = await processes('vm-burst', 'list', { credentials: GOOD });
+    expect(after.status).toBe(401);
+    expect(after.body).toEqual(locked);
   });
 
   it('forgets the failures of a guest user once the agent accepts its credentials', async () => {

@@ -41,7 +41,7 @@ describe('runOnAgent', () => {
   it('delivers the operation sealed to the agent, bound to its work item, and awaits it until the bound', async () => {
     const { handoff, seen } = answering({ kind: 'answered', answer: { outcome: 'done' } });
     const before = Date.now();
-    await expect(runOnAgent(agent, payload, handoff)).resolves.toEqual({ outcome: 'done' });
+    await expect(runOnAgent(agent, payload, { handoff })).resolves.toEqual({ outcome: 'done' });
     expect(seen.delivered).toHaveLength(1);
     const [work] = seen.delivered;
     expect(work).toMatchObject({ tenantId: 'acme', moId: 'vm-101', operation: 'terminate' });
@@ -57,9 +57,9 @@ describe('runOnAgent', () => {
 
   it('gives each operation its own work id, sorting by creation time', async () => {
     const { handoff, seen } = answering({ kind: 'answered', answer: { outcome: 'done' } });
-    await runOnAgent(agent, payload, handoff);
+    await runOnAgent(agent, payload, { handoff });
     await new Promise((resolve) => setTimeout(resolve, 2));
-    await runOnAgent(agent, payload, handoff);
+    await runOnAgent(agent, payload, { handoff });
     const [first, second] = seen.delivered.map((work) => work.workId);
     expect(first).not.toEqual(second);
     expect([first, second].sort()).toEqual([first, second]);
@@ -72,7 +72,7 @@ describe('runOnAgent', () => {
     [{ kind: 'not_taken_up' }, 'service_unavailable', 'VMware Tools in vm-101 did not take up the operation in time.'],
     [{ kind: 'unanswered' }, 'resource_busy', 'The guest operation did not complete in time; the virtual machine is busy.'],
   ] satisfies [HandoffOutcome, string, string][])('turns %j into a %s error', async (outcome, kind, message) => {
-    await expect(runOnAgent(agent, payload, answering(outcome).handoff)).rejects.toMatchObject({ kind, message });
+    await expect(runOnAgent(agent, payload, { handoff: answering(outcome).handoff })).rejects.toMatchObject({ kind, message });
   });
 });
 

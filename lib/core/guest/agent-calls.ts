@@ -14,6 +14,8 @@ import { digestsEqual, fingerprint, sha256Hex } from '../../protocol/secrets.js'
 import { answerWork, claimOldestWork } from './table-handoff.js';
 import { liveSince } from './tools.js';
 import { closeConnection } from './connections.js';
+import { guestUserOfWork } from './work.js';
+import { countFailure } from '../sessions.js';
 
 /**
  * The agent's own calls: its credential (issued by the operator), enrolment, heartbeat, claiming work and
@@ -145,10 +147,20 @@ export async function recordHealth(agent: AgentIdentity, connectionId: string): 
   }
 }
 
-/** The agent's answer to a claimed item; a started process is recorded before the waiting caller sees it. */
+/**
+ * The agent's answer to a claimed item; a started process is recorded, and the guest user's password check
+ * settled, before the waiting caller sees it — and whether or not anyone still waits: a refusal of the
+ * credentials counts towards the lockout, any other answer gives the reserved check back.
+ */
 export async function reportWorkResult(agent: AgentIdentity, result: WorkResult): Promise<void> {
   if (result.outcome === 'started') {
     await store.putProcess({ tenantId: agent.tenantId, moId: agent.moId, ...result.process });
+  }
+  const guestUser = guestUserOfWork(result.workId);
+  if (guestUser !== undefined) {
+    const counter = store.guestFailuresOf(agent.tenantId, agent.moId, guestUser);
+    if (result.outcome === 'refused' && result.reason === 'invalid_credentials') await countFailure(counter);
+    else await store.releaseAttempt(counter);
   }
   await answerWork({
     tenantId: agent.tenantId,

@@ -2,10 +2,11 @@ import { config } from '../../config.js';
 import type { GuestCredentials, WorkPayload } from '../../protocol/agent.js';
 import * as store from '../../store/index.js';
 import { isoNow, nowSeconds } from '../clock.js';
-import { isDomainError, Unauthenticated } from '../errors.js';
+import { ResourceBusy, Unauthenticated } from '../errors.js';
 import type { AgentRecord, GuestAuthRecord, LoginFailuresRecord } from '../../records.js';
-import { hashPassword, sha256Hex, verifyPassword } from '../../protocol/secrets.js';
-import { countFailure, isLockedOut } from '../sessions.js';
+import { hashPassword, verifyPassword } from '../../protocol/secrets.js';
+import { isLockedOut, reserveAttempt } from '../sessions.js';
+import { userNameHashOf } from './guest-user.js';
 import type { AgentAnswer } from './handoff.js';
 import type { RunningAgent } from './tools.js';
 import { runOnAgent } from './work.js';
@@ -18,7 +19,7 @@ import { runOnAgent } from './work.js';
 /** Verifiers live minutes and are checked on a request path: a quarter of the login cost (N=2^12). */
 const GUEST_VERIFIER_COST = 4096;
 
-export const userNameHashOf = (credentials: GuestCredentials) => sha256Hex(`${credentials.type}:${credentials.userName ?? ''}`);
+export { userNameHashOf };
 
 /**
  * Accepts credentials the agent accepted lately (same user, same password, same agent enrolment);
@@ -65,11 +66,14 @@ export async function rememberGuestAuth(agent: AgentRecord, credentials: GuestCr
 
 const guestLocked = () =>
   Unauthenticated('The guest account is temporarily locked after repeated failed authentications; try again later.');
+const guestBusy = () => ResourceBusy('Too many authentications of this guest user are under way; retry later.');
 
 /**
  * Runs an operation whose guest credentials the agent checks, under the login lockout's policy per VM and
- * guest user name: each refusal counts as a failed login, and a locked name is refused before the agent is
- * asked, so guessing costs the guesser the lockout, not the guest one more check.
+ * guest user name: each check is reserved before the agent gets the work (so a burst of guesses gets at most
+ * the policy's number of checks), each refusal counts as a failed login whenever the agent reports it (see
+ * `reportWorkResult`), and a locked name is refused before the agent is asked, so guessing costs the
+ * guesser the lockout, not the guest one more check.
  */
 export async function runCheckingCredentials(
   agent: RunningAgent,
@@ -78,13 +82,9 @@ export async function runCheckingCredentials(
 ): Promise<AgentAnswer> {
   if (isLockedOut(failures)) throw guestLocked();
   const counter = store.guestFailuresOf(agent.tenantId, agent.moId, userNameHashOf(payload.credentials));
-  let result: AgentAnswer;
-  try {
-    result = await runOnAgent(agent, payload);
-  } catch (error) {
-    if (isDomainError(error) && error.kind === 'unauthenticated') await countFailure(counter);
-    throw error;
-  }
+  await reserveAttempt(counter, { locked: guestLocked, busy: guestBusy });
+  // Withdrawn before the agent took it up: no password was checked, the reservation goes back.
+  const result = await runOnAgent(agent, payload, { withdrawn: () => store.releaseAttempt(counter) });
   if (failures) await store.clearFailures(counter, failures);
   return result;
 }

@@ -4,7 +4,8 @@ import { Internal, InvalidArgument, NotAllowedInCurrentState } from '../errors.j
 import type { GuestAuthRecord, GuestProcessRecord, LoginFailuresRecord, SessionRecord, VmRecord } from '../../records.js';
 import type { Privilege } from '../privileges.js';
 import { requirePrivilege } from '../access.js';
-import { authenticateGuest, rememberGuestAuth, runCheckingCredentials, userNameHashOf } from './credentials.js';
+import { authenticateGuest, rememberGuestAuth, runCheckingCredentials } from './credentials.js';
+import { userNameHashOf } from './guest-user.js';
 import { processNotFound } from './refusals.js';
 import { requireToolsRunning, type RunningAgent } from './tools.js';
 

@@ -9,30 +9,55 @@ import { refusalError } from './refusals.js';
 import { pushTo } from './push-handoff.js';
 import { tableAndPoll } from './table-handoff.js';
 import type { RunningAgent } from './tools.js';
+import { userNameHashOf } from './guest-user.js';
 
 /** As the agent record says: pushed over its WebSocket connection while it holds one, else left for its poll. */
 const handoffFor = (agent: RunningAgent): WorkHandoff => (agent.connectionId ? pushTo(agent.connectionId) : tableAndPoll);
 
-/** Work ids sort by creation time (the agent claims oldest first) and are unguessable. */
-const newWorkId = () => `${nowMs().toString(36).padStart(9, '0')}-${randomBytes(8).toString('hex')}`;
+/**
+ * Work ids sort by creation time (the agent claims oldest first) and are unguessable; they end with the
+ * guest user's counter (the user name's hash, base64url), so that the agent's answer is counted under it
+ * whenever it comes (`guestUserOfWork`), also after the caller stopped waiting.
+ */
+const newWorkId = (payload: WorkPayload) =>
+  `${nowMs().toString(36).padStart(9, '0')}-${randomBytes(8).toString('hex')}-${Buffer.from(userNameHashOf(payload.credentials), 'hex').toString('base64url')}`;
+
+/** The guest user (its `userNameHashOf`) whose credentials a work item carried; `undefined` for no id of ours. */
+export function guestUserOfWork(workId: string): string | undefined {
+  const encoded = /^[0-9a-z]{9}-[0-9a-f]{16}-([A-Za-z0-9_-]{43})$/.exec(workId)?.[1];
+  return encoded === undefined ? undefined : Buffer.from(encoded, 'base64url').toString('hex');
+}
+
+export interface RunOptions {
+  handoff?: WorkHandoff;
+  /** Called when the work was withdrawn before any agent took it up: nothing happened in the guest. */
+  withdrawn?: () => Promise<void>;
+}
 
 /**
  * Runs an operation on the VM's agent: sealed to the agent's key and bound to its work item, handed off,
  * and awaited up to the configured bound (in real time, so the Lambda never hangs). A refusal, or no
  * answer in time, is the matching domain error.
  */
-export async function runOnAgent(agent: RunningAgent, payload: WorkPayload, handoff: WorkHandoff = handoffFor(agent)): Promise<AgentAnswer> {
+export async function runOnAgent(agent: RunningAgent, payload: WorkPayload, options: RunOptions = {}): Promise<AgentAnswer> {
   const { tenantId, moId } = agent;
-  const workId = newWorkId();
+  const handoff = options.handoff ?? handoffFor(agent);
+  const workId = newWorkId(payload);
   const sealed = seal(agent.publicKey, JSON.stringify(payload), workBinding(tenantId, moId, workId));
   const work = { tenantId, moId, workId, operation: payload.operation, sealed };
-  await handoff.deliver(work);
+  try {
+    await handoff.deliver(work);
+  } catch (error) {
+    await options.withdrawn?.();
+    throw error;
+  }
   const outcome = await handoff.awaitResult(work, Date.now() + config.guestOperationTimeoutMs());
   switch (outcome.kind) {
     case 'answered':
       if (outcome.answer.outcome === 'refused') throw refusalError(outcome.answer.reason ?? 'failed_to_start', payload);
       return outcome.answer;
     case 'not_taken_up':
+      await options.withdrawn?.();
       throw UnavailableBecause(`VMware Tools in ${moId} did not take up the operation in time.`);
     case 'unanswered':
       throw ResourceBusy('The guest operation did not complete in time; the virtual machine is busy.');
