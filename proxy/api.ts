@@ -21,14 +21,14 @@ export interface ConsoleBrokerApi {
   recordSession(report: ConsoleSessionReport): Promise<void>;
 }
 
-export function consoleBrokerApi(options: { baseUrl: string; apiKey: string; timeoutMs: number }): ConsoleBrokerApi {
-  const post = async (path: string, body: unknown): Promise<Response> => {
+export function consoleBrokerApi(options: { baseUrl: string; apiKey: string; timeoutMs: number; redemptionTimeoutMs?: number }): ConsoleBrokerApi {
+  const post = async (path: string, body: unknown, timeoutMs = options.timeoutMs): Promise<Response> => {
     try {
       return await fetch(new URL(path, options.baseUrl), {
         method: 'POST',
         headers: { authorization: `Bearer ${options.apiKey}`, 'content-type': 'application/json' },
         body: JSON.stringify(body),
-        signal: AbortSignal.timeout(options.timeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
       throw new ApiUnavailable(`POST ${path} failed: ${(error as Error).name}`, { cause: error });
@@ -37,7 +37,8 @@ export function consoleBrokerApi(options: { baseUrl: string; apiKey: string; tim
 
   return {
     async redeemTicket(ticket) {
-      const response = await post(REDEMPTIONS_PATH, { ticket });
+      // Tighter than other calls: a browser waiting on it holds one of the proxy's pending places.
+      const response = await post(REDEMPTIONS_PATH, { ticket }, options.redemptionTimeoutMs);
       // 404: used, expired, unknown or foreign; 400: not even shaped like a ticket (e.g. over 512
       // characters). Either way the browser presented an invalid ticket, which is no outage.
       if (response.status === 404 || response.status === 400) {

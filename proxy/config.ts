@@ -23,6 +23,21 @@ export interface ConsoleProxyConfig {
   maxSessions: number;
   /** Sessions one tenant may hold at once, so that one tenant cannot take all of `maxSessions`. */
   maxSessionsPerTenant: number;
+  /**
+   * Redemptions in flight at once (sockets waiting on the API), apart from the sessions: invented tickets
+   * cannot take established sessions' places, and one client cannot take every place in the queue.
+   */
+  maxPendingRedemptions: number;
+  /** Redemptions in flight at once from one client address (see `trustForwardedFor`). */
+  maxPendingPerClient: number;
+  /** How long one redemption may wait on the API: a socket holds its pending place no longer. */
+  redemptionTimeoutMs: number;
+  /**
+   * Take the client's address from the last `X-Forwarded-For` entry (the one the load balancer in front
+   * appended) instead of the TCP peer. Only behind a load balancer that appends it, never when clients
+   * reach the proxy directly: a client would then name any address it likes.
+   */
+  trustForwardedFor: boolean;
   /** How long to wait for the VM's VNC endpoint to accept the TCP connection. */
   vncConnectTimeoutMs: number;
   /** How long to wait for the API (redemption, audit). */
@@ -67,6 +82,10 @@ export function consoleProxyConfigFromEnv(env: Env = process.env): ConsoleProxyC
     maxSessionMs: seconds(env, 'CONSOLE_PROXY_MAX_SESSION_SECONDS', 8 * 3600),
     maxSessions,
     maxSessionsPerTenant,
+    maxPendingRedemptions: positive(env, 'CONSOLE_PROXY_MAX_PENDING_REDEMPTIONS', 64),
+    maxPendingPerClient: positive(env, 'CONSOLE_PROXY_MAX_PENDING_PER_CLIENT', 4),
+    redemptionTimeoutMs: seconds(env, 'CONSOLE_PROXY_REDEMPTION_TIMEOUT_SECONDS', 3),
+    trustForwardedFor: env.CONSOLE_PROXY_TRUST_X_FORWARDED_FOR === 'true',
     vncConnectTimeoutMs: seconds(env, 'CONSOLE_PROXY_VNC_CONNECT_TIMEOUT_SECONDS', 5),
     apiTimeoutMs: seconds(env, 'CONSOLE_PROXY_API_TIMEOUT_SECONDS', 10),
     highWaterMarkBytes: positive(env, 'CONSOLE_PROXY_HIGH_WATER_MARK_BYTES', 1024 * 1024),

@@ -7,6 +7,7 @@ export const Refusal = {
   noTicket: 'No console ticket was presented.',
   ticket: 'The console ticket is not valid: it is unknown, expired or already used.',
   capacity: 'The console proxy is at capacity; try again later.',
+  pending: 'Too many consoles are being opened from your address at once; try again shortly.',
   tenantShare: "Your organization's share of this console proxy's sessions is in use; try again later.",
   internal: 'The console proxy failed; try again later.',
   api: 'The console service is unavailable; try again later.',

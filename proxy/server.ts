@@ -31,7 +31,12 @@ export interface ConsoleProxy {
  */
 export async function startConsoleProxy(
   config: ConsoleProxyConfig,
-  api: ConsoleBrokerApi = consoleBrokerApi({ baseUrl: config.apiBaseUrl, apiKey: config.apiKey, timeoutMs: config.apiTimeoutMs }),
+  api: ConsoleBrokerApi = consoleBrokerApi({
+    baseUrl: config.apiBaseUrl,
+    apiKey: config.apiKey,
+    timeoutMs: config.apiTimeoutMs,
+    redemptionTimeoutMs: config.redemptionTimeoutMs,
+  }),
 ): Promise<ConsoleProxy> {
   const sessions = consoleSessions();
   let closing = false;

@@ -6,7 +6,8 @@ import type { ConsoleTarget } from '../lib/protocol/console-proxy.js';
 import type { ConsoleBrokerApi } from './api.js';
 import { recordSession } from './audit.js';
 import { bridge, Close, closeConsole } from './bridge.js';
-import type { ConsoleSessions } from './capacity.js';
+import { established, type ConsoleSessions } from './capacity.js';
+import { clientAddressOf } from './client-address.js';
 import type { ConsoleProxyConfig } from './config.js';
 import { guarded } from './guard.js';
 import { logger } from './log.js';
@@ -29,32 +30,49 @@ export const consoleSession = (context: SessionContext, request: IncomingMessage
     (ws) => closeConsole(ws, Close.internal, Refusal.internal),
   );
 
-/** Admission (capacity, the tenant's share) → redemption → TCP to the VM → bridge → audit record. */
+/**
+ * Admission (the ticket's shape, capacity, the tenant's share, a pending place) → redemption → TCP to the
+ * VM → bridge → audit record.
+ */
 async function openConsole({ config, api, sessions }: SessionContext, ws: WebSocket, request: IncomingMessage, ticket: string): Promise<void> {
   // Read nothing from the browser until the bridge exists: the VM gets no byte before redemption.
   ws.pause();
   ws.on('error', () => undefined); // the bridge listens from its start; until then a close says enough
-  const clientAddress = request.socket.remoteAddress;
+  const clientAddress = clientAddressOf(request, config.trustForwardedFor);
   if (!ticket) return refuse(ws, Close.policy, Refusal.noTicket, 'no ticket');
   const ticketId = ticketFingerprint(ticket);
+  // A ticket that cannot be one the API issued is refused here: it costs the API nothing and holds no place.
+  const claimed = claimedTenant(ticket);
+  if (claimed === undefined) return refuse(ws, Close.policy, Refusal.ticket, 'ticket', ticketId);
   // Counted before redeeming, so a browser refused for capacity keeps its ticket. The tenant a ticket
   // claims is checked here for the same reason; the tenant the API redeems it for is checked after.
-  if (sessions.live.size >= config.maxSessions) return refuse(ws, Close.tryAgainLater, Refusal.capacity, 'capacity', ticketId);
-  const claimed = claimedTenant(ticket);
-  if (claimed !== undefined && sessions.perTenant.count(claimed) >= config.maxSessionsPerTenant) {
+  if (established(sessions) >= config.maxSessions) return refuse(ws, Close.tryAgainLater, Refusal.capacity, 'capacity', ticketId);
+  if (sessions.perTenant.count(claimed) >= config.maxSessionsPerTenant) {
     return refuse(ws, Close.tryAgainLater, Refusal.tenantShare, 'tenant share', ticketId, claimed);
+  }
+  // Waiting on the API takes a pending place, apart from the sessions: per client address and overall, so
+  // a flood of invented tickets from one client neither fills the proxy nor the queue to it.
+  if (sessions.pending.total() >= config.maxPendingRedemptions) {
+    return refuse(ws, Close.tryAgainLater, Refusal.capacity, 'pending capacity', ticketId);
+  }
+  if (!sessions.pending.take(clientAddress, config.maxPendingPerClient)) {
+    return refuse(ws, Close.tryAgainLater, Refusal.pending, 'pending per client', ticketId);
   }
   let endSession: (code: number, reason: string) => void = (code, reason) => closeConsole(ws, code, reason);
   const slot = (code: number, reason: string) => endSession(code, reason);
   sessions.live.add(slot);
   let tenant: string | undefined;
+  let pending = true;
   try {
     const redemption = await redeem(api, ticket, ticketId);
+    sessions.pending.release(clientAddress);
+    pending = false;
     if (redemption === 'api unavailable') return closeConsole(ws, Close.internal, Refusal.api); // logged by redeem
     if (redemption === 'invalid') return refuse(ws, Close.policy, Refusal.ticket, 'ticket', ticketId);
     const { target } = redemption;
     if (ws.readyState !== WebSocket.OPEN) return; // the browser left (or the proxy closed) meanwhile
-    // Concurrent redemptions of one tenant can pass the claim check together: the tally is what counts.
+    // Concurrent redemptions can pass the checks above together: the counts after redemption are what hold.
+    if (established(sessions) > config.maxSessions) return refuse(ws, Close.tryAgainLater, Refusal.capacity, 'capacity', ticketId);
     if (!sessions.perTenant.take(target.tenantId, config.maxSessionsPerTenant)) {
       return refuse(ws, Close.tryAgainLater, Refusal.tenantShare, 'tenant share', ticketId, target.tenantId);
     }
@@ -66,6 +84,7 @@ async function openConsole({ config, api, sessions }: SessionContext, ws: WebSoc
     endSession = bridged.end;
     await bridged.done;
   } finally {
+    if (pending) sessions.pending.release(clientAddress);
     sessions.live.delete(slot);
     if (tenant !== undefined) sessions.perTenant.release(tenant);
   }
@@ -77,7 +96,7 @@ function bridgeSession(
   vnc: Socket,
   target: ConsoleTarget,
   ticketId: string,
-  clientAddress: string | undefined,
+  clientAddress: string,
   { config, api, sessions }: SessionContext,
 ): { end: (code: number, reason: string) => void; done: Promise<void> } {
   const sessionId = randomUUID();
@@ -98,7 +117,7 @@ function bridgeSession(
       startedAt,
       endedAt: new Date().toISOString(),
       ...result,
-      ...(clientAddress ? { clientAddress } : {}),
+      ...(clientAddress !== 'unknown' ? { clientAddress } : {}),
     });
   });
   return { end: bridged.end, done };

@@ -63,6 +63,10 @@ export function proxyConfig(apiBaseUrl: string, overrides: Partial<ConsoleProxyC
     maxSessions: 10,
     maxSessionsPerTenant: 10,
     // Room for a busy machine: a test that wants a timeout to fire sets its own.
+    maxPendingRedemptions: 64,
+    maxPendingPerClient: 4,
+    redemptionTimeoutMs: 60_000,
+    trustForwardedFor: false,
     vncConnectTimeoutMs: 30_000,
     apiTimeoutMs: 60_000,
     highWaterMarkBytes: 256 * 1024,

@@ -18,13 +18,21 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-export async function startApiServer(options: { tls?: boolean } = {}): Promise<ApiServer> {
+export interface ApiServerOptions {
+  tls?: boolean;
+  /** An API slow to answer (as under load): each request to `path` is answered `ms` later. */
+  slow?: { path: string; ms: number };
+}
+
+export async function startApiServer(options: ApiServerOptions = {}): Promise<ApiServer> {
   const requests: string[] = [];
   const listener: RequestListener = async (request, response) => {
     try {
       const path = request.url ?? '/';
-      requests.push(`${request.method} ${new URL(path, 'http://x').pathname}`);
+      const pathname = new URL(path, 'http://x').pathname;
+      requests.push(`${request.method} ${pathname}`);
       const body = await readBody(request);
+      if (options.slow?.path === pathname) await new Promise((resolve) => setTimeout(resolve, options.slow!.ms));
       const headers = Object.fromEntries(
         Object.entries(request.headers).flatMap(([name, value]) => (typeof value === 'string' ? [[name, value]] : [])),
       );
