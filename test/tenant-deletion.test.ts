@@ -4,7 +4,7 @@
  * it in bounded runs that resume after an interruption. The asynchronous invokes themselves, the job's
  * chain of runs and the sweeper's schedule run under serverless-offline in test/tenant-deletion-local.test.ts.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { BatchWriteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import { advanceClock, resetClock } from '../lib/core/clock.js';
 import { client, countRoundTrips, faults } from '../lib/store/client.js';
 import { scopeKey } from '../lib/protocol/secrets.js';
 import { gsi1, keys, type Key } from '../lib/store/keys.js';
-import { api, basic, OPERATOR, session } from './support/api.js';
+import { api, basic, CONSOLE_PROXY, OPERATOR, session } from './support/api.js';
 import { boundedAll } from './support/bounded.js';
 import { expectAllowedByIam } from './support/iam.js';
 import { labVmSpec } from './support/lab.js';
@@ -22,6 +22,7 @@ process.env.TENANT_DELETION_SETTLE_SECONDS = '0';
 process.env.TENANT_DRAIN_MARGIN_SECONDS = '1';
 
 const table = () => process.env.TABLE_NAME!;
+const AGENT_KEY = generateKeyPairSync('x25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
 
 afterEach(() => {
   faults.inject = undefined;
@@ -137,6 +138,66 @@ describe('DELETE /operator/v1/tenants/{tenant}', () => {
     expect((await api('PUT', `/operator/v1/tenants/${tenantId}/vms/vm-1`, { headers: OPERATOR, body: labVmSpec('vm-1') })).status).toBe(200);
     expect(await drainRun(tenantId, randomUUID())).toEqual({ state: 'not deleting', deleted: 0 });
     expect((await api('GET', `/operator/v1/tenants/${tenantId}/vms/vm-1`, { headers: OPERATOR })).status).toBe(200);
+  });
+
+  it("stops every credential of the tenant at the 202: tickets of every dialect, sessions, the agent's credential", async () => {
+    const tenantId = `cut-${randomUUID().slice(0, 8)}`;
+    expect((await api('PUT', `/operator/v1/tenants/${tenantId}`, { headers: OPERATOR, body: { displayName: 'Cut' } })).status).toBe(200);
+    const userName = `ops@${tenantId}`;
+    const privileges = ['VirtualMachine.Interact.ConsoleInteract', 'VirtualMachine.GuestOperations.Query'];
+    expect((await api('PUT', `/operator/v1/tenants/${tenantId}/users/${userName}`, { headers: OPERATOR, body: { password: 'a-long-password', privileges } })).status).toBe(200);
+    const instanceUuid = randomUUID();
+    expect((await api('PUT', `/operator/v1/tenants/${tenantId}/vms/vm-1`, { headers: OPERATOR, body: labVmSpec('vm-1', { instanceUuid }) })).status).toBe(200);
+    const credential = (await api('POST', `/operator/v1/tenants/${tenantId}/vms/vm-1/agent-credentials`, { headers: OPERATOR })).body.credential as string;
+    const agent = { authorization: `Bearer ${credential}` };
+    const registered = await api('PUT', '/agent/v1/registration', { headers: agent, body: { publicKey: AGENT_KEY, agentVersion: '1.0.0' } });
+    expect(registered.status).toBe(200);
+    expect((await api('POST', '/agent/v1/heartbeats', { headers: agent })).status).toBe(204);
+
+    // A session of each dialect, and console tickets issued through each.
+    const vcenter = (await api('POST', '/api/session', { headers: basic(userName, 'a-long-password') })).body as string;
+    const rest = (await api('POST', '/rest/com/vmware/cis/session', { headers: basic(userName, 'a-long-password') })).body.value as string;
+    const vim = (await api('POST', '/sdk/vim25/8.0.3.0/SessionManager/SessionManager/Login', { body: { userName, password: 'a-long-password' } })).headers['vmware-api-session-id']!;
+    const keystone = (await api('POST', '/identity/v3/auth/tokens', {
+      body: { auth: { identity: { methods: ['password'], password: { user: { name: userName, domain: { name: 'Default' }, password: 'a-long-password' } } } } },
+    })).headers['x-subject-token']!;
+    const ticketIn = (uri: string): string => /\/ticket\/([^@/]+)$/.exec(uri)![1]!;
+    const tickets: string[] = [];
+    for (let round = 0; round < 3; round += 1) {
+      tickets.push(ticketIn((await api('POST', '/api/vcenter/vm/vm-1/console/tickets', { headers: session(vcenter), body: { type: 'WEBMKS' } })).body.ticket));
+      tickets.push(ticketIn((await api('POST', '/rest/vcenter/vm/vm-1/console/tickets', { headers: session(rest), body: { spec: { type: 'WEBMKS' } } })).body.value.ticket));
+      tickets.push((await api('POST', '/sdk/vim25/8.0.3.0/VirtualMachine/vm-1/AcquireTicket', { headers: session(vim), body: { ticketType: 'webmks' } })).body.ticket);
+      const remote = await api('POST', `/compute/v2.1/servers/${instanceUuid}/remote-consoles`, {
+        headers: { 'x-auth-token': keystone, 'openstack-api-version': 'compute 2.6' },
+        body: { remote_console: { protocol: 'vnc', type: 'novnc' } },
+      });
+      tickets.push(new URLSearchParams(new URL(remote.body.remote_console.url).searchParams.get('path')!.replace(/^\?/, '')).get('token')!);
+    }
+    expect(tickets.every((ticket) => ticket.startsWith(`${tenantId}.`))).toBe(true);
+
+    expect((await deleteTenant(tenantId)).status).toBe(202);
+
+    // 0 of 12 tickets redeem, through the console proxy's route, whose role may read the tenant.
+    const redemptions = await Promise.all(
+      tickets.map(async (ticket) => {
+        const { result, live } = await countRoundTrips(() => api('POST', '/console-proxy/v1/redemptions', { headers: CONSOLE_PROXY, body: { ticket } }));
+        expectAllowedByIam('consoleProxyRedeemTicket', live.actions);
+        return result.status;
+      }),
+    );
+    expect(redemptions).toEqual(tickets.map(() => 404));
+    // No session of any dialect works, nor the agent's credential, nor a guest operation.
+    expect((await api('GET', '/api/session', { headers: session(vcenter) })).status).toBe(401);
+    expect((await api('POST', '/rest/com/vmware/cis/session?~action=get', { headers: session(rest) })).status).toBe(401);
+    expect((await api('POST', '/sdk/vim25/8.0.3.0/VirtualMachine/vm-1/AcquireTicket', { headers: session(vim), body: { ticketType: 'webmks' } })).body._typeName).toBe('NotAuthenticated');
+    expect((await api('GET', `/compute/v2.1/servers/${instanceUuid}`, { headers: { 'x-auth-token': keystone } })).status).toBe(401);
+    const guest = { type: 'USERNAME_PASSWORD', user_name: 'demo', password: 'demo-guest-pass', interactive_session: false };
+    expect((await api('POST', '/api/vcenter/vm/vm-1/guest/processes?action=list', { headers: session(vcenter), body: { credentials: guest } })).status).toBe(401);
+    for (const [path, method] of [['/agent/v1/heartbeats', 'POST'], ['/agent/v1/claims', 'POST'], ['/agent/v1/registration', 'PUT']] as const) {
+      const body = path === '/agent/v1/registration' ? { publicKey: AGENT_KEY, agentVersion: '1.0.0' } : path === '/agent/v1/claims' ? {} : undefined;
+      const refused = await api(method, path, { headers: agent, ...(body ? { body } : {}) });
+      expect({ path, status: refused.status }).toEqual({ path, status: 401 });
+    }
   });
 
   it('answers 404 for a tenant that does not exist', async () => {

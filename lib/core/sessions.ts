@@ -3,6 +3,7 @@ import * as store from '../store/index.js';
 import { isoNow, nowSeconds } from './clock.js';
 import { DomainError, Unauthenticated, UnavailableBecause } from './errors.js';
 import { logger } from '../log.js';
+import { isServing } from './tenants.js';
 import {
   InstanceUuidSchema,
   MoIdSchema,
@@ -72,8 +73,6 @@ export async function login(userName: string, password: string): Promise<LoginRe
   return { sessionId: secret.value, session };
 }
 
-/** Whether a tenant's users may log in and use their sessions: it exists and its deletion has not begun. */
-const isServing = (tenant: TenantRecord | undefined): boolean => tenant !== undefined && tenant.deletingSince === undefined;
 
 const refOf = (secret: IssuedSecret): store.SessionRef => ({ tenantId: secret.tenantId, userKey: secret.scope, sessionHash: secret.hash });
 

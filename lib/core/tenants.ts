@@ -39,6 +39,12 @@ export async function getTenant(tenantId: string): Promise<TenantRecord> {
 
 export const listTenants = (page: store.PageRequest): Promise<store.Page<TenantRecord>> => store.listTenants(page);
 
+/**
+ * Whether a tenant's credentials work (logins, sessions, tickets, agent credentials): it exists and its
+ * deletion has not begun. Everything of a tenant stops at DELETE's 202, not when the drain reaches it.
+ */
+export const isServing = (tenant: TenantRecord | undefined): boolean => tenant !== undefined && tenant.deletingSince === undefined;
+
 /** The tenant, when it may still receive users and VMs: not one being deleted. */
 export async function requireLiveTenant(tenantId: string): Promise<TenantRecord> {
   const tenant = await getTenant(tenantId);

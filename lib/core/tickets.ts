@@ -3,6 +3,7 @@ import { logger } from '../log.js';
 import * as store from '../store/index.js';
 import { isoNow, nowSeconds } from './clock.js';
 import { NotFound } from './errors.js';
+import { isServing } from './tenants.js';
 import type { Privilege } from './privileges.js';
 import { fingerprint, issueSecret, parseSecret, scopeKey, type IssuedSecret } from '../protocol/secrets.js';
 import type { SessionRecord, TicketRecord, VmRecord } from '../records.js';
@@ -69,8 +70,11 @@ export const ticketRefused = () => NotFound('The console ticket is not valid.');
  */
 export async function redeemTicket(ticket: string, grants: Privilege): Promise<TicketRecord> {
   const secret = parseSecret(ticket);
-  const record = secret && (await store.redeemTicket(refOf(secret), grants));
-  if (!record) throw ticketRefused();
+  if (!secret) throw ticketRefused();
+  // The tenant's deletion mark is read beside the delete, not before it: a deleted tenant's ticket opens
+  // nothing from the 202 on, and a live tenant's redemption waits no longer than its one DeleteItem.
+  const [record, tenant] = await Promise.all([store.redeemTicket(refOf(secret), grants), store.getTenant(secret.tenantId)]);
+  if (!record || !isServing(tenant)) throw ticketRefused();
   logTicketEvent('console ticket redeemed', record);
   return record;
 }
@@ -78,7 +82,8 @@ export async function redeemTicket(ticket: string, grants: Privilege): Promise<T
 /** Reads a live ticket that grants `grants` without consuming it (Nova's os-console-auth-tokens). */
 export async function lookupTicket(ticket: string, grants: Privilege): Promise<TicketRecord> {
   const secret = parseSecret(ticket);
-  const record = secret && (await store.peekTicket(refOf(secret)));
-  if (!record || record.grants !== grants) throw ticketRefused();
+  const found = secret && (await store.peekTicket(refOf(secret)));
+  const record = found?.ticket;
+  if (!record || record.grants !== grants || !isServing(found.tenant)) throw ticketRefused();
   return record;
 }

@@ -1,4 +1,4 @@
-import type { AgentRecord, GuestAuthRecord, GuestProcessRecord, GuestWorkItem, GuestWorkResultRecord, LoginFailuresRecord } from '../records.js';
+import type { AgentRecord, GuestAuthRecord, GuestProcessRecord, GuestWorkItem, GuestWorkResultRecord, LoginFailuresRecord, TenantRecord } from '../records.js';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { client, queryAll, partitionQueryRequest, recordsIn, send, tableName } from './client.js';
 import { all, equals, exists, live, liveOrLasting, placeholders } from './expressions.js';
@@ -40,6 +40,12 @@ export async function deleteAgent(tenantId: string, moId: string): Promise<void>
 
 export const getAgent = (tenantId: string, moId: string): Promise<AgentRecord | undefined> =>
   getItem(keys.agent(tenantId, moId));
+
+/** The agent's enrolment and its tenant's profile, in one BatchGetItem (an agent's every call). */
+export async function getAgentAndTenant(tenantId: string, moId: string): Promise<{ agent?: AgentRecord; tenant?: TenantRecord }> {
+  const [agent, tenant] = await getItems([keys.agent(tenantId, moId), keys.tenant(tenantId)]);
+  return { agent, tenant };
+}
 
 type AgentChanges = Partial<Pick<AgentRecord, 'publicKey' | 'registeredAt' | 'lastHeartbeatMs' | 'agentVersion'>>;
 

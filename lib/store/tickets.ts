@@ -1,7 +1,7 @@
-import type { TicketPointerRecord, TicketRecord } from '../records.js';
+import type { TenantRecord, TicketPointerRecord, TicketRecord } from '../records.js';
 import { scopeKey } from '../protocol/secrets.js';
 import { keysIn } from './client.js';
-import { deleteItem, deleteItems, deleteRequest, getItem, putItems, putRequest, type PutRequest } from './items.js';
+import { deleteItem, deleteItems, deleteRequest, getItems, putItems, putRequest, type PutRequest } from './items.js';
 import { keys } from './keys.js';
 
 /**
@@ -43,9 +43,11 @@ export const redemptionRequest = ({ tenantId, vmKey, ticketHash }: TicketRef, gr
 export const redeemTicket = (ref: TicketRef, grants: string): Promise<TicketRecord | undefined> =>
   deleteItem(redemptionRequest(ref, grants));
 
-/** Reads a ticket without consuming it (Nova's os-console-auth-tokens). */
-export const peekTicket = ({ tenantId, vmKey, ticketHash }: TicketRef): Promise<TicketRecord | undefined> =>
-  getItem(keys.ticket(tenantId, vmKey, ticketHash));
+/** Reads a ticket without consuming it (Nova's os-console-auth-tokens), with its tenant's profile, in one BatchGetItem. */
+export async function peekTicket({ tenantId, vmKey, ticketHash }: TicketRef): Promise<{ ticket?: TicketRecord; tenant?: TenantRecord }> {
+  const [ticket, tenant] = await getItems([keys.ticket(tenantId, vmKey, ticketHash), keys.tenant(tenantId)]);
+  return { ticket, tenant };
+}
 
 /**
  * Revokes every ticket for a VM (it was deleted, or its console moved): a ticket must never open whatever

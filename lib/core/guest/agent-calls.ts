@@ -8,7 +8,7 @@ import { isoNow, nowMs } from '../clock.js';
 import { InvalidArgument, NotAllowedInCurrentState, NotFound, Unauthenticated } from '../errors.js';
 import type { AgentIdentity } from './identity.js';
 import { getVm } from '../inventory.js';
-import { requireLiveTenant } from '../tenants.js';
+import { isServing, requireLiveTenant } from '../tenants.js';
 import { MoIdSchema, TenantIdSchema } from '../model.js';
 import { digestsEqual, fingerprint, sha256Hex } from '../../protocol/secrets.js';
 import { answerWork, claimOldestWork } from './table-handoff.js';
@@ -66,8 +66,11 @@ export async function authenticateAgent(credential: string | undefined): Promise
     throw Unauthenticated('A valid agent credential is required.');
   }
   const credentialHash = sha256Hex(random);
-  const agent = await store.getAgent(tenantId, moId);
-  if (!agent || !digestsEqual(credentialHash, agent.credentialHash)) throw Unauthenticated('A valid agent credential is required.');
+  // A tenant being deleted has no agents: its credentials stop at DELETE's 202, like its sessions.
+  const { agent, tenant } = await store.getAgentAndTenant(tenantId, moId);
+  if (!agent || !isServing(tenant) || !digestsEqual(credentialHash, agent.credentialHash)) {
+    throw Unauthenticated('A valid agent credential is required.');
+  }
   return { tenantId, moId, credentialHash };
 }
 
