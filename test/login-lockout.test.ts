@@ -173,6 +173,7 @@ describe('login lockout under a burst', () => {
     expect(statuses.filter((status) => status !== 201 && status !== 503)).toEqual([]);
     expect(statuses.filter((status) => status === 201).length).toBe(checked);
     for (const refused of burst.filter((response) => response.status === 503)) {
+      expect(refused.headers['retry-after']).toBe('1');
       expect(refused.body).toEqual({
         error_type: 'SERVICE_UNAVAILABLE',
         messages: [{ args: [], default_message: BUSY, id: 'com.vmware.vapi.std.errors.service_unavailable' }],

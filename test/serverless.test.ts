@@ -149,7 +149,8 @@ describe('serverless package (deployability)', () => {
       'dynamodb:UpdateItem',
     ]);
     expect(actions('vcenterDeleteSession')).toEqual(['dynamodb:DeleteItem']);
-    expect(actions('consoleProxyRedeemTicket')).toEqual(['dynamodb:DeleteItem']);
+    // Redemption reads the tenant's deletion mark beside its one conditional DeleteItem.
+    expect(actions('consoleProxyRedeemTicket')).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem']);
     expect(actions('operatorGetVm')).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
     // Replacing or deleting a user ends its sessions: a partition query and batched deletes.
     expect(actions('operatorPutUser')).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);

@@ -33,6 +33,8 @@ export interface ErrorDetails {
   state?: string;
   /** A finer cause where a dialect distinguishes it (`invalid_login` for vim25's InvalidLogin). */
   reason?: 'invalid_login';
+  /** Seconds after which the same request may well succeed: answered as `Retry-After`. */
+  retryAfterSeconds?: number;
 }
 
 export class DomainError extends Error {
@@ -68,8 +70,8 @@ export const Unauthorized = (message: string, details?: ErrorDetails) =>
 export const Unavailable = (message: string, cause?: unknown) =>
   new DomainError('service_unavailable', message, {}, { cause });
 /** Unavailable for a reason the client should read (a guest's tools not running), not an outage. */
-export const UnavailableBecause = (message: string) =>
-  new DomainError('service_unavailable', message, {}, { expose: true });
+export const UnavailableBecause = (message: string, details: ErrorDetails = {}) =>
+  new DomainError('service_unavailable', message, details, { expose: true });
 export const ResourceBusy = (message: string, details?: ErrorDetails) =>
   new DomainError('resource_busy', message, details);
 export const ResourceInaccessible = (message: string, details?: ErrorDetails) =>

@@ -77,7 +77,8 @@ export async function login(userName: string, password: string): Promise<LoginRe
 const refOf = (secret: IssuedSecret): store.SessionRef => ({ tenantId: secret.tenantId, userKey: secret.scope, sessionHash: secret.hash });
 
 const loginLocked = () => loginRefused('The account is temporarily locked after repeated failed logins; try again later.');
-const loginBusy = () => UnavailableBecause('Too many logins of this user name are being checked at once; try again in a moment.');
+const loginBusy = () =>
+  UnavailableBecause('Too many logins of this user name are being checked at once; try again in a moment.', { retryAfterSeconds: 1 });
 
 /** Whether recent failures locked the name (the lockout policy below). */
 export const isLockedOut = (failures: LoginFailuresRecord | undefined): boolean =>

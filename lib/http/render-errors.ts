@@ -15,7 +15,9 @@ export function renderErrors(dialect: Dialect): EndpointMiddleware {
 export function renderFailure(dialect: Dialect, error: unknown): HttpResponse {
   if (error instanceof DomainError) {
     if (!error.exposable) logger.error('request failed', { kind: error.kind, error: describeCause(error) });
-    return dialect.renderError(error);
+    const rendered = dialect.renderError(error);
+    const retryAfter = error.details.retryAfterSeconds;
+    return retryAfter === undefined ? rendered : { ...rendered, headers: { ...rendered.headers, 'retry-after': String(retryAfter) } };
   }
   logger.error('unexpected failure', { error: describeCause(error) });
   return dialect.renderError(Internal());

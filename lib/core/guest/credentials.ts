@@ -66,7 +66,7 @@ export async function rememberGuestAuth(agent: AgentRecord, credentials: GuestCr
 
 const guestLocked = () =>
   Unauthenticated('The guest account is temporarily locked after repeated failed authentications; try again later.');
-const guestBusy = () => ResourceBusy('Too many authentications of this guest user are under way; retry later.');
+const guestBusy = () => ResourceBusy('Too many authentications of this guest user are under way; retry later.', { retryAfterSeconds: 1 });
 
 /**
  * Runs an operation whose guest credentials the agent checks, under the login lockout's policy per VM and
