@@ -213,7 +213,7 @@ describe('guest processes with work pushed over the WebSocket', () => {
     expect(response.status).toBe(503);
     expect(response.body).toEqual(vapiError('service_unavailable', 'VMware Tools in vm-deaf did not take up the operation in time.'));
     expect(messages).toHaveLength(1);
-    expect(JSON.parse(messages[0]!)).toEqual({ type: 'work', workId: expect.stringMatching(/^[0-9a-z]{9}-[0-9a-f]{16}$/) });
+    expect(JSON.parse(messages[0]!)).toEqual({ type: 'work', workId: expect.stringMatching(/^[0-9a-z]{9}-[0-9a-f]{16}-[A-Za-z0-9_-]{43}$/) });
     // Withdrawn with the claim's own conditional delete: no agent can take it up later.
     const late = await call('POST', '/agent/v1/claims', { headers: bearer, body: { workId: JSON.parse(messages[0]!).workId } });
     expect(late.status).toBe(204);

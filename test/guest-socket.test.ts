@@ -170,7 +170,7 @@ describe('the push adapter', () => {
     // The notice named the work and nothing else; the item is withdrawn, so it can never run later.
     const notice = posted.filter((post) => post.path === 'POST /@connections/conn-gone');
     expect(notice).toHaveLength(1);
-    expect(JSON.parse(notice[0]!.body)).toEqual({ type: 'work', workId: expect.stringMatching(/^[0-9a-z]{9}-[0-9a-f]{16}$/) });
+    expect(JSON.parse(notice[0]!.body)).toEqual({ type: 'work', workId: expect.stringMatching(/^[0-9a-z]{9}-[0-9a-f]{16}-[A-Za-z0-9_-]{43}$/) });
     expect(await listWorkIds(tenant, 'vm-gone')).toEqual([]);
     expect((await getAgent(tenant, 'vm-gone'))?.connectionId).toBeUndefined();
     const again = await api('POST', '/api/vcenter/vm/vm-gone/guest/processes?action=create', { headers: admin, body: { credentials: GOOD, spec: { path: '/bin/true' } } });
