@@ -611,6 +611,21 @@ describe('guessing guest credentials', () => {
     expect(after.body).toEqual(locked);
   });
 
+  it('asks the agent, not the remembered verifier, while guesses of the user are failed or under way', async () => {
+    await putVm('vm-quiet', 'poweredOn', 'linux');
+    await startAgent('vm-quiet');
+    expect((await processes('vm-quiet', 'list', { credentials: GOOD })).status).toBe(200);
+    let answers = agentAnswers();
+    expect((await processes('vm-quiet', 'list', { credentials: GOOD })).status).toBe(200);
+    expect(agentAnswers()).toBe(answers); // remembered
+    expect((await processes('vm-quiet', 'list', { credentials: WRONG })).status).toBe(401);
+    answers = agentAnswers();
+    expect((await processes('vm-quiet', 'list', { credentials: GOOD })).status).toBe(200);
+    expect(agentAnswers()).toBe(answers + 1); // a failure in the window: the agent decides, and the success clears it
+    expect((await processes('vm-quiet', 'list', { credentials: GOOD })).status).toBe(200);
+    expect(agentAnswers()).toBe(answers + 1);
+  });
+
   it('forgets the failures of a guest user once the agent accepts its credentials', async () => {
     await putVm('vm-lock-3', 'poweredOn', 'linux');
     await startAgent('vm-lock-3');

@@ -73,7 +73,6 @@ export async function login(userName: string, password: string): Promise<LoginRe
   return { sessionId: secret.value, session };
 }
 
-
 const refOf = (secret: IssuedSecret): store.SessionRef => ({ tenantId: secret.tenantId, userKey: secret.scope, sessionHash: secret.hash });
 
 const loginLocked = () => loginRefused('The account is temporarily locked after repeated failed logins; try again later.');

@@ -32,7 +32,11 @@ export async function authenticateGuest(
   credentials: GuestCredentials,
 ): Promise<boolean> {
   if (isLockedOut(failures)) throw guestLocked();
+  // Not while guesses of this user are failed or under way: a burst's right password then waits its turn
+  // through the reservation like the rest, so the lockout they earn holds for it too.
+  const quiet = failures === undefined || (failures.failures === 0 && (failures.attempts ?? 0) === 0);
   const remembered =
+    quiet &&
     config.guestAuthCacheSeconds() > 0 &&
     auth !== undefined &&
     credentials.type === 'USERNAME_PASSWORD' &&
