@@ -413,7 +413,7 @@ function report(current: Record<string, any>) {
   const markdown = [
     `Measured by \`npm run bench\` on ${current.machine}, ${current.measuredAt.slice(0, 10)}; local dynalite, loopback, ${ip.concurrency} in flight; the in-process figures are the median of ${ip.rounds} interleaved rounds, each ratio the median of its per-round ratios. Full figures and the previous run: \`bench/results.json\`.`,
     '',
-    `**DynamoDB round trips** (the API side of one call): ticket create ${rt.ticketCreate} (target ≤ 3, authentication included), redemption ${rt.redemption} (target 1), login ${rt.login}, process get ${rt.processGet} and process list ${rt.processList} (target ≤ 2 for get; ${current.notes[0]}).`,
+    `**DynamoDB round trips** (the API side of one call): ticket create ${rt.ticketCreate} (target ≤ 3, authentication included), redemption ${rt.redemption} (target 2 side by side: the one conditional DeleteItem and the tenant's deletion mark), login ${rt.login} (3 steps: the check's reservation and its release run beside the reads and the session put), process get ${rt.processGet} and process list ${rt.processList} (target ≤ 2 for get; ${current.notes[0]}).`,
     '',
     '| in-process, against local DynamoDB | ops/s | p50 ms | p99 ms |',
     '|---|---:|---:|---:|',
