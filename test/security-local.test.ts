@@ -2,17 +2,26 @@
  * Security bounds as `npm start` serves them (docs/security.md): the front door sets the forwarding headers
  * itself, and a deleted tenant's tickets, sessions and agent credential stop working at the 202.
  */
+import { once } from 'node:events';
 import { request as httpsRequest } from 'node:https';
+import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { basic, session } from './support/api.js';
+import { labVmSpec } from './support/lab.js';
 import { startStack, type Stack } from './support/local-stack.js';
 
 let stack: Stack;
+/** A VM's VNC endpoint: the RFB greeting to every connection, counted. */
+let screen: Server | undefined;
+let screenConnections = 0;
 
 beforeAll(async () => {
   stack = await startStack();
 }, 300_000);
 
 afterAll(async () => {
+  screen?.close();
   if (!stack) return;
   stack.child.kill('SIGTERM');
   await stack.exited;
@@ -65,5 +74,61 @@ describe('the front door', () => {
     });
     expect(answer.status).toBe(201);
     for (const url of catalogUrls(JSON.parse(answer.text))) expect(url.startsWith(`${stack.httpsUrl}/`)).toBe(true);
+  });
+});
+
+const OPERATOR = { authorization: 'Bearer demo-operator-key', 'content-type': 'application/json' };
+const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = OPERATOR) =>
+  fetch(`${stack.url}${path}`, { method, headers: { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
+
+/** Opens a WEBMKS URI through npm start's console proxy: `opened` once the VM's greeting arrives, else how it closed. */
+function openConsole(uri: string): Promise<string> {
+  const proxy = `127.0.0.1:${stack.ports[4]}`;
+  const ws = new WebSocket(uri.replace(/^wss:\/\/[^/]+/, `ws://${proxy}`), 'binary', { origin: `http://${proxy}` });
+  return new Promise((resolve) => {
+    ws.on('error', () => undefined);
+    ws.on('message', (data: Buffer) => {
+      if (data.toString().startsWith('RFB ')) {
+        resolve('opened');
+        ws.close();
+      }
+    });
+    ws.on('close', (code, reason) => resolve(`${code} ${reason.toString()}`));
+  });
+}
+
+describe('a deleted tenant under npm start', () => {
+  it("opens no screen with the tenant's tickets once DELETE answered 202", async () => {
+    screen = createServer((socket) => {
+      screenConnections += 1;
+      socket.on('error', () => undefined);
+      socket.write('RFB 003.008\n');
+    });
+    screen.listen(0, '127.0.0.1');
+    await once(screen, 'listening');
+    const vncPort = (screen.address() as { port: number }).port;
+    const tenantId = 'local-cut';
+    expect((await call('PUT', `/operator/v1/tenants/${tenantId}`, { displayName: 'Cut' })).status).toBe(200);
+    const userName = `ops@${tenantId}`;
+    const user = { password: 'a-long-password', privileges: ['VirtualMachine.Interact.ConsoleInteract'] };
+    expect((await call('PUT', `/operator/v1/tenants/${tenantId}/users/${userName}`, user)).status).toBe(200);
+    const vm = labVmSpec('vm-1', { vnc: { host: '127.0.0.1', port: vncPort } });
+    expect((await call('PUT', `/operator/v1/tenants/${tenantId}/vms/vm-1`, vm)).status).toBe(200);
+    const sessionId = (await (await call('POST', '/api/session', undefined, basic(userName, 'a-long-password'))).json()) as string;
+    const ticket = async () => {
+      const response = await call('POST', '/api/vcenter/vm/vm-1/console/tickets', { type: 'WEBMKS' }, session(sessionId));
+      expect(response.status).toBe(201);
+      return ((await response.json()) as { ticket: string }).ticket;
+    };
+    // While the tenant is live, its ticket opens the screen.
+    expect(await openConsole(await ticket())).toBe('opened');
+    const tickets = [await ticket(), await ticket(), await ticket()];
+    const connectionsBefore = screenConnections;
+
+    expect((await call('DELETE', `/operator/v1/tenants/${tenantId}`)).status).toBe(202);
+    const outcomes = [];
+    for (const uri of tickets) outcomes.push(await openConsole(uri));
+    expect(outcomes).toEqual(tickets.map(() => '1008 The console ticket is not valid: it is unknown, expired or already used.'));
+    expect(screenConnections).toBe(connectionsBefore);
   });
 });
