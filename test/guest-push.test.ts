@@ -231,7 +231,7 @@ describe('guest processes with work pushed over the WebSocket', () => {
 });
 
 describe("a guest create's DynamoDB calls on the API side", () => {
-  it('are at most 7 (6 before the lockout's reservation), and none is a write while waiting (reads only)', async () => {
+  it('are at most 7 (6 before the lockout reservation), and none is a write while waiting (reads only)', async () => {
     // The create handler in this process (so its calls can be counted), on the stack's table and WebSocket API,
     // the agent as before: connected to the stack, claiming and answering through its Lambdas.
     const saved = { ...process.env };
