@@ -1,4 +1,5 @@
 import { config } from '../config.js';
+import * as Metrics from '../metrics.js';
 import * as store from '../store/index.js';
 import { isoNow, nowSeconds } from './clock.js';
 import { DomainError, Unauthenticated } from './errors.js';
@@ -29,6 +30,7 @@ const loginRefused = (message = 'Cannot complete login due to an incorrect user 
 export async function login(userName: string, password: string): Promise<LoginResult> {
   if (!UserNameSchema.safeParse(userName).success) {
     await verifyPassword(password, DUMMY_PASSWORD_HASH); // the same time as a real refusal
+    Metrics.loginFailed();
     throw loginRefused();
   }
   const tenantId = tenantOfUserName(userName);
@@ -38,12 +40,14 @@ export async function login(userName: string, password: string): Promise<LoginRe
   // A tenant absent or being deleted has no users: the same refusal as an unknown user name.
   const principal = isServing(found.tenant) ? found.principal : undefined;
   if (isLockedOut(failures)) {
+    Metrics.loginFailed();
     throw loginRefused('The account is temporarily locked after repeated failed logins; try again later.');
   }
   // Verify against a dummy hash when the user is unknown, so timing does not tell which users exist.
   const passwordMatches = await verifyPassword(password, principal?.passwordHash ?? DUMMY_PASSWORD_HASH);
   if (!principal || !passwordMatches) {
-    await countFailure(counter);
+    if (await countFailure(counter)) Metrics.loginLocked();
+    Metrics.loginFailed();
     throw loginRefused();
   }
   if (failures) await store.clearFailures(counter, failures);
@@ -82,14 +86,15 @@ export const isLockedOut = (failures: LoginFailuresRecord | undefined): boolean 
 
 /**
  * Counts one failure under `counter` (a login user name's, or a guest user's of one VM);
- * `LOGIN_MAX_FAILURES` within `LOGIN_FAILURE_WINDOW_SECONDS` lock it for `LOGIN_LOCKOUT_SECONDS`.
+ * `LOGIN_MAX_FAILURES` within `LOGIN_FAILURE_WINDOW_SECONDS` lock it for `LOGIN_LOCKOUT_SECONDS`. True when
+ * this failure began a lockout.
  */
-export async function countFailure(counter: store.FailureCounter): Promise<void> {
+export async function countFailure(counter: store.FailureCounter): Promise<boolean> {
   const now = nowSeconds();
   const counted = await store.countFailure(counter, now + config.loginFailureWindowSeconds());
-  if (counted.failures >= config.loginMaxFailures() && counted.lockedUntil === undefined) {
-    await store.lockFailures(counter, counted, now + config.loginLockoutSeconds());
-  }
+  if (counted.failures < config.loginMaxFailures() || counted.lockedUntil !== undefined) return false;
+  await store.lockFailures(counter, counted, now + config.loginLockoutSeconds());
+  return true;
 }
 
 /** The VM a request is about, by vSphere managed object id or by instance UUID (Nova's server id). */

@@ -1,5 +1,6 @@
 import { config } from '../config.js';
 import { logger } from '../log.js';
+import * as Metrics from '../metrics.js';
 import * as store from '../store/index.js';
 import { isoNow, nowSeconds } from './clock.js';
 import { NotFound } from './errors.js';
@@ -40,6 +41,7 @@ export async function issueTicket(
   };
   await store.putTicket(record);
   logTicketEvent('console ticket issued', record);
+  Metrics.ticketIssued();
   return { ticket: secret.value, record };
 }
 
@@ -70,6 +72,7 @@ export const ticketRefused = () => NotFound('The console ticket is not valid.');
 export async function redeemTicket(ticket: string, grants: Privilege): Promise<TicketRecord> {
   const secret = parseSecret(ticket);
   const record = secret && (await store.redeemTicket(refOf(secret), grants));
+  Metrics.ticketRedemption(record ? 'redeemed' : 'refused');
   if (!record) throw ticketRefused();
   logTicketEvent('console ticket redeemed', record);
   return record;

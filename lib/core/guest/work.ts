@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { config } from '../../config.js';
 import { workBinding, type WorkPayload } from '../../protocol/agent.js';
 import { seal } from '../../protocol/sealing.js';
+import * as Metrics from '../../metrics.js';
 import { nowMs } from '../clock.js';
-import { ResourceBusy, UnavailableBecause } from '../errors.js';
+import { DomainError, ResourceBusy, UnavailableBecause } from '../errors.js';
 import type { AgentAnswer, WorkHandoff } from './handoff.js';
 import { refusalError } from './refusals.js';
 import { pushTo } from './push-handoff.js';
@@ -22,6 +23,18 @@ const newWorkId = () => `${nowMs().toString(36).padStart(9, '0')}-${randomBytes(
  * answer in time, is the matching domain error.
  */
 export async function runOnAgent(agent: RunningAgent, payload: WorkPayload, handoff: WorkHandoff = handoffFor(agent)): Promise<AgentAnswer> {
+  const startedAt = Date.now();
+  try {
+    const answer = await handOff(agent, payload, handoff);
+    Metrics.guestOperation('ok', Date.now() - startedAt);
+    return answer;
+  } catch (error) {
+    Metrics.guestOperation(error instanceof DomainError ? error.kind : 'internal', Date.now() - startedAt);
+    throw error;
+  }
+}
+
+async function handOff(agent: RunningAgent, payload: WorkPayload, handoff: WorkHandoff): Promise<AgentAnswer> {
   const { tenantId, moId } = agent;
   const workId = newWorkId();
   const sealed = seal(agent.publicKey, JSON.stringify(payload), workBinding(tenantId, moId, workId));
