@@ -314,6 +314,7 @@ class ProductionStack {
   }
 
   async uploadNestedStacks() {
+    if (this.serverless.service.provider.shouldNotDeploy) return;
     const uploadS3Object = require(path.join(this.serverless.config.serverlessPath, 'plugins/aws/lib/upload-s3-object'));
     const bucket = await this.provider.getServerlessDeploymentBucketName();
     const files = readdirSync(this.packagePath).filter((file) => file.startsWith(NESTED_PREFIX));

@@ -56,7 +56,7 @@ describe('serverless package (deployability)', () => {
     packaged = { code, output, dir: out, ...readTemplates(out) };
     template = { Resources: packaged.resources };
     artefacts = readdirSync(out);
-  }, 300_000);
+  }, 1_200_000);
 
   it('declares the table with its keys, indexes and TTL on expiresAt', () => {
     const table = template.Resources.ConsoleBrokerTable;
@@ -355,7 +355,7 @@ describe('serverless package (deployability)', () => {
     const stage = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8')).Resources.HttpApiStage;
     // The environment gives strings; CloudFormation reads a numeric string as the number.
     expect(stage.Properties.RouteSettings['POST /api/session']).toEqual({ ThrottlingRateLimit: '5', ThrottlingBurstLimit: '8' });
-  }, 300_000);
+  }, 1_200_000);
 });
 
 describe('serverless offline (real HTTP)', () => {
