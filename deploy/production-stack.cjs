@@ -11,7 +11,7 @@
  *   CloudFormation's limits; the nested templates are written beside the root one and uploaded on deploy.
  * serverless-offline runs none of this (it never packages).
  */
-const { readFileSync, writeFileSync, readdirSync } = require('node:fs');
+const { mkdirSync, readFileSync, writeFileSync, readdirSync } = require('node:fs');
 const { createHash } = require('node:crypto');
 const { isDeepStrictEqual } = require('node:util');
 const path = require('node:path');
@@ -51,8 +51,9 @@ class ProductionStack {
     return this.provider.getStage();
   }
 
-  get packagePath() {
-    return this.options.package || this.serverless.service.package.path || path.join(this.serverless.serviceDir, '.serverless');
+  /** Where the framework writes the templates while packaging (and moves them to `--package` at the end). */
+  get templateDir() {
+    return path.join(this.serverless.serviceDir, '.serverless');
   }
 
   /** A stage outside custom.localStages must name its console proxy and key digests (params or environment). */
@@ -114,7 +115,8 @@ class ProductionStack {
     }
     template.Resources.Dashboard = this.dashboard();
     const nested = this.split(template);
-    for (const [id, stack] of Object.entries(nested)) writeFileSync(path.join(this.packagePath, `${NESTED_PREFIX}${id}.json`), JSON.stringify(stack, null, 2));
+    mkdirSync(this.templateDir, { recursive: true });
+    for (const [id, stack] of Object.entries(nested)) writeFileSync(path.join(this.templateDir, `${NESTED_PREFIX}${id}.json`), JSON.stringify(stack, null, 2));
     for (const [id, stack] of Object.entries({ root: template, ...nested })) this.checkLimits(id, stack);
   }
 
@@ -317,12 +319,12 @@ class ProductionStack {
     if (this.serverless.service.provider.shouldNotDeploy) return;
     const uploadS3Object = require(path.join(this.serverless.config.serverlessPath, 'plugins/aws/lib/upload-s3-object'));
     const bucket = await this.provider.getServerlessDeploymentBucketName();
-    const files = readdirSync(this.packagePath).filter((file) => file.startsWith(NESTED_PREFIX));
+    const files = readdirSync(this.templateDir).filter((file) => file.startsWith(NESTED_PREFIX));
     for (const file of files) {
       await uploadS3Object(this.provider, {
         Bucket: bucket,
         Key: `${this.serverless.service.package.artifactDirectoryName}/${file}`,
-        Body: readFileSync(path.join(this.packagePath, file), 'utf8'),
+        Body: readFileSync(path.join(this.templateDir, file), 'utf8'),
         ContentType: 'application/json',
       });
     }

@@ -1,9 +1,13 @@
 /**
  * `serverless package` run as a deployment runs it, and its templates read back: the root stack and the
  * nested stacks deploy/production-stack.cjs writes beside it.
+ *
+ * The framework packages into the service folder's .serverless (and moves the result to `--package` at the end;
+ * `package` starts by deleting it), so two runs in one folder spoil each other: each run here packages a copy
+ * of the service of its own (its sources, with node_modules linked).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,9 +22,24 @@ export const deployedSettings = {
   CONSOLE_PROXY_KEY_SHA256: 'b'.repeat(64),
 };
 
-export function runServerless(args: string[], env: Record<string, string> = {}): Promise<{ code: number; output: string }> {
+/** What `serverless package` reads of the service. */
+const SERVICE_FILES = ['serverless.yml', 'package.json', 'tsconfig.json', 'deploy', 'functions', 'lib', 'types'];
+
+/** Runs the CLI in a copy of the service of its own, removed afterwards. */
+export async function runServerless(args: string[], env: Record<string, string> = {}): Promise<{ code: number; output: string }> {
+  const service = mkdtempSync(join(tmpdir(), 'console-broker-service-'));
+  for (const file of SERVICE_FILES) cpSync(join(root, file), join(service, file), { recursive: true });
+  symlinkSync(join(root, 'node_modules'), join(service, 'node_modules'), 'dir');
+  try {
+    return await runIn(service, args, env);
+  } finally {
+    rmSync(service, { recursive: true, force: true });
+  }
+}
+
+function runIn(cwd: string, args: string[], env: Record<string, string>): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [serverlessBin, ...args], { cwd: root, env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, [serverlessBin, ...args], { cwd, env: { ...process.env, ...env } });
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
@@ -42,23 +61,12 @@ export interface Packaged {
   bytes: Record<string, number>;
 }
 
-/**
- * Packages `stage` in `region` into a folder of its own, with an esbuild work folder of its own (so that several
- * can run side by side); `settings` become the environment.
- */
+/** Packages `stage` in `region` into a folder of its own; `settings` become the environment. */
 export async function packageStage(stage: string, region = 'us-east-1', settings: Record<string, string> = {}, extraArgs: string[] = []): Promise<Packaged> {
   const dir = mkdtempSync(join(tmpdir(), 'console-broker-package-'));
-  const workFolder = `.esbuild-${stage}-${region}-${process.pid}`;
-  try {
-    const { code, output } = await runServerless(['package', '--stage', stage, '--region', region, '--package', dir, ...extraArgs], {
-      ESBUILD_WORK_FOLDER: workFolder,
-      ...settings,
-    });
-    if (code !== 0) return { code, output, dir, root: undefined, nested: {}, resources: {}, bytes: {} };
-    return { code, output, dir, ...readTemplates(dir) };
-  } finally {
-    rmSync(join(root, workFolder), { recursive: true, force: true });
-  }
+  const { code, output } = await runServerless(['package', '--stage', stage, '--region', region, '--package', dir, ...extraArgs], settings);
+  if (code !== 0) return { code, output, dir, root: undefined, nested: {}, resources: {}, bytes: {} };
+  return { code, output, dir, ...readTemplates(dir) };
 }
 
 export function readTemplates(dir: string): Omit<Packaged, 'code' | 'output' | 'dir'> {
