@@ -25,13 +25,17 @@ export const deployedSettings = {
 /** What `serverless package` reads of the service. */
 const SERVICE_FILES = ['serverless.yml', 'package.json', 'tsconfig.json', 'deploy', 'functions', 'lib', 'types'];
 
-/** Runs the CLI in a copy of the service of its own, removed afterwards. */
+/**
+ * Runs the CLI in a copy of the service of its own, removed afterwards, with the environment a deployer's shell
+ * has (not the tests' local DynamoDB and timeouts) plus `env`.
+ */
 export async function runServerless(args: string[], env: Record<string, string> = {}): Promise<{ code: number; output: string }> {
   const service = mkdtempSync(join(tmpdir(), 'console-broker-service-'));
   for (const file of SERVICE_FILES) cpSync(join(root, file), join(service, file), { recursive: true });
   symlinkSync(join(root, 'node_modules'), join(service, 'node_modules'), 'dir');
   try {
-    return await runIn(service, args, env);
+    const shell = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? service, TMPDIR: tmpdir() };
+    return await runIn(service, args, { ...shell, ...env });
   } finally {
     rmSync(service, { recursive: true, force: true });
   }
@@ -39,7 +43,7 @@ export async function runServerless(args: string[], env: Record<string, string> 
 
 function runIn(cwd: string, args: string[], env: Record<string, string>): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [serverlessBin, ...args], { cwd, env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, [serverlessBin, ...args], { cwd, env });
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
