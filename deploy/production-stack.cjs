@@ -89,8 +89,9 @@ class ProductionStack {
       this.roleSets.set(role, sets[set]);
       definition.role = role;
       definition.disableLogs = true;
-      const full = `${service.service}-${this.stage}-${name}`;
-      if (!definition.name && full.length > 64) {
+      // The framework has named it `<service>-<stage>-<function>` by now, unless serverless.yml named it.
+      const full = definition.name ?? `${service.service}-${this.stage}-${name}`;
+      if (full.length > 64) {
         const hash = createHash('sha256').update(full).digest('hex').slice(0, 6);
         definition.name = `${full.slice(0, 64 - 7)}-${hash}`;
       }
