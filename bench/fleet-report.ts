@@ -95,7 +95,7 @@ export async function runFleet(): Promise<string> {
     const before = existsSync(beforeFile) ? (JSON.parse(readFileSync(beforeFile, 'utf8')) as FleetResult) : undefined;
     writeFileSync(join(root, 'bench/fleet-results.json'), `${JSON.stringify(after, null, 2)}\n`);
     const markdown = fleetMarkdown(after, before);
-    writeReadmeSection(join(root, 'README.md'), 'fleet', markdown);
+    writeReadmeSection(join(root, 'docs', 'benchmarks.md'), 'fleet', markdown);
     return markdown;
   } finally {
     rmSync(outFile, { force: true });

@@ -84,6 +84,8 @@ async function countingRelay(target: string) {
       client.send(String(data));
     });
     upstream.on('close', () => client.close());
+    // An agent that leaves before the API answered its upgrade: nothing to relay (not a crash of the bench).
+    upstream.on('error', () => client.close());
     client.on('message', (data) => {
       count.toApi += 1;
       if (upstream.readyState === WebSocket.OPEN) upstream.send(String(data));

@@ -2,7 +2,7 @@
  * `npm run bench`: the service's performance claims, measured in one run on one machine so that the figures
  * are ratios, not just times. Starts its own in-memory dynalite; everything on loopback; every loop bounded
  * by count and time. Prints a table, writes bench/results.json (keeping the previous run, so a regression
- * shows in the diff) and the figures into README.md between the bench markers.
+ * shows in the diff) and the figures into docs/benchmarks.md between the bench markers.
  */
 import { BatchGetCommand, DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import autocannon from 'autocannon';
@@ -458,11 +458,11 @@ function report(current: Record<string, any>) {
   ].join('\n');
   console.log(`\n${markdown}\n`);
 
-  writeReadmeSection(join(root, 'README.md'), 'bench', markdown);
+  writeReadmeSection(join(root, 'docs', 'benchmarks.md'), 'bench', markdown);
   // The push hand-off's figures, in a section of their own.
   const pushText = pushMarkdown(current.push, current.push.agentCallMs);
   console.log(`\n${pushText}\n`);
-  writeReadmeSection(join(root, 'README.md'), 'bench:push', pushText);
+  writeReadmeSection(join(root, 'docs', 'benchmarks.md'), 'bench:push', pushText);
 }
 
 main().then(

@@ -18,6 +18,7 @@ import { parse } from 'yaml';
 import { freePort } from '../scripts/local-dynamodb.js';
 import { startLocalApi, type LocalApi } from '../scripts/local-api.js';
 import { testEnvironment } from './support/environment.js';
+import { readTemplates, roleOf, type Packaged } from './support/packaged.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const serverlessBin = `${root}node_modules/serverless/bin/serverless.js`;
@@ -44,15 +45,18 @@ function declaredFunctions(): Record<string, any> {
 const logicalName = (functionName: string) => functionName[0]!.toUpperCase() + functionName.slice(1);
 
 describe('serverless package (deployability)', () => {
+  /** Every stack's resources as one template (root and nested stacks: logical ids are unique across them). */
   let template: any;
+  let packaged: Packaged;
   let artefacts: string[];
   beforeAll(async () => {
     const out = mkdtempSync(join(tmpdir(), 'console-broker-package-'));
     const { code, output } = await run(['package', '--stage', 'ci', '--package', out]);
     expect(code, output).toBe(0);
-    template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
+    packaged = { code, output, dir: out, ...readTemplates(out) };
+    template = { Resources: packaged.resources };
     artefacts = readdirSync(out);
-  }, 300_000);
+  }, 1_200_000);
 
   it('declares the table with its keys, indexes and TTL on expiresAt', () => {
     const table = template.Resources.ConsoleBrokerTable;
@@ -110,23 +114,39 @@ describe('serverless package (deployability)', () => {
     const authorizer = Object.values(template.Resources).find((resource: any) => resource.Type === 'AWS::ApiGatewayV2::Authorizer') as any;
     expect(authorizer.Properties).toMatchObject({ AuthorizerType: 'REQUEST', IdentitySource: ['route.request.header.Authorization'] });
     expect(template.Resources.WebsocketsApi.Properties.RouteSelectionExpression).toBe('$request.body.action');
+    // Which connection methods each function may call: POST (PostToConnection) or DELETE (DeleteConnection),
+    // on this stage's @connections of this stack's WebSocket API, never a wildcard.
     const manages = (name: string) => {
-      const role = template.Resources[template.Resources[`${logicalName(name)}LambdaFunction`].Properties.Role['Fn::GetAtt'][0]];
-      return role.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement).some((statement: any) =>
-        [statement.Action].flat().includes('execute-api:ManageConnections'),
-      );
+      const role = template.Resources[roleOf(packaged, `${logicalName(name)}LambdaFunction`)];
+      return role.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement)
+        .filter((statement: any) => [statement.Action].flat().includes('execute-api:ManageConnections'))
+        .map((statement: any) => {
+          expect(statement.Resource['Fn::Join'][1].slice(0, 2)).toEqual(['arn:', { Ref: 'AWS::Partition' }]);
+          expect(statement.Resource['Fn::Join'][1]).toContainEqual({ Ref: 'WebsocketsApi' });
+          return /^\/ci\/(POST|DELETE)\/@connections\/\*$/.exec(statement.Resource['Fn::Join'][1].at(-1))![1];
+        });
     };
-    const managers = Object.keys(declaredFunctions()).filter(manages).sort();
-    expect(managers).toEqual(
-      ['guestAgentConnect', 'operatorIssueAgentCredential', 'vcenterGuestProcess', 'vcenterGuestProcessRest', 'vcenterGuestProcesses', 'vcenterGuestProcessesRest'].sort(),
+    const managers = Object.fromEntries(
+      Object.keys(declaredFunctions())
+        .map((name) => [name, manages(name)])
+        .filter(([, methods]) => methods.length > 0),
     );
+    expect(managers).toEqual({
+      guestAgentConnect: ['DELETE'],
+      operatorIssueAgentCredential: ['DELETE'],
+      vcenterGuestProcess: ['POST'],
+      vcenterGuestProcessRest: ['POST'],
+      vcenterGuestProcesses: ['POST'],
+      vcenterGuestProcessesRest: ['POST'],
+    });
+    expect(JSON.stringify(Object.values(packaged.resources).filter((resource: any) => resource.Type === 'AWS::IAM::Role'))).not.toMatch(/@connections\/\*"[^}]*\*\/\*|execute-api:\*/);
   });
 
-  it('gives each function its own role with only the DynamoDB actions it uses, on this table only', () => {
+  it('gives each function the role of its statement set, with only the DynamoDB actions it uses, on this table only', () => {
     const functions = declaredFunctions();
+    expect(template.Resources.IamRoleLambdaExecution).toBeUndefined();
     const dynamoStatements = (name: string) => {
-      const lambda = template.Resources[`${logicalName(name)}LambdaFunction`];
-      const roleName = lambda.Properties.Role['Fn::GetAtt'][0];
+      const roleName = roleOf(packaged, `${logicalName(name)}LambdaFunction`);
       const role = template.Resources[roleName];
       expect(roleName, `${name} must not share the default role`).not.toBe('IamRoleLambdaExecution');
       return role.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement).filter((statement: any) =>
@@ -136,7 +156,7 @@ describe('serverless package (deployability)', () => {
     for (const name of Object.keys(functions)) {
       for (const statement of dynamoStatements(name)) {
         expect([statement.Action].flat().every((action: string) => !action.includes('*')), name).toBe(true);
-        expect(JSON.stringify(statement.Resource), name).toContain('ConsoleBrokerTable');
+        expect(JSON.stringify(statement.Resource), name).toContain(':table/console-broker-ci');
       }
     }
     const actions = (name: string) => dynamoStatements(name).flatMap((statement: any) => [statement.Action].flat()).sort();
@@ -170,18 +190,19 @@ describe('serverless package (deployability)', () => {
     const drainArn = {
       'Fn::Join': [':', ['arn', { Ref: 'AWS::Partition' }, 'lambda', { Ref: 'AWS::Region' }, { Ref: 'AWS::AccountId' }, 'function', drain.FunctionName]],
     };
-    const statementsOf = (name: string) => {
-      const roleName = template.Resources[`${logicalName(name)}LambdaFunction`].Properties.Role['Fn::GetAtt'][0];
-      return template.Resources[roleName].Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement);
-    };
+    const statementsOf = (name: string) =>
+      template.Resources[roleOf(packaged, `${logicalName(name)}LambdaFunction`)].Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement);
     const byAction = (name: string) =>
       Object.fromEntries(
         statementsOf(name)
-          .filter((statement: any) => !String(statement.Action[0]).startsWith('logs:'))
+          .filter((statement: any) => !/^(logs|xray):/.test(String([statement.Action].flat()[0])))
           .flatMap((statement: any) => [statement.Action].flat().map((action: string) => [action, statement.Resource])),
       );
-    const table = { 'Fn::GetAtt': ['ConsoleBrokerTable', 'Arn'] };
-    const index = { 'Fn::Join': ['/', [table, 'index', '*']] };
+    const arn = (resource: string) => ({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':dynamodb:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, resource]],
+    });
+    const table = arn(':table/console-broker-ci');
+    const index = arn(':table/console-broker-ci/index/*');
     expect(byAction('operatorDeleteTenant')).toEqual({ 'dynamodb:UpdateItem': table, 'lambda:InvokeFunction': drainArn });
     expect(byAction('operatorSweepDeletingTenants')).toEqual({ 'dynamodb:Query': index, 'lambda:InvokeFunction': drainArn });
     expect(byAction('operatorDrainTenant')).toEqual({
@@ -191,6 +212,7 @@ describe('serverless package (deployability)', () => {
       'dynamodb:DeleteItem': table,
       'dynamodb:BatchWriteItem': table,
       'lambda:InvokeFunction': drainArn,
+      'sqs:SendMessage': { 'Fn::GetAtt': ['TenantDrainFailures', 'Arn'] },
     });
     for (const name of ['operatorDeleteTenant', 'operatorDrainTenant', 'operatorSweepDeletingTenants']) {
       expect(template.Resources[`${logicalName(name)}LambdaFunction`].Properties.Environment.Variables.TENANT_DRAIN_FUNCTION, name).toBe(drain.FunctionName);
@@ -212,8 +234,116 @@ describe('serverless package (deployability)', () => {
     const defaults = { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 };
     expect(stage.Properties.RouteSettings).toEqual(Object.fromEntries(logins.map((route) => [route, defaults])));
     expect(stage.Properties.StageName).toBe('$default');
-    // A route setting for a route not yet created fails the deployment.
-    expect([...stage.DependsOn].sort()).toEqual(logins.map((route) => routeIds[route]).sort());
+    // A route setting for a route not yet created fails the deployment: the stage waits for the nested stacks
+    // that hold the login routes.
+    const stackOfRoute = (id: string) => Object.keys(packaged.nested).find((stackId) => id in packaged.nested[stackId].Resources);
+    const loginStacks = [...new Set(logins.map((route) => stackOfRoute(routeIds[route])))];
+    expect(loginStacks.sort()).toEqual(['KeystoneEndpoints', 'VcenterEndpoints', 'Vim25Endpoints']);
+    expect(stage.DependsOn).toEqual(expect.arrayContaining(loginStacks));
+  });
+
+  it('keeps every stack within half of every CloudFormation limit, with every endpoint', () => {
+    const stacks = { root: packaged.root, ...packaged.nested };
+    for (const [id, stack] of Object.entries<any>(stacks)) {
+      expect(Object.keys(stack.Resources).length, id).toBeLessThanOrEqual(250);
+      expect(Object.keys(stack.Outputs ?? {}).length, id).toBeLessThanOrEqual(100);
+      expect(Object.keys(stack.Parameters ?? {}).length, id).toBeLessThanOrEqual(100);
+      expect(packaged.bytes[id], id).toBeLessThanOrEqual(512 * 1024);
+    }
+    // Every function is in exactly one stack; the HTTP-only ones in their dialect's nested stack.
+    for (const name of Object.keys(declaredFunctions())) {
+      const holders = Object.entries<any>(stacks).filter(([, stack]) => `${logicalName(name)}LambdaFunction` in stack.Resources);
+      expect(holders.length, name).toBe(1);
+    }
+    expect(Object.keys(packaged.nested).sort()).toEqual(
+      ['ConsoleProxy', 'Guest', 'Keystone', 'Nova', 'Operator', 'Platform', 'Vcenter', 'Vim25'].map((dialect) => `${dialect}Endpoints`),
+    );
+    for (const id of Object.keys(packaged.nested)) {
+      expect(packaged.root.Resources[id].Type).toBe('AWS::CloudFormation::Stack');
+      expect(JSON.stringify(packaged.root.Resources[id].Properties.TemplateURL)).toContain(`cloudformation-template-nested-${id}.json`);
+    }
+  });
+
+  it('keeps no function versions, one log group for every function, and no hard-coded partition', () => {
+    const types = Object.values<any>(packaged.resources).map((resource) => resource.Type);
+    expect(types).not.toContain('AWS::Lambda::Version');
+    expect(types.filter((type) => type === 'AWS::Logs::LogGroup').length).toBe(3); // functions, HTTP API, WebSocket API
+    for (const name of Object.keys(declaredFunctions())) {
+      const lambda = template.Resources[`${logicalName(name)}LambdaFunction`].Properties;
+      expect(JSON.stringify(lambda.LoggingConfig.LogGroup), name).toMatch(/"Ref":"FunctionLogGroup"/);
+      expect(lambda.TracingConfig, name).toEqual({ Mode: 'Active' });
+    }
+    expect(template.Resources.FunctionLogGroup.Properties).toEqual({ LogGroupName: '/aws/lambda/console-broker-ci', RetentionInDays: 30 });
+    for (const stack of [packaged.root, ...Object.values(packaged.nested)]) expect(JSON.stringify(stack)).not.toMatch(/arn:aws[:-]/);
+  });
+
+  it('protects the table: deletion protection, and Retain on delete and on replace', () => {
+    const table = template.Resources.ConsoleBrokerTable;
+    expect(table.DeletionPolicy).toBe('Retain');
+    expect(table.UpdateReplacePolicy).toBe('Retain');
+    expect(table.Properties.DeletionProtectionEnabled).toBe(true);
+    expect(table.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+  });
+
+  it('sends a drain run that fails after its retries to a queue, and alarms on its depth', () => {
+    expect(template.Resources.TenantDrainInvokeConfig.Properties).toEqual({
+      FunctionName: { Ref: 'OperatorDrainTenantLambdaFunction' },
+      Qualifier: '$LATEST',
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['TenantDrainFailures', 'Arn'] } } },
+    });
+    expect(template.Resources.TenantDrainFailures.Type).toBe('AWS::SQS::Queue');
+    expect(template.Resources.TenantDrainDlqAlarm.Properties).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['TenantDrainFailures', 'QueueName'] } }],
+      Threshold: 1,
+    });
+  });
+
+  it('alarms on the 5xx rate, throttles, drain failures and the drain queue, and draws a dashboard', () => {
+    const alarms = Object.entries<any>(packaged.root.Resources).filter(([, resource]) => resource.Type === 'AWS::CloudWatch::Alarm');
+    expect(alarms.map(([id]) => id).sort()).toEqual(
+      ['AgentSocketErrorsAlarm', 'HttpApi5xxRateAlarm', 'LambdaThrottlesAlarm', 'TableThrottlesAlarm', 'TenantDrainDlqAlarm', 'TenantDrainFailuresAlarm'],
+    );
+    for (const [id, alarm] of alarms) expect(alarm.Properties.AlarmActions, id).toEqual([{ 'Fn::If': ['OwnAlarmTopic', { Ref: 'AlarmTopic' }, ''] }]);
+    const rate = template.Resources.HttpApi5xxRateAlarm.Properties.Metrics;
+    expect(rate.map((metric: any) => metric.MetricStat?.Metric.MetricName ?? metric.Expression)).toEqual(['IF(requests >= 20, 100 * errors / requests, 0)', '5xx', 'Count']);
+    expect(JSON.stringify(template.Resources.TenantDrainFailuresAlarm.Properties.Metrics)).toContain('"MetricName":"TenantDrainFailures"');
+    const body = template.Resources.Dashboard.Properties.DashboardBody['Fn::Join'][1];
+    const text = body.filter((part: unknown) => typeof part === 'string').join('');
+    for (const metric of ['TicketsIssued', 'TicketsRedeemed', 'TicketsRefused', 'ProxyRedemptions', 'LoginsFailed', 'LoginsLocked', 'GuestOperations', 'GuestOperationLatency', 'AgentConnects', 'AgentDisconnects', 'AgentsLive', 'TenantDrainRuns', 'TenantDrainItemsDeleted', 'TenantDrainFailures']) {
+      expect(text, metric).toContain(metric);
+    }
+    expect(body).toContainEqual({ Ref: 'HttpApi' });
+  });
+
+  it('writes access logs of both APIs with route templates only: no path, query, header or authorizer value', () => {
+    const http = template.Resources.HttpApiStage.Properties;
+    const socket = template.Resources.WebsocketsDeploymentStage.Properties;
+    expect(http.DefaultRouteSettings.DetailedMetricsEnabled).toBe(true);
+    expect(socket.DefaultRouteSettings).toEqual({ DataTraceEnabled: false, LoggingLevel: 'OFF', DetailedMetricsEnabled: true });
+    for (const format of [http.AccessLogSettings.Format, socket.AccessLogSettings.Format]) {
+      const fields = Object.values(JSON.parse(format)) as string[];
+      expect(fields).toContain('$context.routeKey');
+      expect(fields.filter((field) => /path|query|header|authorization|cookie|authorizer|identity\.user|caller/i.test(field))).toEqual([]);
+    }
+  });
+
+  it('derives the agents\' WebSocket endpoints in the template: one deploy, no empty setting', () => {
+    const expected = (scheme: string) => ({
+      'Fn::Join': ['', [scheme, { Ref: 'WebsocketsApi' }, '.execute-api.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/ci']],
+    });
+    for (const name of Object.keys(declaredFunctions())) {
+      const variables = template.Resources[`${logicalName(name)}LambdaFunction`].Properties.Environment.Variables;
+      // In a nested stack the API's id arrives as its parameter, also named WebsocketsApi.
+      expect(variables.AGENT_WEBSOCKET_URL, name).toEqual(expected('wss://'));
+      expect(variables.AGENT_CONNECTIONS_ENDPOINT, name).toEqual(expected('https://'));
+    }
+    for (const id of Object.keys(packaged.nested)) {
+      const parameters = packaged.root.Resources[id].Properties.Parameters;
+      if ('WebsocketsApi' in parameters) expect(parameters.WebsocketsApi).toEqual({ Ref: 'WebsocketsApi' });
+    }
   });
 
   it('takes the login throttling of a deployment from its environment', async () => {
@@ -226,7 +356,7 @@ describe('serverless package (deployability)', () => {
     const stage = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8')).Resources.HttpApiStage;
     // The environment gives strings; CloudFormation reads a numeric string as the number.
     expect(stage.Properties.RouteSettings['POST /api/session']).toEqual({ ThrottlingRateLimit: '5', ThrottlingBurstLimit: '8' });
-  }, 300_000);
+  }, 1_200_000);
 });
 
 describe('serverless offline (real HTTP)', () => {

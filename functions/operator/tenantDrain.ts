@@ -3,6 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
 import * as TenantDeletion from '../../lib/core/tenant-deletion.js';
 import { logger } from '../../lib/log.js';
+import * as Metrics from '../../lib/metrics.js';
 
 /**
  * The tenant deletion job: no HTTP route. `drain` is started by DELETE /operator/v1/tenants/{tenant} with an
@@ -21,6 +22,7 @@ const job = <E, R>(run: (event: E, context: Context) => Promise<R>) =>
         return await run(event, context);
       } catch (error) {
         logger.error('tenant deletion job failed; the sweeper resumes it', { error: error as Error });
+        Metrics.tenantDrainFailed();
         return { state: 'failed' as const };
       }
     });
@@ -34,6 +36,7 @@ export const drain = job(async (event: unknown, context) => {
   }
   const outcome = await TenantDeletion.drainTenant(request.data, () => context.getRemainingTimeInMillis());
   logger.info('tenant drain run', { tenantId: request.data.tenantId, ...outcome });
+  Metrics.tenantDrainRun(outcome.state.replaceAll(' ', '_'), outcome.deleted);
   return outcome;
 });
 

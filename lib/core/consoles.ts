@@ -3,7 +3,8 @@
  * ready for it, then the one-time ticket (lib/core/tickets.ts) is minted and rendered. Each dialect declares
  * its console types (privilege, readiness rule, answer) in its own folder: lib/dialects/<dialect>/*-types.ts.
  */
-import { NotAllowedInCurrentState } from './errors.js';
+import * as Metrics from '../metrics.js';
+import { DomainError, NotAllowedInCurrentState } from './errors.js';
 import { requirePrivilege } from './access.js';
 import { requireStateReadable } from './inventory.js';
 import type { Privilege } from './privileges.js';
@@ -52,8 +53,13 @@ export async function issueConsoleTicket<Answer>(
   vm: VmRecord,
   type: ConsoleTicketType<Answer>,
 ): Promise<Answer> {
-  requirePrivilege(session, type.privilege, vm);
-  type.requireReady(vm);
+  try {
+    requirePrivilege(session, type.privilege, vm);
+    type.requireReady(vm);
+  } catch (error) {
+    if (error instanceof DomainError) Metrics.ticketRefused(error.kind);
+    throw error;
+  }
   const { ticket } = await issueTicket(session, vm, type.name, type.privilege);
   return type.answer(ticket, vm);
 }

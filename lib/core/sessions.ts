@@ -1,4 +1,5 @@
 import { config } from '../config.js';
+import * as Metrics from '../metrics.js';
 import * as store from '../store/index.js';
 import { isoNow, nowSeconds } from './clock.js';
 import { DomainError, Unauthenticated, UnavailableBecause } from './errors.js';
@@ -31,6 +32,7 @@ const loginRefused = (message = 'Cannot complete login due to an incorrect user 
 export async function login(userName: string, password: string): Promise<LoginResult> {
   if (!UserNameSchema.safeParse(userName).success) {
     await verifyPassword(password, DUMMY_PASSWORD_HASH); // the same time as a real refusal
+    Metrics.loginFailed();
     throw loginRefused();
   }
   const tenantId = tenantOfUserName(userName);
@@ -47,7 +49,8 @@ export async function login(userName: string, password: string): Promise<LoginRe
   // The audit trail of password checks, as vCenter's UserLoginSessionEvent / BadUsernameSessionEvent.
   logger.info('login password checked', { tenant: tenantId, user: userName, accepted: Boolean(principal && passwordMatches) });
   if (!principal || !passwordMatches) {
-    await countFailure(counter);
+    if (await countFailure(counter)) Metrics.loginLocked();
+    Metrics.loginFailed();
     throw loginRefused();
   }
   const secret = issueSecret(principal.tenantId, scopeKey(principal.userName));
@@ -109,14 +112,15 @@ export async function acceptedAttempt(counter: store.FailureCounter, reserved: L
 
 /**
  * Counts one failure under `counter` (a login user name's, or a guest user's of one VM);
- * `LOGIN_MAX_FAILURES` within `LOGIN_FAILURE_WINDOW_SECONDS` lock it for `LOGIN_LOCKOUT_SECONDS`.
+ * `LOGIN_MAX_FAILURES` within `LOGIN_FAILURE_WINDOW_SECONDS` lock it for `LOGIN_LOCKOUT_SECONDS`. True when
+ * this failure began a lockout.
  */
-export async function countFailure(counter: store.FailureCounter): Promise<void> {
+export async function countFailure(counter: store.FailureCounter): Promise<boolean> {
   const now = nowSeconds();
   const counted = await store.countFailure(counter, now + config.loginFailureWindowSeconds());
-  if (counted.failures >= config.loginMaxFailures() && counted.lockedUntil === undefined) {
-    await store.lockFailures(counter, counted, now + config.loginLockoutSeconds());
-  }
+  if (counted.failures < config.loginMaxFailures() || counted.lockedUntil !== undefined) return false;
+  await store.lockFailures(counter, counted, now + config.loginLockoutSeconds());
+  return true;
 }
 
 /** The VM a request is about, by vSphere managed object id or by instance UUID (Nova's server id). */

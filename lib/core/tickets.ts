@@ -1,5 +1,6 @@
 import { config } from '../config.js';
 import { logger } from '../log.js';
+import * as Metrics from '../metrics.js';
 import * as store from '../store/index.js';
 import { isoNow, nowSeconds } from './clock.js';
 import { NotFound } from './errors.js';
@@ -41,6 +42,7 @@ export async function issueTicket(
   };
   await store.putTicket(record);
   logTicketEvent('console ticket issued', record);
+  Metrics.ticketIssued();
   return { ticket: secret.value, record };
 }
 
@@ -74,9 +76,11 @@ export async function redeemTicket(ticket: string, grants: Privilege): Promise<T
   // The tenant's deletion mark is read beside the delete, not before it: a deleted tenant's ticket opens
   // nothing from the 202 on, and a live tenant's redemption waits no longer than its one DeleteItem.
   const [record, tenant] = await Promise.all([store.redeemTicket(refOf(secret), grants), store.getTenant(secret.tenantId)]);
-  if (!record || !isServing(tenant)) throw ticketRefused();
-  logTicketEvent('console ticket redeemed', record);
-  return record;
+  const redeemed = record && isServing(tenant) ? record : undefined;
+  Metrics.ticketRedemption(redeemed ? 'redeemed' : 'refused');
+  if (!redeemed) throw ticketRefused();
+  logTicketEvent('console ticket redeemed', redeemed);
+  return redeemed;
 }
 
 /** Reads a live ticket that grants `grants` without consuming it (Nova's os-console-auth-tokens). */

@@ -3,6 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type * as z from 'zod';
 import type { ZodTypeAny } from 'zod';
 import { logger } from '../log.js';
+import { inDialect } from '../metrics.js';
 import { authenticate, type Authentication, type CallerOf } from './authenticate.js';
 import type { EndpointContext, EndpointMiddleware } from './context.js';
 import { withDeadline } from './deadline.js';
@@ -41,5 +42,7 @@ export function endpoint<S extends ZodTypeAny, A extends Authentication>(definit
     .handler(async (_event, { endpoint: state }) =>
       definition.handler(state.input as z.output<S>, state.caller as CallerOf<A>),
     );
-  return withDeadline(dialect, chain);
+  const handler = withDeadline(dialect, chain);
+  // The request's dialect names the metrics the domain records meanwhile (lib/metrics.ts).
+  return (...args: Parameters<typeof handler>) => inDialect(dialect.name, () => handler(...args));
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { config } from '../../config.js';
 import { logger } from '../../log.js';
+import * as Metrics from '../../metrics.js';
 import type { AgentRegistration, ClaimedWork, ProcessExit, WorkResult } from '../../protocol/agent.js';
 import { parseAgentPublicKey } from '../../protocol/sealing.js';
 import * as store from '../../store/index.js';
@@ -135,12 +136,14 @@ export async function connectAgent(agent: AgentIdentity, connectionId: string): 
   const recorded = await store.recordConnection(agent.tenantId, agent.moId, agent.credentialHash, connectionId, nowMs());
   if (!recorded) throw credentialRevoked();
   if (recorded.replaced) await closeConnection(recorded.replaced);
+  Metrics.agentConnected();
   logger.info('agent connected', { tenant: agent.tenantId, vm: agent.moId, credential: fingerprint(agent.credentialHash) });
 }
 
 /** `$disconnect`: the connection is forgotten, unless a newer one of the VM replaced it. */
 export async function disconnectAgent(agent: AgentIdentity, connectionId: string): Promise<void> {
   await store.clearConnection(agent.tenantId, agent.moId, connectionId, nowMs());
+  Metrics.agentDisconnected();
 }
 
 /** The agent's health message on its connection ("VMware Tools is running"). */
@@ -148,6 +151,7 @@ export async function recordHealth(agent: AgentIdentity, connectionId: string): 
   if (!(await store.recordConnectionHealth(agent.tenantId, agent.moId, agent.credentialHash, connectionId, nowMs()))) {
     throw credentialRevoked();
   }
+  Metrics.agentLive();
 }
 
 /**

@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { config } from '../../config.js';
 import { workBinding, type WorkPayload } from '../../protocol/agent.js';
 import { seal } from '../../protocol/sealing.js';
+import * as Metrics from '../../metrics.js';
 import { nowMs } from '../clock.js';
-import { ResourceBusy, UnavailableBecause } from '../errors.js';
+import { DomainError, ResourceBusy, UnavailableBecause } from '../errors.js';
 import type { AgentAnswer, WorkHandoff } from './handoff.js';
 import { refusalError } from './refusals.js';
 import { pushTo } from './push-handoff.js';
@@ -40,6 +41,18 @@ export interface RunOptions {
  * answer in time, is the matching domain error.
  */
 export async function runOnAgent(agent: RunningAgent, payload: WorkPayload, options: RunOptions = {}): Promise<AgentAnswer> {
+  const startedAt = Date.now();
+  try {
+    const answer = await handOff(agent, payload, options);
+    Metrics.guestOperation('ok', Date.now() - startedAt);
+    return answer;
+  } catch (error) {
+    Metrics.guestOperation(error instanceof DomainError ? error.kind : 'internal', Date.now() - startedAt);
+    throw error;
+  }
+}
+
+async function handOff(agent: RunningAgent, payload: WorkPayload, options: RunOptions): Promise<AgentAnswer> {
   const { tenantId, moId } = agent;
   const handoff = options.handoff ?? handoffFor(agent);
   const workId = newWorkId(payload);
