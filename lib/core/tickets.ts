@@ -72,7 +72,10 @@ export const ticketRefused = () => NotFound('The console ticket is not valid.');
  */
 export async function redeemTicket(ticket: string, grants: Privilege): Promise<TicketRecord> {
   const secret = parseSecret(ticket);
-  if (!secret) throw ticketRefused();
+  if (!secret) {
+    Metrics.ticketRedemption('refused');
+    throw ticketRefused();
+  }
   // The tenant's deletion mark is read beside the delete, not before it: a deleted tenant's ticket opens
   // nothing from the 202 on, and a live tenant's redemption waits no longer than its one DeleteItem.
   const [record, tenant] = await Promise.all([store.redeemTicket(refOf(secret), grants), store.getTenant(secret.tenantId)]);
