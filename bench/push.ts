@@ -127,7 +127,7 @@ export async function measurePush(dynamoEndpoint: string, table: string) {
   const { GuestAgent } = await import('../agent/agent.js');
   const { hashPassword } = await import('../lib/protocol/secrets.js');
   const { api: inProcess, loginVcenter, session } = await import('../test/support/api.js');
-  const { countRoundTrips, resetClient } = await import('../lib/store/client.js');
+  const { countRoundTrips, resetClient } = await import('../test/support/store-instrumentation.js');
   try {
     for (let attempt = 0; attempt < 240; attempt += 1) {
       if (await realFetch(`${api.url}/health`).then((response) => response.ok, () => false)) break;

@@ -103,7 +103,8 @@ async function main() {
   const { seedDemoData } = await import('../scripts/demo-data.js');
   await seedDemoData();
   const { api, basic, buildEvent, CONSOLE_PROXY, invoke, loginVcenter, routes, session } = await import('../test/support/api.js');
-  const { client, countRoundTrips } = await import('../lib/store/client.js');
+  const { client } = await import('../lib/store/client.js');
+  const { countRoundTrips } = await import('../test/support/store-instrumentation.js');
   const { keys } = await import('../lib/store/keys.js');
   const { sha256Hex } = await import('../lib/protocol/secrets.js');
   const Tickets = await import('../lib/core/tickets.js');

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { countRoundTrips } from '../lib/store/client.js';
+import { countRoundTrips } from './support/store-instrumentation.js';
 import { invoke, loginVcenter, routes } from './support/api.js';
 import { expectAllowedByIam } from './support/iam.js';
 import { SESSION_PLACEHOLDER } from './support/events.js';

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { countRoundTrips, faults, resetClient } from '../lib/store/client.js';
+import { countRoundTrips, faults, resetClient } from './support/store-instrumentation.js';
 import { ensureTable, startLocalDynamo, type LocalDynamo } from '../scripts/local-dynamodb.js';
 import { api, buildEvent, CONSOLE_PROXY, invoke, loginVcenter, session } from './support/api.js';
 import { answerProblem, DIALECTS, dialectOf, routes, scanDigest, scanItems, useOwnTable, validEvent } from './support/fuzz.js';

@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as Inventory from '../lib/core/inventory.js';
-import { countRoundTrips } from '../lib/store/index.js';
+import { countRoundTrips } from './support/store-instrumentation.js';
 import { nova, privateTenant, WEB_01 } from './nova-support.js';
 import { api, loginVcenter, OPERATOR, routes, session } from './support/api.js';
 import { fleetMoId, seedFleet, type Fleet } from './support/fleet.js';

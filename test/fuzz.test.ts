@@ -18,7 +18,8 @@ import { randomUUID } from 'node:crypto';
 import * as Sessions from '../lib/core/sessions.js';
 import * as TenantDeletion from '../lib/core/tenant-deletion.js';
 import * as Tenants from '../lib/core/tenants.js';
-import { client, countRoundTrips } from '../lib/store/client.js';
+import { client } from '../lib/store/client.js';
+import { countRoundTrips } from './support/store-instrumentation.js';
 import { CONSOLE_PROXY, invoke, loginVcenter, OPERATOR, requestContextFor } from './support/api.js';
 import { expectAllowedByIam } from './support/iam.js';
 import {

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GuestAgent } from '../agent/agent.js';
 import { advanceClock, resetClock } from '../lib/core/clock.js';
 import { hashPassword } from '../lib/protocol/secrets.js';
-import { countRoundTrips } from '../lib/store/client.js';
+import { countRoundTrips } from './support/store-instrumentation.js';
 import { listWorkIds } from '../lib/store/guest.js';
 import { scanTable } from './support/table.js';
 import { api, loginVcenter, OPERATOR, session } from './support/api.js';

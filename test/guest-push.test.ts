@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { GuestAgent, type AgentConfig } from '../agent/agent.js';
 import { hashPassword } from '../lib/protocol/secrets.js';
-import { countRoundTrips, resetClient } from '../lib/store/client.js';
+import { countRoundTrips, resetClient } from './support/store-instrumentation.js';
 import { api } from './support/api.js';
 import { labVmSpec } from './support/lab.js';
 import { startStack, type Stack } from './support/local-stack.js';

@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Socket from '../functions/guest/agent-socket.js';
-import { countRoundTrips } from '../lib/store/client.js';
+import { countRoundTrips } from './support/store-instrumentation.js';
 import { getAgent, listWorkIds } from '../lib/store/guest.js';
 import { api, loginVcenter, OPERATOR, session } from './support/api.js';
 import { expectAllowedByIam } from './support/iam.js';

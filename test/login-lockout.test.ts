@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { advanceClock, resetClock } from '../lib/core/clock.js';
-import { countRoundTrips } from '../lib/store/client.js';
+import { countRoundTrips } from './support/store-instrumentation.js';
 import { api, basic } from './support/api.js';
 import { createLab } from './support/lab.js';
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DIALECT_OF_PREFIX } from '../lib/dialects/by-path.js';
-import { countRoundTrips } from '../lib/store/client.js';
+import { countRoundTrips } from './support/store-instrumentation.js';
 import { api, routes } from './support/api.js';
 
 const MESSAGE = 'The resource could not be found.';

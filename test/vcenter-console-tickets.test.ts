@@ -5,7 +5,7 @@ import { advanceClock, nowSeconds, resetClock } from '../lib/core/clock.js';
 import { sha256Hex } from '../lib/protocol/secrets.js';
 import { lookupTicket } from '../lib/core/tickets.js';
 import { CONSOLE_PRIVILEGE } from '../lib/core/privileges.js';
-import { resetClient, countRoundTrips } from '../lib/store/index.js';
+import { countRoundTrips, resetClient } from './support/store-instrumentation.js';
 import { scanTable } from './support/table.js';
 import { api, CONSOLE_PROXY, loginVcenter, session, type ApiResponse } from './support/api.js';
 import { createLab, LAB_SHA1, LAB_SHA256 } from './support/lab.js';

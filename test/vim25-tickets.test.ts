@@ -4,7 +4,7 @@ import { CONSOLE_PRIVILEGE, PRIVILEGES, type Privilege } from '../lib/core/privi
 import { sha256Hex } from '../lib/protocol/secrets.js';
 import { lookupTicket } from '../lib/core/tickets.js';
 import { VIM_TICKET_PRIVILEGES, VIM_TICKET_TYPES, type VimTicketType } from '../lib/dialects/vim25/console-types.js';
-import { countRoundTrips } from '../lib/store/index.js';
+import { countRoundTrips } from './support/store-instrumentation.js';
 import { scanTable } from './support/table.js';
 import { api, CONSOLE_PROXY, session } from './support/api.js';
 import { createLab, LAB_SHA1, LAB_SHA256 } from './support/lab.js';

@@ -10,5 +10,4 @@ export * from './tickets.js';
 export * from './consoles.js';
 export * from './audit.js';
 export * from './guest.js';
-export { countRoundTrips, resetClient } from './client.js';
-export type { Page, PageRequest } from './client.js';
+export type { Page, PageRequest } from './paging.js';

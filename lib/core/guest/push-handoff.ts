@@ -25,7 +25,7 @@ export function pushTo(connectionId: string): WorkHandoff {
         sent = await notifyConnection(target, notice);
         if (sent === 'sent') return;
         if (sent === 'failed') break;
-        await store.clearConnection(work.tenantId, work.moId, target, nowMs());
+        await store.clearConnection(work, target, nowMs());
         const current: string | undefined = (await store.getAgent(work.tenantId, work.moId))?.connectionId;
         target = current !== target ? current : undefined;
       }
