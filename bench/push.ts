@@ -14,6 +14,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { freePort } from '../scripts/local-dynamodb.js';
 import { startLocalApi } from '../scripts/local-api.js';
 import { testEnvironment } from '../test/support/environment.js';
+import { median, percentile, round } from './stats.js';
 
 const SCALE = 1000;
 const IDLE_HOURS = 6;
@@ -99,9 +100,6 @@ async function countingRelay(target: string) {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
-const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))] ?? 0;
-const round = (value: number, digits = 2) => Number(value.toFixed(digits));
 
 export async function measurePush(dynamoEndpoint: string, table: string) {
   const dynamo = await countingDynamo(dynamoEndpoint);

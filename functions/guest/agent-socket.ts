@@ -1,10 +1,9 @@
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import * as z from 'zod';
 import * as Guest from '../../lib/core/guest/agent-calls.js';
 import { isDomainError } from '../../lib/core/errors.js';
 import type { AgentIdentity } from '../../lib/core/guest/identity.js';
 import { bearerToken } from '../../lib/http/endpoint.js';
+import { lambda } from '../../lib/lambda.js';
 import { logger } from '../../lib/log.js';
 
 /**
@@ -19,8 +18,7 @@ const AuthorizerEvent = z.object({ methodArn: z.string(), headers: z.record(z.st
 const Identity = z.object({ tenantId: z.string().min(1), moId: z.string().min(1), credentialHash: z.string().min(1) });
 const ConnectionEvent = z.object({ requestContext: z.object({ connectionId: z.string().min(1), authorizer: Identity }) });
 
-const withLogger = <E, R>(handler: (event: E) => Promise<R>) =>
-  middy<E, R>().use(injectLambdaContext(logger, { resetKeys: true, logEvent: false })).handler(handler);
+const withLogger = <E, R>(handler: (event: E) => Promise<R>) => lambda<E, R>().handler(handler);
 
 const policy = (effect: 'Allow' | 'Deny', resource: string, principalId: string, context?: AgentIdentity) => ({
   principalId,
