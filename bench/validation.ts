@@ -25,7 +25,8 @@ export async function measureValidation(tree: string, perCase = 100_000) {
     'vim25 AcquireTicket': [vim25.AcquireTicketInput, { path: { release: '8.0.3.0', moId: 'vm-101' }, body: { ticketType: 'webmks' } }],
     'Nova remote console': [nova.RemoteConsoleBody, { remote_console: { protocol: 'vnc', type: 'novnc' } }],
     'guest process create': [
-      guest.apiGuestInput.processes,
+      // An earlier tree (BENCH_BASELINE_TREE) may name the /api schemas apiGuestInput.
+      (guest.guestInput?.api ?? guest.apiGuestInput).processes,
       {
         path: { vm: 'vm-101' },
         query: { action: 'create' },

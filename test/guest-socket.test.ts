@@ -9,7 +9,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as Socket from '../functions/guest/agent-socket.js';
+import * as Socket from '../functions/guest-agent/agent-socket.js';
 import { countRoundTrips } from './support/store-instrumentation.js';
 import { getAgent, listWorkIds } from '../lib/store/guest.js';
 import { api, loginVcenter, OPERATOR, session } from './support/api.js';

@@ -118,7 +118,7 @@ describe('serverless package (deployability)', () => {
     };
     const managers = Object.keys(declaredFunctions()).filter(manages).sort();
     expect(managers).toEqual(
-      ['guestAgentConnect', 'operatorIssueAgentCredential', 'vcenterGuestProcess', 'vcenterGuestProcessRest', 'vcenterGuestProcesses', 'vcenterGuestProcessesRest'].sort(),
+      ['guestAgentConnect', 'operatorIssueAgentCredential', 'vcenterGuestProcess', 'vcenterGuestProcesses'].sort(),
     );
   });
 
@@ -204,10 +204,9 @@ describe('serverless package (deployability)', () => {
         .filter(([, resource]: [string, any]) => resource.Type === 'AWS::ApiGatewayV2::Route')
         .map(([id, resource]: [string, any]) => [resource.Properties.RouteKey, id]),
     );
-    const logins = ['vcenterCreateSession', 'vcenterCreateSessionRest', 'vim25Login', 'keystoneCreateToken'].map((name) => {
-      const { method, path } = functions[name].events[0].httpApi;
-      return `${method} ${path}`;
-    });
+    const logins = ['vcenterCreateSession', 'vim25Login', 'keystoneCreateToken'].flatMap((name) =>
+      functions[name].events.map(({ httpApi: { method, path } }: { httpApi: { method: string; path: string } }) => `${method} ${path}`),
+    );
     const defaults = { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 };
     expect(stage.Properties.RouteSettings).toEqual(Object.fromEntries(logins.map((route) => [route, defaults])));
     expect(stage.Properties.StageName).toBe('$default');

@@ -7,10 +7,3 @@ export const operatorDialect: Dialect = {
   sessionId: sessionHeader('authorization'),
   renderError: renderApiError,
 };
-
-/** The console proxy's API (`/console-proxy/...`), ours too, in the same shape. */
-export const consoleProxyDialect: Dialect = {
-  name: 'console-proxy',
-  sessionId: sessionHeader('authorization'),
-  renderError: renderApiError,
-};

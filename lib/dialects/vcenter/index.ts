@@ -20,10 +20,3 @@ export const vcenterRest: Dialect = {
   vmOf: vmInPath,
   renderError: renderRestError,
 };
-
-/** The guest agent's own API (`/agent/v1/...`): agents authenticate with a bearer credential, not a session. */
-export const guestAgentDialect: Dialect = {
-  name: 'guest-agent',
-  sessionId: sessionHeader('authorization'),
-  renderError: renderApiError,
-};

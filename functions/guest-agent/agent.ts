@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import * as Guest from '../../lib/core/guest/agent-calls.js';
 import { ClaimSchema, ProcessExitSchema, RegistrationSchema, WorkResultSchema } from '../../lib/protocol/agent.js';
-import { guestAgentDialect } from '../../lib/dialects/vcenter/index.js';
+import { guestAgentDialect } from '../../lib/dialects/guest-agent/index.js';
 import { endpoint } from '../../lib/http/endpoint.js';
 import { json, noContent } from '../../lib/http/types.js';
 
