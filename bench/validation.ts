@@ -11,9 +11,11 @@ const headers = { 'content-type': 'application/json', 'vmware-api-session-id': '
 const credentials = { type: 'USERNAME_PASSWORD', user_name: 'demo', password: 'demo-guest-pass' };
 
 export async function measureValidation(tree: string, perCase = 100_000) {
-  const load = (file: string) => import(pathToFileURL(`${tree}/${file}`).href);
+  // The first of the names a module had over time that the tree holds (an earlier checkout, BENCH_BASELINE_TREE).
+  const load = (...names: string[]) =>
+    names.reduce<Promise<any>>((found, file) => found.catch(() => import(pathToFileURL(`${tree}/${file}`).href)), Promise.reject());
   const [vcenter, guest, vim25, nova, keystone, model] = await Promise.all([
-    load('lib/dialects/vcenter/consoles.ts'),
+    load('lib/dialects/vcenter/console-tickets.ts', 'lib/dialects/vcenter/consoles.ts'),
     load('lib/dialects/vcenter/guest.ts'),
     load('lib/dialects/vim25/tickets.ts'),
     load('lib/dialects/nova/remote-consoles.ts'),

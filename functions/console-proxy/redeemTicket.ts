@@ -3,7 +3,7 @@ import { CONSOLE_PRIVILEGE } from '../../lib/core/privileges.js';
 import * as Tickets from '../../lib/core/tickets.js';
 import { consoleProxyDialect } from '../../lib/dialects/console-proxy/index.js';
 import { endpoint } from '../../lib/http/endpoint.js';
-import { json } from '../../lib/http/types.js';
+import { json } from '../../lib/http/responses.js';
 import { RedemptionSchema, type ConsoleTarget } from '../../lib/protocol/console-proxy.js';
 
 /**

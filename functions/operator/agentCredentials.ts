@@ -3,7 +3,7 @@ import * as Guest from '../../lib/core/guest/agent-calls.js';
 import { operatorDialect } from '../../lib/dialects/operator/index.js';
 import { VmPath } from '../../lib/dialects/operator/schemas.js';
 import { endpoint } from '../../lib/http/endpoint.js';
-import { json } from '../../lib/http/types.js';
+import { json } from '../../lib/http/responses.js';
 
 /**
  * POST /operator/v1/tenants/{tenant}/vms/{moId}/agent-credentials — issues the VM's guest agent credential.

@@ -4,7 +4,7 @@ import { vim25 } from '../../lib/dialects/vim25/index.js';
 import { VIM_TICKETS } from '../../lib/dialects/vim25/console-types.js';
 import { AcquireTicketInput } from '../../lib/dialects/vim25/tickets.js';
 import { endpoint } from '../../lib/http/endpoint.js';
-import { json } from '../../lib/http/types.js';
+import { json } from '../../lib/http/responses.js';
 
 /**
  * POST /sdk/vim25/{release}/VirtualMachine/{moId}/AcquireTicket — `{"ticketType":...}` in, a

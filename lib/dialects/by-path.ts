@@ -1,5 +1,6 @@
 import { NoSuchPath } from '../core/errors.js';
-import { json, type Dialect, type HttpResponse } from '../http/types.js';
+import type { Dialect, HttpResponse } from '../http/types.js';
+import { json } from '../http/responses.js';
 import { keystone } from './keystone/index.js';
 import { nova } from './nova/index.js';
 import { consoleProxyDialect } from './console-proxy/index.js';

@@ -1,5 +1,6 @@
 import { renderApiError } from '../vcenter/errors.js';
-import { sessionHeader, type Dialect } from '../../http/types.js';
+import type { Dialect } from '../../http/types.js';
+import { sessionHeader } from '../../http/session-header.js';
 
 /**
  * The guest agent's own API (`/agent/v1/...`): agents authenticate with a bearer credential, not a session;

@@ -1,4 +1,5 @@
-import { sessionHeader, type Dialect } from '../../http/types.js';
+import type { Dialect } from '../../http/types.js';
+import { sessionHeader } from '../../http/session-header.js';
 import { renderApiError } from '../vcenter/errors.js';
 
 /** The operator API is ours; it answers errors in the `/api` vAPI shape. */

@@ -2,7 +2,8 @@ import type { Context } from 'aws-lambda';
 import type * as z from 'zod';
 import type { ZodTypeAny } from 'zod';
 import { endpoint, type Authentication, type CallerOf } from '../../http/endpoint.js';
-import { json, noContent, type Dialect, type HttpEvent, type HttpResponse } from '../../http/types.js';
+import type { Dialect, HttpEvent, HttpResponse } from '../../http/types.js';
+import { json, noContent } from '../../http/responses.js';
 import { vcenterApi, vcenterRest } from './index.js';
 
 /**

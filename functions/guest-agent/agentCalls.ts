@@ -3,7 +3,7 @@ import * as Guest from '../../lib/core/guest/agent-calls.js';
 import { ClaimSchema, ProcessExitSchema, RegistrationSchema, WorkResultSchema } from '../../lib/protocol/agent.js';
 import { guestAgentDialect } from '../../lib/dialects/guest-agent/index.js';
 import { endpoint } from '../../lib/http/endpoint.js';
-import { json, noContent } from '../../lib/http/types.js';
+import { json, noContent } from '../../lib/http/responses.js';
 
 /**
  * The guest agent's API. Every call carries the agent's per-VM credential; the VM it speaks for comes from
