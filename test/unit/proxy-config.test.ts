@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { consoleProxyConfigFromEnv } from '../proxy/config.js';
-import { parseRequestTarget } from '../proxy/request-target.js';
-import { ticketOf } from '../proxy/tickets.js';
+import { consoleProxyConfigFromEnv } from '../../proxy/config.js';
+import { parseRequestTarget } from '../../proxy/request-target.js';
+import { ticketOf } from '../../proxy/tickets.js';
 
 describe('consoleProxyConfigFromEnv', () => {
   it('listens where Nova console URLs point, on loopback, and admits only that origin', () => {

@@ -3,9 +3,12 @@
  * logged as a summary that holds no ticket — unlike the error itself, whose properties can.
  */
 import { describe, expect, it } from 'vitest';
-import { guarded } from '../proxy/guard.js';
-import { errorSummary } from '../proxy/log.js';
-import { captureOutput } from './support/console-fixtures.js';
+import { captureOutput } from '../support/console-fixtures.js';
+
+// The unit run silences logs; this test reads the proxy's (its logger takes the level when first imported).
+process.env.LOG_LEVEL = 'INFO';
+const { guarded } = await import('../../proxy/guard.js');
+const { errorSummary } = await import('../../proxy/log.js');
 
 const SECRET = 'Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5';
 const TICKET = `acme.${SECRET.slice(0, 43)}`;
