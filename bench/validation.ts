@@ -17,7 +17,7 @@ export async function measureValidation(tree: string, perCase = 100_000) {
   const [vcenter, guest, vim25, nova, keystone, model] = await Promise.all([
     load('lib/dialects/vcenter/console-tickets.ts', 'lib/dialects/vcenter/consoles.ts'),
     load('lib/dialects/vcenter/guest.ts'),
-    load('lib/dialects/vim25/tickets.ts'),
+    load('lib/dialects/vim25/acquire-ticket.ts', 'lib/dialects/vim25/tickets.ts'),
     load('lib/dialects/nova/remote-consoles.ts'),
     load('lib/dialects/keystone/tokens.ts'),
     load('lib/core/model.ts'),

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import * as Consoles from '../../lib/core/consoles.js';
+import * as Consoles from '../../lib/core/console-tickets.js';
 import { remoteConsole } from '../../lib/dialects/nova/console-types.js';
 import { novaEndpoint } from '../../lib/dialects/nova/endpoint.js';
 import { RemoteConsoleBody, requireKnown } from '../../lib/dialects/nova/remote-consoles.js';

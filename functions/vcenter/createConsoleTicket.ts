@@ -1,5 +1,5 @@
 import { requireVm } from '../../lib/core/access.js';
-import * as Consoles from '../../lib/core/consoles.js';
+import * as Consoles from '../../lib/core/console-tickets.js';
 import { VCENTER_CONSOLES } from '../../lib/dialects/vcenter/console-types.js';
 import { consoleTicketSummary, CreateConsoleTicketApiInput, CreateConsoleTicketRestInput } from '../../lib/dialects/vcenter/console-tickets.js';
 import { vcenterEndpoint } from '../../lib/dialects/vcenter/endpoint.js';

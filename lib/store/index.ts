@@ -7,7 +7,7 @@ export * from './tenant-drain.js';
 export * from './sessions.js';
 export * from './logins.js';
 export * from './tickets.js';
-export * from './consoles.js';
+export * from './nova-consoles.js';
 export * from './audit.js';
 export * from './guest.js';
 export type { Page, PageRequest } from './paging.js';
