@@ -2,7 +2,7 @@
  * Writes events/<function>.json: one API Gateway HTTP API (payload 2.0) event per function, as API Gateway
  * would deliver a typical request — to invoke a function through serverless-offline's Lambda API
  * (`POST :3002/2015-03-31/functions/console-broker-local-<function>/invocations`), and for the suite
- * (test/events.test.ts replays them; the fuzz tests start from them).
+ * (test/features/events.test.ts replays them; the fuzz tests start from them).
  * Run: `npx tsx scripts/sample-events.ts`. Where a live credential is needed the event carries a placeholder.
  * Mutating samples touch the `initech` tenant (absent from the demo data), never acme's demo objects.
  */
