@@ -20,6 +20,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { round } from './stats.js';
 
 const here = fileURLToPath(new URL('..', import.meta.url));
 const tree = resolve(process.argv[2] ?? here);
@@ -177,7 +178,6 @@ async function bounded(count: number, inFlight: number, task: (index: number) =>
   }));
 }
 
-const round = (value: number, digits = 2) => Number(value.toFixed(digits));
 const pad = (n: number) => String(n).padStart(6, '0');
 const vmName = (n: number) => `srv-${pad(n)}`;
 const moIdOf = (n: number) => `vm-${n}`;

@@ -14,6 +14,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { freePort } from '../scripts/local-dynamodb.js';
 import { startLocalApi } from '../scripts/local-api.js';
 import { testEnvironment } from '../test/support/environment.js';
+import { median, percentile, round } from './stats.js';
 
 const SCALE = 1000;
 const IDLE_HOURS = 6;
@@ -101,11 +102,9 @@ async function countingRelay(target: string) {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
-const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))] ?? 0;
-const round = (value: number, digits = 2) => Number(value.toFixed(digits));
 
-export async function measurePush(dynamoEndpoint: string, table: string) {
+/** The stack under measure: npm start's API on a counting DynamoDB, the agents' WebSocket through a counting relay, their HTTP calls counted. */
+async function startRig(dynamoEndpoint: string, table: string) {
   const dynamo = await countingDynamo(dynamoEndpoint);
   const api = await startLocalApi({
     port: 0,
@@ -126,113 +125,7 @@ export async function measurePush(dynamoEndpoint: string, table: string) {
     if (isAgentCall && url.endsWith('/agent/v1/claims') && response.status === 200) http.claims.push(performance.now());
     return response;
   };
-  const { GuestAgent } = await import('../agent/agent.js');
-  const { hashPassword } = await import('../lib/protocol/secrets.js');
-  const { api: inProcess, loginVcenter, session } = await import('../test/support/api.js');
-  const { countRoundTrips, resetClient } = await import('../lib/store/client.js');
-  try {
-    for (let attempt = 0; attempt < 240; attempt += 1) {
-      if (await realFetch(`${api.url}/health`).then((response) => response.ok, () => false)) break;
-      await sleep(500);
-    }
-    const operator = { authorization: 'Bearer demo-operator-key' };
-    const credentialOf = async () =>
-      ((await (await realFetch(`${api.url}/operator/v1/tenants/acme/vms/vm-101/agent-credentials`, { method: 'POST', headers: operator })).json()) as { credential: string })
-        .credential;
-    const accounts = [{ userName: 'demo', passwordHash: await hashPassword('demo-guest-pass') }];
-    const logs: string[] = [];
-    const agent = new GuestAgent({
-      apiUrl: api.url,
-      credential: await credentialOf(),
-      accounts,
-      runAs: 'agent',
-      websocketUrl: relay.url,
-      healthIntervalMs: (9 * 60_000) / SCALE,
-      renewAfterMs: (110 * 60_000) / SCALE,
-      log: (message) => logs.push(message),
-    });
-    await agent.start();
-    while (!logs.includes('work is pushed over the WebSocket')) await sleep(20);
-    await sleep(500);
-
-    // ---- an idle VM, IDLE_HOURS scaled hours
-    const snapshot = () => ({ ...relay.count, http: http.requests, ...dynamo.count });
-    const before = snapshot();
-    await sleep((IDLE_HOURS * 3_600_000) / SCALE);
-    const after = snapshot();
-    const perHour = (name: keyof ReturnType<typeof snapshot>) => round((after[name] - before[name]) / IDLE_HOURS);
-    const messages = perHour('toApi') + perHour('toAgent');
-    const connects = perHour('connects');
-    const idle = {
-      websocketMessages: messages,
-      connects,
-      httpRequests: perHour('http'),
-      // API Gateway requests: messages, connections, HTTP calls. Lambda: every message to the API routes to one, a
-      // $connect runs the authorizer and the connect function, a $disconnect one.
-      requests: round(messages + connects + perHour('http')),
-      lambdaInvocations: round(perHour('toApi') + 2 * connects + perHour('disconnects') + perHour('http')),
-      dynamoOperations: perHour('operations'),
-      readUnits: perHour('readUnits'),
-      writeUnits: perHour('writeUnits'),
-      connectionMinutes: 60,
-    };
-
-    // ---- create → claim for an idle agent, and the API side's DynamoDB calls per create (in this process)
-    const sessionId = await loginVcenter();
-    const guest = { credentials: { type: 'USERNAME_PASSWORD', user_name: 'demo', password: 'demo-guest-pass', interactive_session: false } };
-    const latencies: number[] = [];
-    for (let index = 0; index < CREATES; index += 1) {
-      const claimsBefore = http.claims.length;
-      const t0 = performance.now();
-      const response = await realFetch(`${api.url}/api/vcenter/vm/vm-101/guest/processes?action=create`, {
-        method: 'POST',
-        headers: { 'vmware-api-session-id': sessionId, 'content-type': 'application/json' },
-        body: JSON.stringify({ ...guest, spec: { path: '/bin/true' } }),
-      });
-      if (response.status !== 200) throw new Error(`create: ${response.status} ${await response.text()}`);
-      latencies.push(http.claims[claimsBefore]! - t0);
-      await sleep(50);
-    }
-    const saved = { endpoint: process.env.AGENT_CONNECTIONS_ENDPOINT };
-    process.env.AGENT_CONNECTIONS_ENDPOINT = api.websocketUrl.replace(/^ws:/, 'http:');
-    resetClient();
-    const callsPerCreate: number[] = [];
-    for (let index = 0; index < 10; index += 1) {
-      const { result, roundTrips } = await countRoundTrips(() =>
-        inProcess('POST', '/api/vcenter/vm/vm-101/guest/processes?action=create', { headers: session(sessionId), body: { ...guest, spec: { path: '/bin/true' } } }),
-      );
-      if (result.status !== 200) throw new Error(`create: ${result.status} ${result.text}`);
-      callsPerCreate.push(roundTrips);
-    }
-    process.env.AGENT_CONNECTIONS_ENDPOINT = saved.endpoint;
-    await agent.stop();
-
-    // ---- the polling fallback with the agent's defaults, in real time
-    const pollLogs: string[] = [];
-    const poller = new GuestAgent({ apiUrl: api.url, credential: await credentialOf(), accounts, runAs: 'agent', transport: 'poll', log: (message) => pollLogs.push(message) });
-    await poller.start();
-    await sleep(2000);
-    const pollBefore = snapshot();
-    await sleep(POLL_WINDOW_MS);
-    const pollAfter = snapshot();
-    await poller.stop();
-    const perPollHour = (name: keyof ReturnType<typeof snapshot>) => round(((pollAfter[name] - pollBefore[name]) * 3_600_000) / POLL_WINDOW_MS, 0);
-    const polling = {
-      requests: perPollHour('http'),
-      lambdaInvocations: perPollHour('http'),
-      dynamoOperations: perPollHour('operations'),
-      readUnits: perPollHour('readUnits'),
-      writeUnits: perPollHour('writeUnits'),
-    };
-    return {
-      scale: SCALE,
-      idleHours: IDLE_HOURS,
-      idle,
-      polling,
-      createToClaim: { creates: CREATES, p50Ms: round(median(latencies)), p99Ms: round(percentile(latencies, 99)) },
-      dynamoCallsPerCreate: { median: median(callsPerCreate), max: Math.max(...callsPerCreate), all: callsPerCreate },
-    };
-  } finally {
+  const close = async () => {
     globalThis.fetch = realFetch;
     relay.close();
     try {
@@ -242,6 +135,133 @@ export async function measurePush(dynamoEndpoint: string, table: string) {
     }
     await api.close();
     dynamo.close();
+  };
+  const { hashPassword } = await import('../lib/protocol/secrets.js');
+  const operator = { authorization: 'Bearer demo-operator-key' };
+  const credentialOf = async () =>
+    ((await (await realFetch(`${api.url}/operator/v1/tenants/acme/vms/vm-101/agent-credentials`, { method: 'POST', headers: operator })).json()) as { credential: string })
+      .credential;
+  const accounts = [{ userName: 'demo', passwordHash: await hashPassword('demo-guest-pass') }];
+  const snapshot = () => ({ ...relay.count, http: http.requests, ...dynamo.count });
+  return { api, relay, http, realFetch, close, credentialOf, accounts, snapshot };
+}
+type Rig = Awaited<ReturnType<typeof startRig>>;
+type Counts = ReturnType<Rig['snapshot']>;
+
+const GUEST = { credentials: { type: 'USERNAME_PASSWORD', user_name: 'demo', password: 'demo-guest-pass', interactive_session: false } };
+
+/** An idle VM's agent on its WebSocket, IDLE_HOURS scaled hours: what it costs an hour. */
+async function measureIdle({ snapshot }: Rig) {
+  const before = snapshot();
+  await sleep((IDLE_HOURS * 3_600_000) / SCALE);
+  const after = snapshot();
+  const perHour = (name: keyof Counts) => round((after[name] - before[name]) / IDLE_HOURS);
+  const messages = perHour('toApi') + perHour('toAgent');
+  const connects = perHour('connects');
+  return {
+    websocketMessages: messages,
+    connects,
+    httpRequests: perHour('http'),
+    // API Gateway requests: messages, connections, HTTP calls. Lambda: every message to the API routes to one, a
+    // $connect runs the authorizer and the connect function, a $disconnect one.
+    requests: round(messages + connects + perHour('http')),
+    lambdaInvocations: round(perHour('toApi') + 2 * connects + perHour('disconnects') + perHour('http')),
+    dynamoOperations: perHour('operations'),
+    readUnits: perHour('readUnits'),
+    writeUnits: perHour('writeUnits'),
+    connectionMinutes: 60,
+  };
+}
+
+/** Create → claim for an idle connected agent, through the stack: the latencies. */
+async function measureCreateToClaim({ api, http, realFetch }: Rig, sessionId: string) {
+  const latencies: number[] = [];
+  for (let index = 0; index < CREATES; index += 1) {
+    const claimsBefore = http.claims.length;
+    const t0 = performance.now();
+    const response = await realFetch(`${api.url}/api/vcenter/vm/vm-101/guest/processes?action=create`, {
+      method: 'POST',
+      headers: { 'vmware-api-session-id': sessionId, 'content-type': 'application/json' },
+      body: JSON.stringify({ ...GUEST, spec: { path: '/bin/true' } }),
+    });
+    if (response.status !== 200) throw new Error(`create: ${response.status} ${await response.text()}`);
+    latencies.push(http.claims[claimsBefore]! - t0);
+    await sleep(50);
+  }
+  return { creates: CREATES, p50Ms: round(median(latencies)), p99Ms: round(percentile(latencies, 99)) };
+}
+
+/** The API side's DynamoDB calls per create, the create handler run in this process (so they can be counted). */
+async function measureCallsPerCreate({ api }: Rig, sessionId: string) {
+  const { api: inProcess, session } = await import('../test/support/api.js');
+  const { countRoundTrips, resetClient } = await import('../test/support/store-instrumentation.js');
+  const saved = { endpoint: process.env.AGENT_CONNECTIONS_ENDPOINT };
+  process.env.AGENT_CONNECTIONS_ENDPOINT = api.websocketUrl.replace(/^ws:/, 'http:');
+  resetClient();
+  const callsPerCreate: number[] = [];
+  for (let index = 0; index < 10; index += 1) {
+    const { result, roundTrips } = await countRoundTrips(() =>
+      inProcess('POST', '/api/vcenter/vm/vm-101/guest/processes?action=create', { headers: session(sessionId), body: { ...GUEST, spec: { path: '/bin/true' } } }),
+    );
+    if (result.status !== 200) throw new Error(`create: ${result.status} ${result.text}`);
+    callsPerCreate.push(roundTrips);
+  }
+  process.env.AGENT_CONNECTIONS_ENDPOINT = saved.endpoint;
+  return { median: median(callsPerCreate), max: Math.max(...callsPerCreate), all: callsPerCreate };
+}
+
+/** The polling fallback with the agent's defaults, in real time: what it costs an hour. */
+async function measurePolling({ api, credentialOf, accounts, snapshot }: Rig) {
+  const { GuestAgent } = await import('../agent/agent.js');
+  const poller = new GuestAgent({ apiUrl: api.url, credential: await credentialOf(), accounts, runAs: 'agent', transport: 'poll', log: () => undefined });
+  await poller.start();
+  await sleep(2000);
+  const before = snapshot();
+  await sleep(POLL_WINDOW_MS);
+  const after = snapshot();
+  await poller.stop();
+  const perHour = (name: keyof Counts) => round(((after[name] - before[name]) * 3_600_000) / POLL_WINDOW_MS, 0);
+  return {
+    requests: perHour('http'),
+    lambdaInvocations: perHour('http'),
+    dynamoOperations: perHour('operations'),
+    readUnits: perHour('readUnits'),
+    writeUnits: perHour('writeUnits'),
+  };
+}
+
+export async function measurePush(dynamoEndpoint: string, table: string) {
+  const rig = await startRig(dynamoEndpoint, table);
+  try {
+    for (let attempt = 0; attempt < 240; attempt += 1) {
+      if (await rig.realFetch(`${rig.api.url}/health`).then((response) => response.ok, () => false)) break;
+      await sleep(500);
+    }
+    const { GuestAgent } = await import('../agent/agent.js');
+    const logs: string[] = [];
+    const agent = new GuestAgent({
+      apiUrl: rig.api.url,
+      credential: await rig.credentialOf(),
+      accounts: rig.accounts,
+      runAs: 'agent',
+      websocketUrl: rig.relay.url,
+      healthIntervalMs: (9 * 60_000) / SCALE,
+      renewAfterMs: (110 * 60_000) / SCALE,
+      log: (message) => logs.push(message),
+    });
+    await agent.start();
+    while (!logs.includes('work is pushed over the WebSocket')) await sleep(20);
+    await sleep(500);
+    const idle = await measureIdle(rig);
+    const { loginVcenter } = await import('../test/support/api.js');
+    const sessionId = await loginVcenter();
+    const createToClaim = await measureCreateToClaim(rig, sessionId);
+    const dynamoCallsPerCreate = await measureCallsPerCreate(rig, sessionId);
+    await agent.stop();
+    const polling = await measurePolling(rig);
+    return { scale: SCALE, idleHours: IDLE_HOURS, idle, polling, createToClaim, dynamoCallsPerCreate };
+  } finally {
+    await rig.close();
   }
 }
 

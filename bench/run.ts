@@ -21,6 +21,7 @@ import { runFleet } from './fleet-report.js';
 import { writeReadmeSection } from './readme.js';
 import { measurePush, pushMarkdown } from './push.js';
 import { measureValidation } from './validation.js';
+import { median, percentile, round } from './stats.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const TABLE = 'console-broker-bench';
@@ -33,8 +34,6 @@ interface Rate {
   p99Ms: number;
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-const round = (value: number, digits = 2) => Number(value.toFixed(digits));
 
 /** Runs `operation(i)` with CONCURRENCY in flight until `count` are done or `maxMs` passed. */
 async function rate(count: number, maxMs: number, operation: (index: number) => Promise<void>): Promise<Rate> {
@@ -51,7 +50,6 @@ async function rate(count: number, maxMs: number, operation: (index: number) => 
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
   return { ops: latencies.length, opsPerSecond: round(latencies.length / elapsed, 0), p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)) };
 }
 
@@ -73,7 +71,6 @@ async function interleaved<K extends string>(count: number, operations: Record<K
     }
     rounds.push(results);
   }
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   const figure = (name: K): Rate => {
     const byRate = [...rounds].sort((a, b) => a[name].opsPerSecond - b[name].opsPerSecond);
     return byRate[Math.floor(byRate.length / 2)]![name];
@@ -95,39 +92,45 @@ const freePort = () =>
 const N = 2000;
 const LIMIT_MS = 8000;
 
-async function main() {
-  // DynamoDB is a remote service: its stand-in gets its own process, so its CPU is not the client's.
-  const dynamo = await startLocalDynamo({ separateProcess: true });
-  Object.assign(process.env, testEnvironment(dynamo.endpoint), { TABLE_NAME: TABLE, LOG_LEVEL: 'SILENT' });
-  await ensureTable(dynamo.endpoint, TABLE);
+/** What every in-process section uses: the seeded demo data's session, and the modules it measures (imported once the environment is set). */
+async function loadBench(dynamoEndpoint: string) {
+  Object.assign(process.env, testEnvironment(dynamoEndpoint), { TABLE_NAME: TABLE, LOG_LEVEL: 'SILENT' });
+  await ensureTable(dynamoEndpoint, TABLE);
   const { seedDemoData } = await import('../scripts/demo-data.js');
   await seedDemoData();
-  const { api, basic, buildEvent, CONSOLE_PROXY, invoke, loginVcenter, routes, session } = await import('../test/support/api.js');
-  const { client, countRoundTrips } = await import('../lib/store/client.js');
+  const support = await import('../test/support/api.js');
+  const { client } = await import('../lib/store/client.js');
+  const { countRoundTrips } = await import('../test/support/store-instrumentation.js');
   const { keys } = await import('../lib/store/keys.js');
   const { sha256Hex } = await import('../lib/protocol/secrets.js');
-  const Tickets = await import('../lib/core/tickets.js');
-  const { CONSOLE_PRIVILEGE } = await import('../lib/core/privileges.js');
-  const { getVm } = await import('../lib/core/inventory.js');
-  const sessionId = await loginVcenter();
+  const sessionId = await support.loginVcenter();
   const createEvent = () =>
-    buildEvent('POST', '/api/vcenter/vm/vm-101/console/tickets', { headers: session(sessionId), body: { type: 'WEBMKS' } })!.event;
-  const redeemEvent = (ticket: string) => buildEvent('POST', '/console-proxy/v1/redemptions', { headers: CONSOLE_PROXY, body: { ticket } })!.event;
-  const ticketOf = (body: { ticket: string }) => /\/ticket\/(.+)$/.exec(body.ticket)![1]!;
-
-  // ---- round trips per operation, counted for that operation alone (lib/store/client.ts countRoundTrips)
+    support.buildEvent('POST', '/api/vcenter/vm/vm-101/console/tickets', { headers: support.session(sessionId), body: { type: 'WEBMKS' } })!.event;
+  const redeemEvent = (ticket: string) =>
+    support.buildEvent('POST', '/console-proxy/v1/redemptions', { headers: support.CONSOLE_PROXY, body: { ticket } })!.event;
   const count = async (operation: () => Promise<unknown>) => (await countRoundTrips(operation)).roundTrips;
+  return { ...support, client, keys, sha256Hex, sessionId, createEvent, redeemEvent, count };
+}
+type Bench = Awaited<ReturnType<typeof loadBench>>;
+
+const ticketOf = (body: { ticket: string }) => /\/ticket\/(.+)$/.exec(body.ticket)![1]!;
+
+/** Round trips per operation, counted for that operation alone (test/support/store-instrumentation.ts). */
+async function measureRoundTrips({ api, basic, invoke, createEvent, redeemEvent, count }: Bench) {
   const issued = await invoke(createEvent());
-  const roundTripsPerOperation = {
+  return {
     ticketCreate: await count(() => invoke(createEvent())),
     redemption: await count(() => invoke(redeemEvent(ticketOf(issued.body)))),
     login: await count(() => api('POST', '/api/session', { headers: basic('admin@acme', 'acme-admin-pass') })),
-    processGet: null as number | null,
-    processList: null as number | null,
   };
+}
 
-  // Guest processes go through a real guest agent (it verifies the guest credentials on every operation),
-  // reached over HTTP like a guest's; only the API side of each call is counted.
+/**
+ * Guest processes go through a real guest agent (it verifies the guest credentials on every operation),
+ * reached over HTTP like a guest's; only the API side of each call is counted. Then one agent call's duration
+ * in the handler (a heartbeat: one GetItem, one UpdateItem), for the Lambda GB-s.
+ */
+async function measureGuestProcesses({ api, session, sessionId, count }: Bench) {
   const { startApiServer } = await import('../test/support/http-server.js');
   const { GuestAgent } = await import('../agent/agent.js');
   const { hashPassword } = await import('../lib/protocol/secrets.js');
@@ -149,55 +152,51 @@ async function main() {
   const guestCall = (path: string, body: unknown = guest) => api('POST', path, { headers: session(sessionId), body });
   const started = await guestCall('/api/vcenter/vm/vm-101/guest/processes?action=create', { ...guest, spec: { path: '/bin/sleep', arguments: '30' } });
   if (started.status !== 200) throw new Error(`process create: ${started.status} ${started.text}`);
-  roundTripsPerOperation.processGet = await count(() => guestCall(`/api/vcenter/vm/vm-101/guest/processes/${started.body}?action=get`));
-  roundTripsPerOperation.processList = await count(() => guestCall('/api/vcenter/vm/vm-101/guest/processes?action=list'));
-  const processList = await rate(200, LIMIT_MS, async () => {
+  const processGet = await count(() => guestCall(`/api/vcenter/vm/vm-101/guest/processes/${started.body}?action=get`));
+  const processList = await count(() => guestCall('/api/vcenter/vm/vm-101/guest/processes?action=list'));
+  const listRate = await rate(200, LIMIT_MS, async () => {
     const answer = await guestCall('/api/vcenter/vm/vm-101/guest/processes?action=list');
     if (answer.status !== 200) throw new Error(`process list: ${answer.status} ${answer.text}`);
   });
   await guestCall(`/api/vcenter/vm/vm-101/guest/processes/${started.body}?action=delete`);
   await agent.stop();
   await apiServer.close();
-  // One agent call's duration in the handler (a heartbeat: one GetItem, one UpdateItem), for the Lambda GB-s.
   const heartbeatMs: number[] = [];
   for (let index = 0; index < 50; index += 1) {
     const t0 = performance.now();
     await api('POST', '/agent/v1/heartbeats', { headers: { authorization: `Bearer ${credential}` } });
     heartbeatMs.push(performance.now() - t0);
   }
-  const agentCallMs = Math.ceil([...heartbeatMs].sort((a, b) => a - b)[25]!);
+  return { roundTrips: { processGet, processList }, listRate, agentCallMs: Math.ceil(median(heartbeatMs)) };
+}
 
-  // ---- the push hand-off on serverless-offline's WebSocket API: idle cost, create → claim, calls per create
-  const push = await measurePush(dynamo.endpoint, TABLE);
-  const processNote =
-    'measured with guest credentials the agent accepted lately (their verifier is in the table; new credentials ' +
-    'go through the agent once); list and get pay one scrypt verification each';
+/** A ticket as the store writes it, under a partition of the bench's own: what the raw calls put and delete. */
+const rawTicketItem = (keys: Bench['keys'], index: number) => ({
+  pk: keys.tenantPartition('bench'),
+  sk: `RAW#${index}#${randomBytes(8).toString('hex')}`,
+  tenantId: 'acme',
+  ticketHash: randomBytes(32).toString('hex'),
+  vmMoId: 'vm-101',
+  instanceUuid: '4f1d2c3b-0a9e-4c1a-9b7e-5d2a1e0f9101',
+  consoleType: 'WEBMKS',
+  issuedTo: 'admin@acme',
+  grants: 'VirtualMachine.Interact.ConsoleInteract',
+  vnc: { host: '127.0.0.1', port: 5901 },
+  issuedAt: new Date().toISOString(),
+  expiresAt: Math.floor(Date.now() / 1000) + 1800,
+});
 
-  // ---- in-process throughput against the local DynamoDB, next to the raw call each is made of
-  const item = (index: number) => ({
-    pk: keys.tenantPartition('bench'),
-    sk: `RAW#${index}#${randomBytes(8).toString('hex')}`,
-    tenantId: 'acme',
-    ticketHash: randomBytes(32).toString('hex'),
-    vmMoId: 'vm-101',
-    instanceUuid: '4f1d2c3b-0a9e-4c1a-9b7e-5d2a1e0f9101',
-    consoleType: 'WEBMKS',
-    issuedTo: 'admin@acme',
-    grants: CONSOLE_PRIVILEGE,
-    vnc: { host: '127.0.0.1', port: 5901 },
-    issuedAt: new Date().toISOString(),
-    expiresAt: Math.floor(Date.now() / 1000) + 1800,
-  });
+/** In-process ticket create against the local DynamoDB, next to the raw calls it is made of. @returns also the raw items, for the redemptions. */
+async function measureCreates({ client, keys, sha256Hex, sessionId, invoke, createEvent }: Bench) {
   const rawItems: { pk: string; sk: string }[] = [];
   const rawPutItem = async (index: number) => {
-    const Item = item(index);
+    const Item = rawTicketItem(keys, index);
     rawItems.push({ pk: Item.pk, sk: Item.sk });
     await client().send(new PutCommand({ TableName: TABLE, Item, ConditionExpression: 'attribute_not_exists(pk)' }));
   };
   // What ticket create is made of: the tenant, the session and the VM in one BatchGetItem, then the write.
   const [sessionTenant, userKey, sessionSecret] = sessionId.split('.') as [string, string, string];
   const readKeys = [keys.tenant(sessionTenant), keys.session(sessionTenant, userKey, sha256Hex(sessionSecret)), keys.vm('acme', 'vm-101')];
-
   const creates = await interleaved(N, {
     ticketCreate: async () => {
       const answer = await invoke(createEvent());
@@ -209,12 +208,19 @@ async function main() {
       await rawPutItem(N + index);
     },
   });
+  return { creates, rawItems };
+}
 
+/** In-process redemption of tickets issued beforehand, next to the raw conditional delete it is made of. */
+async function measureRedemptions({ client, invoke, redeemEvent }: Bench, rawItems: { pk: string; sk: string }[]) {
+  const Tickets = await import('../lib/core/tickets.js');
+  const { CONSOLE_PRIVILEGE } = await import('../lib/core/privileges.js');
+  const { getVm } = await import('../lib/core/inventory.js');
   const tickets: string[] = [];
   const admin = { tenantId: 'acme', userName: 'admin@acme', privileges: [CONSOLE_PRIVILEGE] } as never;
   const vm = await getVm('acme', 'vm-101');
   for (let index = 0; index < N; index += 1) tickets.push((await Tickets.issueTicket(admin, vm, 'WEBMKS', CONSOLE_PRIVILEGE)).ticket);
-  const redemptions = await interleaved(Math.min(N, rawItems.length), {
+  return interleaved(Math.min(N, rawItems.length), {
     redemption: async (index) => {
       const answer = await invoke(redeemEvent(tickets[index]!));
       if (answer.status !== 200) throw new Error(`redemption: ${answer.status} ${answer.text}`);
@@ -232,24 +238,37 @@ async function main() {
       );
     },
   });
+}
 
-  // ---- HTTP through serverless offline, ticket create next to the trivial health handler
-  const http = await measureHttp(dynamo.endpoint, sessionId);
-
-  // ---- bundle size and cold start of every function
-  const functions = await measureBundles(routes, buildEvent, loginVcenter);
-  await dynamo.close();
-
-  // ---- request validation alone (zod), on the busiest calls' inputs
+/** Request validation alone (zod), on the busiest calls' inputs; BENCH_BASELINE_TREE (an earlier checkout) measured too. */
+async function measureValidations() {
   const validation = await measureValidation(root.replace(/\/$/, ''));
-  // BENCH_BASELINE_TREE: a checkout of an earlier commit (e.g. the last on zod 3), measured in this run too.
   const baselineTree = process.env.BENCH_BASELINE_TREE;
   const validationBaseline = baselineTree ? { tree: baselineTree, parsesPerSecond: await measureValidation(baselineTree) } : undefined;
+  return { validation, validationBaseline };
+}
 
-  const current = {
+async function main() {
+  // DynamoDB is a remote service: its stand-in gets its own process, so its CPU is not the client's.
+  const dynamo = await startLocalDynamo({ separateProcess: true });
+  const bench = await loadBench(dynamo.endpoint);
+  const roundTrips = await measureRoundTrips(bench);
+  const guest = await measureGuestProcesses(bench);
+  // The push hand-off on serverless-offline's WebSocket API: idle cost, create → claim, calls per create.
+  const push = await measurePush(dynamo.endpoint, TABLE);
+  const { creates, rawItems } = await measureCreates(bench);
+  const redemptions = await measureRedemptions(bench, rawItems);
+  // HTTP through serverless offline, ticket create next to the trivial health handler.
+  const http = await measureHttp(dynamo.endpoint, bench.sessionId);
+  const functions = await measureBundles(bench.routes, bench.buildEvent, bench.loginVcenter);
+  await dynamo.close();
+  const processNote =
+    'measured with guest credentials the agent accepted lately (their verifier is in the table; new credentials ' +
+    'go through the agent once); list and get pay one scrypt verification each';
+  report({
     measuredAt: new Date().toISOString(),
     machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`,
-    roundTripsPerOperation,
+    roundTripsPerOperation: { ...roundTrips, ...guest.roundTrips },
     notes: [processNote],
     inProcess: {
       concurrency: CONCURRENCY,
@@ -259,18 +278,16 @@ async function main() {
       ticketCreateVsRawPut: creates.ratio('ticketCreate', 'rawPut'),
       rawBatchGetThenPutItem: creates.figures.rawBatchGetPut,
       ticketCreateVsRawBatchGetPut: creates.ratio('ticketCreate', 'rawBatchGetPut'),
-      processList,
+      processList: guest.listRate,
       redemption: redemptions.figures.redemption,
       rawDeleteItem: redemptions.figures.rawDelete,
       redemptionVsRawDelete: redemptions.ratio('redemption', 'rawDelete'),
     },
     http,
-    push: { ...push, agentCallMs },
+    push: { ...push, agentCallMs: guest.agentCallMs },
     functions,
-    validation,
-    validationBaseline,
-  };
-  report(current);
+    ...(await measureValidations()),
+  });
   // The fleet benchmark seeds a tenant of its own, on a DynamoDB of its own, in a process of its own.
   console.log(`\n${await runFleet()}\n`);
 }

@@ -113,7 +113,7 @@ export interface ConsoleRecord {
 
 /**
  * The audit record of one ended console session, as the console proxy reported it (the fields of
- * `ConsoleSessionReportSchema` in lib/core/audit.ts; test/unit/records.test.ts checks they agree).
+ * `ConsoleSessionReportSchema` in lib/protocol/console-proxy.ts, which lib/core/audit.ts stores as this record).
  */
 export interface ConsoleSessionRecord {
   sessionId: string;

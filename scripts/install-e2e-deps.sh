@@ -3,8 +3,8 @@
 #   - a real VNC server for a demo VM: TigerVNC's Xvnc (an X server that is its own VNC server);
 #   - xsetroot (x11-xserver-utils), to paint the demo screen a known colour;
 #   - Debian's Chromium, which playwright-core drives headless (no browser download from npm);
-#   - the stock OpenStack command lines (openstack, nova), which test/openstack-cli.test.ts drives;
-#   - the stock client libraries test/stock-clients.test.ts drives: openstacksdk, novaclient's Python API,
+#   - the stock OpenStack command lines (openstack, nova), which test/programs/openstack-cli.test.ts drives;
+#   - the stock client libraries test/programs/stock-clients.test.ts drives: openstacksdk, novaclient's Python API,
 #     libcloud, and Ansible (Debian's ansible bundles the vmware.vmware_rest collection; it needs aiohttp).
 # Idempotent; run as root or with sudo available.
 set -euo pipefail

@@ -2,7 +2,7 @@
  * Writes events/<function>.json: one API Gateway HTTP API (payload 2.0) event per function, as API Gateway
  * would deliver a typical request — to invoke a function through serverless-offline's Lambda API
  * (`POST :3002/2015-03-31/functions/console-broker-local-<function>/invocations`), and for the suite
- * (test/events.test.ts replays them; the fuzz tests start from them).
+ * (test/features/events.test.ts replays them; the fuzz tests start from them).
  * Run: `npx tsx scripts/sample-events.ts`. Where a live credential is needed the event carries a placeholder.
  * Mutating samples touch the `initech` tenant (absent from the demo data), never acme's demo objects.
  */
@@ -23,23 +23,15 @@ const SHA256 = '3C:91:7A:55:E0:4B:18:D2:6F:A9:02:C7:8E:31:B4:5D:90:1F:6C:E8:27:A
 /** function name → the request it is sampled with. */
 const SAMPLES: Record<string, [method: string, path: string, options?: RequestOptions]> = {
   health: ['GET', '/health'],
-  vcenterCreateSessionRest: ['POST', '/rest/com/vmware/cis/session', { headers: basic('admin@acme', 'acme-admin-pass') }],
-  vcenterDeleteSessionRest: ['DELETE', '/rest/com/vmware/cis/session', { headers: vcenter }],
   vcenterCreateSession: ['POST', '/api/session', { headers: basic('admin@acme', 'acme-admin-pass') }],
   vcenterGetSession: ['GET', '/api/session', { headers: vcenter }],
   vcenterDeleteSession: ['DELETE', '/api/session', { headers: vcenter }],
-  vcenterCreateConsoleTicketRest: ['POST', '/rest/vcenter/vm/vm-101/console/tickets', { headers: vcenter, body: { spec: { type: 'VMRC' } } }],
   vcenterCreateConsoleTicket: ['POST', '/api/vcenter/vm/vm-101/console/tickets', { headers: vcenter, body: { type: 'WEBMKS' } }],
   vcenterListVms: ['GET', '/api/vcenter/vm?names=web-01&names=db-01&power_states=POWERED_ON', { headers: vcenter }],
-  vcenterListVmsRest: ['GET', '/rest/vcenter/vm?filter.names=web-01&filter.power_states=POWERED_ON', { headers: vcenter }],
   vcenterGetVm: ['GET', '/api/vcenter/vm/vm-101', { headers: vcenter }],
-  vcenterGetVmRest: ['GET', '/rest/vcenter/vm/vm-101', { headers: vcenter }],
   vcenterGetVmPower: ['GET', '/api/vcenter/vm/vm-101/power', { headers: vcenter }],
-  vcenterGetVmPowerRest: ['GET', '/rest/vcenter/vm/vm-101/power', { headers: vcenter }],
   vcenterGetVmTools: ['GET', '/api/vcenter/vm/vm-101/tools', { headers: vcenter }],
-  vcenterGetVmToolsRest: ['GET', '/rest/vcenter/vm/vm-101/tools', { headers: vcenter }],
   vcenterListApplianceInterfaces: ['GET', '/api/appliance/networking/interfaces', { headers: vcenter }],
-  vcenterListApplianceInterfacesRest: ['GET', '/rest/appliance/networking/interfaces', { headers: vcenter }],
   vim25Login: ['POST', '/sdk/vim25/8.0.3.0/SessionManager/SessionManager/Login', { body: { userName: 'admin@acme', password: 'acme-admin-pass' } }],
   vim25Logout: ['POST', '/sdk/vim25/8.0.3.0/SessionManager/SessionManager/Logout', { headers: vcenter }],
   vim25AcquireTicket: ['POST', '/sdk/vim25/8.0.3.0/VirtualMachine/vm-101/AcquireTicket', { headers: vcenter, body: { ticketType: 'webmks' } }],
@@ -97,8 +89,6 @@ const SAMPLES: Record<string, [method: string, path: string, options?: RequestOp
     body: { credentials: guestCredentials, spec: { path: '/bin/echo', arguments: 'hello' } },
   }],
   vcenterGuestProcess: ['POST', '/api/vcenter/vm/vm-101/guest/processes/4242?action=get', { headers: vcenter, body: { credentials: guestCredentials } }],
-  vcenterGuestProcessesRest: ['POST', '/rest/vcenter/vm/vm-101/guest/processes?~action=list', { headers: vcenter, body: { credentials: guestCredentials } }],
-  vcenterGuestProcessRest: ['POST', '/rest/vcenter/vm/vm-101/guest/processes/4242?~action=delete', { headers: vcenter, body: { credentials: guestCredentials } }],
   guestAgentRegister: ['PUT', '/agent/v1/registration', {
     headers: agent,
     body: { publicKey: '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VuAyEA...\n-----END PUBLIC KEY-----\n', agentVersion: '1.0.0' },

@@ -1,8 +1,8 @@
 import * as z from 'zod';
 import * as Audit from '../../lib/core/audit.js';
-import { consoleProxyDialect } from '../../lib/dialects/operator/index.js';
+import { consoleProxyDialect } from '../../lib/dialects/console-proxy/index.js';
 import { endpoint } from '../../lib/http/endpoint.js';
-import { noContent } from '../../lib/http/types.js';
+import { noContent } from '../../lib/http/responses.js';
 import { ConsoleSessionReportSchema } from '../../lib/protocol/console-proxy.js';
 
 /**

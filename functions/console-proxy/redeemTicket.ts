@@ -1,9 +1,9 @@
 import * as z from 'zod';
 import { CONSOLE_PRIVILEGE } from '../../lib/core/privileges.js';
 import * as Tickets from '../../lib/core/tickets.js';
-import { consoleProxyDialect } from '../../lib/dialects/operator/index.js';
+import { consoleProxyDialect } from '../../lib/dialects/console-proxy/index.js';
 import { endpoint } from '../../lib/http/endpoint.js';
-import { json } from '../../lib/http/types.js';
+import { json } from '../../lib/http/responses.js';
 import { RedemptionSchema, type ConsoleTarget } from '../../lib/protocol/console-proxy.js';
 
 /**

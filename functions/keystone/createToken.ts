@@ -3,7 +3,7 @@ import * as Sessions from '../../lib/core/sessions.js';
 import { keystone } from '../../lib/dialects/keystone/index.js';
 import { AuthRequestBody, credentialsOf, requireOwnProjectScope, tokenBody } from '../../lib/dialects/keystone/tokens.js';
 import { endpoint } from '../../lib/http/endpoint.js';
-import { json } from '../../lib/http/types.js';
+import { json } from '../../lib/http/responses.js';
 
 /**
  * POST /identity/v3/auth/tokens — Keystone v3 password or token authentication. The token (X-Subject-Token)

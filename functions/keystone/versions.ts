@@ -2,7 +2,7 @@ import { keystone } from '../../lib/dialects/keystone/index.js';
 import { versionDocument, versionList } from '../../lib/dialects/keystone/versions.js';
 import { endpoint } from '../../lib/http/endpoint.js';
 import { NoInput } from '../../lib/http/schemas.js';
-import { json } from '../../lib/http/types.js';
+import { json } from '../../lib/http/responses.js';
 
 /** GET /identity — 300 Multiple Choices with the version list, as Keystone answers. */
 export const list = endpoint({

@@ -1,10 +1,10 @@
 import * as z from 'zod';
-import * as Consoles from '../../lib/core/consoles.js';
+import * as Consoles from '../../lib/core/console-tickets.js';
 import { remoteConsole } from '../../lib/dialects/nova/console-types.js';
 import { novaEndpoint } from '../../lib/dialects/nova/endpoint.js';
 import { RemoteConsoleBody, requireKnown } from '../../lib/dialects/nova/remote-consoles.js';
 import { requireServer } from '../../lib/dialects/nova/servers.js';
-import { json } from '../../lib/http/types.js';
+import { json } from '../../lib/http/responses.js';
 
 /**
  * POST /compute/v2.1/servers/{server_id}/remote-consoles (microversion 2.6+) — a console URL carrying a fresh

@@ -3,7 +3,7 @@ import * as NovaConsoles from '../../lib/core/nova-consoles.js';
 import { legacyConsole } from '../../lib/dialects/nova/console-types.js';
 import { consoleIdOf } from '../../lib/dialects/nova/consoles.js';
 import { novaEndpoint } from '../../lib/dialects/nova/endpoint.js';
-import { noContent } from '../../lib/http/types.js';
+import { noContent } from '../../lib/http/responses.js';
 
 /** DELETE /compute/v2.1/servers/{server_id}/consoles/{console_id} — 202, no body; needs what create needs. */
 export const handler = novaEndpoint({

@@ -3,7 +3,7 @@ import * as Inventory from '../../lib/core/inventory.js';
 import { novaEndpoint } from '../../lib/dialects/nova/endpoint.js';
 import { serverListQueryOf, serversLinks } from '../../lib/dialects/nova/pagination.js';
 import { serverDetail, serverSummary } from '../../lib/dialects/nova/servers.js';
-import { json } from '../../lib/http/types.js';
+import { json } from '../../lib/http/responses.js';
 
 // Nova ignores query parameters it does not know (sort_key, all_tenants, ...); so does this. limit, marker and
 // name are read from the raw query string (a repeated key counts once, by its last value, as in webob).

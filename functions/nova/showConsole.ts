@@ -3,7 +3,7 @@ import * as NovaConsoles from '../../lib/core/nova-consoles.js';
 import { legacyConsole } from '../../lib/dialects/nova/console-types.js';
 import { consoleDetail, consoleIdOf } from '../../lib/dialects/nova/consoles.js';
 import { novaEndpoint } from '../../lib/dialects/nova/endpoint.js';
-import { json } from '../../lib/http/types.js';
+import { json } from '../../lib/http/responses.js';
 
 /**
  * GET /compute/v2.1/servers/{server_id}/consoles/{console_id} — the console's proxy address and a password:

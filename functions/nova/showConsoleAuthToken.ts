@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { consoleTypeNotAccessible, lookupConsoleToken, requireConsoleProxy } from '../../lib/dialects/nova/consoles.js';
 import { novaEndpoint } from '../../lib/dialects/nova/endpoint.js';
 import { atLeast } from '../../lib/dialects/nova/microversions.js';
-import { json } from '../../lib/http/types.js';
+import { json } from '../../lib/http/responses.js';
 
 /**
  * GET /compute/v2.1/os-console-auth-tokens/{console_token} — for the console proxy: where a live token leads,

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { novaEndpoint } from '../../lib/dialects/nova/endpoint.js';
 import { requireServer, serverDetail } from '../../lib/dialects/nova/servers.js';
-import { json } from '../../lib/http/types.js';
+import { json } from '../../lib/http/responses.js';
 
 /** GET /compute/v2.1/servers/{server_id} — what openstacksdk's find_server and novaclient try first. */
 export const handler = novaEndpoint({

@@ -3,7 +3,7 @@ import { novaEndpoint } from '../../lib/dialects/nova/endpoint.js';
 import { versionDocument, versionList } from '../../lib/dialects/nova/versions.js';
 import { endpoint } from '../../lib/http/endpoint.js';
 import { NoInput } from '../../lib/http/schemas.js';
-import { json } from '../../lib/http/types.js';
+import { json } from '../../lib/http/responses.js';
 
 /** GET /compute — the version list; unversioned and unauthenticated, as Nova's root. */
 export const list = endpoint({

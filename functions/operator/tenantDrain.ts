@@ -1,7 +1,6 @@
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
 import * as TenantDeletion from '../../lib/core/tenant-deletion.js';
+import { lambda } from '../../lib/lambda.js';
 import { logger } from '../../lib/log.js';
 import * as Metrics from '../../lib/metrics.js';
 
@@ -15,9 +14,7 @@ import * as Metrics from '../../lib/metrics.js';
  */
 const job = <E, R>(run: (event: E, context: Context) => Promise<R>) =>
   // The job keeps its own time (a batch is never cut off half-way): no middy early timeout.
-  middy<E, R | { state: 'failed' | 'refused' }, Error, Context>({ timeoutEarlyInMillis: 0 })
-    .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
-    .handler(async (event, context) => {
+  lambda<E, R | { state: 'failed' | 'refused' }>({ timeoutEarlyInMillis: 0 }).handler(async (event, context) => {
       try {
         return await run(event, context);
       } catch (error) {

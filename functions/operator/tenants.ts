@@ -5,7 +5,7 @@ import { operatorDialect } from '../../lib/dialects/operator/index.js';
 import { TenantIdSchema } from '../../lib/core/model.js';
 import { pageBody, PageQuery, TenantPath } from '../../lib/dialects/operator/schemas.js';
 import { endpoint } from '../../lib/http/endpoint.js';
-import { json } from '../../lib/http/types.js';
+import { json } from '../../lib/http/responses.js';
 
 const operator = { dialect: operatorDialect, auth: { kind: 'platform', role: 'operator' } } as const;
 

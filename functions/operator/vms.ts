@@ -4,7 +4,7 @@ import { MoIdSchema, VmSpecSchema } from '../../lib/core/model.js';
 import { operatorDialect } from '../../lib/dialects/operator/index.js';
 import { pageBody, PageQuery, TenantPath, VmPath } from '../../lib/dialects/operator/schemas.js';
 import { endpoint } from '../../lib/http/endpoint.js';
-import { json, noContent } from '../../lib/http/types.js';
+import { json, noContent } from '../../lib/http/responses.js';
 
 const operator = { dialect: operatorDialect, auth: { kind: 'platform', role: 'operator' } } as const;
 

@@ -1,18 +1,19 @@
 import { requireVm } from '../../lib/core/access.js';
-import * as Consoles from '../../lib/core/consoles.js';
+import * as Consoles from '../../lib/core/console-tickets.js';
 import { VCENTER_CONSOLES } from '../../lib/dialects/vcenter/console-types.js';
-import { consoleTicketSummary, CreateConsoleTicketApiInput } from '../../lib/dialects/vcenter/consoles.js';
-import { vcenterApi } from '../../lib/dialects/vcenter/index.js';
-import { endpoint } from '../../lib/http/endpoint.js';
-import { json } from '../../lib/http/types.js';
+import { consoleTicketSummary, CreateConsoleTicketApiInput, CreateConsoleTicketRestInput } from '../../lib/dialects/vcenter/console-tickets.js';
+import { vcenterEndpoint } from '../../lib/dialects/vcenter/endpoint.js';
 
-/** POST /api/vcenter/vm/{vm}/console/tickets — `{"type":...}` in, 201 `{"ticket":"<URI>"}` out. */
-export const handler = endpoint({
-  dialect: vcenterApi,
+/**
+ * POST /api/vcenter/vm/{vm}/console/tickets — `{"type":...}` in, 201 `{"ticket":"<URI>"}` out.
+ * POST /rest/vcenter/vm/{vm}/console/tickets — `{"spec":{"type":...}}` in, 200 `{"value":{"ticket":"<URI>"}}` out.
+ */
+export const handler = vcenterEndpoint({
   auth: { kind: 'session', vm: true },
-  input: CreateConsoleTicketApiInput,
-  handler: async ({ path, body }, { session, vm }) => {
-    const uri = await Consoles.issueConsoleTicket(session, requireVm(vm, path.vm), VCENTER_CONSOLES[body.type]);
-    return json(201, consoleTicketSummary(uri));
+  input: (form) => (form.name === 'api' ? CreateConsoleTicketApiInput : CreateConsoleTicketRestInput),
+  handler: async ({ path, body }, { session, vm }, form) => {
+    const type = 'spec' in body ? body.spec.type : body.type;
+    const uri = await Consoles.issueConsoleTicket(session, requireVm(vm, path.vm), VCENTER_CONSOLES[type]);
+    return form.answer(201, consoleTicketSummary(uri));
   },
 });

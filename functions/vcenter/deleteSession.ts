@@ -1,16 +1,13 @@
 import * as Sessions from '../../lib/core/sessions.js';
-import { vcenterApi } from '../../lib/dialects/vcenter/index.js';
-import { endpoint } from '../../lib/http/endpoint.js';
+import { vcenterEndpoint } from '../../lib/dialects/vcenter/endpoint.js';
 import { NoInput } from '../../lib/http/schemas.js';
-import { noContent } from '../../lib/http/types.js';
 
-/** DELETE /api/session — ends the caller's session. */
-export const handler = endpoint({
-  dialect: vcenterApi,
+/** DELETE /api/session (204), DELETE /rest/com/vmware/cis/session (200) — ends the caller's session. */
+export const handler = vcenterEndpoint({
   auth: { kind: 'none' },
   input: NoInput,
-  handler: async (_input, { event }) => {
-    await Sessions.logout(vcenterApi.sessionId(event));
-    return noContent(204);
+  handler: async (_input, { event }, form) => {
+    await Sessions.logout(form.dialect.sessionId(event));
+    return form.done(204);
   },
 });

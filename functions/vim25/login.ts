@@ -5,7 +5,7 @@ import { userSession } from '../../lib/dialects/vim25/bodies.js';
 import { vim25 } from '../../lib/dialects/vim25/index.js';
 import { ReleaseSchema } from '../../lib/dialects/vim25/release.js';
 import { endpoint } from '../../lib/http/endpoint.js';
-import { json } from '../../lib/http/types.js';
+import { json } from '../../lib/http/responses.js';
 
 /**
  * POST /sdk/vim25/{release}/SessionManager/SessionManager/Login — answers a UserSession and the session

@@ -4,7 +4,7 @@ import { vim25 } from '../../lib/dialects/vim25/index.js';
 import { ReleaseSchema } from '../../lib/dialects/vim25/release.js';
 import { endpoint } from '../../lib/http/endpoint.js';
 import { anyRecord } from '../../lib/http/schemas.js';
-import { noContent } from '../../lib/http/types.js';
+import { noContent } from '../../lib/http/responses.js';
 
 /** POST /sdk/vim25/{release}/SessionManager/SessionManager/Logout — 204 and the session is gone. */
 export const handler = endpoint({

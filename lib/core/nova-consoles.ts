@@ -1,7 +1,7 @@
 import * as store from '../store/index.js';
 import { requirePrivilege } from './access.js';
 import { isoNow } from './clock.js';
-import { issueConsoleTicket, type ConsoleTicketType } from './consoles.js';
+import { issueConsoleTicket, type ConsoleTicketType } from './console-tickets.js';
 import { NotFound } from './errors.js';
 import type { ConsoleRecord, SessionRecord, VmRecord } from '../records.js';
 

@@ -18,7 +18,7 @@ export interface IssuedTicket {
 /**
  * Issues a one-time ticket for `vm` that grants `grants`: one BatchWriteItem (the ticket under the VM, a
  * pointer to it beside the user's sessions). Only
- * `issueConsoleTicket` (lib/core/consoles.ts) calls this, once it has checked that the session holds
+ * `issueConsoleTicket` (lib/core/console-tickets.ts) calls this, once it has checked that the session holds
  * `grants` and that the VM is ready for the console.
  */
 export async function issueTicket(

@@ -1,9 +1,12 @@
 import { NoSuchPath } from '../core/errors.js';
-import { json, type Dialect, type HttpResponse } from '../http/types.js';
+import type { Dialect, HttpResponse } from '../http/types.js';
+import { json } from '../http/responses.js';
 import { keystone } from './keystone/index.js';
 import { nova } from './nova/index.js';
-import { consoleProxyDialect, operatorDialect } from './operator/index.js';
-import { guestAgentDialect, vcenterApi, vcenterRest } from './vcenter/index.js';
+import { consoleProxyDialect } from './console-proxy/index.js';
+import { operatorDialect } from './operator/index.js';
+import { guestAgentDialect } from './guest-agent/index.js';
+import { vcenterApi, vcenterRest } from './vcenter/index.js';
 import { vim25 } from './vim25/index.js';
 
 /** Which dialect the paths under each prefix speak: the prefixes of the routes in serverless.yml. */

@@ -1,9 +1,7 @@
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type * as z from 'zod';
 import type { ZodTypeAny } from 'zod';
-import { logger } from '../log.js';
 import { inDialect } from '../metrics.js';
+import { lambda } from '../lambda.js';
 import { authenticate, type Authentication, type CallerOf } from './authenticate.js';
 import type { EndpointContext, EndpointMiddleware } from './context.js';
 import { withDeadline } from './deadline.js';
@@ -34,10 +32,9 @@ export interface EndpointDefinition<S extends ZodTypeAny, A extends Authenticati
  */
 export function endpoint<S extends ZodTypeAny, A extends Authentication>(definition: EndpointDefinition<S, A>) {
   const { dialect, auth, input, steps = [] } = definition;
-  const chain = middy<HttpEvent, HttpResponse, Error, EndpointContext>()
+  const chain = lambda<HttpEvent, HttpResponse, EndpointContext>()
     // In order; after and onError hooks run in reverse, so a fault is rendered, then given its headers, then logged.
-    // logEvent: false whatever POWERTOOLS_LOGGER_LOG_EVENT says: an event carries session ids and tickets.
-    .use([injectLambdaContext(logger, { resetKeys: true, logEvent: false }), requestLog(dialect), responseHeaders(), renderErrors(dialect), authenticate(auth, dialect), jsonBody(), ...steps, validate(input, dialect)])
+    .use([requestLog(dialect), responseHeaders(), renderErrors(dialect), authenticate(auth, dialect), jsonBody(), ...steps, validate(input, dialect)])
     // authenticate() established the caller `auth` promises; validate() produced the schema's output.
     .handler(async (_event, { endpoint: state }) =>
       definition.handler(state.input as z.output<S>, state.caller as CallerOf<A>),

@@ -23,12 +23,6 @@ export interface Dialect {
   renderError(error: DomainError): HttpResponse;
 }
 
-/** A session id carried in a request header (lower case). */
-export const sessionHeader =
-  (name: string) =>
-  (event: HttpEvent): string | undefined =>
-    event.headers?.[name];
-
 /** Whoever calls an endpoint, as its handler sees them: the request and, by its `auth`, who made it. */
 export interface Caller {
   requestId: string;
@@ -45,15 +39,3 @@ export interface SessionCaller extends Caller {
 export interface AgentCaller extends Caller {
   agent: AgentIdentity;
 }
-
-export const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResponse => ({
-  statusCode,
-  headers: { 'content-type': 'application/json', ...headers },
-  body: JSON.stringify(body),
-});
-
-export const noContent = (statusCode = 204, headers: Record<string, string> = {}): HttpResponse => ({
-  statusCode,
-  headers,
-  body: '',
-});

@@ -1,8 +1,9 @@
 import type { ConsoleSessionRecord } from '../records.js';
 import { InvalidArgument } from '../core/errors.js';
-import { recordsIn } from './client.js';
-import { putItem, putRequest } from './items.js';
+import { putItem } from './items.js';
 import { dayOf, keys } from './keys.js';
+import { recordsIn } from './paging.js';
+import { putRequest } from './requests.js';
 
 /** The most days one listing reads (one Query each): a month. */
 export const MAX_AUDIT_DAYS = 31;

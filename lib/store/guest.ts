@@ -1,10 +1,10 @@
 import type { AgentRecord, GuestAuthRecord, GuestProcessRecord, GuestWorkItem, GuestWorkResultRecord, LoginFailuresRecord, TenantRecord } from '../records.js';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { client, queryAll, partitionQueryRequest, recordsIn, send, tableName } from './client.js';
-import { all, equals, exists, live, liveOrLasting, placeholders } from './expressions.js';
-import { deleteItem, deleteRequest, getItem, getItems, putItem, putRequest, updateItem, type UpdateRequest } from './items.js';
-import { keys, recordOf, SK } from './keys.js';
+import { all, equals, exists, live, liveOrLasting } from './expressions.js';
+import { deleteItem, getItem, getItems, putItem, replaceItem, updateIf, updateItem } from './items.js';
+import { keys, SK } from './keys.js';
 import type { FailureCounter } from './logins.js';
+import { queryAll, recordsIn } from './paging.js';
+import { deleteRequest, partitionQueryRequest, putRequest, updateRequest, type UpdateRequest } from './requests.js';
 
 // ---- agent enrolment ----
 
@@ -24,15 +24,15 @@ export interface LiveSince {
   health: number;
 }
 
+/** An agent as the credential it proved names it: its writes hold only while that credential is the current one. */
+export type AgentRef = Pick<AgentRecord, 'tenantId' | 'moId' | 'credentialHash'>;
+
 /**
  * Issues (or re-issues, revoking the previous) an agent credential: the registration starts over.
  * @returns the enrolment it replaced, whose connection the caller closes.
  */
-export async function putAgent(agent: AgentRecord): Promise<AgentRecord | undefined> {
-  const request = { ...putRequest(keys.agent(agent.tenantId, agent.moId), agent), ReturnValues: 'ALL_OLD' as const };
-  const { Attributes } = await send(() => client().send(new PutCommand(request)));
-  return recordOf<AgentRecord>(Attributes);
-}
+export const putAgent = (agent: AgentRecord): Promise<AgentRecord | undefined> =>
+  replaceItem(putRequest(keys.agent(agent.tenantId, agent.moId), agent, { returnOld: true }));
 
 export async function deleteAgent(tenantId: string, moId: string): Promise<void> {
   await deleteItem(deleteRequest(keys.agent(tenantId, moId)));
@@ -47,104 +47,80 @@ export async function getAgentAndTenant(tenantId: string, moId: string): Promise
   return { agent, tenant };
 }
 
-type AgentChanges = Partial<Pick<AgentRecord, 'publicKey' | 'registeredAt' | 'lastHeartbeatMs' | 'agentVersion'>>;
-
 /**
- * Records the agent's public key and a heartbeat, but only under the credential the caller proved: a
- * credential re-issued meanwhile makes this a no-op (false). With `unlessLiveSince`, also a no-op while a
- * registered key's instance is live (see `noLiveInstance`).
+ * Changes to an agent's record made under the credential the caller proved: a credential re-issued
+ * meanwhile makes them a no-op. With `unlessLiveSince`, also a no-op while a registered key's instance is
+ * live (see `noLiveInstance`).
  */
-export function updateAgentRequest(
-  tenantId: string,
-  moId: string,
-  credentialHash: string,
-  changes: AgentChanges,
-  unlessLiveSince?: LiveSince,
-): UpdateRequest<AgentRecord> {
-  const fields = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
-  const update = `SET ${Object.keys(fields).map(equals).join(', ')}`;
-  const condition = unlessLiveSince === undefined ? sameCredential : all(sameCredential, noLiveInstance);
-  return {
-    TableName: tableName(),
-    Key: keys.agent(tenantId, moId),
-    UpdateExpression: update,
-    ConditionExpression: condition,
-    ...placeholders([update, condition], {
-      ...fields,
-      credentialHash,
-      ...(unlessLiveSince === undefined ? {} : { liveSince: unlessLiveSince.heartbeat, healthySince: unlessLiveSince.health }),
-    }),
-  };
+export interface AgentUpdate {
+  agent: AgentRef;
+  changes: Partial<Pick<AgentRecord, 'publicKey' | 'registeredAt' | 'lastHeartbeatMs' | 'agentVersion'>>;
+  unlessLiveSince?: LiveSince;
 }
 
-export async function updateAgent(
-  tenantId: string,
-  moId: string,
-  credentialHash: string,
-  changes: AgentChanges,
-  unlessLiveSince?: LiveSince,
-): Promise<boolean> {
-  return (await updateItem(updateAgentRequest(tenantId, moId, credentialHash, changes, unlessLiveSince))) !== undefined;
+export function updateAgentRequest({ agent, changes, unlessLiveSince }: AgentUpdate): UpdateRequest<AgentRecord> {
+  const fields = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
+  const liveness = unlessLiveSince === undefined ? {} : { liveSince: unlessLiveSince.heartbeat, healthySince: unlessLiveSince.health };
+  return updateRequest(keys.agent(agent.tenantId, agent.moId), `SET ${Object.keys(fields).map(equals).join(', ')}`, {
+    condition: unlessLiveSince === undefined ? sameCredential : all(sameCredential, noLiveInstance),
+    values: { ...fields, credentialHash: agent.credentialHash, ...liveness },
+  });
 }
+
+/** @returns false when the update was a no-op (see `AgentUpdate`). */
+export const updateAgent = (update: AgentUpdate): Promise<boolean> => updateIf(updateAgentRequest(update));
 
 // ---- the agent's WebSocket connection (API Gateway WebSocket API) ----
 
-/**
- * Records the agent's new connection (and a sign of life), under the credential its $connect proved only.
- * @returns the connection it replaced, if any; `false` when the credential was re-issued meanwhile.
- */
-export async function recordConnection(
-  tenantId: string,
-  moId: string,
-  credentialHash: string,
-  connectionId: string,
-  nowMs: number,
-): Promise<{ replaced?: string } | false> {
-  const update = 'SET #connectionId = :connectionId, #lastHeartbeatMs = :lastHeartbeatMs';
-  const old = await updateItem({
-    TableName: tableName(),
-    Key: keys.agent(tenantId, moId),
-    UpdateExpression: update,
-    ConditionExpression: sameCredential,
-    ReturnValues: 'UPDATED_OLD',
-    ...placeholders([update, sameCredential], { connectionId, lastHeartbeatMs: nowMs, credentialHash }),
+/** Something that happened on an agent's connection, at `nowMs`. */
+export interface ConnectionEvent {
+  agent: AgentRef;
+  connectionId: string;
+  nowMs: number;
+}
+
+/** The new connection (and a sign of life), under the credential its $connect proved only. */
+export const recordConnectionRequest = ({ agent, connectionId, nowMs }: ConnectionEvent): UpdateRequest<AgentRecord> =>
+  updateRequest(keys.agent(agent.tenantId, agent.moId), 'SET #connectionId = :connectionId, #lastHeartbeatMs = :lastHeartbeatMs', {
+    condition: sameCredential,
+    values: { connectionId, lastHeartbeatMs: nowMs, credentialHash: agent.credentialHash },
+    returns: 'UPDATED_OLD',
   });
+
+/**
+ * Records the agent's new connection. @returns the connection it replaced, if any; `false` when the
+ * credential was re-issued meanwhile.
+ */
+export async function recordConnection(event: ConnectionEvent): Promise<{ replaced?: string } | false> {
+  const old = await updateItem(recordConnectionRequest(event));
   if (!old) return false;
   const replaced = old.connectionId as string | undefined;
-  return replaced && replaced !== connectionId ? { replaced } : {};
+  return replaced && replaced !== event.connectionId ? { replaced } : {};
 }
 
 /** The agent's health message on its connection: a sign of life, while that connection is still its own. */
-export async function recordConnectionHealth(
-  tenantId: string,
-  moId: string,
-  credentialHash: string,
-  connectionId: string,
-  nowMs: number,
-): Promise<boolean> {
-  const update = 'SET #lastHeartbeatMs = :lastHeartbeatMs';
-  const condition = all(sameCredential, sameConnection);
-  return (
-    (await updateItem({
-      TableName: tableName(),
-      Key: keys.agent(tenantId, moId),
-      UpdateExpression: update,
-      ConditionExpression: condition,
-      ...placeholders([update, condition], { lastHeartbeatMs: nowMs, credentialHash, connectionId }),
-    })) !== undefined
-  );
-}
+export const connectionHealthRequest = ({ agent, connectionId, nowMs }: ConnectionEvent): UpdateRequest<AgentRecord> =>
+  updateRequest(keys.agent(agent.tenantId, agent.moId), 'SET #lastHeartbeatMs = :lastHeartbeatMs', {
+    condition: all(sameCredential, sameConnection),
+    values: { lastHeartbeatMs: nowMs, credentialHash: agent.credentialHash, connectionId },
+  });
+
+/** @returns false when the connection or the credential is no longer the agent's. */
+export const recordConnectionHealth = (event: ConnectionEvent): Promise<boolean> => updateIf(connectionHealthRequest(event));
 
 /** The connection closed ($disconnect, or a send answered Gone): forgotten, unless a newer one replaced it. */
-export async function clearConnection(tenantId: string, moId: string, connectionId: string, nowMs: number): Promise<void> {
-  const update = 'REMOVE #connectionId SET #disconnectedAtMs = :disconnectedAtMs';
-  await updateItem({
-    TableName: tableName(),
-    Key: keys.agent(tenantId, moId),
-    UpdateExpression: update,
-    ConditionExpression: sameConnection,
-    ...placeholders([update, sameConnection], { disconnectedAtMs: nowMs, connectionId }),
+export const clearConnectionRequest = (
+  vm: { tenantId: string; moId: string },
+  connectionId: string,
+  nowMs: number,
+): UpdateRequest<AgentRecord> =>
+  updateRequest(keys.agent(vm.tenantId, vm.moId), 'REMOVE #connectionId SET #disconnectedAtMs = :disconnectedAtMs', {
+    condition: sameConnection,
+    values: { disconnectedAtMs: nowMs, connectionId },
   });
+
+export async function clearConnection(vm: { tenantId: string; moId: string }, connectionId: string, nowMs: number): Promise<void> {
+  await updateItem(clearConnectionRequest(vm, connectionId, nowMs));
 }
 
 // ---- work items: put by the API, claimed (deleted) by exactly one agent poll ----
@@ -193,37 +169,30 @@ export async function putProcess(process: GuestProcessRecord): Promise<void> {
   await putItem(putRequest(keys.process(process.tenantId, process.moId, process.pid), process));
 }
 
-/** Marks a live, unfinished process finished; from then on it expires (`expiresAt`). */
-export function finishProcessRequest(
-  tenantId: string,
-  moId: string,
-  pid: number,
-  finished: string,
-  exitCode: number | undefined,
-  expiresAt: number,
-): UpdateRequest<GuestProcessRecord> {
-  const update = `SET #finished = :finished, #expiresAt = :expiresAt${exitCode === undefined ? '' : ', #exitCode = :exitCode'}`;
-  const condition = all(exists, liveOrLasting, 'attribute_not_exists(#finished)');
-  return {
-    TableName: tableName(),
-    Key: keys.process(tenantId, moId, pid),
-    UpdateExpression: update,
-    ConditionExpression: condition,
-    ...placeholders([update, condition], { finished, expiresAt, ...(exitCode === undefined ? {} : { exitCode }) }),
-  };
+/** A process's end, as its agent reports it; from then on its item expires (`expiresAt`). */
+export interface ProcessFinish {
+  tenantId: string;
+  moId: string;
+  pid: number;
+  finished: string;
+  exitCode?: number;
+  expiresAt: number;
+}
+
+/** Marks a live, unfinished process finished. */
+export function finishProcessRequest({ tenantId, moId, pid, finished, exitCode, expiresAt }: ProcessFinish): UpdateRequest<GuestProcessRecord> {
+  return updateRequest(
+    keys.process(tenantId, moId, pid),
+    `SET #finished = :finished, #expiresAt = :expiresAt${exitCode === undefined ? '' : ', #exitCode = :exitCode'}`,
+    {
+      condition: all(exists, liveOrLasting, 'attribute_not_exists(#finished)'),
+      values: { finished, expiresAt, ...(exitCode === undefined ? {} : { exitCode }) },
+    },
+  );
 }
 
 /** @returns false if the process is unknown or already finished. */
-export async function finishProcess(
-  tenantId: string,
-  moId: string,
-  pid: number,
-  finished: string,
-  exitCode: number | undefined,
-  expiresAt: number,
-): Promise<boolean> {
-  return (await updateItem(finishProcessRequest(tenantId, moId, pid, finished, exitCode, expiresAt))) !== undefined;
-}
+export const finishProcess = (finish: ProcessFinish): Promise<boolean> => updateIf(finishProcessRequest(finish));
 
 export const getProcess = (tenantId: string, moId: string, pid: number): Promise<GuestProcessRecord | undefined> =>
   getItem(keys.process(tenantId, moId, pid));

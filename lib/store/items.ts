@@ -1,124 +1,77 @@
-import {
-  BatchGetCommand,
-  BatchWriteCommand,
-  DeleteCommand,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-  type DeleteCommandInput,
-  type PutCommandInput,
-  type UpdateCommandInput,
-} from '@aws-sdk/lib-dynamodb';
 import { InvalidArgument, Unavailable } from '../core/errors.js';
-import { client, send, sendIf, tableName } from './client.js';
-import { absent, all, equals, exists, isExpired, live, placeholders } from './expressions.js';
+import { tableName } from './client.js';
+import { isExpired } from './expressions.js';
 import { keyFits, recordOf, type Key, type RecordAt } from './keys.js';
+import { batchGetRequest, batchWriteRequest, getRequest, type DeleteRequest, type PutRequest, type UpdateRequest, type Write } from './requests.js';
+import { send, sendIf } from './send.js';
 
 /**
- * The single-item requests every store module is made of, each built as a value (so a unit test can assert
- * the exact request without a server) and then sent. Reads drop an item whose `expiresAt` has passed
- * (DynamoDB's TTL sweep runs hours late), so no read path can forget to. Every read of the table is strongly
- * consistent: an ended session, a revoked ticket or a changed user is seen by the very next request,
- * whichever Lambda serves it (only the gsi1 index, which cannot be read consistently, lags).
+ * The senders every store module is made of: each takes a request its builder made (./requests.ts) and sends
+ * it. Reads drop an item whose `expiresAt` has passed (DynamoDB's TTL sweep runs hours late), so no read path
+ * can forget to. Every read of the table is strongly consistent: an ended session, a revoked ticket or a
+ * changed user is seen by the very next request, whichever Lambda serves it (only the gsi1 index, which
+ * cannot be read consistently, lags).
  */
-
-export interface PutRequest<T> extends PutCommandInput {
-  Item: Key<T> & Record<string, unknown>;
-}
-export interface DeleteRequest<T> extends DeleteCommandInput {
-  Key: Key<T>;
-}
-export interface UpdateRequest<T> extends UpdateCommandInput {
-  Key: Key<T>;
-}
-
-/** Puts `record` under `key` (plus any index attributes); with `ifAbsent`, only when no item has the key. */
-export function putRequest<T>(
-  key: Key<T>,
-  record: T,
-  options: { ifAbsent?: boolean; indexes?: Record<string, string> } = {},
-): PutRequest<T> {
-  return {
-    TableName: tableName(),
-    Item: { ...key, ...options.indexes, ...record },
-    ...(options.ifAbsent ? { ConditionExpression: absent } : {}),
-  };
-}
-
-/**
- * Deletes an item, returning what it held. With `onlyIfLive`, only while it exists unexpired, and `matching`
- * adds attribute values it must have too: of concurrent callers exactly one gets it (one-time use).
- */
-export function deleteRequest<T>(
-  key: Key<T>,
-  options: { onlyIfLive?: boolean; matching?: Record<string, string> } = {},
-): DeleteRequest<T> {
-  const matching = options.matching ?? {};
-  const condition = options.onlyIfLive ? all(exists, live, ...Object.keys(matching).map(equals)) : undefined;
-  return {
-    TableName: tableName(),
-    Key: key,
-    ReturnValues: 'ALL_OLD',
-    ...(condition ? { ConditionExpression: condition, ...placeholders([condition], matching) } : {}),
-  };
-}
 
 export async function getItem<T>(key: Key<T>): Promise<T | undefined> {
   if (!keyFits(key)) return undefined;
-  const { Item } = await send(() => client().send(new GetCommand({ TableName: tableName(), Key: key, ConsistentRead: true })));
+  const { Item } = await send('Get', getRequest(key));
   return isExpired(Item) ? undefined : recordOf<T>(Item);
 }
 
 /** @returns false when the put's condition failed, true when written. */
 export async function putItem<T>(request: PutRequest<T>): Promise<boolean> {
   if (!keyFits(request.Item)) throw InvalidArgument('An identifier in the request is too long.');
-  return (await sendIf(() => client().send(new PutCommand(request)))) !== undefined;
+  return (await sendIf('Put', request)) !== undefined;
+}
+
+/** Puts an item unconditionally. @returns the record it replaced, if any (the request asks `returnOld`). */
+export async function replaceItem<T>(request: PutRequest<T>): Promise<T | undefined> {
+  if (!keyFits(request.Item)) throw InvalidArgument('An identifier in the request is too long.');
+  return recordOf<T>((await send('Put', request)).Attributes);
 }
 
 /** @returns what the item held, or undefined when there was none (or the delete's condition failed). */
 export async function deleteItem<T>(request: DeleteRequest<T>): Promise<T | undefined> {
   if (!keyFits(request.Key)) return undefined;
-  const output = await sendIf(() => client().send(new DeleteCommand(request)));
+  const output = await sendIf('Delete', request);
   return isExpired(output?.Attributes) ? undefined : recordOf<T>(output?.Attributes);
 }
 
 /** Sends a delete whose condition may fail. @returns whether the condition held (and the item is gone). */
 export async function deleteIf(request: DeleteRequest<unknown>): Promise<boolean> {
   if (!keyFits(request.Key)) return false;
-  return (await sendIf(() => client().send(new DeleteCommand(request)))) !== undefined;
+  return (await sendIf('Delete', request)) !== undefined;
 }
 
 /** @returns the item's attributes as the update returns them, or undefined when its condition failed. */
 export async function updateItem<T>(request: UpdateRequest<T>): Promise<Record<string, unknown> | undefined> {
-  const output = await sendIf(() => client().send(new UpdateCommand(request)));
+  const output = await sendIf('Update', request);
   return output && (output.Attributes ?? {});
 }
 
-/** Deletes many items, 25 to a BatchWriteItem, in order, retrying what DynamoDB leaves unprocessed. */
-export async function deleteItems(itemKeys: Key[]): Promise<void> {
-  for (let start = 0; start < itemKeys.length; start += 25) {
-    let requests = itemKeys.slice(start, start + 25).map(({ pk, sk }) => ({ DeleteRequest: { Key: { pk, sk } } }));
-    for (let attempt = 0; requests.length > 0; attempt += 1) {
+/** Sends an update whose condition may fail. @returns whether it held (and the item is updated). */
+export const updateIf = async <T>(request: UpdateRequest<T>): Promise<boolean> => (await updateItem(request)) !== undefined;
+
+/** Writes 25 to a BatchWriteItem, in order, retrying what DynamoDB leaves unprocessed (a batch has no conditions). */
+async function writeInBatches(writes: Write[]): Promise<void> {
+  for (let start = 0; start < writes.length; start += 25) {
+    let pending = writes.slice(start, start + 25);
+    for (let attempt = 0; pending.length > 0; attempt += 1) {
       if (attempt > 5) throw Unavailable('The data service is throttling writes; retry later.');
-      const { UnprocessedItems } = await send(() =>
-        client().send(new BatchWriteCommand({ RequestItems: { [tableName()]: requests } })),
-      );
-      requests = (UnprocessedItems?.[tableName()] ?? []) as typeof requests;
+      const { UnprocessedItems } = await send('BatchWrite', batchWriteRequest(pending));
+      pending = (UnprocessedItems?.[tableName()] ?? []) as Write[];
     }
   }
 }
 
-/** Puts many items, 25 to a BatchWriteItem, retrying what DynamoDB leaves unprocessed (no conditions: a batch has none). */
-export async function putItems(requests: PutRequest<unknown>[]): Promise<void> {
-  for (let start = 0; start < requests.length; start += 25) {
-    let writes = requests.slice(start, start + 25).map(({ Item }) => ({ PutRequest: { Item } }));
-    for (let attempt = 0; writes.length > 0; attempt += 1) {
-      if (attempt > 5) throw Unavailable('The data service is throttling writes; retry later.');
-      const { UnprocessedItems } = await send(() => client().send(new BatchWriteCommand({ RequestItems: { [tableName()]: writes } })));
-      writes = (UnprocessedItems?.[tableName()] ?? []) as typeof writes;
-    }
-  }
-}
+/** Deletes many items. */
+export const deleteItems = (itemKeys: Key[]): Promise<void> =>
+  writeInBatches(itemKeys.map(({ pk, sk }) => ({ DeleteRequest: { Key: { pk, sk } } })));
+
+/** Puts many items. */
+export const putItems = (requests: PutRequest<unknown>[]): Promise<void> =>
+  writeInBatches(requests.map(({ Item }) => ({ PutRequest: { Item } })));
 
 /**
  * Several items in one BatchGetItem (the hot paths' single read), as records in the order of `itemKeys`,
@@ -131,9 +84,7 @@ export async function getItems<const K extends readonly Key[]>(
   let pending: Record<string, unknown>[] = itemKeys.filter(keyFits).map(({ pk, sk }) => ({ pk, sk }));
   for (let attempt = 0; pending.length > 0; attempt += 1) {
     if (attempt > 3) throw Unavailable('The data service is throttling reads; retry later.');
-    const { Responses, UnprocessedKeys } = await send(() =>
-      client().send(new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: pending, ConsistentRead: true } } })),
-    );
+    const { Responses, UnprocessedKeys } = await send('BatchGet', batchGetRequest(pending));
     found.push(...(Responses?.[tableName()] ?? []));
     pending = UnprocessedKeys?.[tableName()]?.Keys ?? [];
   }

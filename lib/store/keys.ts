@@ -17,39 +17,31 @@ import type {
 import { scopeKey } from '../protocol/secrets.js';
 
 /**
- * Every key of the single table. Nothing outside lib/store knows these prefixes.
+ * Every key of the single table, the one place its layout is written (the README links here). Nothing
+ * outside lib/store knows these prefixes (test/unit/imports.test.ts).
  *
- * Layout (pk / sk), partitioned by the unit of revocation:
- *   TENANT#<t> / PROFILE                        tenant (deletingSince: refused from then on) gsi1: TENANTS / <t>
- *   TENANT#<t> / USER#<userName>                principal
- *   TENANT#<t> / VM#<moId>                      virtual machine     gsi1: TENANT#<t>#VMUUID#<uuid> / VM
- *                                               gsi2: TENANT#<t>#VMNAME#<name> / <moId> (find-by-name)
- *   TENANT#<t> / CONSOLE#<uuid>                 Nova legacy (os-consoles) console of a server
- *   TENANT#<t> / COUNTER#CONSOLE                the tenant's next legacy console id
- *   LOGIN#<t>#<userName> / FAILURES             failed logins of a user name, known or not (TTL: window or lockout)
- *   SESSION#<t>#<userKey> / SESSION#<sha256>    session (TTL)
- *   SESSION#<t>#<userKey> / TICKET#<vmKey>#<sha256>   pointer to a ticket issued to the user (same TTL)
- *   TICKET#<t>#<vmKey> / <sha256>               console ticket, Nova console token (TTL)
- *   GUEST#<t>#<moId> / AGENT                    guest agent enrolment (credential hash, public key, heartbeat)
- *   GUEST#<t>#<moId> / WORK#<workId>            guest operation awaiting its agent (TTL: wait bound)
- *   GUEST#<t>#<moId> / RESULT#<workId>          the agent's answer to it (TTL: wait bound)
- *   GUEST#<t>#<moId> / PROCESS#<pid>            guest process (TTL once finished: end time + 300 s)
- *   GUEST#<t>#<moId> / AUTH#<sha256(user)>      verifier of guest credentials the agent accepted (TTL)
- *   GUEST#<t>#<moId> / FAILURES#<sha256(user)>  failed guest authentications, under the login lockout's policy
- *   AUDIT#<t>#<yyyy-mm-dd> / <startedAt>#<sessionId>   console session audit record, by start day (TTL: retention)
- *   TENANT#<t> / DRAIN#LEASE                    which run of a deleted tenant's drain job holds it (TTL)
- * userKey and vmKey are `scopeKey` (lib/protocol/secrets.ts) of the user name and the moId: 16 characters,
- * carried in the clear by session ids (`<t>.<userKey>.<secret>`) and tickets (`<t>.<vmKey>.<secret>`).
+ * | pk                           | sk                           | item (TTL)                                          |
+ * | ---------------------------- | ---------------------------- | --------------------------------------------------- |
+ * | TENANT#<t>                   | PROFILE                      | tenant; `deletingSince` refuses it (gsi1 TENANTS/<t>) |
+ * | TENANT#<t>                   | USER#<userName>              | principal                                           |
+ * | TENANT#<t>                   | VM#<moId>                    | VM (gsi1 by instance UUID, gsi2 by name)            |
+ * | TENANT#<t>                   | CONSOLE#<uuid>               | Nova legacy (os-consoles) console of a server       |
+ * | TENANT#<t>                   | COUNTER#CONSOLE              | the tenant's next legacy console id                 |
+ * | TENANT#<t>                   | DRAIN#LEASE                  | the deleted tenant's drain job lease (TTL)          |
+ * | LOGIN#<t>#<userName>         | FAILURES                     | failed logins of a name, known or not (TTL)         |
+ * | SESSION#<t>#<userKey>        | SESSION#<sha256>             | session (TTL)                                       |
+ * | SESSION#<t>#<userKey>        | TICKET#<vmKey>#<sha256>      | pointer to a ticket issued to the user (same TTL)   |
+ * | TICKET#<t>#<vmKey>           | <sha256>                     | console ticket, Nova console token (TTL)            |
+ * | GUEST#<t>#<moId>             | AGENT                        | guest agent enrolment and connection                |
+ * | GUEST#<t>#<moId>             | WORK#<workId>, RESULT#<workId> | guest work and the agent's answer (TTL)           |
+ * | GUEST#<t>#<moId>             | PROCESS#<pid>                | guest process (TTL once finished)                   |
+ * | GUEST#<t>#<moId>             | AUTH#<sha256(user)>, FAILURES#<sha256(user)> | guest credentials accepted lately, failures (TTL) |
+ * | AUDIT#<t>#<yyyy-mm-dd>       | <startedAt>#<sessionId>      | console session audit record, by start day (TTL)    |
  *
- * Why: DynamoDB serves one partition key at most 3,000 read and 1,000 write units per second, and splitting
- * for heat never splits one key. Only inventory, whose traffic is operator-paced, stays under `TENANT#<t>`;
- * everything whose traffic grows with a tenant's VMs or users (logins, sessions, tickets, agents, audit) is
- * keyed by the user, the VM or the day, so no tenant's size makes one key hot, and failed logins (anyone can
- * send them) land on the guessed name's own key, not on the tenant's consoles. The partitions are also the
- * units of revocation: ending a user is one Query of `SESSION#<t>#<userKey>` (its sessions and pointers to
- * its tickets), forgetting a VM one Query each of `TICKET#<t>#<vmKey>` and `GUEST#<t>#<moId>`, exact, with no
- * filter and no read of anyone else's items. The tenant is inside every key and no tenant id contains '#',
- * so no key of one tenant is reachable from another's credentials, nor two kinds of record share a key.
+ * userKey and vmKey are `scopeKey` (lib/protocol/secrets.ts) of the user name and the moId, carried in the
+ * clear by session ids and tickets. Why this partitioning: a partition key serves at most 3,000 reads and
+ * 1,000 writes a second, so only operator-paced inventory shares `TENANT#<t>`; what grows with users, VMs or
+ * days is keyed by them, and each partition is a unit of revocation (one exact Query deletes it).
  */
 /** The record an item under the key holds, for the type checker only: a read of `keys.vm(…)` is a `VmRecord`. */
 declare const holds: unique symbol;

@@ -1,8 +1,9 @@
 import type { LoginFailuresRecord, PrincipalRecord, TenantRecord } from '../records.js';
 import { tableName } from './client.js';
 import { absent, all, live, placeholders } from './expressions.js';
-import { deleteIf, getItem, getItems, putItem, putRequest, updateItem, type DeleteRequest, type PutRequest, type UpdateRequest } from './items.js';
+import { deleteIf, getItem, getItems, putItem, updateItem } from './items.js';
 import { keys, recordOf, type Key } from './keys.js';
+import { putRequest, type DeleteRequest, type PutRequest, type UpdateRequest } from './requests.js';
 
 /**
  * Where failed authentications are counted: under a login user name (`loginFailuresOf`) or under a guest user

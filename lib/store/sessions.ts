@@ -1,9 +1,10 @@
 import type { SessionRecord, TenantRecord, VmRecord } from '../records.js';
 import { scopeKey } from '../protocol/secrets.js';
-import { keysIn, tableName } from './client.js';
-import { all, exists, live, placeholders } from './expressions.js';
-import { deleteItem, deleteItems, deleteRequest, getItems, putItem, putRequest, updateItem, type UpdateRequest } from './items.js';
+import { all, exists, live } from './expressions.js';
+import { deleteItem, deleteItems, getItems, putItem, updateIf } from './items.js';
 import { keys, SK, type Key } from './keys.js';
+import { keysIn } from './paging.js';
+import { deleteRequest, putRequest, updateRequest, type UpdateRequest } from './requests.js';
 
 /** A session as its id names it: tenant, `scopeKey` of the user name, SHA-256 of the secret. */
 export interface SessionRef {
@@ -35,26 +36,15 @@ export async function getSessionAndVm(
 }
 
 /** Pushes the idle deadline forward, but only while the session is live. */
-export function touchSessionRequest(
-  session: SessionRecord,
-  expiresAt: number,
-  lastAccessedAt: string,
-): UpdateRequest<SessionRecord> {
-  const update = 'SET #expiresAt = :expiresAt, #lastAccessedAt = :lastAccessedAt';
-  const condition = all(exists, live);
-  return {
-    TableName: tableName(),
-    Key: keyOfRecord(session),
-    UpdateExpression: update,
-    ConditionExpression: condition,
-    ...placeholders([update, condition], { expiresAt, lastAccessedAt }),
-  };
-}
+export const touchSessionRequest = (session: SessionRecord, expiresAt: number, lastAccessedAt: string): UpdateRequest<SessionRecord> =>
+  updateRequest(keyOfRecord(session), 'SET #expiresAt = :expiresAt, #lastAccessedAt = :lastAccessedAt', {
+    condition: all(exists, live),
+    values: { expiresAt, lastAccessedAt },
+  });
 
 /** @returns false if the session ended meanwhile. */
-export async function touchSession(session: SessionRecord, expiresAt: number, lastAccessedAt: string): Promise<boolean> {
-  return (await updateItem(touchSessionRequest(session, expiresAt, lastAccessedAt))) !== undefined;
-}
+export const touchSession = (session: SessionRecord, expiresAt: number, lastAccessedAt: string): Promise<boolean> =>
+  updateIf(touchSessionRequest(session, expiresAt, lastAccessedAt));
 
 /** @returns whether a live session was ended. */
 export async function deleteSession(ref: SessionRef): Promise<boolean> {

@@ -1,10 +1,11 @@
 import type { TenantRecord } from '../records.js';
 import { config } from '../config.js';
 import { nowMs } from '../core/clock.js';
-import { partitionQueryRequest, queryAll, queryPage, tableName } from './client.js';
-import { exists, placeholders } from './expressions.js';
-import { deleteIf, deleteItem, deleteItems, deleteRequest, getItem, updateItem } from './items.js';
+import { exists } from './expressions.js';
+import { deleteIf, deleteItem, deleteItems, getItem, updateIf, updateItem } from './items.js';
 import { dayOf, gsi1, keys, recordOf, SK, type Key } from './keys.js';
+import { queryAll, queryPage } from './paging.js';
+import { deleteRequest, indexQueryRequest, partitionQueryRequest, updateRequest, type QueryRequest, type UpdateRequest } from './requests.js';
 import { revokeUser } from './sessions.js';
 import { forgetVm } from './tenants.js';
 
@@ -16,35 +17,25 @@ import { forgetVm } from './tenants.js';
 
 const deleting = 'attribute_exists(#deletingSince)';
 
-/**
- * Marks the tenant deleting in one conditional write; a second mark keeps the first one's time.
- * @returns the tenant as marked, or undefined when there is no such tenant.
- */
-export async function markTenantDeleting(tenantId: string, since: string): Promise<TenantRecord | undefined> {
-  const update = 'SET #deletingSince = if_not_exists(#deletingSince, :since)';
-  const marked = await updateItem({
-    TableName: tableName(),
-    Key: keys.tenant(tenantId),
-    UpdateExpression: update,
-    ConditionExpression: exists,
-    ...placeholders([update, exists], { since }),
-    ReturnValues: 'ALL_NEW',
+/** Marks the tenant deleting in one conditional write; a second mark keeps the first one's time. */
+export const markDeletingRequest = (tenantId: string, since: string): UpdateRequest<TenantRecord> =>
+  updateRequest(keys.tenant(tenantId), 'SET #deletingSince = if_not_exists(#deletingSince, :since)', {
+    condition: exists,
+    values: { since },
+    returns: 'ALL_NEW',
   });
-  return recordOf<TenantRecord>(marked);
+
+/** @returns the tenant as marked, or undefined when there is no such tenant. */
+export async function markTenantDeleting(tenantId: string, since: string): Promise<TenantRecord | undefined> {
+  return recordOf<TenantRecord>(await updateItem(markDeletingRequest(tenantId, since)));
 }
 
 /** The tenants marked deleting, for the sweeper (the tenants index: one item per tenant). */
+export const deletingTenantsRequest = (): QueryRequest =>
+  indexQueryRequest(gsi1.name, 'gsi1pk = :pk', { filter: deleting, projection: '#tenantId', values: { pk: gsi1.tenants('').gsi1pk } });
+
 export async function listDeletingTenants(): Promise<string[]> {
-  const keyCondition = 'gsi1pk = :pk';
-  const items = await queryAll({
-    TableName: tableName(),
-    IndexName: gsi1.name,
-    KeyConditionExpression: keyCondition,
-    FilterExpression: deleting,
-    ProjectionExpression: '#tenantId',
-    ...placeholders([keyCondition, deleting, '#tenantId'], { pk: gsi1.tenants('').gsi1pk }),
-  });
-  return items.map((item) => String(item.tenantId));
+  return (await queryAll(deletingTenantsRequest())).map((item) => String(item.tenantId));
 }
 
 /**
@@ -53,18 +44,14 @@ export async function listDeletingTenants(): Promise<string[]> {
  * chains at once (a lease that lapsed under a slow batch) cost writes, never correctness.
  * @returns whether `chain` holds it.
  */
-export async function claimTenantDrain(tenantId: string, chain: string, untilSeconds: number): Promise<boolean> {
-  const update = 'SET #chain = :chain, #expiresAt = :until, #tenantId = :tenantId';
-  const condition = 'attribute_not_exists(#chain) OR #chain = :chain OR #expiresAt <= :now';
-  const claimed = await updateItem({
-    TableName: tableName(),
-    Key: keys.tenantDrainLease(tenantId),
-    UpdateExpression: update,
-    ConditionExpression: condition,
-    ...placeholders([update, condition], { chain, until: untilSeconds, tenantId }),
+export const claimDrainRequest = (tenantId: string, chain: string, untilSeconds: number): UpdateRequest<unknown> =>
+  updateRequest(keys.tenantDrainLease(tenantId), 'SET #chain = :chain, #expiresAt = :until, #tenantId = :tenantId', {
+    condition: 'attribute_not_exists(#chain) OR #chain = :chain OR #expiresAt <= :now',
+    values: { chain, until: untilSeconds, tenantId },
   });
-  return claimed !== undefined;
-}
+
+export const claimTenantDrain = (tenantId: string, chain: string, untilSeconds: number): Promise<boolean> =>
+  updateIf(claimDrainRequest(tenantId, chain, untilSeconds));
 
 /** Items of the tenant partition the drain leaves for its last step. */
 const keptToTheEnd = new Set<string>([SK.profile, SK.drainLease]);
@@ -143,14 +130,7 @@ export function auditDaysSince(createdAt: string): string[] {
 }
 
 async function markAuditDoneBefore(tenantId: string, day: string): Promise<void> {
-  const update = 'SET #auditDoneBefore = :day';
-  await updateItem({
-    TableName: tableName(),
-    Key: keys.tenantDrainLease(tenantId),
-    UpdateExpression: update,
-    ConditionExpression: exists,
-    ...placeholders([update, exists], { day }),
-  });
+  await updateItem(updateRequest(keys.tenantDrainLease(tenantId), 'SET #auditDoneBefore = :day', { condition: exists, values: { day } }));
 }
 
 /** Everything bound to the VM first, its record last: a run killed in between finds the VM again. */
@@ -171,12 +151,7 @@ async function deleteUserUnit(tenantId: string, userName: string): Promise<void>
  */
 export async function deleteDrainedTenant(tenantId: string): Promise<boolean> {
   await deleteItem(deleteRequest(keys.tenantDrainLease(tenantId)));
-  return deleteIf({
-    TableName: tableName(),
-    Key: keys.tenant(tenantId),
-    ConditionExpression: deleting,
-    ...placeholders([deleting]),
-  });
+  return deleteIf(deleteRequest(keys.tenant(tenantId), { only: { condition: deleting } }));
 }
 
 async function inFlight(tasks: (() => Promise<void>)[], limit: number): Promise<void> {

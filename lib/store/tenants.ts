@@ -1,38 +1,21 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import {
-  client,
-  keysIn,
-  queryPage,
-  queryUnderRequest,
-  send,
-  tableName,
-  type Page,
-  type PageRequest,
-  type QueryRequest,
-} from './client.js';
-import { placeholders } from './expressions.js';
-import { deleteItem, deleteItems, deleteRequest, getItem, getItems, putItem, putItems, putRequest } from './items.js';
+import { deleteItem, deleteItems, getItem, getItems, putItem, putItems } from './items.js';
 import { gsi1, gsi2, keyFits, keys, recordOf, SK, type Key } from './keys.js';
+import { keysIn, queryPage, recordsOf, type Page, type PageRequest } from './paging.js';
+import { deleteRequest, indexQueryRequest, putRequest, queryUnderRequest, type QueryRequest } from './requests.js';
+import { send } from './send.js';
 import type { PrincipalRecord, TenantRecord, VmRecord } from '../records.js';
 
 /** Creates or replaces a tenant's profile, unless it is being deleted. @returns false when it is. */
-export async function putTenant(tenant: TenantRecord): Promise<boolean> {
-  const notDeleting = 'attribute_not_exists(#deletingSince)';
-  return putItem({
-    ...putRequest(keys.tenant(tenant.tenantId), tenant, { indexes: gsi1.tenants(tenant.tenantId) }),
-    ConditionExpression: notDeleting,
-    ...placeholders([notDeleting]),
-  });
-}
+export const putTenant = (tenant: TenantRecord): Promise<boolean> =>
+  putItem(
+    putRequest(keys.tenant(tenant.tenantId), tenant, {
+      indexes: gsi1.tenants(tenant.tenantId),
+      only: { condition: 'attribute_not_exists(#deletingSince)' },
+    }),
+  );
 
 export const getTenant = (tenantId: string): Promise<TenantRecord | undefined> =>
   getItem(keys.tenant(tenantId));
-
-/** The records of a page of items. */
-const recordsOf = <T>(page: Page<Record<string, unknown>>): Page<T> => ({
-  items: page.items.map((item) => recordOf<T>(item)!),
-  more: page.more,
-});
 
 /** A page of a query of the tenant partition under `prefix`, after the item whose key is `after`. */
 async function pageUnder<T>(tenantId: string, prefix: string, after: Key | undefined, limit: number): Promise<Page<T>> {
@@ -41,15 +24,13 @@ async function pageUnder<T>(tenantId: string, prefix: string, after: Key | undef
 }
 
 /** Every tenant, a page at a time in tenant id order (gsi1), after the tenant `page.after`. */
-export async function listTenants(page: PageRequest): Promise<Page<TenantRecord>> {
-  const keyCondition = page.after === undefined ? 'gsi1pk = :pk' : 'gsi1pk = :pk AND gsi1sk > :after';
-  const request: QueryRequest = {
-    TableName: tableName(),
-    IndexName: gsi1.name,
-    KeyConditionExpression: keyCondition,
-    ...placeholders([keyCondition], { pk: gsi1.tenants('').gsi1pk, ...(page.after === undefined ? {} : { after: page.after }) }),
-  };
-  return recordsOf<TenantRecord>(await queryPage(request, page.limit));
+export const listTenants = async (page: PageRequest): Promise<Page<TenantRecord>> =>
+  recordsOf<TenantRecord>(await queryPage(indexPageRequest(gsi1.name, gsi1.tenants('').gsi1pk, page.after), page.limit));
+
+/** A page of the index partition `pk` after the sort key `after` (from its start without one). */
+function indexPageRequest(index: string, pk: string, after: string | undefined): QueryRequest {
+  const keyCondition = after === undefined ? `${index}pk = :pk` : `${index}pk = :pk AND ${index}sk > :after`;
+  return indexQueryRequest(index, keyCondition, { values: { pk, ...(after === undefined ? {} : { after }) } });
 }
 
 
@@ -91,19 +72,9 @@ export const getVm = (tenantId: string, moId: string): Promise<VmRecord | undefi
 export async function getVmByUuid(tenantId: string, instanceUuid: string): Promise<VmRecord | undefined> {
   const index = gsi1.vmByUuid(tenantId, instanceUuid);
   if (!keyFits({ pk: index.gsi1pk, sk: index.gsi1sk })) return undefined;
-  const keyCondition = 'gsi1pk = :pk AND gsi1sk = :sk';
   // One page of one item: the index holds at most one VM per instance UUID.
-  const { Items } = await send(() =>
-    client().send(
-      new QueryCommand({
-        TableName: tableName(),
-        IndexName: gsi1.name,
-        KeyConditionExpression: keyCondition,
-        ...placeholders([keyCondition], { pk: index.gsi1pk, sk: index.gsi1sk }),
-        Limit: 1,
-      }),
-    ),
-  );
+  const request = indexQueryRequest(gsi1.name, 'gsi1pk = :pk AND gsi1sk = :sk', { values: { pk: index.gsi1pk, sk: index.gsi1sk }, limit: 1 });
+  const { Items } = await send('Query', request);
   return recordOf<VmRecord>(Items?.[0]);
 }
 
@@ -118,14 +89,7 @@ export const listVms = (tenantId: string, page: PageRequest): Promise<Page<VmRec
 export async function findVmsByName(tenantId: string, name: string, page: PageRequest): Promise<Page<VmRecord>> {
   const index = gsi2.vmByName(tenantId, name, page.after ?? '');
   if (!keyFits({ pk: index.gsi2pk, sk: index.gsi2sk })) return { items: [], more: false };
-  const keyCondition = page.after === undefined ? 'gsi2pk = :pk' : 'gsi2pk = :pk AND gsi2sk > :after';
-  const request: QueryRequest = {
-    TableName: tableName(),
-    IndexName: gsi2.name,
-    KeyConditionExpression: keyCondition,
-    ...placeholders([keyCondition], { pk: index.gsi2pk, ...(page.after === undefined ? {} : { after: page.after }) }),
-  };
-  return recordsOf<VmRecord>(await queryPage(request, page.limit));
+  return recordsOf<VmRecord>(await queryPage(indexPageRequest(gsi2.name, index.gsi2pk, page.after), page.limit));
 }
 
 /** The tenant's VMs of these moIds that exist, in BatchGetItems of 100 keys (DynamoDB's bound). */

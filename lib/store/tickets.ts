@@ -1,8 +1,9 @@
 import type { TenantRecord, TicketPointerRecord, TicketRecord } from '../records.js';
 import { scopeKey } from '../protocol/secrets.js';
-import { keysIn } from './client.js';
-import { deleteItem, deleteItems, deleteRequest, getItems, putItems, putRequest, type PutRequest } from './items.js';
+import { deleteItem, deleteItems, getItems, putItems } from './items.js';
 import { keys } from './keys.js';
+import { keysIn } from './paging.js';
+import { deleteRequest, putRequest, type PutRequest } from './requests.js';
 
 /**
  * The ticket under its VM's partition and, beside the sessions of the user it is issued to, a pointer to it

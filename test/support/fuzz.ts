@@ -11,7 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { client, tableName } from '../../lib/store/client.js';
 import { ensureTable } from '../../scripts/local-dynamodb.js';
-import { buildEvent, loginVcenter, routes, type Route } from './api.js';
+import { basic, buildEvent, loginVcenter, routes, type RequestOptions, type Route } from './api.js';
 import { SESSION_PLACEHOLDER } from './events.js';
 import { keys, SK } from '../../lib/store/keys.js';
 
@@ -238,9 +238,39 @@ export function sampleEvents(): Map<string, APIGatewayProxyEventV2> {
   return samples;
 }
 
+const GUEST = { credentials: { type: 'USERNAME_PASSWORD', user_name: 'demo', password: 'demo-guest-pass', interactive_session: false } };
+
+/**
+ * Valid requests of the routes that have no sample of their own: a vCenter function's sample (events/, one a
+ * function) is of its /api route, so its /rest route's is here (`session` fills the session header).
+ */
+const REST_FORM_REQUESTS: Record<string, (session: string) => [path: string, options: RequestOptions]> = {
+  'POST /rest/com/vmware/cis/session': () => ['/rest/com/vmware/cis/session', { headers: basic('admin@acme', 'acme-admin-pass') }],
+  'DELETE /rest/com/vmware/cis/session': (session) => ['/rest/com/vmware/cis/session', { headers: vcenter(session) }],
+  'POST /rest/vcenter/vm/{vm}/console/tickets': (session) => [
+    '/rest/vcenter/vm/vm-101/console/tickets',
+    { headers: vcenter(session), body: { spec: { type: 'VMRC' } } },
+  ],
+  'GET /rest/vcenter/vm': (session) => ['/rest/vcenter/vm?filter.names=web-01&filter.power_states=POWERED_ON', { headers: vcenter(session) }],
+  'GET /rest/vcenter/vm/{vm}': (session) => ['/rest/vcenter/vm/vm-101', { headers: vcenter(session) }],
+  'GET /rest/vcenter/vm/{vm}/power': (session) => ['/rest/vcenter/vm/vm-101/power', { headers: vcenter(session) }],
+  'GET /rest/vcenter/vm/{vm}/tools': (session) => ['/rest/vcenter/vm/vm-101/tools', { headers: vcenter(session) }],
+  'GET /rest/appliance/networking/interfaces': (session) => ['/rest/appliance/networking/interfaces', { headers: vcenter(session) }],
+  'POST /rest/vcenter/vm/{vm}/guest/processes': (session) => [
+    '/rest/vcenter/vm/vm-101/guest/processes?~action=list',
+    { headers: vcenter(session), body: GUEST },
+  ],
+  'POST /rest/vcenter/vm/{vm}/guest/processes/{pid}': (session) => [
+    '/rest/vcenter/vm/vm-101/guest/processes/4242?~action=delete',
+    { headers: vcenter(session), body: GUEST },
+  ],
+};
+const vcenter = (session: string) => ({ 'vmware-api-session-id': session });
+
 /**
  * A valid request for a route: its sample event (with a live acme session where the sample has the
- * placeholder), or an empty request on the route's template path with the placeholder filled in.
+ * placeholder), its /rest form's request, or an empty request on the route's template path with the
+ * placeholder filled in.
  */
 export async function validEvent(route: Route, sessionId?: string): Promise<APIGatewayProxyEventV2> {
   const sample = sampleEvents().get(`${route.method} ${route.path}`);
@@ -249,6 +279,8 @@ export async function validEvent(route: Route, sessionId?: string): Promise<APIG
     const event = JSON.parse(JSON.stringify(sample).replaceAll(SESSION_PLACEHOLDER, session)) as APIGatewayProxyEventV2;
     return { ...event, requestContext: { ...event.requestContext, requestId: `valid-${Math.random()}` } };
   }
+  const restForm = REST_FORM_REQUESTS[`${route.method} ${route.path}`];
+  if (restForm) return buildEvent(route.method, ...restForm(session))!.event;
   const path = route.path.replace(/\{([^}+]+)\+?\}/g, (_match, name: string) => DEFAULT_PARAMS[name] ?? 'x');
   return buildEvent(route.method, path, { headers: sessionHeaders(route, session) })!.event;
 }

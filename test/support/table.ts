@@ -1,6 +1,6 @@
 /**
  * Every item of the suite's table, all pages of a Scan: the table holds tenants of thousands of VMs
- * (test/fleet-lists.test.ts), far more than one 1 MB page, so a check of "what is stored" reads them all.
+ * (test/features/fleet-lists.test.ts), far more than one 1 MB page, so a check of "what is stored" reads them all.
  */
 import { ScanCommand, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
 import { client } from '../../lib/store/client.js';

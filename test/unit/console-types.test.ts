@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { issueConsoleTicket, type ConsoleTicketType } from '../../lib/core/consoles.js';
+import { issueConsoleTicket, type ConsoleTicketType } from '../../lib/core/console-tickets.js';
 import { DomainError } from '../../lib/core/errors.js';
 import { CONSOLE_PRIVILEGE, type Privilege } from '../../lib/core/privileges.js';
 import { consoleUrl, legacyConsole, remoteConsole, typesOfProtocol } from '../../lib/dialects/nova/console-types.js';

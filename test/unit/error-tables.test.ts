@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { DomainError, ERROR_FACTORIES, type DomainErrorKind } from '../../lib/core/errors.js';
 import { keystone } from '../../lib/dialects/keystone/index.js';
 import { nova } from '../../lib/dialects/nova/index.js';
-import { consoleProxyDialect, operatorDialect } from '../../lib/dialects/operator/index.js';
-import { guestAgentDialect, vcenterApi, vcenterRest } from '../../lib/dialects/vcenter/index.js';
+import { consoleProxyDialect } from '../../lib/dialects/console-proxy/index.js';
+import { operatorDialect } from '../../lib/dialects/operator/index.js';
+import { guestAgentDialect } from '../../lib/dialects/guest-agent/index.js';
+import { vcenterApi, vcenterRest } from '../../lib/dialects/vcenter/index.js';
 import { vim25 } from '../../lib/dialects/vim25/index.js';
 
 const KINDS = Object.keys(ERROR_FACTORIES) as DomainErrorKind[];

@@ -98,4 +98,49 @@ describe('the module graph', () => {
     expect(prefixes.length).toBeGreaterThan(10);
     expect(leaks).toEqual([]);
   });
+
+  it('keeps the test instrumentation out of production: nothing under lib, functions, agent or proxy imports test/', () => {
+    const reachingTests = [...graph].flatMap(([file, imports]) => imports.filter((target) => target.startsWith('test/')).map((target) => `${file} -> ${target}`));
+    expect([...graph.keys()].length).toBeGreaterThan(50);
+    expect(reachingTests).toEqual([]);
+  });
+
+  it('sends DynamoDB requests from one place: the SDK only in lib/store, commands only in lib/store/send.ts', () => {
+    const sdkImports = [...graph.keys()]
+      .filter((file) => !file.startsWith('lib/store/'))
+      .filter((file) => /from '@aws-sdk\/(?:lib|client)-dynamodb'/.test(readFileSync(join(ROOT, file), 'utf8')));
+    expect(sdkImports).toEqual([]);
+    const commands = [...graph.keys()]
+      .filter((file) => file !== 'lib/store/send.ts')
+      .flatMap((file) =>
+        [...readFileSync(join(ROOT, file), 'utf8').matchAll(/new (\w+Command)\(|client\(\)\.send\(/g)]
+          .filter((match) => match[1] === undefined || DYNAMO_COMMANDS.test(match[1]))
+          .map((match) => `${file}: ${match[0]}`),
+      );
+    expect(commands).toEqual([]);
+  });
+
+  it('builds every DynamoDB request in a builder: a `TableName` only inside a lib/store function named …Request(s)', () => {
+    const inline = [...graph.keys()].flatMap((file) => {
+      const text = readFileSync(join(ROOT, file), 'utf8');
+      return [...text.matchAll(/\bTableName:/g)]
+        .map((match) => ({ match, builder: builderAround(text, match.index) }))
+        .filter(({ builder }) => !file.startsWith('lib/store/') || !/Requests?$/.test(builder))
+        .map(({ builder }) => `${file}: TableName in ${builder || 'no function'}`);
+    });
+    expect(readFileSync(join(ROOT, 'lib/store/requests.ts'), 'utf8')).toMatch(/TableName:/);
+    expect(inline).toEqual([]);
+  });
 });
+
+/** The DynamoDB commands of the SDK (other AWS clients' commands, e.g. PostToConnectionCommand, are not the store's). */
+const DYNAMO_COMMANDS = /^(?:Get|Put|Delete|Update|Query|Scan|BatchGet|BatchWrite|TransactGet|TransactWrite|BatchExecuteStatement|ExecuteStatement)(?:Item)?Command$/;
+
+/** The name of the last function declared before `index` (`function name(` or `const name =`). */
+function builderAround(text: string, index: number): string {
+  const before = text.slice(0, index);
+  const declarations = [...before.matchAll(/^(?:export )?(?:async )?(?:function (\w+)|const (\w+)\s*(?::[^=]+)?=)/gm)];
+  const last = declarations.at(-1);
+  return last?.[1] ?? last?.[2] ?? '';
+}
+

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { scopeKey } from '../../lib/protocol/secrets.js';
@@ -164,5 +166,16 @@ describe('keys', () => {
       expiresAt: 5,
     });
     expect(recordOf(undefined)).toBeUndefined();
+  });
+});
+
+describe('the key layout', () => {
+  it('is documented once, in the table that opens lib/store/keys.ts, with every prefix the keys use', () => {
+    const text = readFileSync(fileURLToPath(new URL('../../lib/store/keys.ts', import.meta.url)), 'utf8');
+    const start = text.indexOf('Every key of the single table');
+    const table = text.slice(start, text.indexOf('*/', start));
+    const prefixes = [...Object.values(PK), ...Object.values(SK)];
+    expect(prefixes.filter((prefix) => !table.includes(prefix))).toEqual([]);
+    expect(prefixes).toContain('DRAIN#LEASE');
   });
 });

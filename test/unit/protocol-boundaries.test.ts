@@ -56,7 +56,7 @@ describe('protocol boundaries', () => {
 
   it('sees an import of the core where there is one', () => {
     // The walk itself: the API's guest handlers do reach the core.
-    expect(coreReachedFrom(join('functions', 'guest')).length).toBeGreaterThan(0);
+    expect(coreReachedFrom(join('functions', 'guest-agent')).length).toBeGreaterThan(0);
   });
 });
 
@@ -64,7 +64,7 @@ describe('protocol paths', () => {
   const routes = (folder: string) => readFileSync(join(root, 'functions', folder, 'functions.yml'), 'utf8');
 
   it.each([
-    ...Object.values(AgentPaths).map((path) => ['guest', path] as const),
+    ...Object.values(AgentPaths).map((path) => ['guest-agent', path] as const),
     ['console-proxy', REDEMPTIONS_PATH] as const,
     ['console-proxy', AUDIT_RECORDS_PATH] as const,
   ])('functions/%s routes %s', (folder, path) => {

@@ -1,9 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TicketRecord } from '../../lib/records.js';
-import { partitionQueryRequest, queryUnderRequest } from '../../lib/store/client.js';
 import { all, equals, exists, live, placeholders } from '../../lib/store/expressions.js';
-import { updateAgentRequest, finishProcessRequest } from '../../lib/store/guest.js';
-import { deleteRequest, putRequest } from '../../lib/store/items.js';
+import {
+  clearConnectionRequest,
+  connectionHealthRequest,
+  finishProcessRequest,
+  recordConnectionRequest,
+  updateAgentRequest,
+} from '../../lib/store/guest.js';
+import { claimDrainRequest, deletingTenantsRequest, markDeletingRequest } from '../../lib/store/tenant-drain.js';
+import { deleteRequest, partitionQueryRequest, putRequest, queryUnderRequest } from '../../lib/store/requests.js';
 import { keys } from '../../lib/store/keys.js';
 import { clearFailuresRequest, countFailureRequest, lockFailuresRequest, loginFailuresOf, reserveAttemptRequest } from '../../lib/store/logins.js';
 import { guestFailuresOf } from '../../lib/store/guest.js';
@@ -152,7 +158,11 @@ describe('session, agent and process requests', () => {
       { ':liveSince': NOW * 1000 - 30_000, ':healthySince': NOW * 1000 - 660_000 },
     ],
   ])('updates an agent %s', (_, unlessHeartbeatSince, condition, extraValues) => {
-    const request = updateAgentRequest('acme', 'vm-42', 'hash', { lastHeartbeatMs: 7, agentVersion: undefined }, unlessHeartbeatSince);
+    const request = updateAgentRequest({
+      agent: { tenantId: 'acme', moId: 'vm-42', credentialHash: 'hash' },
+      changes: { lastHeartbeatMs: 7, agentVersion: undefined },
+      unlessLiveSince: unlessHeartbeatSince,
+    });
     expect(request).toMatchObject({ UpdateExpression: 'SET #lastHeartbeatMs = :lastHeartbeatMs', ConditionExpression: condition });
     expect(request.ExpressionAttributeValues).toEqual({ ':lastHeartbeatMs': 7, ':credentialHash': 'hash', ...extraValues });
   });
@@ -161,7 +171,7 @@ describe('session, agent and process requests', () => {
     ['with an exit code', 3, ', #exitCode = :exitCode', { ':exitCode': 3 }],
     ['without one (started by an earlier agent)', undefined, '', {}],
   ])('finishes a running process %s', (_, exitCode, exitPart, exitValue) => {
-    const request = finishProcessRequest('acme', 'vm-42', 7, '2026-01-01T00:00:00.000Z', exitCode, NOW + 300);
+    const request = finishProcessRequest({ tenantId: 'acme', moId: 'vm-42', pid: 7, finished: '2026-01-01T00:00:00.000Z', exitCode, expiresAt: NOW + 300 });
     expect(request).toMatchObject({
       Key: { pk: 'GUEST#acme#vm-42', sk: 'PROCESS#7' },
       UpdateExpression: `SET #finished = :finished, #expiresAt = :expiresAt${exitPart}`,
@@ -220,5 +230,81 @@ describe('placeholders', () => {
 
   it('gives no maps for an expression without placeholders', () => {
     expect(placeholders([exists])).toEqual({});
+  });
+});
+
+describe('agent connection requests', () => {
+  const agent = { tenantId: 'acme', moId: 'vm-42', credentialHash: 'hash' };
+  const key = { pk: 'GUEST#acme#vm-42', sk: 'AGENT' };
+
+  it('records a new connection under the proven credential, returning the one it replaced', () => {
+    expect(recordConnectionRequest({ agent, connectionId: 'c-1', nowMs: 7 })).toEqual({
+      TableName: TEST_TABLE,
+      Key: key,
+      UpdateExpression: 'SET #connectionId = :connectionId, #lastHeartbeatMs = :lastHeartbeatMs',
+      ConditionExpression: '#credentialHash = :credentialHash',
+      ExpressionAttributeNames: { '#connectionId': 'connectionId', '#lastHeartbeatMs': 'lastHeartbeatMs', '#credentialHash': 'credentialHash' },
+      ExpressionAttributeValues: { ':connectionId': 'c-1', ':lastHeartbeatMs': 7, ':credentialHash': 'hash' },
+      ReturnValues: 'UPDATED_OLD',
+    });
+  });
+
+  it('records health only while the connection and the credential are still the agent’s', () => {
+    expect(connectionHealthRequest({ agent, connectionId: 'c-1', nowMs: 7 })).toEqual({
+      TableName: TEST_TABLE,
+      Key: key,
+      UpdateExpression: 'SET #lastHeartbeatMs = :lastHeartbeatMs',
+      ConditionExpression: '#credentialHash = :credentialHash AND #connectionId = :connectionId',
+      ExpressionAttributeNames: { '#lastHeartbeatMs': 'lastHeartbeatMs', '#credentialHash': 'credentialHash', '#connectionId': 'connectionId' },
+      ExpressionAttributeValues: { ':lastHeartbeatMs': 7, ':credentialHash': 'hash', ':connectionId': 'c-1' },
+    });
+  });
+
+  it('forgets a closed connection unless a newer one replaced it', () => {
+    expect(clearConnectionRequest(agent, 'c-1', 7)).toEqual({
+      TableName: TEST_TABLE,
+      Key: key,
+      UpdateExpression: 'REMOVE #connectionId SET #disconnectedAtMs = :disconnectedAtMs',
+      ConditionExpression: '#connectionId = :connectionId',
+      ExpressionAttributeNames: { '#connectionId': 'connectionId', '#disconnectedAtMs': 'disconnectedAtMs' },
+      ExpressionAttributeValues: { ':disconnectedAtMs': 7, ':connectionId': 'c-1' },
+    });
+  });
+});
+
+describe('tenant deletion requests', () => {
+  it('marks a tenant deleting once, keeping the first mark’s time', () => {
+    expect(markDeletingRequest('acme', '2026-01-01T00:00:00.000Z')).toEqual({
+      TableName: TEST_TABLE,
+      Key: { pk: 'TENANT#acme', sk: 'PROFILE' },
+      UpdateExpression: 'SET #deletingSince = if_not_exists(#deletingSince, :since)',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: { '#deletingSince': 'deletingSince' },
+      ExpressionAttributeValues: { ':since': '2026-01-01T00:00:00.000Z' },
+      ReturnValues: 'ALL_NEW',
+    });
+  });
+
+  it('finds the tenants being deleted in the tenants index', () => {
+    expect(deletingTenantsRequest()).toEqual({
+      TableName: TEST_TABLE,
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk',
+      FilterExpression: 'attribute_exists(#deletingSince)',
+      ProjectionExpression: '#tenantId',
+      ExpressionAttributeNames: { '#deletingSince': 'deletingSince', '#tenantId': 'tenantId' },
+      ExpressionAttributeValues: { ':pk': 'TENANTS' },
+    });
+  });
+
+  it('takes the drain lease when it is free, lapsed or already the chain’s', () => {
+    expect(claimDrainRequest('acme', 'chain-1', NOW + 60)).toEqual({
+      TableName: TEST_TABLE,
+      Key: { pk: 'TENANT#acme', sk: 'DRAIN#LEASE' },
+      UpdateExpression: 'SET #chain = :chain, #expiresAt = :until, #tenantId = :tenantId',
+      ConditionExpression: 'attribute_not_exists(#chain) OR #chain = :chain OR #expiresAt <= :now',
+      ExpressionAttributeNames: { '#chain': 'chain', '#expiresAt': 'expiresAt', '#tenantId': 'tenantId' },
+      ExpressionAttributeValues: { ':chain': 'chain-1', ':until': NOW + 60, ':tenantId': 'acme', ':now': NOW },
+    });
   });
 });

@@ -90,7 +90,7 @@ export async function registerAgent(agent: AgentIdentity, publicKey: string, age
   const registeredAt = isoNow();
   const now = nowMs();
   const changes = { publicKey, registeredAt, agentVersion, lastHeartbeatMs: now };
-  if (!(await store.updateAgent(agent.tenantId, agent.moId, agent.credentialHash, changes, liveSince()))) {
+  if (!(await store.updateAgent({ agent, changes, unlessLiveSince: liveSince() }))) {
     const current = await store.getAgent(agent.tenantId, agent.moId);
     if (current?.credentialHash !== agent.credentialHash) throw credentialRevoked();
     logger.warn('agent registration refused: another instance is live', {
@@ -112,7 +112,7 @@ export async function registerAgent(agent: AgentIdentity, publicKey: string, age
 }
 
 export async function recordHeartbeat(agent: AgentIdentity): Promise<void> {
-  if (!(await store.updateAgent(agent.tenantId, agent.moId, agent.credentialHash, { lastHeartbeatMs: nowMs() }))) {
+  if (!(await store.updateAgent({ agent, changes: { lastHeartbeatMs: nowMs() } }))) {
     throw credentialRevoked();
   }
 }
@@ -133,7 +133,7 @@ export async function claimWork(agent: AgentIdentity, workId?: string): Promise<
  * connection; one it replaces (an earlier instance's, or this agent's before renewal) is closed.
  */
 export async function connectAgent(agent: AgentIdentity, connectionId: string): Promise<void> {
-  const recorded = await store.recordConnection(agent.tenantId, agent.moId, agent.credentialHash, connectionId, nowMs());
+  const recorded = await store.recordConnection({ agent, connectionId, nowMs: nowMs() });
   if (!recorded) throw credentialRevoked();
   if (recorded.replaced) await closeConnection(recorded.replaced);
   Metrics.agentConnected();
@@ -142,13 +142,13 @@ export async function connectAgent(agent: AgentIdentity, connectionId: string): 
 
 /** `$disconnect`: the connection is forgotten, unless a newer one of the VM replaced it. */
 export async function disconnectAgent(agent: AgentIdentity, connectionId: string): Promise<void> {
-  await store.clearConnection(agent.tenantId, agent.moId, connectionId, nowMs());
+  await store.clearConnection(agent, connectionId, nowMs());
   Metrics.agentDisconnected();
 }
 
 /** The agent's health message on its connection ("VMware Tools is running"). */
 export async function recordHealth(agent: AgentIdentity, connectionId: string): Promise<void> {
-  if (!(await store.recordConnectionHealth(agent.tenantId, agent.moId, agent.credentialHash, connectionId, nowMs()))) {
+  if (!(await store.recordConnectionHealth({ agent, connectionId, nowMs: nowMs() }))) {
     throw credentialRevoked();
   }
   Metrics.agentLive();
@@ -184,6 +184,7 @@ export async function reportProcessExit(agent: AgentIdentity, exit: ProcessExit)
   // The agent's end time, but never in the future: a skewed guest clock must not extend retention.
   const finishedMs = Math.min(Date.parse(exit.finished), nowMs());
   const expiresAt = Math.floor(finishedMs / 1000) + FINISHED_PROCESS_RETENTION_SECONDS;
-  const known = await store.finishProcess(agent.tenantId, agent.moId, exit.pid, new Date(finishedMs).toISOString(), exit.exitCode, expiresAt);
+  const finished = new Date(finishedMs).toISOString();
+  const known = await store.finishProcess({ tenantId: agent.tenantId, moId: agent.moId, pid: exit.pid, finished, exitCode: exit.exitCode, expiresAt });
   if (!known) throw NotFound(`Process ${exit.pid} is not a running process of ${agent.moId}.`);
 }

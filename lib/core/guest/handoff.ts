@@ -4,8 +4,8 @@ import type { GuestWorkResultRecord } from '../../records.js';
 
 /**
  * The port through which a guest operation reaches the VM's agent: deliver a work item to the agent of its
- * VM, then await its answer until a deadline. Today's one adapter is the table and the agent's polling
- * (table-handoff.ts); a push transport replaces that adapter, not its callers.
+ * VM, then await its answer until a deadline. Two adapters: a push over the agent's WebSocket
+ * (push-handoff.ts) and, for an agent without one, the table and its polling (table-handoff.ts).
  */
 export interface WorkHandoff {
   deliver(work: WorkDelivery): Promise<void>;

@@ -1,9 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import * as store from '../../store/index.js';
 import { nowMs } from '../clock.js';
 import { UnavailableBecause } from '../errors.js';
+import { awaitAnswer } from './answer-wait.js';
 import { notifyConnection } from './connections.js';
-import type { HandoffOutcome, WorkHandoff } from './handoff.js';
+import type { WorkHandoff } from './handoff.js';
 import { putWorkItem } from './table-handoff.js';
 
 /**
@@ -25,7 +25,7 @@ export function pushTo(connectionId: string): WorkHandoff {
         sent = await notifyConnection(target, notice);
         if (sent === 'sent') return;
         if (sent === 'failed') break;
-        await store.clearConnection(work.tenantId, work.moId, target, nowMs());
+        await store.clearConnection(work, target, nowMs());
         const current: string | undefined = (await store.getAgent(work.tenantId, work.moId))?.connectionId;
         target = current !== target ? current : undefined;
       }
@@ -37,18 +37,8 @@ export function pushTo(connectionId: string): WorkHandoff {
       );
     },
 
-    async awaitResult({ tenantId, moId, workId }, deadlineMs): Promise<HandoffOutcome> {
-      // First read after about a claim's round trip; then doubling, so a slow answer costs few reads.
-      for (let delayMs = 40; ; delayMs = Math.min(delayMs * 2, 1000)) {
-        const remaining = deadlineMs - Date.now();
-        if (remaining <= 0) break;
-        await sleep(Math.min(delayMs, remaining));
-        const result = await store.getWorkResult(tenantId, moId, workId);
-        if (result) return { kind: 'answered', answer: result };
-      }
-      if (await store.takeWork(tenantId, moId, workId)) return { kind: 'not_taken_up' };
-      const late = await store.getWorkResult(tenantId, moId, workId);
-      return late ? { kind: 'answered', answer: late } : { kind: 'unanswered' };
-    },
+    // First read after about a claim's round trip; then doubling, so a slow answer costs few reads.
+    awaitResult: (work, deadlineMs) =>
+      awaitAnswer(work, deadlineMs, { read: store.getWorkResult, firstDelayMs: 40, maxDelayMs: 1000, readAtOnce: false }),
   };
 }

@@ -1,9 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { config } from '../../config.js';
 import * as store from '../../store/index.js';
 import { isoNow, nowSeconds } from '../clock.js';
 import type { GuestWorkResultRecord } from '../../records.js';
-import type { AgentAnswer, HandoffOutcome, WorkDelivery, WorkHandoff } from './handoff.js';
+import { awaitAnswer } from './answer-wait.js';
+import type { AgentAnswer, WorkDelivery, WorkHandoff } from './handoff.js';
 
 /**
  * The hand-off as a table and a poll: the work item is put in the table, the agent polls for work over
@@ -16,18 +16,8 @@ export const tableAndPoll: WorkHandoff = {
     await putWorkItem(work);
   },
 
-  async awaitResult({ tenantId, moId, workId }, deadlineMs): Promise<HandoffOutcome> {
-    for (let delayMs = 20; ; delayMs = Math.min(delayMs * 2, 400)) {
-      const result = await store.takeWorkResult(tenantId, moId, workId);
-      if (result) return { kind: 'answered', answer: result };
-      const remaining = deadlineMs - Date.now();
-      if (remaining <= 0) break;
-      await sleep(Math.min(delayMs, remaining));
-    }
-    if (await store.takeWork(tenantId, moId, workId)) return { kind: 'not_taken_up' };
-    const late = await store.takeWorkResult(tenantId, moId, workId);
-    return late ? { kind: 'answered', answer: late } : { kind: 'unanswered' };
-  },
+  awaitResult: (work, deadlineMs) =>
+    awaitAnswer(work, deadlineMs, { read: store.takeWorkResult, firstDelayMs: 20, maxDelayMs: 400, readAtOnce: true }),
 };
 
 /** The agent's side: claims the oldest live work item for its VM; `undefined` when there is none. */

@@ -1,5 +1,6 @@
 import type { DomainError, DomainErrorKind } from '../../core/errors.js';
-import { json, type HttpResponse } from '../../http/types.js';
+import type { HttpResponse } from '../../http/types.js';
+import { json } from '../../http/responses.js';
 
 /** Keystone's error statuses and titles (keystone/exception.py). */
 export const KEYSTONE_ERRORS: Record<DomainErrorKind, { status: number; title: string }> = {

@@ -1,4 +1,5 @@
-import { sessionHeader, type Dialect } from '../../http/types.js';
+import type { Dialect } from '../../http/types.js';
+import { sessionHeader } from '../../http/session-header.js';
 import { renderKeystoneError } from './errors.js';
 
 /** The Identity API (`/identity/...`), Keystone's token issuing. */

@@ -4,7 +4,7 @@
  * console passes before a token is issued. Adding a console type is a row here.
  */
 import { config } from '../../config.js';
-import type { ConsoleTicketType } from '../../core/consoles.js';
+import type { ConsoleTicketType } from '../../core/console-tickets.js';
 import { InvalidArgument, NotAllowedInCurrentState, Unsupported } from '../../core/errors.js';
 import { CONSOLE_PRIVILEGE } from '../../core/privileges.js';
 import type { VmRecord } from '../../records.js';

@@ -1,5 +1,6 @@
 import type { DomainError, DomainErrorKind } from '../../core/errors.js';
-import { json, type HttpResponse } from '../../http/types.js';
+import type { HttpResponse } from '../../http/types.js';
+import { json } from '../../http/responses.js';
 
 /** The status of each kind in the compute API. */
 export const NOVA_STATUS: Record<DomainErrorKind, number> = {

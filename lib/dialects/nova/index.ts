@@ -1,5 +1,6 @@
 import type { VmRef } from '../../core/sessions.js';
-import { sessionHeader, type Dialect, type HttpEvent } from '../../http/types.js';
+import type { Dialect, HttpEvent } from '../../http/types.js';
+import { sessionHeader } from '../../http/session-header.js';
 import { renderNovaError } from './errors.js';
 
 /** The server a compute API path names in `{server_id}` (an instance UUID), fetched together with the session. */

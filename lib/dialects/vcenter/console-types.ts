@@ -3,7 +3,7 @@
  * its readiness rule, and the URI the ticket is answered in.
  */
 import { config } from '../../config.js';
-import { vsphereReadiness, type ConsoleTicketType } from '../../core/consoles.js';
+import { vsphereReadiness, type ConsoleTicketType } from '../../core/console-tickets.js';
 import { CONSOLE_PRIVILEGE } from '../../core/privileges.js';
 import { webmksUri } from '../vim25/console-types.js';
 

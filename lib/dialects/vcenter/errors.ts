@@ -1,5 +1,6 @@
 import type { DomainError, DomainErrorKind } from '../../core/errors.js';
-import { json, type HttpResponse } from '../../http/types.js';
+import type { HttpResponse } from '../../http/types.js';
+import { json } from '../../http/responses.js';
 
 /** vAPI standard errors: the domain kind names the vAPI error; this table gives its HTTP status. */
 export const VAPI_ERRORS: Record<DomainErrorKind, { status: number; type: string }> = {

@@ -92,8 +92,11 @@ const operations = (environment: z.ZodType<Record<string, string>, unknown>, act
   process: actionInput(PidPath, { get: CredentialsBody, delete: CredentialsBody }, actionKeys),
 });
 
-export const apiGuestInput = operations(ApiEnvironment, ['action']);
-export const restGuestInput = operations(RestEnvironment, ['~action', 'action']);
+/** Each form's guest operation schemas: `/rest` names the action `~action` (or `action`), its environment differs. */
+export const guestInput = {
+  api: operations(ApiEnvironment, ['action']),
+  rest: operations(RestEnvironment, ['~action', 'action']),
+};
 
 /** Only the finished fields that are set: vAPI leaves unset optionals out. */
 const finishedFields = (process: GuestProcessRecord) =>

@@ -1,5 +1,6 @@
 import type { VmRef } from '../../core/sessions.js';
-import { sessionHeader, type Dialect, type HttpEvent } from '../../http/types.js';
+import type { Dialect, HttpEvent } from '../../http/types.js';
+import { sessionHeader } from '../../http/session-header.js';
 import { renderApiError, renderRestError } from './errors.js';
 
 /** The VM a vCenter path names in `{vm}` (a moId), fetched together with the session. */
@@ -19,11 +20,4 @@ export const vcenterRest: Dialect = {
   sessionId: sessionHeader('vmware-api-session-id'),
   vmOf: vmInPath,
   renderError: renderRestError,
-};
-
-/** The guest agent's own API (`/agent/v1/...`): agents authenticate with a bearer credential, not a session. */
-export const guestAgentDialect: Dialect = {
-  name: 'guest-agent',
-  sessionId: sessionHeader('authorization'),
-  renderError: renderApiError,
 };

@@ -1,3 +1,4 @@
+import * as z from 'zod';
 import { InvalidArgument, UnableToAllocateResource } from '../../core/errors.js';
 import type { ToolsStatus } from '../../core/guest/tools.js';
 import type { VmSelection } from '../../core/inventory.js';
@@ -17,6 +18,9 @@ const GUEST_OS = { linux: 'OTHER_LINUX_64', windows: 'WINDOWS_9_64', solaris: 'S
 
 /** vCenter refuses a list that would return more than this many VMs (unable_to_allocate_resource). */
 export const MAX_LISTED_VMS = 4000;
+
+/** The input of an operation on one VM: its moId in the path. */
+export const VmPathInput = z.object({ path: z.object({ vm: z.string() }) });
 
 /** cpu_count and memory_size_MiB are unset where the configuration is not known, as vCenter leaves them. */
 const hardware = (vm: VmRecord) => ({

@@ -2,7 +2,7 @@
  * vSphere's `VirtualMachine.AcquireTicket` / `AcquireMksTicket` ticket types: the privilege each needs, its
  * readiness rule and the `VirtualMachineTicket` it is answered with. Adding a ticket type is a row here.
  */
-import { vsphereReadiness, type ConsoleTicketType } from '../../core/consoles.js';
+import { vsphereReadiness, type ConsoleTicketType } from '../../core/console-tickets.js';
 import { CONSOLE_PRIVILEGE, type Privilege } from '../../core/privileges.js';
 import type { VmRecord } from '../../records.js';
 

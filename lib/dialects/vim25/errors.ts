@@ -1,5 +1,6 @@
 import type { DomainError, DomainErrorKind } from '../../core/errors.js';
-import { json, noContent, type HttpResponse } from '../../http/types.js';
+import type { HttpResponse } from '../../http/types.js';
+import { json, noContent } from '../../http/responses.js';
 
 /**
  * vim25 faults. As govmomi's JSON client (vim25/soap/json_client.go) reads them, a fault is an HTTP 500

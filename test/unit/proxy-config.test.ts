@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { consoleProxyConfigFromEnv } from '../../proxy/config.js';
+import { parseRequestTarget } from '../../proxy/request-target.js';
+import { ticketOf } from '../../proxy/tickets.js';
+
+describe('consoleProxyConfigFromEnv', () => {
+  it('listens where Nova console URLs point, on loopback, and admits only that origin', () => {
+    expect(consoleProxyConfigFromEnv({ CONSOLE_PROXY_KEY: 'k', CONSOLE_PROXY_BASE_URL: 'http://127.0.0.1:6080' })).toEqual({
+      host: '127.0.0.1',
+      port: 6080,
+      apiBaseUrl: 'http://127.0.0.1:3000',
+      apiKey: 'k',
+      allowedOrigins: ['http://127.0.0.1:6080'],
+      idleTimeoutMs: 900_000,
+      maxSessionMs: 28_800_000,
+      maxSessions: 200,
+      maxSessionsPerTenant: 50,
+      maxPendingRedemptions: 64,
+      maxPendingPerClient: 4,
+      redemptionTimeoutMs: 3_000,
+      trustForwardedFor: false,
+      vncConnectTimeoutMs: 5_000,
+      apiTimeoutMs: 10_000,
+      highWaterMarkBytes: 1_048_576,
+      maxMessageBytes: 262_144,
+    });
+  });
+
+  it('takes allowed origins, limits and the API from the environment', () => {
+    const settings = consoleProxyConfigFromEnv({
+      CONSOLE_PROXY_KEY: 'k',
+      CONSOLE_PROXY_BASE_URL: 'https://console.example.com',
+      CONSOLE_PROXY_ALLOWED_ORIGINS: 'https://Horizon.Example.com:443/, http://127.0.0.1:6080',
+      CONSOLE_PROXY_IDLE_SECONDS: '60',
+      CONSOLE_PROXY_MAX_SESSION_SECONDS: '3600',
+      CONSOLE_PROXY_MAX_SESSIONS: '5',
+      CONSOLE_PROXY_MAX_SESSIONS_PER_TENANT: '2',
+      CONSOLE_BROKER_API_URL: 'https://api.example.com',
+    });
+    expect(settings).toMatchObject({
+      port: 443,
+      apiBaseUrl: 'https://api.example.com',
+      allowedOrigins: ['https://horizon.example.com', 'http://127.0.0.1:6080'],
+      idleTimeoutMs: 60_000,
+      maxSessionMs: 3_600_000,
+      maxSessions: 5,
+      maxSessionsPerTenant: 2,
+    });
+  });
+
+  it('gives each tenant a quarter of the sessions by default, at least one', () => {
+    expect(consoleProxyConfigFromEnv({ CONSOLE_PROXY_KEY: 'k', CONSOLE_PROXY_MAX_SESSIONS: '40' }).maxSessionsPerTenant).toBe(10);
+    expect(consoleProxyConfigFromEnv({ CONSOLE_PROXY_KEY: 'k', CONSOLE_PROXY_MAX_SESSIONS: '3' }).maxSessionsPerTenant).toBe(1);
+  });
+
+  it.each([
+    ['http://0x7f.0.0.1:6380', 'http://127.0.0.1:6380'],
+    ['HTTP://Console.Example.COM', 'http://console.example.com'],
+    ['https://console.example.com:8443', 'https://console.example.com:8443'],
+  ])('holds the configured origin %s as browsers send it: %s', (configured, held) => {
+    expect(consoleProxyConfigFromEnv({ CONSOLE_PROXY_KEY: 'k', CONSOLE_PROXY_ALLOWED_ORIGINS: configured }).allowedOrigins).toEqual([held]);
+  });
+
+  it.each([
+    [{}, 'CONSOLE_PROXY_KEY (the console proxy platform key) is required'],
+    [{ CONSOLE_PROXY_KEY: 'k', CONSOLE_PROXY_IDLE_SECONDS: '0' }, 'CONSOLE_PROXY_IDLE_SECONDS must be a positive number'],
+    [{ CONSOLE_PROXY_KEY: 'k', CONSOLE_PROXY_ALLOWED_ORIGINS: 'file:///tmp' }, 'not a web origin: file:///tmp'],
+    [{ CONSOLE_PROXY_KEY: 'k', CONSOLE_PROXY_ALLOWED_ORIGINS: 'https://console.example.com/app' }, 'not a web origin: https://console.example.com/app'],
+    [{ CONSOLE_PROXY_KEY: 'k', CONSOLE_PROXY_ALLOWED_ORIGINS: 'https://u@console.example.com' }, 'not a web origin: https://u@console.example.com'],
+    [{ CONSOLE_PROXY_KEY: 'k', CONSOLE_PROXY_ALLOWED_ORIGINS: 'https://console.example.com?x' }, 'not a web origin: https://console.example.com?x'],
+    [{ CONSOLE_PROXY_KEY: 'k', CONSOLE_PROXY_ALLOWED_ORIGINS: 'console.example.com' }, 'not a web origin: console.example.com'],
+    [{ CONSOLE_PROXY_KEY: 'k', CONSOLE_PROXY_MAX_SESSIONS: '4', CONSOLE_PROXY_MAX_SESSIONS_PER_TENANT: '5' }, 'CONSOLE_PROXY_MAX_SESSIONS_PER_TENANT must not exceed CONSOLE_PROXY_MAX_SESSIONS'],
+  ])('fails loudly on %j', (env, message) => {
+    expect(() => consoleProxyConfigFromEnv(env)).toThrow(message);
+  });
+});
+
+describe('ticketOf', () => {
+  it.each([
+    ['/?token=acme.abc', 'acme.abc'],
+    ['/websockify?token=acme.abc', 'acme.abc'],
+    ['/ticket/acme.abc', 'acme.abc'],
+    ['/websockify', ''],
+    ['/ticket/%E0%A4', ''],
+    ['/vnc_auto.html?token=acme.abc', undefined],
+    ['/ticket/a/b', undefined],
+  ])('%s → %j', (url, ticket) => {
+    expect(ticketOf(parseRequestTarget(url)!)).toBe(ticket);
+  });
+});
+
+describe('parseRequestTarget', () => {
+  it.each([
+    ['/', '/', []],
+    ['/vnc_auto.html?path=%3Ftoken%3Dacme.abc', '/vnc_auto.html', [['path', '?token=acme.abc']]],
+    ['/?token=acme.abc&x=%zz|{', '/', [['token', 'acme.abc'], ['x', '%zz|{']]],
+    ['/novnc/core/%2e%2e/x.js', '/novnc/core/%2e%2e/x.js', []],
+  ])('%s is origin-form', (target, path, query) => {
+    const parsed = parseRequestTarget(target)!;
+    expect([parsed.path, [...parsed.query]]).toEqual([path, query]);
+  });
+
+  it.each(['//', '//?token=acme.abc', '/\\x', 'http://[', 'http://127.0.0.1:6080/', '127.0.0.1:6080', '*', '', '/%zz', '/a b', '/é', '/#x'])(
+    'refuses %j',
+    (target) => {
+      expect(parseRequestTarget(target)).toBeUndefined();
+    },
+  );
+});
