@@ -1,14 +1,13 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { WebSocketServer } from 'ws';
 import { consoleBrokerApi, type ConsoleBrokerApi } from './api.js';
-import { Close } from './bridge.js';
 import { consoleSessions } from './capacity.js';
 import type { ConsoleProxyConfig } from './config.js';
 import { guarded } from './guard.js';
 import { logger } from './log.js';
-import { Refusal } from './refusals.js';
 import { parseRequestTarget } from './request-target.js';
 import { consoleSession, type SessionContext } from './session.js';
+import { DEFAULT_GRACE_MS, drain, type DrainResult } from './shutdown.js';
 import { send, serveStatic } from './static.js';
 import { answerUpgrade, refuseConnect, refuseUpgrade, type UpgradeContext } from './upgrade.js';
 
@@ -18,8 +17,11 @@ export interface ConsoleProxy {
   port: number;
   /** Sessions being set up or bridged right now. */
   activeSessions(): number;
-  /** Stops accepting, ends every session (1001) and waits for their audit records. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting, ends every session (1001, "shutting down") and waits for the browsers' close frames and
+   * the audit records, at most `graceMs`; whatever is left then is cut off. See shutdown.ts.
+   */
+  close(graceMs?: number): Promise<DrainResult>;
 }
 
 /**
@@ -92,18 +94,7 @@ export async function startConsoleProxy(
     url: `http://${host}:${address.port}`,
     port: address.port,
     activeSessions: () => sessions.live.size,
-    async close() {
-      closing = true;
-      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const end of sessions.live) end(Close.goingAway, Refusal.shutdown);
-      server.closeAllConnections();
-      while (sessions.live.size > 0 || sessions.audits.size > 0) {
-        await Promise.allSettled([...sessions.audits]);
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-      for (const client of wss.clients) client.terminate();
-      await stopped;
-    },
+    close: (graceMs = DEFAULT_GRACE_MS) => drain({ server, wss, sessions, graceMs, stopAccepting: () => (closing = true) }),
   };
 }
 

@@ -19,6 +19,7 @@ describe('consoleProxyConfigFromEnv', () => {
       apiTimeoutMs: 10_000,
       highWaterMarkBytes: 1_048_576,
       maxMessageBytes: 262_144,
+      shutdownGraceMs: 10_000,
     });
   });
 
