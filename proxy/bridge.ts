@@ -40,7 +40,12 @@ export interface BridgeResult {
  * while too much is queued towards the browser, and reading from the browser stops while the VM's socket
  * is full. The WebSocket arrives paused (nothing was read from it while the ticket was redeemed).
  */
-export function bridge(ws: WebSocket, vnc: Socket, limits: BridgeLimits): { done: Promise<BridgeResult>; end: (code: number, reason: string) => void } {
+export function bridge(
+  ws: WebSocket,
+  vnc: Socket,
+  limits: BridgeLimits,
+  traffic: { toVm: number; fromVm: number } = { toVm: 0, fromVm: 0 },
+): { done: Promise<BridgeResult>; end: (code: number, reason: string) => void } {
   let bytesToVm = 0;
   let bytesFromVm = 0;
   let ended = false;
@@ -74,6 +79,7 @@ export function bridge(ws: WebSocket, vnc: Socket, limits: BridgeLimits): { done
   };
   vnc.on('data', (chunk: Buffer) => {
     bytesFromVm += chunk.length;
+    traffic.fromVm += chunk.length;
     activity();
     ws.send(chunk, { binary: true }, sent);
     if (ws.bufferedAmount >= limits.highWaterMarkBytes) vnc.pause();
@@ -84,6 +90,7 @@ export function bridge(ws: WebSocket, vnc: Socket, limits: BridgeLimits): { done
     if (ended) return;
     if (!isBinary) return end(Close.unsupportedData, 'Only binary WebSocket frames are accepted.', 'text frame');
     bytesToVm += data.length;
+    traffic.toVm += data.length;
     activity();
     if (!vnc.write(data)) ws.pause();
   });

@@ -5,6 +5,7 @@ import { consoleSessions } from './capacity.js';
 import type { ConsoleProxyConfig } from './config.js';
 import { guarded } from './guard.js';
 import { logger } from './log.js';
+import { emitEmf, proxyMetrics, serveMetrics, type ProxyMetrics } from './metrics.js';
 import { parseRequestTarget } from './request-target.js';
 import { consoleSession, type SessionContext } from './session.js';
 import { DEFAULT_GRACE_MS, drain, type DrainResult } from './shutdown.js';
@@ -17,6 +18,9 @@ export interface ConsoleProxy {
   port: number;
   /** Sessions being set up or bridged right now. */
   activeSessions(): number;
+  /** The operational figures (metrics.ts); served at `metricsUrl` when the config names a metrics port. */
+  metrics: ProxyMetrics;
+  metricsUrl?: string;
   /**
    * Stops accepting, ends every session (1001, "shutting down") and waits for the browsers' close frames and
    * the audit records, at most `graceMs`; whatever is left then is cut off. See shutdown.ts.
@@ -36,6 +40,8 @@ export async function startConsoleProxy(
   api: ConsoleBrokerApi = consoleBrokerApi({ baseUrl: config.apiBaseUrl, apiKey: config.apiKey, timeoutMs: config.apiTimeoutMs }),
 ): Promise<ConsoleProxy> {
   const sessions = consoleSessions();
+  const metrics = proxyMetrics(() => sessions.live.size);
+  api = metrics.countingRedemptions(api);
   let closing = false;
 
   const wss = new WebSocketServer({
@@ -45,12 +51,18 @@ export async function startConsoleProxy(
     // noVNC asks for no subprotocol; WEBMKS clients ask for `binary`. Text (`base64`) is not spoken.
     handleProtocols: (protocols) => (protocols.has('binary') ? 'binary' : false),
   });
-  const sessionContext: SessionContext = { config, api, sessions };
+  const sessionContext: SessionContext = { config, api, sessions, traffic: metrics.traffic };
   const upgradeContext: UpgradeContext = {
     wss,
     allowedOrigins: config.allowedOrigins,
     closing: () => closing,
-    session: (request, ticket) => consoleSession(sessionContext, request, ticket),
+    session: (request, ticket) => {
+      const session = consoleSession(sessionContext, request, ticket);
+      return (ws) => {
+        metrics.track(ws);
+        session(ws);
+      };
+    },
   };
 
   // Every way a client reaches the proxy goes through one guard, so no input can end the process.
@@ -90,11 +102,21 @@ export async function startConsoleProxy(
     nodeVersion: process.versions.node,
   });
 
+  const metricsServer = config.metrics ? await serveMetrics(metrics, config.metrics.host, config.metrics.port) : undefined;
+  const stopEmf = config.emf ? emitEmf(metrics, config.emf) : undefined;
+
   return {
     url: `http://${host}:${address.port}`,
     port: address.port,
     activeSessions: () => sessions.live.size,
-    close: (graceMs = DEFAULT_GRACE_MS) => drain({ server, wss, sessions, graceMs, stopAccepting: () => (closing = true) }),
+    metrics,
+    ...(metricsServer ? { metricsUrl: metricsServer.url } : {}),
+    async close(graceMs = DEFAULT_GRACE_MS) {
+      const result = await drain({ server, wss, sessions, graceMs, stopAccepting: () => (closing = true) });
+      stopEmf?.();
+      await metricsServer?.close();
+      return result;
+    },
   };
 }
 

@@ -113,6 +113,12 @@ describe.skipIf(missing.length > 0)('the built console proxy, outside the reposi
     await expect.poll(() => screenOf(page), { timeout: 60_000 }).toEqual({ ...SCREEN, centre: DESKTOP_RGB });
     expect(await page.textContent('#status')).toBe('Connected to web-01');
 
+    // Its metrics, on their own port: the open console, its redemption, the screen's bytes.
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(metrics).toContain('\nconsole_proxy_sessions_open 1\n');
+    expect(metrics).toContain('\nconsole_proxy_redemptions_total{outcome="valid"} 1\n');
+    expect(Number(/console_proxy_bytes_total\{direction="from_vm"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThan(12);
+
     proxy.child.kill('SIGTERM');
     await page.waitForSelector('body[data-state="disconnected"]', { timeout: 60_000 });
     expect(await page.getAttribute('body', 'data-close-code')).toBe('1001');
