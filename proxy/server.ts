@@ -1,4 +1,5 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import { WebSocketServer } from 'ws';
 import { consoleBrokerApi, type ConsoleBrokerApi } from './api.js';
 import { consoleSessions } from './capacity.js';
@@ -10,10 +11,11 @@ import { parseRequestTarget } from './request-target.js';
 import { consoleSession, type SessionContext } from './session.js';
 import { DEFAULT_GRACE_MS, drain, type DrainResult } from './shutdown.js';
 import { send, serveStatic } from './static.js';
+import { tlsServer } from './tls.js';
 import { answerUpgrade, refuseConnect, refuseUpgrade, type UpgradeContext } from './upgrade.js';
 
 export interface ConsoleProxy {
-  /** `http://host:port` the proxy listens on. */
+  /** `http://host:port` the proxy listens on (`https://` with TLS). */
   url: string;
   port: number;
   /** Sessions being set up or bridged right now. */
@@ -66,7 +68,8 @@ export async function startConsoleProxy(
   };
 
   // Every way a client reaches the proxy goes through one guard, so no input can end the process.
-  const server: Server = createServer();
+  const tls = config.tls ? tlsServer(config.tls) : undefined;
+  const server: Server | HttpsServer = tls?.server ?? createServer();
   server.on(
     'request',
     guarded(
@@ -106,7 +109,7 @@ export async function startConsoleProxy(
   const stopEmf = config.emf ? emitEmf(metrics, config.emf) : undefined;
 
   return {
-    url: `http://${host}:${address.port}`,
+    url: `${tls ? 'https' : 'http'}://${host}:${address.port}`,
     port: address.port,
     activeSessions: () => sessions.live.size,
     metrics,
@@ -114,6 +117,7 @@ export async function startConsoleProxy(
     async close(graceMs = DEFAULT_GRACE_MS) {
       const result = await drain({ server, wss, sessions, graceMs, stopAccepting: () => (closing = true) });
       stopEmf?.();
+      tls?.stop();
       await metricsServer?.close();
       return result;
     },

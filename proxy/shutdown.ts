@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { WebSocketServer } from 'ws';
 import { Close } from './bridge.js';
 import type { ConsoleSessions } from './capacity.js';
@@ -23,7 +24,7 @@ export interface DrainResult {
  * handshakes and the sessions' audit records, at most `graceMs`. Then cut off what is left.
  */
 export async function drain({ server, wss, sessions, graceMs, stopAccepting }: {
-  server: Server;
+  server: Server | HttpsServer;
   wss: WebSocketServer;
   sessions: ConsoleSessions;
   graceMs: number;
