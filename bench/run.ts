@@ -20,6 +20,7 @@ import { testEnvironment } from '../test/support/environment.js';
 import { runFleet } from './fleet-report.js';
 import { writeReadmeSection } from './readme.js';
 import { measurePush, pushMarkdown } from './push.js';
+import { runProxyBench } from './proxy-vs-websockify.js';
 import { measureValidation } from './validation.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -246,6 +247,9 @@ async function main() {
   const baselineTree = process.env.BENCH_BASELINE_TREE;
   const validationBaseline = baselineTree ? { tree: baselineTree, parsesPerSecond: await measureValidation(baselineTree) } : undefined;
 
+  // ---- the console proxy's data path next to websockify's (figures also go to docs/proxy.md)
+  const proxyVsWebsockify = await runProxyBench();
+
   const current = {
     measuredAt: new Date().toISOString(),
     machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`,
@@ -269,6 +273,7 @@ async function main() {
     functions,
     validation,
     validationBaseline,
+    proxyVsWebsockify,
   };
   report(current);
   // The fleet benchmark seeds a tenant of its own, on a DynamoDB of its own, in a process of its own.

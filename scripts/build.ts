@@ -13,12 +13,14 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+/** Where `npm run build` puts the proxy artefact, relative to the repository (proxy/Dockerfile copies it). */
+export const PROXY_ARTEFACT_DIR = 'dist/proxy';
 
 /** Bundled CommonJS dependencies call `require` for Node's built-ins: an ES module has none of its own. */
 const REQUIRE_BANNER = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 
 /** Builds the console proxy artefact into `outDir` (default dist/proxy) and returns its size in bytes. */
-export async function buildProxy(outDir = join(root, 'dist/proxy')): Promise<{ outDir: string; bytes: number }> {
+export async function buildProxy(outDir = join(root, PROXY_ARTEFACT_DIR)): Promise<{ outDir: string; bytes: number }> {
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   await build({
