@@ -21,6 +21,8 @@ export function closeConsole(ws: WebSocket, code: number, reason: string): void 
   ws.close(code, reason);
 }
 
+const AS_IS = { binary: true, compress: false } as const;
+
 export interface BridgeLimits {
   idleTimeoutMs: number;
   maxSessionMs: number;
@@ -75,14 +77,17 @@ export function bridge(
 
   // VM → browser. `bufferedAmount` counts what ws has queued but the kernel has not taken yet.
   const sent = () => {
-    if (vnc.isPaused() && ws.bufferedAmount < limits.highWaterMarkBytes / 2) vnc.resume();
+    if (!ended && vnc.isPaused()) vnc.resume();
   };
   vnc.on('data', (chunk: Buffer) => {
     bytesFromVm += chunk.length;
     traffic.fromVm += chunk.length;
     activity();
-    ws.send(chunk, { binary: true }, sent);
-    if (ws.bufferedAmount >= limits.highWaterMarkBytes) vnc.pause();
+    // The chunk goes out as it is (no copy, no compression). Only the send that crosses the high-water mark
+    // waits for a callback: once it is written, everything before it is too.
+    if (ws.bufferedAmount + chunk.length < limits.highWaterMarkBytes) return ws.send(chunk, AS_IS);
+    vnc.pause();
+    ws.send(chunk, AS_IS, sent);
   });
 
   // Browser → VM.
