@@ -34,6 +34,15 @@ const IDLE_CONSOLES = 200;
 /** Active consoles (a 1 KiB screen update every 100 ms each) at each step of the capacity ramp. */
 const CAPACITY_STEPS = [25, 50, 100, 200, 400];
 const PHASE_MS = 120_000;
+/** The longest any one open, message or transfer may take before the bench gives up on it. */
+const WAIT_MS = 60_000;
+
+/** `promise`, or a clear failure after `ms`: no wait in this bench is unbounded. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)));
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+}
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 const round = (value: number, digits = 2) => Number(value.toFixed(digits));
@@ -190,13 +199,13 @@ async function openConsole(proxy: Proxy, mode: string): Promise<{ ws: WebSocket;
   });
   ws.on('error', () => undefined);
   ws.on('close', () => waiter?.reject(new Error(`${proxy.name}: console closed`)));
-  await once(ws, 'open');
+  await within(once(ws, 'open'), WAIT_MS, `${proxy.name}: console open`);
   const next = (bytes: number) => {
     want += bytes;
     if (have >= want) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
+    return within(new Promise<void>((resolve, reject) => {
       waiter = { resolve: () => ((waiter = undefined), resolve()), reject };
-    });
+    }), WAIT_MS, `${proxy.name}: ${bytes} bytes`);
   };
   await next(12);
   ws.send(Buffer.from(mode));
@@ -311,8 +320,14 @@ async function capacity(proxy: Proxy): Promise<{ aloneP50Ms: number; steps: { co
   let holds = `≥ ${CAPACITY_STEPS.at(-1)}`;
   try {
     for (const target of CAPACITY_STEPS) {
-      active.push(...(await openMany(proxy, target - active.length, 'S')));
-      const p50 = percentile(await proxiedEchoes(proxy, 300), 50);
+      let p50: number;
+      try {
+        active.push(...(await openMany(proxy, target - active.length, 'S')));
+        p50 = percentile(await proxiedEchoes(proxy, 300), 50);
+      } catch (error) {
+        holds = `${steps.at(-1)?.consoles ?? 0} (then: ${(error as Error).message})`;
+        break;
+      }
       steps.push({ consoles: active.length, p50Ms: round(p50, 3) });
       if (p50 > 2 * alone) {
         holds = `${steps.at(-2)?.consoles ?? 0}–${active.length}`;

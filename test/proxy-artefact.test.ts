@@ -5,7 +5,7 @@
  * (1001 and the reason it shows), the session's audit record lands, the process exits 0 within its bound.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext } from 'playwright-core';
@@ -22,6 +22,8 @@ import { eventually } from './support/wait.js';
 import type { VmRecord } from '../lib/records.js';
 
 if (missing.length) console.warn(`proxy-artefact skipped: ${missing.join(', ')} not installed; run scripts/install-e2e-deps.sh`);
+
+const filesOf = (dir: string) => (readdirSync(dir, { recursive: true }) as string[]).sort();
 
 const today = () => [new Date(Date.now() - 86_400_000).toISOString().slice(0, 10), new Date().toISOString().slice(0, 10)] as const;
 
@@ -51,6 +53,7 @@ describe.skipIf(missing.length > 0)('the built console proxy, outside the reposi
   let vm: VmRecord;
   let origin: string;
   let metricsPort: number;
+  let shipped: string[] = [];
   const savedBaseUrl = process.env.CONSOLE_PROXY_BASE_URL;
 
   beforeAll(async () => {
@@ -91,6 +94,7 @@ describe.skipIf(missing.length > 0)('the built console proxy, outside the reposi
   });
 
   it('is one bundle with its static files and no node_modules anywhere above it', () => {
+    shipped = filesOf(artefact);
     expect(existsSync(join(artefact, 'main.mjs'))).toBe(true);
     expect(existsSync(join(artefact, 'public/console.html'))).toBe(true);
     expect(existsSync(join(artefact, 'novnc/core/rfb.js'))).toBe(true);
@@ -124,6 +128,9 @@ describe.skipIf(missing.length > 0)('the built console proxy, outside the reposi
     expect(await page.getAttribute('body', 'data-close-code')).toBe('1001');
     expect(await page.textContent('#status')).toBe(Refusal.shutdown);
     expect(await proxy.exited).toEqual({ code: 0, signal: null });
+    // It wrote nothing beside itself (a read-only root filesystem works) and logged no ticket.
+    expect(filesOf(artefact)).toEqual(shipped);
+    expect(proxy.log.join('')).not.toContain(decodeURIComponent(url.split('token%3D')[1]!));
     const stopped = proxy.entries().find((entry) => entry.message === 'console proxy stopped');
     expect(stopped).toMatchObject({ told: 1, cutOff: 0, auditsLost: 0 });
     const records = await eventually(async () => {
