@@ -13,7 +13,7 @@ import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
@@ -28,7 +28,7 @@ const MiB = 1024 * 1024;
 const CHUNK = 64 * 1024;
 /** Bytes each way per throughput round; rounds per proxy, interleaved. */
 const THROUGHPUT_BYTES = 64 * MiB;
-const ROUNDS = 3;
+const ROUNDS = 5;
 const ECHOES = 2000;
 const IDLE_CONSOLES = 200;
 /** Active consoles (a 1 KiB screen update every 100 ms each) at each step of the capacity ramp. */
@@ -313,8 +313,14 @@ async function memoryPerConsole(proxy: Proxy): Promise<number> {
 }
 
 /** Active consoles added step by step until a probe message's p50 round trip is twice what it is alone. */
-async function capacity(proxy: Proxy): Promise<{ aloneP50Ms: number; steps: { consoles: number; p50Ms: number }[]; holdsBeforeDoubling: string }> {
-  const alone = percentile(await proxiedEchoes(proxy, 500), 50);
+/** A probe console's p50 round trip: the median of three short runs, so that one noisy spell does not decide. */
+async function probeP50(proxy: Proxy): Promise<number> {
+  const runs: number[] = [];
+  for (let run = 0; run < 3; run += 1) runs.push(percentile(await proxiedEchoes(proxy, 200), 50));
+  return median(runs);
+}
+
+async function capacity(proxy: Proxy, alone: number): Promise<{ aloneP50Ms: number; steps: { consoles: number; p50Ms: number }[]; holdsBeforeDoubling: string }> {
   const steps: { consoles: number; p50Ms: number }[] = [];
   const active: Awaited<ReturnType<typeof openConsole>>[] = [];
   let holds = `≥ ${CAPACITY_STEPS.at(-1)}`;
@@ -323,7 +329,7 @@ async function capacity(proxy: Proxy): Promise<{ aloneP50Ms: number; steps: { co
       let p50: number;
       try {
         active.push(...(await openMany(proxy, target - active.length, 'S')));
-        p50 = percentile(await proxiedEchoes(proxy, 300), 50);
+        p50 = await probeP50(proxy);
       } catch (error) {
         holds = `${steps.at(-1)?.consoles ?? 0} (then: ${(error as Error).message})`;
         break;
@@ -377,6 +383,7 @@ export async function measureProxyVsWebsockify(): Promise<ProxyBenchFigures | un
       { name: 'websockify', process: theirs, url: () => `ws://127.0.0.1:${theirsPort}/` },
     ];
 
+    const loadAtStart = round(loadavg()[0]!, 1);
     const down: Record<string, number[]> = {};
     const up: Record<string, number[]> = {};
     const latency: Record<string, number[][]> = {};
@@ -394,6 +401,7 @@ export async function measureProxyVsWebsockify(): Promise<ProxyBenchFigures | un
     const directP99 = median(direct.map((times) => percentile(times, 99)));
     const figures: ProxyBenchFigures = {
       measuredAt: new Date().toISOString(),
+      loadAverage: { atStart: loadAtStart, atEnd: round(loadavg()[0]!, 1), cores: cpus().length },
       websockify: 'Debian websockify 0.10 (python3), forking a process per console',
       throughputBytesPerRound: THROUGHPUT_BYTES,
       direct: { p50Ms: round(directP50, 3), p99Ms: round(directP99, 3) },
@@ -410,7 +418,8 @@ export async function measureProxyVsWebsockify(): Promise<ProxyBenchFigures | un
         addedP50Ms: round(p50 - directP50, 3),
         addedP99Ms: round(p99 - directP99, 3),
         memoryPerConsoleKiB: round((await memoryPerConsole(proxy)) / 1024, 1),
-        capacity: await capacity(proxy),
+        // "Alone" is the p50 of the latency rounds above (one console open).
+        capacity: await capacity(proxy, p50),
       };
     }
     return figures;
@@ -443,6 +452,8 @@ export function proxyBenchMarkdown(figures: ProxyBenchFigures): string {
     line(`memory per open console (KiB, ${IDLE_CONSOLES} idle consoles, PSS)`, ours.memoryPerConsoleKiB, theirs.memoryPerConsoleKiB),
     line('active consoles held before a message\'s p50 doubles', ours.capacity.holdsBeforeDoubling, theirs.capacity.holdsBeforeDoubling),
     line('p50 (ms) alone; then by active consoles', `${ours.capacity.aloneP50Ms}; ${ramp(ours)}`, `${theirs.capacity.aloneP50Ms}; ${ramp(theirs)}`),
+    '',
+    `Machine: ${(figures.loadAverage as { cores: number }).cores} cores shared with other work, load average ${(figures.loadAverage as { atStart: number }).atStart} at the start and ${(figures.loadAverage as { atEnd: number }).atEnd} at the end: p99s and the capacity ramp move with it from run to run; throughput and p50 are steadier.`,
     '',
     `Direct TCP round trip (no proxy): p50 ${(figures.direct as { p50Ms: number }).p50Ms} ms, p99 ${(figures.direct as { p99Ms: number }).p99Ms} ms. An active console receives a 1 KiB screen update every 100 ms and echoes what it is sent.`,
   ].join('\n');
