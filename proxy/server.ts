@@ -114,7 +114,7 @@ export async function startConsoleProxy(
     activeSessions: () => sessions.live.size,
     metrics,
     ...(metricsServer ? { metricsUrl: metricsServer.url } : {}),
-    async close(graceMs = DEFAULT_GRACE_MS) {
+    async close(graceMs = config.shutdownGraceMs ?? DEFAULT_GRACE_MS) {
       const result = await drain({ server, wss, sessions, graceMs, stopAccepting: () => (closing = true) });
       stopEmf?.();
       tls?.stop();

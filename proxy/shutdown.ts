@@ -6,8 +6,11 @@ import type { ConsoleSessions } from './capacity.js';
 import { logger } from './log.js';
 import { Refusal } from './refusals.js';
 
-/** How long a draining proxy waits for consoles to close and audit records to land (CONSOLE_PROXY_SHUTDOWN_SECONDS). */
-export const DEFAULT_GRACE_MS = 10_000;
+/**
+ * How long `close()` waits for consoles to close and audit records to land when its caller names no bound. The
+ * process itself uses CONSOLE_PROXY_SHUTDOWN_SECONDS (10 s unless set; config.ts).
+ */
+export const DEFAULT_GRACE_MS = 60_000;
 
 export interface DrainResult {
   /** Console WebSockets told to go away. */
