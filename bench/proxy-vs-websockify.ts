@@ -288,8 +288,13 @@ async function openMany(proxy: Proxy, count: number, mode: string) {
   const opened: Awaited<ReturnType<typeof openConsole>>[] = [];
   const deadline = performance.now() + PHASE_MS;
   while (opened.length < count && performance.now() < deadline) {
-    const batch = await Promise.all(Array.from({ length: Math.min(25, count - opened.length) }, () => openConsole(proxy, mode)));
-    opened.push(...batch);
+    const batch = await Promise.allSettled(Array.from({ length: Math.min(25, count - opened.length) }, () => openConsole(proxy, mode)));
+    for (const result of batch) if (result.status === 'fulfilled') opened.push(result.value);
+    const failed = batch.find((result) => result.status === 'rejected');
+    if (failed) {
+      await closeAll(opened);
+      throw new Error(`${proxy.name}: ${opened.length} consoles open, the next failed (${(failed as PromiseRejectedResult).reason.message})`);
+    }
   }
   // Bridged: each console's first echo has come back.
   await Promise.all(opened.map((console_) => (console_.ws.send(Buffer.from('p')), console_.next(1))));
@@ -302,10 +307,15 @@ async function closeAll(consoles: { ws: WebSocket }[]): Promise<void> {
     ws.readyState === WebSocket.CLOSED ? undefined : new Promise((resolve) => (ws.on('close', resolve), ws.close()))));
 }
 
-async function memoryPerConsole(proxy: Proxy): Promise<number> {
+async function memoryPerConsole(proxy: Proxy): Promise<number | string> {
   await new Promise((resolve) => setTimeout(resolve, 500));
   const before = memoryOf(proxy.process.pid!);
-  const consoles = await openMany(proxy, IDLE_CONSOLES, 'E');
+  let consoles: Awaited<ReturnType<typeof openMany>>;
+  try {
+    consoles = await openMany(proxy, IDLE_CONSOLES, 'E');
+  } catch (error) {
+    return `not measured: ${(error as Error).message}`;
+  }
   await new Promise((resolve) => setTimeout(resolve, 500));
   const after = memoryOf(proxy.process.pid!);
   await closeAll(consoles);
@@ -417,7 +427,7 @@ export async function measureProxyVsWebsockify(): Promise<ProxyBenchFigures | un
         roundTripP99Ms: round(p99, 3),
         addedP50Ms: round(p50 - directP50, 3),
         addedP99Ms: round(p99 - directP99, 3),
-        memoryPerConsoleKiB: round((await memoryPerConsole(proxy)) / 1024, 1),
+        memoryPerConsoleKiB: await memoryPerConsole(proxy).then((bytes) => (typeof bytes === 'number' ? round(bytes / 1024, 1) : bytes)),
         // "Alone" is the p50 of the latency rounds above (one console open).
         capacity: await capacity(proxy, p50),
       };
@@ -435,7 +445,7 @@ export async function measureProxyVsWebsockify(): Promise<ProxyBenchFigures | un
 
 export function proxyBenchMarkdown(figures: ProxyBenchFigures): string {
   type Row = { toBrowserMiBps: number; toVmMiBps: number; roundTripP50Ms: number; roundTripP99Ms: number; addedP50Ms: number; addedP99Ms: number;
-    memoryPerConsoleKiB: number; capacity: { aloneP50Ms: number; holdsBeforeDoubling: string; steps: { consoles: number; p50Ms: number }[] } };
+    memoryPerConsoleKiB: number | string; capacity: { aloneP50Ms: number; holdsBeforeDoubling: string; steps: { consoles: number; p50Ms: number }[] } };
   const ours = figures['console proxy'] as Row;
   const theirs = figures.websockify as unknown as Row;
   const line = (what: string, a: string | number, b: string | number) => `| ${what} | ${a} | ${b} |`;
