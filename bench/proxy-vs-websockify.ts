@@ -10,7 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -471,17 +471,15 @@ export function proxyBenchMarkdown(figures: ProxyBenchFigures): string {
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-/** Measures, prints, and writes the figures into docs/proxy.md between the proxy-bench markers. */
+/** Measures, prints, and writes the figures into docs/proxy.md (between the proxy-bench markers) and bench/proxy-results.json. */
 export async function runProxyBench(): Promise<ProxyBenchFigures | undefined> {
   const figures = await measureProxyVsWebsockify();
   if (!figures) return undefined;
   const markdown = proxyBenchMarkdown(figures);
   console.log(`\n## Console proxy vs websockify\n\n${markdown}\n`);
   writeReadmeSection(join(root, 'docs/proxy.md'), 'proxy-bench', markdown);
+  writeFileSync(join(root, 'bench/proxy-results.json'), `${JSON.stringify(figures, null, 2)}\n`);
   return figures;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const figures = await runProxyBench();
-  console.log(JSON.stringify(figures, null, 2));
-}
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await runProxyBench();
