@@ -20,6 +20,7 @@ import { testEnvironment } from '../test/support/environment.js';
 import { runFleet } from './fleet-report.js';
 import { writeReadmeSection } from './readme.js';
 import { measurePush, pushMarkdown } from './push.js';
+import { runProxyBench } from './proxy-vs-websockify.js';
 import { measureValidation } from './validation.js';
 import { median, percentile, round } from './stats.js';
 
@@ -262,6 +263,8 @@ async function main() {
   const http = await measureHttp(dynamo.endpoint, bench.sessionId);
   const functions = await measureBundles(bench.routes, bench.buildEvent, bench.loginVcenter);
   await dynamo.close();
+  // The console proxy's data path next to websockify's (figures also go to docs/proxy.md).
+  const proxyVsWebsockify = await runProxyBench();
   const processNote =
     'measured with guest credentials the agent accepted lately (their verifier is in the table; new credentials ' +
     'go through the agent once); list and get pay one scrypt verification each';
@@ -287,6 +290,7 @@ async function main() {
     push: { ...push, agentCallMs: guest.agentCallMs },
     functions,
     ...(await measureValidations()),
+    proxyVsWebsockify,
   });
   // The fleet benchmark seeds a tenant of its own, on a DynamoDB of its own, in a process of its own.
   console.log(`\n${await runFleet()}\n`);

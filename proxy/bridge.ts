@@ -21,6 +21,8 @@ export function closeConsole(ws: WebSocket, code: number, reason: string): void 
   ws.close(code, reason);
 }
 
+const AS_IS = { binary: true, compress: false } as const;
+
 export interface BridgeLimits {
   idleTimeoutMs: number;
   maxSessionMs: number;
@@ -40,7 +42,12 @@ export interface BridgeResult {
  * while too much is queued towards the browser, and reading from the browser stops while the VM's socket
  * is full. The WebSocket arrives paused (nothing was read from it while the ticket was redeemed).
  */
-export function bridge(ws: WebSocket, vnc: Socket, limits: BridgeLimits): { done: Promise<BridgeResult>; end: (code: number, reason: string) => void } {
+export function bridge(
+  ws: WebSocket,
+  vnc: Socket,
+  limits: BridgeLimits,
+  traffic: { toVm: number; fromVm: number } = { toVm: 0, fromVm: 0 },
+): { done: Promise<BridgeResult>; end: (code: number, reason: string) => void } {
   let bytesToVm = 0;
   let bytesFromVm = 0;
   let ended = false;
@@ -70,13 +77,17 @@ export function bridge(ws: WebSocket, vnc: Socket, limits: BridgeLimits): { done
 
   // VM → browser. `bufferedAmount` counts what ws has queued but the kernel has not taken yet.
   const sent = () => {
-    if (vnc.isPaused() && ws.bufferedAmount < limits.highWaterMarkBytes / 2) vnc.resume();
+    if (!ended && vnc.isPaused()) vnc.resume();
   };
   vnc.on('data', (chunk: Buffer) => {
     bytesFromVm += chunk.length;
+    traffic.fromVm += chunk.length;
     activity();
-    ws.send(chunk, { binary: true }, sent);
-    if (ws.bufferedAmount >= limits.highWaterMarkBytes) vnc.pause();
+    // The chunk goes out as it is (no copy, no compression). Only the send that crosses the high-water mark
+    // waits for a callback: once it is written, everything before it is too.
+    if (ws.bufferedAmount + chunk.length < limits.highWaterMarkBytes) return ws.send(chunk, AS_IS);
+    vnc.pause();
+    ws.send(chunk, AS_IS, sent);
   });
 
   // Browser → VM.
@@ -84,6 +95,7 @@ export function bridge(ws: WebSocket, vnc: Socket, limits: BridgeLimits): { done
     if (ended) return;
     if (!isBinary) return end(Close.unsupportedData, 'Only binary WebSocket frames are accepted.', 'text frame');
     bytesToVm += data.length;
+    traffic.toVm += data.length;
     activity();
     if (!vnc.write(data)) ws.pause();
   });

@@ -46,6 +46,14 @@ export interface ConsoleProxyConfig {
   highWaterMarkBytes: number;
   /** The largest WebSocket message accepted from a browser (RFB client messages are small). */
   maxMessageBytes: number;
+  /** On SIGTERM, how long open consoles get to close and their audit records to land (default 10 s). */
+  shutdownGraceMs?: number;
+  /** Serve https/wss with this certificate and key (PEM files, re-read when they change); plain http without. */
+  tls?: { certFile: string; keyFile: string };
+  /** Prometheus text metrics on their own listener (`/metrics`); none without a port. */
+  metrics?: { host: string; port: number };
+  /** CloudWatch embedded metric format lines on stdout every `intervalMs` (for ECS scaling); none without. */
+  emf?: { namespace: string; service: string; intervalMs: number };
 }
 
 type Env = Record<string, string | undefined>;
@@ -90,6 +98,26 @@ export function consoleProxyConfigFromEnv(env: Env = process.env): ConsoleProxyC
     apiTimeoutMs: seconds(env, 'CONSOLE_PROXY_API_TIMEOUT_SECONDS', 10),
     highWaterMarkBytes: positive(env, 'CONSOLE_PROXY_HIGH_WATER_MARK_BYTES', 1024 * 1024),
     maxMessageBytes: positive(env, 'CONSOLE_PROXY_MAX_MESSAGE_BYTES', 256 * 1024),
+    ...shippingConfig(env),
+  };
+}
+
+/** Shutdown, TLS and metrics: what running the proxy as a service needs. */
+function shippingConfig(env: Env): Pick<ConsoleProxyConfig, 'shutdownGraceMs' | 'tls' | 'metrics' | 'emf'> {
+  const certFile = env.CONSOLE_PROXY_TLS_CERT_FILE || undefined;
+  const keyFile = env.CONSOLE_PROXY_TLS_KEY_FILE || undefined;
+  if (Boolean(certFile) !== Boolean(keyFile)) throw new Error('CONSOLE_PROXY_TLS_CERT_FILE and CONSOLE_PROXY_TLS_KEY_FILE go together');
+  const metricsPort = env.CONSOLE_PROXY_METRICS_PORT ? Number(env.CONSOLE_PROXY_METRICS_PORT) : undefined;
+  if (metricsPort !== undefined && !(Number.isInteger(metricsPort) && metricsPort >= 0 && metricsPort < 65536)) {
+    throw new Error('CONSOLE_PROXY_METRICS_PORT must be a port number');
+  }
+  return {
+    shutdownGraceMs: seconds(env, 'CONSOLE_PROXY_SHUTDOWN_SECONDS', 10),
+    ...(certFile && keyFile ? { tls: { certFile, keyFile } } : {}),
+    ...(metricsPort !== undefined ? { metrics: { host: env.CONSOLE_PROXY_METRICS_HOST || env.CONSOLE_PROXY_HOST || '127.0.0.1', port: metricsPort } } : {}),
+    ...(env.CONSOLE_PROXY_EMF_NAMESPACE
+      ? { emf: { namespace: env.CONSOLE_PROXY_EMF_NAMESPACE, service: env.CONSOLE_PROXY_EMF_SERVICE || 'console-proxy', intervalMs: seconds(env, 'CONSOLE_PROXY_EMF_SECONDS', 60) } }
+      : {}),
   };
 }
 

@@ -12,7 +12,7 @@ export const Refusal = {
   internal: 'The console proxy failed; try again later.',
   api: 'The console service is unavailable; try again later.',
   vnc: "The virtual machine's console cannot be reached.",
-  shutdown: 'The console proxy is shutting down.',
+  shutdown: 'The console proxy is shutting down (a restart or an update); open the console again.',
 } as const;
 
 /** Ends a console session that never reached the VM; logged by the ticket's fingerprint, never the ticket. */

@@ -1,25 +1,33 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import { WebSocketServer } from 'ws';
 import { consoleBrokerApi, type ConsoleBrokerApi } from './api.js';
-import { Close } from './bridge.js';
 import { consoleSessions } from './capacity.js';
 import type { ConsoleProxyConfig } from './config.js';
 import { guarded } from './guard.js';
 import { logger } from './log.js';
-import { Refusal } from './refusals.js';
+import { emitEmf, proxyMetrics, serveMetrics, type ProxyMetrics } from './metrics.js';
 import { parseRequestTarget } from './request-target.js';
 import { consoleSession, type SessionContext } from './session.js';
+import { DEFAULT_GRACE_MS, drain, type DrainResult } from './shutdown.js';
 import { send, serveStatic } from './static.js';
+import { tlsServer } from './tls.js';
 import { answerUpgrade, refuseConnect, refuseUpgrade, type UpgradeContext } from './upgrade.js';
 
 export interface ConsoleProxy {
-  /** `http://host:port` the proxy listens on. */
+  /** `http://host:port` the proxy listens on (`https://` with TLS). */
   url: string;
   port: number;
   /** Sessions being set up or bridged right now. */
   activeSessions(): number;
-  /** Stops accepting, ends every session (1001) and waits for their audit records. */
-  close(): Promise<void>;
+  /** The operational figures (metrics.ts); served at `metricsUrl` when the config names a metrics port. */
+  metrics: ProxyMetrics;
+  metricsUrl?: string;
+  /**
+   * Stops accepting, ends every session (1001, "shutting down") and waits for the browsers' close frames and
+   * the audit records, at most `graceMs`; whatever is left then is cut off. See shutdown.ts.
+   */
+  close(graceMs?: number): Promise<DrainResult>;
 }
 
 /**
@@ -39,6 +47,8 @@ export async function startConsoleProxy(
   }),
 ): Promise<ConsoleProxy> {
   const sessions = consoleSessions();
+  const metrics = proxyMetrics(() => sessions.live.size);
+  api = metrics.countingRedemptions(api);
   let closing = false;
 
   const wss = new WebSocketServer({
@@ -48,16 +58,23 @@ export async function startConsoleProxy(
     // noVNC asks for no subprotocol; WEBMKS clients ask for `binary`. Text (`base64`) is not spoken.
     handleProtocols: (protocols) => (protocols.has('binary') ? 'binary' : false),
   });
-  const sessionContext: SessionContext = { config, api, sessions };
+  const sessionContext: SessionContext = { config, api, sessions, traffic: metrics.traffic };
   const upgradeContext: UpgradeContext = {
     wss,
     allowedOrigins: config.allowedOrigins,
     closing: () => closing,
-    session: (request, ticket) => consoleSession(sessionContext, request, ticket),
+    session: (request, ticket) => {
+      const session = consoleSession(sessionContext, request, ticket);
+      return (ws) => {
+        metrics.track(ws);
+        session(ws);
+      };
+    },
   };
 
   // Every way a client reaches the proxy goes through one guard, so no input can end the process.
-  const server: Server = createServer();
+  const tls = config.tls ? tlsServer(config.tls) : undefined;
+  const server: Server | HttpsServer = tls?.server ?? createServer();
   server.on(
     'request',
     guarded(
@@ -93,21 +110,21 @@ export async function startConsoleProxy(
     nodeVersion: process.versions.node,
   });
 
+  const metricsServer = config.metrics ? await serveMetrics(metrics, config.metrics.host, config.metrics.port) : undefined;
+  const stopEmf = config.emf ? emitEmf(metrics, config.emf) : undefined;
+
   return {
-    url: `http://${host}:${address.port}`,
+    url: `${tls ? 'https' : 'http'}://${host}:${address.port}`,
     port: address.port,
     activeSessions: () => sessions.live.size,
-    async close() {
-      closing = true;
-      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const end of sessions.live) end(Close.goingAway, Refusal.shutdown);
-      server.closeAllConnections();
-      while (sessions.live.size > 0 || sessions.audits.size > 0) {
-        await Promise.allSettled([...sessions.audits]);
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-      for (const client of wss.clients) client.terminate();
-      await stopped;
+    metrics,
+    ...(metricsServer ? { metricsUrl: metricsServer.url } : {}),
+    async close(graceMs = config.shutdownGraceMs ?? DEFAULT_GRACE_MS) {
+      const result = await drain({ server, wss, sessions, graceMs, stopAccepting: () => (closing = true) });
+      stopEmf?.();
+      tls?.stop();
+      await metricsServer?.close();
+      return result;
     },
   };
 }

@@ -11,6 +11,7 @@ import { clientAddressOf } from './client-address.js';
 import type { ConsoleProxyConfig } from './config.js';
 import { guarded } from './guard.js';
 import { logger } from './log.js';
+import type { Traffic } from './metrics.js';
 import { redeem } from './redeem.js';
 import { refuse, Refusal } from './refusals.js';
 import { claimedTenant, ticketFingerprint } from './tickets.js';
@@ -20,6 +21,8 @@ export interface SessionContext {
   config: ConsoleProxyConfig;
   api: ConsoleBrokerApi;
   sessions: ConsoleSessions;
+  /** Where the bridge counts bytes for the metrics. */
+  traffic?: Traffic;
 }
 
 /** A console WebSocket's whole life, guarded: a bug ends the session (1011), never the proxy. */
@@ -34,7 +37,7 @@ export const consoleSession = (context: SessionContext, request: IncomingMessage
  * Admission (the ticket's shape, capacity, the tenant's share, a pending place) → redemption → TCP to the
  * VM → bridge → audit record.
  */
-async function openConsole({ config, api, sessions }: SessionContext, ws: WebSocket, request: IncomingMessage, ticket: string): Promise<void> {
+async function openConsole({ config, api, sessions, traffic }: SessionContext, ws: WebSocket, request: IncomingMessage, ticket: string): Promise<void> {
   // Read nothing from the browser until the bridge exists: the VM gets no byte before redemption.
   ws.pause();
   ws.on('error', () => undefined); // the bridge listens from its start; until then a close says enough
@@ -80,7 +83,7 @@ async function openConsole({ config, api, sessions }: SessionContext, ws: WebSoc
     const vnc = await connectVnc(target, config.vncConnectTimeoutMs);
     if (!vnc) return refuse(ws, Close.internal, Refusal.vnc, 'vnc unreachable', ticketId);
     if (ws.readyState !== WebSocket.OPEN) return void vnc.destroy();
-    const bridged = bridgeSession(ws, vnc, target, ticketId, clientAddress, { config, api, sessions });
+    const bridged = bridgeSession(ws, vnc, target, ticketId, clientAddress, { config, api, sessions, traffic });
     endSession = bridged.end;
     await bridged.done;
   } finally {
@@ -97,13 +100,13 @@ function bridgeSession(
   target: ConsoleTarget,
   ticketId: string,
   clientAddress: string,
-  { config, api, sessions }: SessionContext,
+  { config, api, sessions, traffic }: SessionContext,
 ): { end: (code: number, reason: string) => void; done: Promise<void> } {
   const sessionId = randomUUID();
   const startedAt = new Date().toISOString();
   const who = { session: sessionId, ticket: ticketId, tenant: target.tenantId, vm: target.vmMoId, principal: target.issuedTo };
   logger.info('console session started', who);
-  const bridged = bridge(ws, vnc, config);
+  const bridged = bridge(ws, vnc, config, traffic);
   const done = bridged.done.then((result) => {
     logger.info('console session ended', { ...who, bytesToVm: result.bytesToVm, bytesFromVm: result.bytesFromVm, endReason: result.endReason });
     recordSession(api, sessions, {

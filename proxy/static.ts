@@ -1,15 +1,13 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createRequire } from 'node:module';
-import { dirname, extname, join, normalize, sep } from 'node:path';
+import { extname, join, normalize, sep } from 'node:path';
 import { pipeline } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import type { RequestTarget } from './request-target.js';
+import { staticFiles } from './static-files.js';
 
-const pageDir = fileURLToPath(new URL('./public/', import.meta.url));
-// noVNC ships its ES modules (core/, vendor/pako) ready for the browser: served from node_modules as is.
-const novncDir = dirname(dirname(createRequire(import.meta.url).resolve('@novnc/novnc')));
+// noVNC ships its ES modules (core/, vendor/pako) ready for the browser: served as they are.
+const { pageDir, novncDir } = staticFiles();
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -30,6 +30,7 @@ if (!path) {
   let closeReason = '';
   socket.addEventListener('close', (event) => {
     closeReason = event.reason;
+    document.body.dataset.closeCode = String(event.code);
   });
 
   let connected = false;

@@ -1,20 +1,19 @@
 /**
  * End to end: a real VNC server (TigerVNC's Xvnc) as a demo VM's console, the real API over HTTP, the
  * console proxy, and Debian's Chromium (headless, driven by playwright-core) opening the Nova console URL.
- * CI installs Xvnc, xsetroot and Chromium with scripts/install-e2e-deps.sh; where they are absent this
- * test skips itself and says why (the bridge itself is covered by proxy-bridge.test.ts).
+ * CI installs Xvnc, xsetroot and Chromium with scripts/install-e2e-deps.sh (test/support/browser-console.ts);
+ * where they are absent this test skips itself and says why (the bridge itself is covered by proxy-bridge.test.ts).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { config } from '../../lib/config.js';
 import { listConsoleSessions } from '../../lib/core/audit.js';
 import { startConsoleProxy, type ConsoleProxy } from '../../proxy/server.js';
 import { api, basic, OPERATOR } from '../support/api.js';
+import { DESKTOP_RGB, freePort, launchBrowser, missingBrowserTools as missing, SCREEN, screenOf, startVncServer } from '../support/browser-console.js';
 import { createTenant, createVm, proxyConfig } from '../support/console-fixtures.js';
 import { startApiServer, type ApiServer } from '../support/http-server.js';
 import type { VmRecord } from '../../lib/records.js';
@@ -22,64 +21,7 @@ import type { VmRecord } from '../../lib/records.js';
 /** The UTC days a console session started just now falls on (yesterday too, for a test running at midnight). */
 const recentDays = () => [new Date(Date.now() - 86_400_000).toISOString().slice(0, 10), new Date().toISOString().slice(0, 10)] as const;
 
-const CHROMIUM = '/usr/bin/chromium';
-const XVNC = ['/usr/bin/Xvnc', '/usr/bin/Xtigervnc'].find((path) => existsSync(path));
-const XSETROOT = '/usr/bin/xsetroot';
-const missing = [!existsSync(CHROMIUM) && CHROMIUM, !XVNC && 'Xvnc (tigervnc-standalone-server)', !existsSync(XSETROOT) && XSETROOT].filter(Boolean);
 if (missing.length) console.warn(`proxy-e2e skipped: ${missing.join(', ')} not installed; run scripts/install-e2e-deps.sh`);
-
-const SCREEN = { width: 800, height: 600 };
-/** The demo VM's desktop colour, painted with xsetroot: what the browser must show. */
-const DESKTOP_RGB = [0x33, 0x66, 0xcc];
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-
-async function waitForPort(port: number, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1', () => resolve(true)).on('error', () => resolve(false));
-      socket.once('connect', () => socket.destroy());
-    });
-    if (open) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`nothing listens on ${port}`);
-}
-
-/** Xvnc on a free display, loopback only, no VNC password (the proxy and its ticket are the gate). */
-async function startVncServer(): Promise<{ display: string; port: number; process: ChildProcess }> {
-  const port = await freePort();
-  let number = 40 + Math.floor(Math.random() * 400);
-  while (existsSync(`/tmp/.X11-unix/X${number}`) || existsSync(`/tmp/.X${number}-lock`)) number += 1;
-  const display = `:${number}`;
-  const xvnc = spawn(
-    XVNC!,
-    [display, '-geometry', `${SCREEN.width}x${SCREEN.height}`, '-depth', '24', '-rfbport', String(port), '-localhost',
-      '-SecurityTypes', 'None', '-AlwaysShared', '-nolisten', 'tcp', '-desktop', 'web-01'],
-    { stdio: 'ignore' },
-  );
-  await waitForPort(port);
-  const painted = spawnSync(XSETROOT, ['-display', display, '-solid', '#3366cc']);
-  if (painted.status !== 0) throw new Error(`xsetroot failed: ${painted.stderr}`);
-  return { display, port, process: xvnc };
-}
-
-/** The centre pixel and size of noVNC's canvas, once the page is connected. */
-const screenOf = (page: Page) =>
-  page.evaluate(() => {
-    const canvas = document.querySelector<HTMLCanvasElement>('#screen canvas');
-    if (!canvas) return undefined;
-    const context = canvas.getContext('2d')!;
-    const [r, g, b] = context.getImageData(Math.floor(canvas.width / 2), Math.floor(canvas.height / 2), 1, 1).data;
-    return { width: canvas.width, height: canvas.height, centre: [r, g, b] };
-  });
 
 describe.skipIf(missing.length > 0)('browser console end to end', () => {
   let vnc: Awaited<ReturnType<typeof startVncServer>>;
@@ -105,12 +47,7 @@ describe.skipIf(missing.length > 0)('browser console end to end', () => {
     });
     expect(user.status).toBe(200);
     profile = mkdtempSync(join(tmpdir(), 'console-e2e-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchBrowser(profile);
   });
 
   afterAll(async () => {

@@ -23,6 +23,7 @@ describe('consoleProxyConfigFromEnv', () => {
       apiTimeoutMs: 10_000,
       highWaterMarkBytes: 1_048_576,
       maxMessageBytes: 262_144,
+      shutdownGraceMs: 10_000,
     });
   });
 
@@ -106,4 +107,37 @@ describe('parseRequestTarget', () => {
       expect(parseRequestTarget(target)).toBeUndefined();
     },
   );
+});
+
+describe('the proxy as a service (shutdown, TLS, metrics)', () => {
+  const base = { CONSOLE_PROXY_KEY: 'k', CONSOLE_PROXY_BASE_URL: 'https://console.example.com', CONSOLE_PROXY_HOST: '0.0.0.0' };
+
+  it('reads the shutdown bound, the certificate pair, the metrics port and EMF from the environment', () => {
+    expect(consoleProxyConfigFromEnv({
+      ...base,
+      CONSOLE_PROXY_SHUTDOWN_SECONDS: '25',
+      CONSOLE_PROXY_TLS_CERT_FILE: '/run/tls/cert.pem',
+      CONSOLE_PROXY_TLS_KEY_FILE: '/run/tls/key.pem',
+      CONSOLE_PROXY_METRICS_PORT: '9464',
+      CONSOLE_PROXY_EMF_NAMESPACE: 'ConsoleBroker/Proxy',
+      CONSOLE_PROXY_EMF_SERVICE: 'proxy-prod',
+    })).toMatchObject({
+      shutdownGraceMs: 25_000,
+      tls: { certFile: '/run/tls/cert.pem', keyFile: '/run/tls/key.pem' },
+      metrics: { host: '0.0.0.0', port: 9464 },
+      emf: { namespace: 'ConsoleBroker/Proxy', service: 'proxy-prod', intervalMs: 60_000 },
+    });
+    const plain = consoleProxyConfigFromEnv(base);
+    expect(plain.tls).toBeUndefined();
+    expect(plain.metrics).toBeUndefined();
+    expect(plain.emf).toBeUndefined();
+  });
+
+  it('refuses half a certificate pair and a metrics port that is none', () => {
+    expect(() => consoleProxyConfigFromEnv({ ...base, CONSOLE_PROXY_TLS_CERT_FILE: '/run/tls/cert.pem' })).toThrow(
+      'CONSOLE_PROXY_TLS_CERT_FILE and CONSOLE_PROXY_TLS_KEY_FILE go together',
+    );
+    expect(() => consoleProxyConfigFromEnv({ ...base, CONSOLE_PROXY_METRICS_PORT: 'ninety' })).toThrow('CONSOLE_PROXY_METRICS_PORT must be a port number');
+    expect(() => consoleProxyConfigFromEnv({ ...base, CONSOLE_PROXY_SHUTDOWN_SECONDS: '0' })).toThrow('CONSOLE_PROXY_SHUTDOWN_SECONDS must be a positive number');
+  });
 });
