@@ -105,8 +105,9 @@ export async function registerAgent(agent: AgentIdentity, publicKey: string, age
   return { tenantId: agent.tenantId, moId: agent.moId, guestOsFamily: vm.guestOsFamily, registeredAt, running, ...(websocketUrl ? { websocketUrl } : {}) };
 }
 
-export async function recordHeartbeat(agent: AgentIdentity): Promise<void> {
-  if (!(await store.updateAgent(agent.tenantId, agent.moId, agent.credentialHash, { lastHeartbeatMs: nowMs() }))) {
+/** A heartbeat, with the version the agent runs (absent from agents older than the field). */
+export async function recordHeartbeat(agent: AgentIdentity, agentVersion?: string): Promise<void> {
+  if (!(await store.updateAgent(agent.tenantId, agent.moId, agent.credentialHash, { lastHeartbeatMs: nowMs(), agentVersion }))) {
     throw credentialRevoked();
   }
 }

@@ -8,7 +8,8 @@ import type { AgentAnswer, WorkHandoff } from './handoff.js';
 import { refusalError } from './refusals.js';
 import { pushTo } from './push-handoff.js';
 import { tableAndPoll } from './table-handoff.js';
-import type { RunningAgent } from './tools.js';
+import { awaitAgentBack } from './reconnects.js';
+import { isReconnecting, reconnectDeadlineMs, toolsNotRunning, type RunningAgent } from './tools.js';
 
 /** As the agent record says: pushed over its WebSocket connection while it holds one, else left for its poll. */
 const handoffFor = (agent: RunningAgent): WorkHandoff => (agent.connectionId ? pushTo(agent.connectionId) : tableAndPoll);
@@ -18,16 +19,20 @@ const newWorkId = () => `${nowMs().toString(36).padStart(9, '0')}-${randomBytes(
 
 /**
  * Runs an operation on the VM's agent: sealed to the agent's key and bound to its work item, handed off,
- * and awaited up to the configured bound (in real time, so the Lambda never hangs). A refusal, or no
- * answer in time, is the matching domain error.
+ * and awaited up to the configured bound (in real time, so the Lambda never hangs). An agent re-opening its
+ * connection is waited for first, within the same bound. A refusal, or no answer in time, is the matching
+ * domain error.
  */
-export async function runOnAgent(agent: RunningAgent, payload: WorkPayload, handoff: WorkHandoff = handoffFor(agent)): Promise<AgentAnswer> {
+export async function runOnAgent(reported: RunningAgent, payload: WorkPayload, handoff?: WorkHandoff): Promise<AgentAnswer> {
+  const deadlineMs = Date.now() + config.guestOperationTimeoutMs();
+  const agent = isReconnecting(reported) ? await reconnected(reported, deadlineMs) : reported;
   const { tenantId, moId } = agent;
   const workId = newWorkId();
   const sealed = seal(agent.publicKey, JSON.stringify(payload), workBinding(tenantId, moId, workId));
   const work = { tenantId, moId, workId, operation: payload.operation, sealed };
-  await handoff.deliver(work);
-  const outcome = await handoff.awaitResult(work, Date.now() + config.guestOperationTimeoutMs());
+  const route = handoff ?? handoffFor(agent);
+  await route.deliver(work, deadlineMs);
+  const outcome = await route.awaitResult(work, deadlineMs);
   switch (outcome.kind) {
     case 'answered':
       if (outcome.answer.outcome === 'refused') throw refusalError(outcome.answer.reason ?? 'failed_to_start', payload);
@@ -37,4 +42,12 @@ export async function runOnAgent(agent: RunningAgent, payload: WorkPayload, hand
     case 'unanswered':
       throw ResourceBusy('The guest operation did not complete in time; the virtual machine is busy.');
   }
+}
+
+/** The agent once it is back from re-opening its connection; not back within the grace: it is gone (503). */
+async function reconnected(agent: RunningAgent, deadlineMs: number): Promise<RunningAgent> {
+  const untilMs = Math.min(deadlineMs, Date.now() + reconnectDeadlineMs(agent) - nowMs());
+  const back = await awaitAgentBack(agent, untilMs);
+  if (!back) throw toolsNotRunning(agent.moId);
+  return { ...back, publicKey: agent.publicKey };
 }
