@@ -314,23 +314,42 @@ async function relay() {
   const frames: { at: number; kind: string }[] = [];
   const clients: WebSocket[] = [];
   const upstreams = new Map<IncomingMessage, WebSocket>();
+  /** While held, new handshakes wait (as a slow network or a busy API Gateway makes them). */
+  const held: (() => void)[] = [];
+  const gate = {
+    holding: false,
+    get waiting() {
+      return held.length;
+    },
+    release() {
+      gate.holding = false;
+      for (const resume of held.splice(0)) resume();
+    },
+  };
   const server = new WebSocketServer({
     port: 0,
     host: '127.0.0.1',
     verifyClient: (info, accept) => {
-      const upstream = new WebSocket(stack.websocketUrl, { headers: { authorization: info.req.headers.authorization ?? '' } });
-      let answered = false;
-      const answer = (ok: boolean, status?: number) => {
-        if (answered) return;
-        answered = true;
-        if (ok) upstreams.set(info.req, upstream);
-        accept(ok, status);
-      };
-      upstream.once('open', () => answer(true));
-      upstream.once('unexpected-response', (_request, response) => answer(false, response.statusCode));
-      upstream.once('error', () => answer(false, 502));
+      if (gate.holding) {
+        held.push(() => connectUpstream(info, accept));
+        return;
+      }
+      connectUpstream(info, accept);
     },
   });
+  function connectUpstream(info: { req: IncomingMessage }, accept: (ok: boolean, status?: number) => void) {
+    const upstream = new WebSocket(stack.websocketUrl, { headers: { authorization: info.req.headers.authorization ?? '' } });
+    let answered = false;
+    const answer = (ok: boolean, status?: number) => {
+      if (answered) return;
+      answered = true;
+      if (ok) upstreams.set(info.req, upstream);
+      accept(ok, status);
+    };
+    upstream.once('open', () => answer(true));
+    upstream.once('unexpected-response', (_request, response) => answer(false, response.statusCode));
+    upstream.once('error', () => answer(false, 502));
+  }
   server.on('connection', (client, request) => {
     clients.push(client);
     const upstream = upstreams.get(request)!;
@@ -346,7 +365,7 @@ async function relay() {
   });
   await new Promise((resolve) => server.once('listening', resolve));
   cleanups.push(() => server.close());
-  return { url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`, frames, clients };
+  return { url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`, frames, clients, gate };
 }
 
 describe('an idle agent on the wire', () => {
@@ -381,5 +400,31 @@ describe('an idle agent on the wire', () => {
     for (const client of clients) client.terminate();
     await eventually(() => clients.length > opened && clients.at(-1)!.readyState === WebSocket.OPEN, 'a reconnect');
     await eventually(async () => (await processes('vm-renew', 'create', { credentials: GOOD, spec: { path: '/bin/true' } })).status === 200, 'work pushed after the reconnect');
+  }, 120_000);
+
+  it('runs a guest process created while the agent re-opens its connection: the API waits for it (the reconnect grace)', async () => {
+    const { url, clients, gate } = await relay();
+    await putVm('vm-reopen');
+    const { logs } = await startAgent('vm-reopen', { websocketUrl: url, reconnectBaseMs: 50, reconnectCapMs: 200 });
+    await pushed(logs);
+    // The connection is cut and the agent's new one is held up in the network, as under load.
+    gate.holding = true;
+    for (const client of clients) client.terminate();
+    await eventually(() => gate.waiting > 0, "the agent's new connection under way");
+    const create = processes('vm-reopen', 'create', { credentials: GOOD, spec: { path: '/bin/echo', arguments: 'reopened' } });
+    // Without the grace the API answers 503 "not connected" / "not running" at once; with it the create waits.
+    const early = await Promise.race([create.then((response) => response.status), new Promise((resolve) => setTimeout(resolve, 1000, 'waiting'))]);
+    expect(early).toBe('waiting');
+    gate.release();
+    const response = await create;
+    expect(response.status, response.text).toBe(200);
+    expect((await finished('vm-reopen', response.body as number)).body).toEqual({
+      name: 'echo',
+      owner: 'demo',
+      command: '/bin/echo reopened',
+      started: iso,
+      finished: iso,
+      exit_code: 0,
+    });
   }, 120_000);
 });
