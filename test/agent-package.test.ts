@@ -50,12 +50,19 @@ const dpkg = (...args: string[]) => execFileSync('dpkg', args, { encoding: 'utf8
 const installedVersion = () => spawnSync('dpkg-query', ['-W', '-f=${Status} ${Version}', PACKAGE], { encoding: 'utf8' }).stdout;
 const mode = (path: string) => (statSync(path).mode & 0o7777).toString(8).padStart(4, '0');
 
+/** A kept-alive connection the server closed while idle (its keep-alive timeout) fails before the request is sent. */
+const isStaleConnection = (error: unknown) => (error as { cause?: { code?: string } }).cause?.code === 'UND_ERR_SOCKET';
+
 async function call(method: string, path: string, options: { headers?: Record<string, string>; body?: unknown } = {}) {
-  const response = await fetch(`${stack.url}${path}`, {
-    method,
-    headers: { ...(options.body === undefined ? {} : { 'content-type': 'application/json' }), ...options.headers },
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-  });
+  const send = () =>
+    fetch(`${stack.url}${path}`, {
+      method,
+      headers: { ...(options.body === undefined ? {} : { 'content-type': 'application/json' }), ...options.headers },
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    });
+  // This test idles for seconds between calls (building a package, waiting on the agent): a stale
+  // kept-alive connection is retried once on a new one.
+  const response = await send().catch((error: unknown) => (isStaleConnection(error) ? send() : Promise.reject(error)));
   const text = await response.text();
   let body: any = text;
   try {

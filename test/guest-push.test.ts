@@ -183,7 +183,7 @@ describe('guest processes with work pushed over the WebSocket', () => {
     expect((await processOf('vm-restart', long, 'get')).body).toEqual({ name: 'sleep', owner: 'demo', command: '/bin/sleep 300', started: iso, finished: iso });
   });
 
-  it('answers 503 at once for a dead agent (killed: its connection closed)', async () => {
+  it('answers 503 for a dead agent (killed: its connection closed): after the reconnect grace, then at once', async () => {
     const credentialFile = join(work, 'dead-credential');
     writeFileSync(credentialFile, await issueCredential('vm-dead'), { mode: 0o600 });
     const configFile = join(work, 'dead-agent.json');
