@@ -13,7 +13,6 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +20,7 @@ import { hashPassword } from '../lib/protocol/secrets.js';
 import { freePorts } from '../scripts/local-dynamodb.js';
 import { labVmSpec } from './support/lab.js';
 import { startStack, type Stack } from './support/local-stack.js';
+import { tcpSwitch } from './support/tcp-switch.js';
 import { eventually } from './support/wait.js';
 
 const PACKAGE = 'console-broker-agent';
@@ -77,35 +77,6 @@ async function operator(method: string, path: string, body?: unknown) {
   const response = await call(method, `/operator/v1/tenants/${tenant}${path}`, { headers: OPERATOR, body });
   if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${response.text}`);
   return response.body;
-}
-
-/**
- * A switch in front of one of the stack's ports: the agent reaches the API only through it, so turning it off
- * is the API gone for the agent (connections cut, new ones refused), and on again the API back, same address.
- */
-function apiSwitch(listenPort: number, targetPort: number) {
-  let server: Server | undefined;
-  const sockets = new Set<Socket>();
-  return {
-    async on() {
-      server = createServer((client) => {
-        const upstream = createConnection(targetPort, '127.0.0.1');
-        for (const socket of [client, upstream]) {
-          sockets.add(socket);
-          socket.on('close', () => sockets.delete(socket));
-          socket.on('error', () => (socket === client ? upstream : client).destroy());
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      await new Promise<void>((resolve, reject) => server!.once('error', reject).listen(listenPort, '127.0.0.1', resolve));
-    },
-    async off() {
-      const closed = server ? new Promise((resolve) => server!.close(resolve)) : Promise.resolve();
-      for (const socket of sockets) socket.destroy();
-      server = undefined;
-      await closed;
-    },
-  };
 }
 
 /** The installed agent, started as the unit's ExecStart (systemd's environment: a bare PATH, cwd /). */
@@ -202,8 +173,8 @@ describe.skipIf(!hasDpkgDeb)('the agent package (dpkg-deb), installed and run as
 
     // 3. Configured as docs/agent.md says: the API URL and the guest account in agent.json, the credential in its own file.
     const [httpPort, websocketPort] = (await freePorts(2)) as [number, number];
-    const http = apiSwitch(httpPort, stack.ports[0]!);
-    const websocket = apiSwitch(websocketPort, stack.ports[5]!);
+    const http = tcpSwitch(httpPort, stack.ports[0]!);
+    const websocket = tcpSwitch(websocketPort, stack.ports[5]!);
     cleanups.push(() => http.off(), () => websocket.off());
     const credential = ((await operator('POST', '/vms/vm-pkg/agent-credentials')) as { credential: string }).credential;
     writeFileSync(`${CONF}/credential`, `${credential}\n`, { mode: 0o600 });

@@ -20,6 +20,8 @@ import { countRoundTrips, resetClient } from '../lib/store/client.js';
 import { api } from './support/api.js';
 import { labVmSpec } from './support/lab.js';
 import { startStack, type Stack } from './support/local-stack.js';
+import { tcpSwitch } from './support/tcp-switch.js';
+import { freePorts } from '../scripts/local-dynamodb.js';
 import { eventually } from './support/wait.js';
 
 const tenant = `push-${randomBytes(3).toString('hex')}`;
@@ -404,17 +406,25 @@ describe('an idle agent on the wire', () => {
 
   it('runs a guest process created while the agent re-opens its connection: the API waits for it (the reconnect grace)', async () => {
     const { url, clients, gate } = await relay();
+    // The agent's HTTP calls go through a switch too, so that its "I am alive" heartbeat on losing the
+    // connection cannot reach the API either: all the API knows is that the connection closed.
+    const [httpPort] = (await freePorts(1)) as [number];
+    const http = tcpSwitch(httpPort, stack.ports[0]!);
+    await http.on();
+    cleanups.push(() => http.off());
     await putVm('vm-reopen');
-    const { logs } = await startAgent('vm-reopen', { websocketUrl: url, reconnectBaseMs: 50, reconnectCapMs: 200 });
+    const { logs } = await startAgent('vm-reopen', { apiUrl: `http://127.0.0.1:${httpPort}`, websocketUrl: url, reconnectBaseMs: 50, reconnectCapMs: 200 });
     await pushed(logs);
     // The connection is cut and the agent's new one is held up in the network, as under load.
     gate.holding = true;
+    await http.off();
     for (const client of clients) client.terminate();
     await eventually(() => gate.waiting > 0, "the agent's new connection under way");
     const create = processes('vm-reopen', 'create', { credentials: GOOD, spec: { path: '/bin/echo', arguments: 'reopened' } });
     // Without the grace the API answers 503 "not connected" / "not running" at once; with it the create waits.
     const early = await Promise.race([create.then((response) => response.status), new Promise((resolve) => setTimeout(resolve, 1000, 'waiting'))]);
     expect(early).toBe('waiting');
+    await http.on();
     gate.release();
     const response = await create;
     expect(response.status, response.text).toBe(200);
