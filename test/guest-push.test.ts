@@ -17,6 +17,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { GuestAgent, type AgentConfig } from '../agent/agent.js';
 import { hashPassword } from '../lib/protocol/secrets.js';
 import { countRoundTrips, resetClient } from '../lib/store/client.js';
+import { getAgent } from '../lib/store/guest.js';
 import { api } from './support/api.js';
 import { labVmSpec } from './support/lab.js';
 import { startStack, type Stack } from './support/local-stack.js';
@@ -80,6 +81,19 @@ async function startAgent(moId: string, options: Partial<AgentConfig> = {}): Pro
   await agent.start();
   agents.push(agent);
   return { agent, logs };
+}
+
+/** The VM's agent record in the stack's own table, read directly (as no API call shows it). */
+async function stackAgentRecord(moId: string) {
+  const saved = { ...process.env };
+  Object.assign(process.env, { DYNAMODB_ENDPOINT: `http://127.0.0.1:${stack.ports[3]}`, TABLE_NAME: 'console-broker-local' });
+  resetClient();
+  try {
+    return await getAgent(tenant, moId);
+  } finally {
+    for (const name of ['DYNAMODB_ENDPOINT', 'TABLE_NAME']) process.env[name] = saved[name];
+    resetClient();
+  }
 }
 
 const pushed = (logs: string[]) => eventually(() => logs.some((line) => line.startsWith('work is pushed over the WebSocket')), 'the agent connected');
@@ -420,6 +434,8 @@ describe('an idle agent on the wire', () => {
     await http.off();
     for (const client of clients) client.terminate();
     await eventually(() => gate.waiting > 0, "the agent's new connection under way");
+    // The API has seen the connection close ($disconnect): from here only the grace keeps the VM's tools "running".
+    await eventually(async () => (await stackAgentRecord('vm-reopen'))?.connectionId === undefined, 'the $disconnect recorded');
     const create = processes('vm-reopen', 'create', { credentials: GOOD, spec: { path: '/bin/echo', arguments: 'reopened' } });
     // Without the grace the API answers 503 "not connected" / "not running" at once; with it the create waits.
     const early = await Promise.race([create.then((response) => response.status), new Promise((resolve) => setTimeout(resolve, 1000, 'waiting'))]);
