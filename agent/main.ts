@@ -1,6 +1,6 @@
 /**
- * Runs the guest agent:  `npx tsx agent/main.ts <config.json>`
- * or hashes a guest account password for the config:  `npx tsx agent/main.ts hash-password <password>`.
+ * Runs the guest agent:  `npx tsx agent/main.ts <config.json>` (built: `node console-broker-agent.mjs <config.json>`)
+ * or hashes a guest account password for the config:  `... hash-password <password>`, or says its version: `... --version`.
  *
  * config.json: { "apiUrl": "http://127.0.0.1:3000", "credentialFile": "/etc/console-broker/agent-credential",
  *                "accounts": [{ "userName": "ops", "passwordHash": "scrypt$...", "osUser": "ops" }] }
@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { hashPassword } from '../lib/protocol/secrets.js';
 import { GuestAgent, type AgentConfig } from './agent.js';
 import { CredentialSourceError, readAgentCredential } from './credential.js';
+import { AGENT_VERSION } from './version.js';
 
 type AgentFileConfig = Omit<AgentConfig, 'credential' | 'log'> & { credentialFile?: string; credential?: unknown };
 
@@ -43,7 +44,9 @@ function credentialOf(config: AgentFileConfig): string {
 
 const [command, argument] = process.argv.slice(2);
 
-if (command === 'hash-password') {
+if (command === '--version') {
+  console.log(AGENT_VERSION);
+} else if (command === 'hash-password') {
   if (!argument) fail('usage: agent/main.ts hash-password <password>');
   console.log(await hashPassword(argument));
 } else {
@@ -56,12 +59,19 @@ if (command === 'hash-password') {
     credential: credentialOf(fileConfig),
     log: (message, fields) => log('INFO', message, fields),
   });
+  // Before start: a stop while it still tries to enrol (the API down at boot) ends it cleanly too.
+  let stopping = false;
+  const stop = () => {
+    stopping = true;
+    void agent.stop().then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  log('INFO', `console-broker guest agent ${AGENT_VERSION} starting`, { agentVersion: AGENT_VERSION, node: process.versions.node });
   try {
     await agent.start();
   } catch (error) {
-    fail(`The agent could not start: ${(error as Error).message}`);
+    // Only a configuration the agent cannot run with ends up here: enrolment itself is retried until it works.
+    if (!stopping) fail(`The agent could not start: ${(error as Error).message}`);
   }
-  const stop = () => void agent.stop().then(() => process.exit(0));
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
 }

@@ -8,6 +8,7 @@
  */
 import WebSocket from 'ws';
 import { AgentSocketActions, WorkNoticeSchema } from '../lib/protocol/agent.js';
+import { Backoff } from './backoff.js';
 
 export interface PushChannelOptions {
   url: string;
@@ -20,25 +21,26 @@ export interface PushChannelOptions {
   onNotice: (workId: string) => void;
   /** A connection opened (first, renewed or reopened): work that waited meanwhile is to be claimed. */
   onOpen: () => void;
+  /** The open connection was lost (not replaced by a renewal); a new one is opened after a short delay. */
+  onLost: () => void;
   /** Opening failed `failures` times in a row, for `reason`. */
   onFailure: (failures: number, reason: string) => void;
   /** Each health message, after it is sent. */
   onHealth: () => void;
 }
 
-/** Full jitter: a delay drawn uniformly from [0, min(cap, base × 2^attempt)). */
-export const backoffDelayMs = (attempt: number, baseMs: number, capMs: number, random = Math.random): number =>
-  Math.floor(random() * Math.min(capMs, baseMs * 2 ** attempt));
-
 export class PushChannel {
   private current?: WebSocket;
-  private failures = 0;
+  /** Its attempts are the failures to open in a row. */
+  private readonly reconnect: Backoff;
   private stopped = false;
   private readonly timers = new Set<NodeJS.Timeout>();
   private healthTimer?: NodeJS.Timeout;
   private renewTimer?: NodeJS.Timeout;
 
-  constructor(private readonly options: PushChannelOptions) {}
+  constructor(private readonly options: PushChannelOptions) {
+    this.reconnect = new Backoff({ baseMs: options.reconnectBaseMs, capMs: options.reconnectCapMs });
+  }
 
   get connected(): boolean {
     return this.current?.readyState === WebSocket.OPEN;
@@ -80,9 +82,7 @@ export class PushChannel {
       socket = new WebSocket(this.options.url, { headers: { authorization: `Bearer ${this.options.credential}` }, handshakeTimeout: 30_000 });
     } catch (error) {
       // A URL the client cannot even try (malformed, another scheme) fails like a refused connection.
-      this.failures += 1;
-      this.options.onFailure(this.failures, (error as Error).message);
-      this.later(() => this.open(), backoffDelayMs(this.failures, this.options.reconnectBaseMs, this.options.reconnectCapMs));
+      this.failed((error as Error).message);
       return;
     }
     let opened = false;
@@ -95,7 +95,7 @@ export class PushChannel {
     socket.on('error', (error) => (failure ||= error.message));
     socket.on('open', () => {
       opened = true;
-      this.failures = 0;
+      this.reconnect.reset();
       const renewed = this.current;
       this.current = socket;
       this.scheduleHealth();
@@ -110,16 +110,21 @@ export class PushChannel {
     socket.on('close', () => {
       if (this.stopped) return;
       if (opened && socket !== this.current) return; // the one a renewal replaced
-      if (opened) {
-        this.current = undefined;
-        clearInterval(this.healthTimer);
-        clearTimeout(this.renewTimer);
-      } else {
-        this.failures += 1;
-        this.options.onFailure(this.failures, failure || 'the connection closed');
-      }
-      this.later(() => this.open(), backoffDelayMs(this.failures, this.options.reconnectBaseMs, this.options.reconnectCapMs));
+      if (!opened) return this.failed(failure || 'the connection closed');
+      this.current = undefined;
+      clearInterval(this.healthTimer);
+      clearTimeout(this.renewTimer);
+      this.options.onLost();
+      // A loss is no failure to open: the shortest window, and the failures in a row stay at none.
+      this.later(() => this.open(), this.reconnect.delayFor(0));
     });
+  }
+
+  /** Opening failed: said, and tried again after the backoff's next delay. */
+  private failed(reason: string): void {
+    const delayMs = this.reconnect.next();
+    this.options.onFailure(this.reconnect.attempts, reason);
+    this.later(() => this.open(), delayMs);
   }
 
   private scheduleHealth(): void {

@@ -49,6 +49,12 @@ export const config = {
    */
   guestAgentHealthTimeoutSeconds: () => number('GUEST_AGENT_HEALTH_TIMEOUT_SECONDS', 660),
   /**
+   * How long a guest operation waits for a known agent whose WebSocket closed lately (a renewal, API Gateway's
+   * cut, a network blip) to open a new one, within the operation's own bound; an agent silent for longer is
+   * gone, answered 503 at once.
+   */
+  guestAgentReconnectGraceSeconds: () => number('GUEST_AGENT_RECONNECT_GRACE_SECONDS', 10),
+  /**
    * The agents' WebSocket API (`wss://…`), told to each agent at enrolment; unset: agents poll over HTTP. Only
    * with its connection management endpoint too: an agent on a WebSocket the API cannot send to gets no work.
    */

@@ -5,12 +5,13 @@
 #   - Debian's Chromium, which playwright-core drives headless (no browser download from npm);
 #   - the stock OpenStack command lines (openstack, nova), which test/programs/openstack-cli.test.ts drives;
 #   - the stock client libraries test/programs/stock-clients.test.ts drives: openstacksdk, novaclient's Python API,
-#     libcloud, and Ansible (Debian's ansible bundles the vmware.vmware_rest collection; it needs aiohttp).
+#     libcloud, and Ansible (Debian's ansible bundles the vmware.vmware_rest collection; it needs aiohttp);
+#   - the distribution's nodejs, which the guest agent's .deb depends on (test/agent-package.test.ts installs it).
 # Idempotent; run as root or with sudo available.
 set -euo pipefail
 
 packages=(tigervnc-standalone-server x11-xserver-utils chromium fonts-dejavu-core python3-openstackclient python3-novaclient
-  python3-openstacksdk python3-libcloud ansible python3-aiohttp)
+  python3-openstacksdk python3-libcloud ansible python3-aiohttp nodejs)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import * as Guest from '../../lib/core/guest/agent-calls.js';
-import { ClaimSchema, ProcessExitSchema, RegistrationSchema, WorkResultSchema } from '../../lib/protocol/agent.js';
+import { ClaimSchema, HeartbeatSchema, ProcessExitSchema, RegistrationSchema, WorkResultSchema } from '../../lib/protocol/agent.js';
 import { guestAgentDialect } from '../../lib/dialects/guest-agent/index.js';
 import { endpoint } from '../../lib/http/endpoint.js';
 import { json, noContent } from '../../lib/http/responses.js';
@@ -18,12 +18,12 @@ export const register = endpoint({
   handler: async ({ body }, { agent }) => json(200, await Guest.registerAgent(agent, body.publicKey, body.agentVersion)),
 });
 
-/** POST /agent/v1/heartbeats — "VMware Tools is running". */
+/** POST /agent/v1/heartbeats — "VMware Tools is running" (`{"agentVersion"}`: which version is). */
 export const heartbeat = endpoint({
   ...agentApi,
-  input: z.object({}),
-  handler: async (_input, { agent }) => {
-    await Guest.recordHeartbeat(agent);
+  input: z.object({ body: HeartbeatSchema.optional() }),
+  handler: async ({ body }, { agent }) => {
+    await Guest.recordHeartbeat(agent, body?.agentVersion);
     return noContent();
   },
 });

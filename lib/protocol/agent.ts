@@ -21,6 +21,9 @@ export const RegistrationSchema = z
   .object({ publicKey: z.string().min(1).max(4096), agentVersion: z.string().min(1).max(64) })
   .strict();
 
+/** The optional body of `POST /agent/v1/heartbeats`: the version running now (an upgrade shows without a restart of the API's view). */
+export const HeartbeatSchema = z.object({ agentVersion: z.string().min(1).max(64) }).strict();
+
 /** The answer to a registration. */
 export interface AgentRegistration {
   tenantId: string;

@@ -718,3 +718,44 @@ describe('the /rest form', () => {
     );
   });
 });
+
+describe('a Windows guest (the agent runs on Linux guests only)', () => {
+  const notInstalled = 'VMware Tools is not installed in vm-win: the guest agent runs on Linux guests only.';
+
+  beforeAll(async () => {
+    // Even a (Linux) agent enrolled under the Windows VM's credential, heartbeating, changes nothing.
+    await startAgent('vm-win');
+  });
+
+  it.each([
+    ['create', '/api/vcenter/vm/vm-win/guest/processes?action=create', { credentials: GOOD, spec: { path: 'C:\\Windows\\System32\\cmd.exe', start_minimized: true } }],
+    ['list', '/api/vcenter/vm/vm-win/guest/processes?action=list', { credentials: GOOD }],
+    ['get', '/api/vcenter/vm/vm-win/guest/processes/4242?action=get', { credentials: GOOD }],
+    ['delete', '/api/vcenter/vm/vm-win/guest/processes/4242?action=delete', { credentials: GOOD }],
+  ])('answers /api %s at once with 503 service_unavailable', async (_operation, path, body) => {
+    const response = await api('POST', path, { headers: admin, body });
+    expect(response.status).toBe(503);
+    expect(response.body).toEqual(vapiError('service_unavailable', notInstalled));
+  });
+
+  it.each([
+    ['create', '/rest/vcenter/vm/vm-win/guest/processes?~action=create', { credentials: GOOD, spec: { path: 'C:\\Windows\\System32\\cmd.exe' } }],
+    ['list', '/rest/vcenter/vm/vm-win/guest/processes?~action=list', { credentials: GOOD }],
+    ['get', '/rest/vcenter/vm/vm-win/guest/processes/4242?~action=get', { credentials: GOOD }],
+    ['delete', '/rest/vcenter/vm/vm-win/guest/processes/4242?~action=delete', { credentials: GOOD }],
+  ])('answers /rest %s at once with 503 service_unavailable', async (_operation, path, body) => {
+    const response = await api('POST', path, { headers: admin, body });
+    expect(response.status).toBe(503);
+    expect(response.body).toEqual(restError('service_unavailable', notInstalled));
+  });
+
+  it('shows the tools NOT_RUNNING, with the version the agent reported', async () => {
+    const response = await api('GET', '/api/vcenter/vm/vm-win/tools', { headers: admin });
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ run_state: 'NOT_RUNNING', upgrade_policy: 'MANUAL' });
+  });
+
+  it('leaves no work item behind: nothing was handed to the agent', async () => {
+    expect(await listWorkIds(tenant, 'vm-win')).toEqual([]);
+  });
+});

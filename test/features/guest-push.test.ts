@@ -17,9 +17,12 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { GuestAgent, type AgentConfig } from '../../agent/agent.js';
 import { hashPassword } from '../../lib/protocol/secrets.js';
 import { countRoundTrips, resetClient } from '../support/store-instrumentation.js';
+import { getAgent } from '../../lib/store/guest.js';
 import { api } from '../support/api.js';
 import { labVmSpec } from '../support/lab.js';
 import { startStack, type Stack } from '../support/local-stack.js';
+import { tcpSwitch } from '../support/tcp-switch.js';
+import { freePorts } from '../../scripts/local-dynamodb.js';
 import { eventually } from '../support/wait.js';
 
 const tenant = `push-${randomBytes(3).toString('hex')}`;
@@ -78,6 +81,19 @@ async function startAgent(moId: string, options: Partial<AgentConfig> = {}): Pro
   await agent.start();
   agents.push(agent);
   return { agent, logs };
+}
+
+/** The VM's agent record in the stack's own table, read directly (as no API call shows it). */
+async function stackAgentRecord(moId: string) {
+  const saved = { ...process.env };
+  Object.assign(process.env, { DYNAMODB_ENDPOINT: `http://127.0.0.1:${stack.ports[3]}`, TABLE_NAME: 'console-broker-local' });
+  resetClient();
+  try {
+    return await getAgent(tenant, moId);
+  } finally {
+    for (const name of ['DYNAMODB_ENDPOINT', 'TABLE_NAME']) process.env[name] = saved[name];
+    resetClient();
+  }
 }
 
 const pushed = (logs: string[]) => eventually(() => logs.some((line) => line.startsWith('work is pushed over the WebSocket')), 'the agent connected');
@@ -183,7 +199,7 @@ describe('guest processes with work pushed over the WebSocket', () => {
     expect((await processOf('vm-restart', long, 'get')).body).toEqual({ name: 'sleep', owner: 'demo', command: '/bin/sleep 300', started: iso, finished: iso });
   });
 
-  it('answers 503 at once for a dead agent (killed: its connection closed)', async () => {
+  it('answers 503 for a dead agent (killed: its connection closed): after the reconnect grace, then at once', async () => {
     const credentialFile = join(work, 'dead-credential');
     writeFileSync(credentialFile, await issueCredential('vm-dead'), { mode: 0o600 });
     const configFile = join(work, 'dead-agent.json');
@@ -315,23 +331,42 @@ async function relay() {
   const frames: { at: number; kind: string }[] = [];
   const clients: WebSocket[] = [];
   const upstreams = new Map<IncomingMessage, WebSocket>();
+  /** While held, new handshakes wait (as a slow network or a busy API Gateway makes them). */
+  const held: (() => void)[] = [];
+  const gate = {
+    holding: false,
+    get waiting() {
+      return held.length;
+    },
+    release() {
+      gate.holding = false;
+      for (const resume of held.splice(0)) resume();
+    },
+  };
   const server = new WebSocketServer({
     port: 0,
     host: '127.0.0.1',
     verifyClient: (info, accept) => {
-      const upstream = new WebSocket(stack.websocketUrl, { headers: { authorization: info.req.headers.authorization ?? '' } });
-      let answered = false;
-      const answer = (ok: boolean, status?: number) => {
-        if (answered) return;
-        answered = true;
-        if (ok) upstreams.set(info.req, upstream);
-        accept(ok, status);
-      };
-      upstream.once('open', () => answer(true));
-      upstream.once('unexpected-response', (_request, response) => answer(false, response.statusCode));
-      upstream.once('error', () => answer(false, 502));
+      if (gate.holding) {
+        held.push(() => connectUpstream(info, accept));
+        return;
+      }
+      connectUpstream(info, accept);
     },
   });
+  function connectUpstream(info: { req: IncomingMessage }, accept: (ok: boolean, status?: number) => void) {
+    const upstream = new WebSocket(stack.websocketUrl, { headers: { authorization: info.req.headers.authorization ?? '' } });
+    let answered = false;
+    const answer = (ok: boolean, status?: number) => {
+      if (answered) return;
+      answered = true;
+      if (ok) upstreams.set(info.req, upstream);
+      accept(ok, status);
+    };
+    upstream.once('open', () => answer(true));
+    upstream.once('unexpected-response', (_request, response) => answer(false, response.statusCode));
+    upstream.once('error', () => answer(false, 502));
+  }
   server.on('connection', (client, request) => {
     clients.push(client);
     const upstream = upstreams.get(request)!;
@@ -347,7 +382,7 @@ async function relay() {
   });
   await new Promise((resolve) => server.once('listening', resolve));
   cleanups.push(() => server.close());
-  return { url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`, frames, clients };
+  return { url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`, frames, clients, gate };
 }
 
 describe('an idle agent on the wire', () => {
@@ -382,5 +417,41 @@ describe('an idle agent on the wire', () => {
     for (const client of clients) client.terminate();
     await eventually(() => clients.length > opened && clients.at(-1)!.readyState === WebSocket.OPEN, 'a reconnect');
     await eventually(async () => (await processes('vm-renew', 'create', { credentials: GOOD, spec: { path: '/bin/true' } })).status === 200, 'work pushed after the reconnect');
+  }, 120_000);
+
+  it('runs a guest process created while the agent re-opens its connection: the API waits for it (the reconnect grace)', async () => {
+    const { url, clients, gate } = await relay();
+    // The agent's HTTP calls go through a switch too, so that its "I am alive" heartbeat on losing the
+    // connection cannot reach the API either: all the API knows is that the connection closed.
+    const [httpPort] = (await freePorts(1)) as [number];
+    const http = tcpSwitch(httpPort, stack.ports[0]!);
+    await http.on();
+    cleanups.push(() => http.off());
+    await putVm('vm-reopen');
+    const { logs } = await startAgent('vm-reopen', { apiUrl: `http://127.0.0.1:${httpPort}`, websocketUrl: url, reconnectBaseMs: 50, reconnectCapMs: 200 });
+    await pushed(logs);
+    // The connection is cut and the agent's new one is held up in the network, as under load.
+    gate.holding = true;
+    await http.off();
+    for (const client of clients) client.terminate();
+    await eventually(() => gate.waiting > 0, "the agent's new connection under way");
+    // The API has seen the connection close ($disconnect): from here only the grace keeps the VM's tools "running".
+    await eventually(async () => (await stackAgentRecord('vm-reopen'))?.connectionId === undefined, 'the $disconnect recorded');
+    const create = processes('vm-reopen', 'create', { credentials: GOOD, spec: { path: '/bin/echo', arguments: 'reopened' } });
+    // Without the grace the API answers 503 "not connected" / "not running" at once; with it the create waits.
+    const early = await Promise.race([create.then((response) => response.status), new Promise((resolve) => setTimeout(resolve, 1000, 'waiting'))]);
+    expect(early).toBe('waiting');
+    await http.on();
+    gate.release();
+    const response = await create;
+    expect(response.status, response.text).toBe(200);
+    expect((await finished('vm-reopen', response.body as number)).body).toEqual({
+      name: 'echo',
+      owner: 'demo',
+      command: '/bin/echo reopened',
+      started: iso,
+      finished: iso,
+      exit_code: 0,
+    });
   }, 120_000);
 });

@@ -76,7 +76,10 @@ beforeAll(async () => {
   process.env.AGENT_CONNECTIONS_ENDPOINT = `http://127.0.0.1:${(management.address() as AddressInfo).port}`;
 });
 
+const cleanups: (() => unknown)[] = [];
+
 afterAll(async () => {
+  for (const cleanup of cleanups) cleanup();
   delete process.env.AGENT_CONNECTIONS_ENDPOINT;
   management.close();
   await api('DELETE', `/operator/v1/tenants/${tenant}`, { headers: OPERATOR });
@@ -153,7 +156,10 @@ describe('the push adapter', () => {
     admin = session(await loginVcenter(`admin@${tenant}`, 'socket-admin-pass'));
   });
 
-  it('answers 503 at once when the connection is gone, withdrawing the item and forgetting the connection', async () => {
+  it('answers 503 when the connection is gone and no new one comes within the reconnect grace, withdrawing the item and forgetting the connection', async () => {
+    // A known agent re-opening its connection is waited for (GUEST_AGENT_RECONNECT_GRACE_SECONDS); this one never comes back.
+    process.env.GUEST_AGENT_RECONNECT_GRACE_SECONDS = '1';
+    cleanups.push(() => delete process.env.GUEST_AGENT_RECONNECT_GRACE_SECONDS);
     const credential = await enrol('vm-gone');
     const { context: identity } = await Socket.authorize(authorizerEvent({ authorization: `Bearer ${credential}` }), context);
     await Socket.connect(connectionEvent('$connect', 'conn-gone', identity), context);

@@ -182,7 +182,7 @@ describe('GET /api/vcenter/vm/{vm}/tools', () => {
     const agent = { authorization: `Bearer ${credential}` };
     const publicKey = generateKeyPairSync('x25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
     expect((await api('PUT', '/agent/v1/registration', { headers: agent, body: { publicKey, agentVersion: '1.2.3' } })).status).toBe(200);
-    const running = { auto_update_supported: false, upgrade_policy: 'MANUAL', run_state: 'RUNNING', version: '1.2.3' };
+    const running = { auto_update_supported: false, upgrade_policy: 'MANUAL', run_state: 'RUNNING', version: '1.2.3', version_number: 1091 };
     expect(await tools()).toEqual(running);
     expect((await get('/rest/vcenter/vm/vm-1/tools', token)).body).toEqual({ value: running });
 
@@ -190,6 +190,12 @@ describe('GET /api/vcenter/vm/{vm}/tools', () => {
     expect(await tools()).toEqual({ ...running, run_state: 'NOT_RUNNING' });
     expect((await api('POST', '/agent/v1/heartbeats', { headers: agent })).status).toBeLessThan(300);
     expect(await tools()).toEqual(running);
+    // An upgraded agent says its new version in its heartbeat; a version not of VMware's form has no number.
+    expect((await api('POST', '/agent/v1/heartbeats', { headers: agent, body: { agentVersion: '1.3.0' } })).status).toBe(204);
+    expect(await tools()).toEqual({ ...running, version: '1.3.0', version_number: 1120 });
+    expect((await api('POST', '/agent/v1/heartbeats', { headers: agent, body: { agentVersion: '2.0.0-rc.1' } })).status).toBe(204);
+    const { version_number: _number, ...unnumbered } = running;
+    expect(await tools()).toEqual({ ...unnumbered, version: '2.0.0-rc.1' });
   });
 
   it('answers NOT_RUNNING for a powered-off VM', async () => {

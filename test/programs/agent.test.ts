@@ -1,11 +1,12 @@
 /** The guest agent's building blocks, without a server: the sealed box, the shell quoting, its credential's sources. */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { shellQuote } from '../../agent/agent.js';
+import { shellQuote } from '../../agent/supervisor.js';
+import { freePorts } from '../../scripts/local-dynamodb.js';
 import { eventually } from '../support/wait.js';
 import { open, parseAgentPublicKey, seal } from '../../lib/protocol/sealing.js';
 
@@ -124,16 +125,36 @@ describe('the agent program (agent/main.ts) takes its credential only from a pri
     expect(output).not.toContain(CREDENTIAL);
   });
 
-  it('reads a private file named by AGENT_CREDENTIAL_FILE, and goes on to enrol', async () => {
+  it('reads a private file named by AGENT_CREDENTIAL_FILE, goes on to enrol, and keeps retrying while the API is down, saying why', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'agent-main-'));
+    const configPath = join(dir, 'agent.json');
+    writeFileSync(join(dir, 'credential'), CREDENTIAL, { mode: 0o600 });
+    // A port nothing listens on: enrolment fails with a refused connection, as when the API is down at boot.
+    const [port] = await freePorts(1);
+    writeFileSync(configPath, JSON.stringify({ apiUrl: `http://127.0.0.1:${port}`, accounts: [], enrolRetryBaseMs: 50, enrolRetryCapMs: 200 }));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'agent/main.ts', configPath], {
+      env: { PATH: process.env.PATH, AGENT_CREDENTIAL_FILE: join(dir, 'credential') },
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
-      writeFileSync(join(dir, 'credential'), CREDENTIAL, { mode: 0o600 });
-      const { code, output } = await runAgent({}, { AGENT_CREDENTIAL_FILE: join(dir, 'credential') });
-      // Past the credential: the API at port 9 does not answer, so enrolment fails.
-      expect(code).toBe(1);
-      expect(output).toContain('The agent could not start: fetch failed');
+      const retries = () => output.split('\n').filter((line) => line.includes('could not reach the API to enrol; retrying in'));
+      await eventually(() => retries().length >= 3, 'three enrolment retries');
+      expect(JSON.parse(retries()[0]!)).toEqual({
+        level: 'INFO',
+        service: 'guest-agent',
+        message: expect.stringMatching(/^could not reach the API to enrol; retrying in \d+ ms$/),
+        reason: 'fetch failed (ECONNREFUSED)',
+      });
+      expect(child.exitCode).toBeNull();
       expect(output).not.toContain(CREDENTIAL);
+      child.kill('SIGTERM');
+      // Stopped while it still tries to enrol: a clean exit.
+      expect(await exited).toBe(0);
     } finally {
+      child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     }
   });

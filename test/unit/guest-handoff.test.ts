@@ -78,7 +78,7 @@ describe('runOnAgent', () => {
 
 describe("the agent's reconnect delay (full jitter)", () => {
   it('is drawn from [0, min(cap, base × 2^attempt))', async () => {
-    const { backoffDelayMs } = await import('../../agent/push-channel.js');
+    const { backoffDelayMs } = await import('../../agent/backoff.js');
     expect([0, 1, 2, 3, 10, 20].map((attempt) => backoffDelayMs(attempt, 1000, 300_000, () => 0.999999))).toEqual([999, 1999, 3999, 7999, 299_999, 299_999]);
     expect(backoffDelayMs(5, 1000, 300_000, () => 0)).toBe(0);
   });

@@ -111,8 +111,9 @@ export async function registerAgent(agent: AgentIdentity, publicKey: string, age
   return { tenantId: agent.tenantId, moId: agent.moId, guestOsFamily: vm.guestOsFamily, registeredAt, running, ...(websocketUrl ? { websocketUrl } : {}) };
 }
 
-export async function recordHeartbeat(agent: AgentIdentity): Promise<void> {
-  if (!(await store.updateAgent({ agent, changes: { lastHeartbeatMs: nowMs() } }))) {
+/** A heartbeat, with the version the agent runs (absent from agents older than the field). */
+export async function recordHeartbeat(agent: AgentIdentity, agentVersion?: string): Promise<void> {
+  if (!(await store.updateAgent({ agent, changes: { lastHeartbeatMs: nowMs(), agentVersion } }))) {
     throw credentialRevoked();
   }
 }

@@ -8,7 +8,8 @@ import type { GuestWorkResultRecord } from '../../records.js';
  * (push-handoff.ts) and, for an agent without one, the table and its polling (table-handoff.ts).
  */
 export interface WorkHandoff {
-  deliver(work: WorkDelivery): Promise<void>;
+  /** Hands the item on; may wait (for an agent re-opening its connection) until `deadlineMs` at most. */
+  deliver(work: WorkDelivery, deadlineMs: number): Promise<void>;
   /** The agent's answer, or why there is none by `deadlineMs` (epoch ms, real time). */
   awaitResult(work: WorkDelivery, deadlineMs: number): Promise<HandoffOutcome>;
 }

@@ -9,8 +9,9 @@ import type { AgentAnswer, WorkHandoff } from './handoff.js';
 import { refusalError } from './refusals.js';
 import { pushTo } from './push-handoff.js';
 import { tableAndPoll } from './table-handoff.js';
-import type { RunningAgent } from './tools.js';
 import { userNameHashOf } from './guest-user.js';
+import { awaitAgentBack } from './reconnects.js';
+import { isReconnecting, reconnectDeadlineMs, toolsNotRunning, type RunningAgent } from './tools.js';
 
 /** As the agent record says: pushed over its WebSocket connection while it holds one, else left for its poll. */
 const handoffFor = (agent: RunningAgent): WorkHandoff => (agent.connectionId ? pushTo(agent.connectionId) : tableAndPoll);
@@ -37,13 +38,14 @@ export interface RunOptions {
 
 /**
  * Runs an operation on the VM's agent: sealed to the agent's key and bound to its work item, handed off,
- * and awaited up to the configured bound (in real time, so the Lambda never hangs). A refusal, or no
- * answer in time, is the matching domain error.
+ * and awaited up to the configured bound (in real time, so the Lambda never hangs). An agent re-opening its
+ * connection is waited for first, within the same bound. A refusal, or no answer in time, is the matching
+ * domain error.
  */
-export async function runOnAgent(agent: RunningAgent, payload: WorkPayload, options: RunOptions = {}): Promise<AgentAnswer> {
+export async function runOnAgent(reported: RunningAgent, payload: WorkPayload, options: RunOptions = {}): Promise<AgentAnswer> {
   const startedAt = Date.now();
   try {
-    const answer = await handOff(agent, payload, options);
+    const answer = await handOff(reported, payload, options);
     Metrics.guestOperation('ok', Date.now() - startedAt);
     return answer;
   } catch (error) {
@@ -52,19 +54,21 @@ export async function runOnAgent(agent: RunningAgent, payload: WorkPayload, opti
   }
 }
 
-async function handOff(agent: RunningAgent, payload: WorkPayload, options: RunOptions): Promise<AgentAnswer> {
+async function handOff(reported: RunningAgent, payload: WorkPayload, options: RunOptions): Promise<AgentAnswer> {
+  const deadlineMs = Date.now() + config.guestOperationTimeoutMs();
+  const agent = isReconnecting(reported) ? await reconnected(reported, deadlineMs) : reported;
   const { tenantId, moId } = agent;
   const handoff = options.handoff ?? handoffFor(agent);
   const workId = newWorkId(payload);
   const sealed = seal(agent.publicKey, JSON.stringify(payload), workBinding(tenantId, moId, workId));
   const work = { tenantId, moId, workId, operation: payload.operation, sealed };
   try {
-    await handoff.deliver(work);
+    await handoff.deliver(work, deadlineMs);
   } catch (error) {
     await options.withdrawn?.();
     throw error;
   }
-  const outcome = await handoff.awaitResult(work, Date.now() + config.guestOperationTimeoutMs());
+  const outcome = await handoff.awaitResult(work, deadlineMs);
   switch (outcome.kind) {
     case 'answered':
       if (outcome.answer.outcome === 'refused') throw refusalError(outcome.answer.reason ?? 'failed_to_start', payload);
@@ -75,4 +79,12 @@ async function handOff(agent: RunningAgent, payload: WorkPayload, options: RunOp
     case 'unanswered':
       throw ResourceBusy('The guest operation did not complete in time; the virtual machine is busy.');
   }
+}
+
+/** The agent once it is back from re-opening its connection; not back within the grace: it is gone (503). */
+async function reconnected(agent: RunningAgent, deadlineMs: number): Promise<RunningAgent> {
+  const untilMs = Math.min(deadlineMs, Date.now() + reconnectDeadlineMs(agent) - nowMs());
+  const back = await awaitAgentBack(agent, untilMs);
+  if (!back) throw toolsNotRunning(agent.moId);
+  return { ...back, publicKey: agent.publicKey };
 }

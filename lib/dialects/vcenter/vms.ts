@@ -49,13 +49,28 @@ export const vmInfo = (vm: VmRecord, form: 'api' | 'rest') => ({
 /** `vcenter.vm.Power.Info`. */
 export const powerInfo = (vm: VmRecord) => ({ state: POWER_STATES[vm.powerState] });
 
-/** `vcenter.vm.Tools.Info`: the guest agent is this service's VMware Tools; it never updates itself. */
-export const toolsInfo = (status: ToolsStatus) => ({
-  auto_update_supported: false,
-  upgrade_policy: 'MANUAL',
-  run_state: status.running ? 'RUNNING' : 'NOT_RUNNING',
-  ...(status.agentVersion === undefined ? {} : { version: status.agentVersion }),
-});
+/**
+ * `vcenter.vm.Tools.Info`: the guest agent is this service's VMware Tools; it never updates itself. `version`
+ * is the version it reported; `version_number` encodes it as VMware Tools does (major × 1024 + minor × 32 +
+ * patch: 10.3.10 is 10346), for a version of that form only.
+ */
+export const toolsInfo = (status: ToolsStatus) => {
+  const versionNumber = status.agentVersion === undefined ? undefined : toolsVersionNumber(status.agentVersion);
+  return {
+    auto_update_supported: false,
+    upgrade_policy: 'MANUAL',
+    run_state: status.running ? 'RUNNING' : 'NOT_RUNNING',
+    ...(status.agentVersion === undefined ? {} : { version: status.agentVersion }),
+    ...(versionNumber === undefined ? {} : { version_number: versionNumber }),
+  };
+};
+
+function toolsVersionNumber(version: string): number | undefined {
+  const match = /^(\d{1,5})\.(\d{1,2})\.(\d{1,2})$/.exec(version);
+  if (!match) return undefined;
+  const [major, minor, patch] = match.slice(1).map(Number) as [number, number, number];
+  return minor < 32 && patch < 32 ? major * 1024 + minor * 32 + patch : undefined;
+}
 
 /** `vcenter.VM.FilterSpec`: each set given must contain the VM's value; an absent set matches every VM. */
 export interface VmFilter {
