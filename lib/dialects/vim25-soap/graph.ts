@@ -8,6 +8,7 @@ import { toolsStatus } from '../../core/guest/tools.js';
 import { NotFound } from '../../core/errors.js';
 import type { VmRecord } from '../../records.js';
 import { moRef, type MoRef } from './encoding.js';
+import { serviceContent } from './service-content.js';
 import { containerProperties, DATACENTER, isA, needsToolsState, ROOT_FOLDER, SINGLETONS, VM_FOLDER, vmPropertiesOf } from './inventory.js';
 
 /** The most VMs a view or folder lists (vCenter's own inventory limits are of this order). */
@@ -100,6 +101,10 @@ export class TenantGraph {
         }
         if (ref.type === 'SessionManager' && ref.value === SINGLETONS.sessionManager.value) {
           return { currentSession: this.currentSession?.() };
+        }
+        if (ref.type === 'ServiceInstance' && ref.value === SINGLETONS.serviceInstance.value) return { content: serviceContent() };
+        if (ref.type === 'GuestOperationsManager' && ref.value === SINGLETONS.guestOperationsManager.value) {
+          return { processManager: SINGLETONS.processManager };
         }
         const view = containerViewSpec(ref);
         if (view) return { ...view, view: await this.viewContents(view) };

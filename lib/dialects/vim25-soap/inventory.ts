@@ -114,6 +114,8 @@ const PROPERTY_TYPES: Record<string, Record<string, FieldType>> = {
     summary: 'VirtualMachineSummary',
   },
   SessionManager: { currentSession: 'UserSession' },
+  ServiceInstance: { content: 'ServiceContent' },
+  GuestOperationsManager: { processManager: 'ManagedObjectReference' },
   ContainerView: {
     container: 'ManagedObjectReference',
     type: 'ArrayOfString',
