@@ -27,12 +27,14 @@ const has = (path: string, what: string) => {
   return found;
 };
 const pyvmomi = has('/usr/lib/python3/dist-packages/pyVmomi', 'python3-pyvmomi');
+const GOPATH = '/usr/share/gocode';
+const govmomi = has('/usr/bin/go', 'golang-go') && has(`${GOPATH}/src/github.com/vmware/govmomi/govc`.replace('/govc', '/find'), 'golang-github-vmware-govmomi-dev');
 
 function run(command: string, args: string[], env: Record<string, string> = {}, cwd?: string): Promise<string> {
   const home = mkdtempSync(join(tmpdir(), 'soap-client-'));
   return new Promise((resolve, reject) =>
     execFile(command, args, { cwd, env: { PATH: process.env.PATH, HOME: home, LANG: 'C.UTF-8', ...env }, timeout: 170_000 }, (error, stdout, stderr) =>
-      error ? reject(new Error(`${command} ${args.slice(0, 2).join(' ')}: ${stderr || error.message}\n${stdout}`)) : resolve(stdout),
+      error ? reject(new Error(`${command} ${args[0]?.startsWith('https:') ? '' : args.slice(0, 2).join(' ')}: ${stderr || error.message}\n${stdout}`)) : resolve(stdout),
     ),
   );
 }
@@ -243,4 +245,32 @@ print(json.dumps(dict(pid=pid, name=info.name, owner=info.owner, cmdLine=info.cm
       bad: 'InvalidGuestLogin',
     });
   });
+});
+
+describe.skipIf(!govmomi)('govmomi (golang-github-vmware-govmomi-dev)', () => {
+  it('NewClient, Finder.VirtualMachine, AcquireTicket, AcquireMksTicket, the guest process manager, Logout', async () => {
+    // GOPATH mode, offline: Debian's source tree is the whole GOPATH; the build cache persists between runs.
+    const binary = join(tmpdir(), `govmomi-soap-client-${process.pid}`);
+    const goEnv = { GO111MODULE: 'off', GOPATH, GOFLAGS: '', GOPROXY: 'off', GOCACHE: join(tmpdir(), 'console-broker-gocache') };
+    await run('/usr/bin/go', ['build', '-o', binary, join(import.meta.dirname, 'govmomi', 'main.go')], goEnv);
+    const url = new URL('/sdk', server.url);
+    url.username = encodeURIComponent(`admin@${lab}`);
+    url.password = 'soap-admin-pass';
+    const output = JSON.parse((await run(binary, [url.toString(), 'vm-1-console', 'vm-2-console', 'vm-201'])).trim());
+    rmSync(binary, { force: true });
+    const host = { host: 'esx-01.test', port: 443, cfgFile: '[datastore1] vm-1/vm-1.vmx', sslThumbprint: Array(20).fill('AB').join(':') };
+    expect(output).toEqual({
+      wrongPassword: 'types.InvalidLogin',
+      apiVersion: '8.0.3.0',
+      datacenter: `/${lab}`,
+      found: ['vm-1', `/${lab}/vm/vm-1-console`],
+      webmks: { Ticket: expect.stringMatching(TICKET), CfgFile: host.cfgFile, Host: host.host, Port: host.port, SslThumbprint: host.sslThumbprint, Url: `wss://esx-01.test:443/ticket/${output.webmks.Ticket}` },
+      mks: { Ticket: expect.stringMatching(TICKET), CfgFile: host.cfgFile, Host: host.host, Port: host.port, SslThumbprint: host.sslThumbprint },
+      otherTenant: 'types.ManagedObjectNotFound',
+      process: { pid: true, name: 'sh', exitCode: 3, owner: 'demo' },
+      currentTimeAfterLogout: '',
+      findAfterLogout: 'types.NotAuthenticated',
+    });
+    expect(await openConsole(new URL(output.webmks.Url).pathname)).toEqual({ data: RFB_VERSION });
+  }, 900_000);
 });
