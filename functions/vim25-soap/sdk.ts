@@ -6,11 +6,10 @@ import { soapResponse, type SoapRequest } from '../../lib/dialects/vim25-soap/en
 import { renderSoapError, soapXml } from '../../lib/dialects/vim25-soap/errors.js';
 import { vim25Soap } from '../../lib/dialects/vim25-soap/index.js';
 import type { SoapCall, SoapMethod } from '../../lib/dialects/vim25-soap/method.js';
-import { paramsOf } from '../../lib/dialects/vim25-soap/params.js';
+import { invalidParams, paramsOf } from '../../lib/dialects/vim25-soap/params.js';
 import { versionOf } from '../../lib/dialects/vim25-soap/versions.js';
 import { endpoint } from '../../lib/http/endpoint.js';
 import { anyRecord } from '../../lib/http/schemas.js';
-import { invalidInput } from '../../lib/http/validate.js';
 import { logger } from '../../lib/log.js';
 import { METHODS } from './methods/index.js';
 
@@ -29,7 +28,7 @@ export const handler = endpoint({
       const method = methodFor(body);
       const call = await callOf(method, body, version, event);
       const params = method.params.safeParse(paramsOf(body.call));
-      if (!params.success) throw invalidInput(new z.ZodError(params.error.issues.map((issue) => ({ ...issue, path: ['body', ...issue.path] }))));
+      if (!params.success) throw invalidParams(params.error);
       const { headers: responseHeaders, ...answer } = await method.run(params.data, call);
       return soapXml(200, soapResponse(body.method, answer, version), responseHeaders);
     } catch (error) {

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { userSessionOf } from '../../../lib/dialects/vim25-soap/session.js';
 import { TenantGraph } from '../../../lib/dialects/vim25-soap/graph.js';
 import { sessionOf, soapMethod, type SoapCall } from '../../../lib/dialects/vim25-soap/method.js';
-import { many, maybe, one, Text } from '../../../lib/dialects/vim25-soap/params.js';
+import { invalidParams, many, maybe, one, Text } from '../../../lib/dialects/vim25-soap/params.js';
 import {
   continuationToken,
   FilterSpecSchema,
@@ -11,7 +11,6 @@ import {
   RetrieveOptionsSchema,
   type FilterSpec,
 } from '../../../lib/dialects/vim25-soap/property-collector.js';
-import { invalidInput } from '../../../lib/http/validate.js';
 import { requireSingleton } from './service-instance.js';
 
 const graphOf = (call: SoapCall) => {
@@ -41,7 +40,7 @@ export const RetrievePropertiesEx = soapMethod({
   params: z.object({ specSet: z.array(z.unknown()).min(1), options: maybe(RetrieveOptionsSchema) }),
   run: async ({ specSet, options }, call) => {
     const specs = SpecSet.safeParse(specSet);
-    if (!specs.success) throw invalidInput(specs.error);
+    if (!specs.success) throw invalidParams(specs.error, ['specSet']);
     return page(call, specSet, specs.data, 0, options?.maxObjects);
   },
 });
@@ -54,7 +53,7 @@ export const ContinueRetrievePropertiesEx = soapMethod({
   run: async ({ token }, call) => {
     const { specs: rawSpecs, offset } = readToken(token);
     const specs = SpecSet.safeParse(rawSpecs);
-    if (!specs.success) throw invalidInput(specs.error);
+    if (!specs.success) throw invalidParams(specs.error, ['specSet']);
     return page(call, rawSpecs as unknown[], specs.data, offset, undefined);
   },
 });

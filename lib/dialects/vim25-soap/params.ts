@@ -5,6 +5,7 @@
  * `xsi:type` (a TraversalSpec among SelectionSpecs) as `_xsiType`.
  */
 import * as z from 'zod';
+import { invalidInput } from '../../http/validate.js';
 import type { XmlElement } from './xml.js';
 import { xsiType } from './xml.js';
 
@@ -38,6 +39,9 @@ export function paramsOf(call: XmlElement): XmlObject {
   return params;
 }
 
+/** A complex value: an element with no children reads as an empty string, which is an object with no fields. */
+export const complex = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === '' ? {} : value), schema);
+
 /** Exactly one occurrence. */
 export const one = <T extends z.ZodType>(schema: T) => z.tuple([schema]).transform(([value]) => value as z.output<T>);
 /** At most one occurrence. */
@@ -49,3 +53,12 @@ export const Text = z.string().max(65_536);
 export const Bool = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
 export const Int = z.string().regex(/^\s*-?\d{1,10}\s*$/).transform(Number);
 export const MoRefParam = z.object({ type: z.string().min(1).max(80), value: z.string().max(1024) });
+
+/**
+ * InvalidArgument naming the parameter as clients know it (`ticketType`, `specSet.propSet.type`): each
+ * parameter is a list of its occurrences, whose index is no part of its name.
+ */
+export const invalidParams = (error: z.ZodError, under: string[] = []) =>
+  invalidInput(
+    new z.ZodError(error.issues.map((issue) => ({ ...issue, path: ['body', ...under, ...issue.path.filter((part) => typeof part !== 'number')] }))),
+  );

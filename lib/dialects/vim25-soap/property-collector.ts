@@ -11,7 +11,7 @@ import type { MoRef } from './encoding.js';
 import { moRef } from './encoding.js';
 import { objectNotFound, type TenantGraph } from './graph.js';
 import { isA, propertyNames, propertyValue } from './inventory.js';
-import { Bool, Int, many, maybe, MoRefParam, one, Text, type XmlValue } from './params.js';
+import { Bool, complex, Int, many, maybe, MoRefParam, one, Text, type XmlValue } from './params.js';
 
 interface SelectionSpec {
   name?: string;
@@ -21,7 +21,7 @@ interface SelectionSpec {
 }
 
 const SelectionSpecSchema: z.ZodType<SelectionSpec, unknown> = z.lazy(() =>
-  z
+  complex(z
     .object({
       _xsiType: z.string().optional(),
       name: maybe(Text),
@@ -34,28 +34,28 @@ const SelectionSpecSchema: z.ZodType<SelectionSpec, unknown> = z.lazy(() =>
       name: spec.name,
       traversal: spec.type !== undefined && spec.path !== undefined ? { type: spec.type, path: spec.path, skip: spec.skip ?? false } : undefined,
       selectSet: spec.selectSet,
-    })),
+    }))),
 );
 
-const PropertySpecSchema = z.object({
+const PropertySpecSchema = complex(z.object({
   type: one(Text),
   all: maybe(Bool),
   pathSet: many(Text, 200),
-});
+}));
 
-const ObjectSpecSchema = z.object({
+const ObjectSpecSchema = complex(z.object({
   obj: one(MoRefParam),
   skip: maybe(Bool),
   selectSet: many(SelectionSpecSchema, 100),
-});
+}));
 
-export const FilterSpecSchema = z.object({
+export const FilterSpecSchema = complex(z.object({
   propSet: many(PropertySpecSchema, 100),
   objectSet: many(ObjectSpecSchema, 1000),
-});
+}));
 export type FilterSpec = z.output<typeof FilterSpecSchema>;
 
-export const RetrieveOptionsSchema = z.object({ maxObjects: maybe(Int) });
+export const RetrieveOptionsSchema = complex(z.object({ maxObjects: maybe(Int) }));
 
 /** Every traversal spec with a name, anywhere in the filter, for selection specs to name. */
 function namedSpecs(spec: FilterSpec): Map<string, SelectionSpec> {

@@ -1,6 +1,11 @@
+import { createHash } from 'node:crypto';
 import { config } from '../../config.js';
 import { ROOT_FOLDER, SINGLETONS } from './inventory.js';
 import { CURRENT_VERSION } from './versions.js';
+
+/** A stable UUID for this deployment's vCenter name (clients use it to tell vCenters apart). */
+const instanceUuidOf = (serverName: string): string =>
+  createHash('sha256').update(serverName).digest('hex').slice(0, 32).replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5');
 
 /** `AboutInfo` of vCenter Server 8.0 Update 3, the release this service answers as. */
 export const aboutInfo = () => ({
@@ -16,7 +21,7 @@ export const aboutInfo = () => ({
   productLineId: 'vpx',
   apiType: 'VirtualCenter',
   apiVersion: CURRENT_VERSION,
-  instanceUuid: config.vcenterServerName(),
+  instanceUuid: instanceUuidOf(config.vcenterServerName()),
   licenseProductName: 'VMware VirtualCenter Server',
   licenseProductVersion: '8.0',
 });

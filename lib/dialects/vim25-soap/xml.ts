@@ -77,10 +77,10 @@ export const childrenNamed = (element: XmlElement, name: string): XmlElement[] =
 /** `xsi:type`, without its prefix. */
 export const xsiType = (element: XmlElement): string | undefined => element.attributes[`{${XSI}}type`]?.replace(/^.*:/, '');
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
 
-/** Text or attribute content, escaped; characters XML 1.0 cannot carry are dropped. */
+/** Text or (double-quoted) attribute content, escaped; characters XML 1.0 cannot carry are dropped. */
 export const escapeXml = (value: string): string =>
   value
     .replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '')
-    .replace(/[&<>"']/g, (character) => ESCAPES[character]!);
+    .replace(/[&<>"]/g, (character) => ESCAPES[character]!);
