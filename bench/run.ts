@@ -21,6 +21,7 @@ import { runFleet } from './fleet-report.js';
 import { writeReadmeSection } from './readme.js';
 import { measurePush, pushMarkdown } from './push.js';
 import { measureValidation } from './validation.js';
+import { measureSoap, soapMarkdown } from './soap.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const TABLE = 'console-broker-bench';
@@ -233,6 +234,9 @@ async function main() {
     },
   });
 
+  // ---- vim25 over SOAP next to the JSON binding (bench/soap.ts)
+  const soap = await measureSoap(await import('../test/support/api.js'));
+
   // ---- HTTP through serverless offline, ticket create next to the trivial health handler
   const http = await measureHttp(dynamo.endpoint, sessionId);
 
@@ -269,6 +273,7 @@ async function main() {
     functions,
     validation,
     validationBaseline,
+    soap,
   };
   report(current);
   // The fleet benchmark seeds a tenant of its own, on a DynamoDB of its own, in a process of its own.
@@ -423,6 +428,8 @@ function report(current: Record<string, any>) {
     line('redemption (handler, real event)', ip.redemption),
     line('raw conditional DeleteItem', ip.rawDeleteItem),
     line('process list (handler, real guest agent enrolled)', ip.processList),
+    '',
+    soapMarkdown(current.soap),
     '',
     `Ticket create runs at **${ip.ticketCreateVsRawBatchGetPut}×** the raw calls it is made of (BatchGetItem + PutItem) and at **${ip.ticketCreateVsRawPut}×** a lone raw PutItem (target ≥ 0.5×); redemption at **${ip.redemptionVsRawDelete}×** raw DeleteItem.`,
     '',
