@@ -118,7 +118,8 @@ describe('serverless package (deployability)', () => {
     };
     const managers = Object.keys(declaredFunctions()).filter(manages).sort();
     expect(managers).toEqual(
-      ['guestAgentConnect', 'operatorIssueAgentCredential', 'vcenterGuestProcess', 'vcenterGuestProcessRest', 'vcenterGuestProcesses', 'vcenterGuestProcessesRest'].sort(),
+      // vimSoap: the SOAP GuestProcessManager announces work to the VM's agent as the REST guest processes do.
+      ['guestAgentConnect', 'operatorIssueAgentCredential', 'vcenterGuestProcess', 'vcenterGuestProcessRest', 'vcenterGuestProcesses', 'vcenterGuestProcessesRest', 'vimSoap'].sort(),
     );
   });
 
