@@ -29,7 +29,7 @@ async function page(call: SoapCall, rawSpecs: unknown[], specs: FilterSpec[], of
   const limit = Math.min(Math.max(maxObjects ?? MAX_PAGE, 1), MAX_PAGE);
   const { objects, more } = await retrieve(graphOf(call), specs, offset, limit);
   if (objects.length === 0 && !more) return { type: 'RetrieveResult' };
-  const token = more ? continuationToken(rawSpecs as never, offset + limit) : undefined;
+  const token = more ? continuationToken(rawSpecs, offset + limit) : undefined;
   return { type: 'RetrieveResult', value: { _typeName: 'RetrieveResult', token, objects } };
 }
 

@@ -3,7 +3,6 @@ import type { HttpEvent } from '../../http/types.js';
 import type { SessionRecord, VmRecord } from '../../records.js';
 import type { MoRef } from './encoding.js';
 import type { SoapAnswer } from './envelope.js';
-import type { XmlObject } from './params.js';
 import type { VimVersion } from './versions.js';
 
 /**
@@ -41,9 +40,6 @@ export interface SoapResult extends SoapAnswer {
 }
 
 export const soapMethod = <S extends z.ZodType>(method: SoapMethod<S>): SoapMethod => method as unknown as SoapMethod;
-
-/** The method's raw parameters as the schema reads them. */
-export type RawParams = XmlObject;
 
 /** A call that needs a session: its session, as `auth` guarantees. */
 export const sessionOf = (call: SoapCall): SessionRecord => {

@@ -11,7 +11,7 @@ import type { MoRef } from './encoding.js';
 import { moRef } from './encoding.js';
 import { objectNotFound, type TenantGraph } from './graph.js';
 import { isA, propertyNames, propertyValue } from './inventory.js';
-import { Bool, complex, Int, many, maybe, MoRefParam, one, Text, type XmlValue } from './params.js';
+import { Bool, complex, Int, many, maybe, MoRefParam, one, Text } from './params.js';
 
 interface SelectionSpec {
   name?: string;
@@ -155,7 +155,7 @@ export async function retrieve(graph: TenantGraph, specs: FilterSpec[], offset: 
 }
 
 /** The continuation token of a page: the specs and where the next page starts. */
-export const continuationToken = (specs: XmlValue[], offset: number): string =>
+export const continuationToken = (specs: unknown[], offset: number): string =>
   Buffer.from(JSON.stringify({ specs, offset })).toString('base64url');
 
 export function readToken(token: string): { specs: unknown; offset: number } {
