@@ -23,6 +23,7 @@ import { measurePush, pushMarkdown } from './push.js';
 import { runProxyBench } from './proxy-vs-websockify.js';
 import { measureValidation } from './validation.js';
 import { median, percentile, round } from './stats.js';
+import { measureSoap, soapMarkdown } from './soap.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const TABLE = 'console-broker-bench';
@@ -259,6 +260,8 @@ async function main() {
   const push = await measurePush(dynamo.endpoint, TABLE);
   const { creates, rawItems } = await measureCreates(bench);
   const redemptions = await measureRedemptions(bench, rawItems);
+  // vim25 over SOAP next to the JSON binding (bench/soap.ts).
+  const soap = await measureSoap(await import('../test/support/api.js'));
   // HTTP through serverless offline, ticket create next to the trivial health handler.
   const http = await measureHttp(dynamo.endpoint, bench.sessionId);
   const functions = await measureBundles(bench.routes, bench.buildEvent, bench.loginVcenter);
@@ -291,6 +294,7 @@ async function main() {
     functions,
     ...(await measureValidations()),
     proxyVsWebsockify,
+    soap,
   });
   // The fleet benchmark seeds a tenant of its own, on a DynamoDB of its own, in a process of its own.
   console.log(`\n${await runFleet()}\n`);
@@ -444,6 +448,8 @@ function report(current: Record<string, any>) {
     line('redemption (handler, real event)', ip.redemption),
     line('raw conditional DeleteItem', ip.rawDeleteItem),
     line('process list (handler, real guest agent enrolled)', ip.processList),
+    '',
+    soapMarkdown(current.soap),
     '',
     `Ticket create runs at **${ip.ticketCreateVsRawBatchGetPut}×** the raw calls it is made of (BatchGetItem + PutItem) and at **${ip.ticketCreateVsRawPut}×** a lone raw PutItem (target ≥ 0.5×); redemption at **${ip.redemptionVsRawDelete}×** raw DeleteItem.`,
     '',

@@ -7,11 +7,14 @@
 #   - the stock client libraries test/programs/stock-clients.test.ts drives: openstacksdk, novaclient's Python API,
 #     libcloud, and Ansible (Debian's ansible bundles the vmware.vmware_rest collection; it needs aiohttp);
 #   - the distribution's nodejs, which the guest agent's .deb depends on (test/agent-package.test.ts installs it).
+#   - the stock vim25 SOAP clients test/vim25-soap-clients.test.ts drives: pyVmomi, and govmomi's source with
+#     the Go toolchain that builds test/govmomi/main.go offline in GOPATH mode.
 # Idempotent; run as root or with sudo available.
 set -euo pipefail
 
 packages=(tigervnc-standalone-server x11-xserver-utils chromium fonts-dejavu-core python3-openstackclient python3-novaclient
-  python3-openstacksdk python3-libcloud ansible python3-aiohttp nodejs)
+  python3-openstacksdk python3-libcloud ansible python3-aiohttp nodejs
+  python3-pyvmomi golang-go golang-github-vmware-govmomi-dev)
 
 missing=()
 for package in "${packages[@]}"; do

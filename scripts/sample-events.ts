@@ -125,6 +125,16 @@ const SAMPLES: Record<string, [method: string, path: string, options?: RequestOp
     headers: { 'x-auth-token': 'demo-console-proxy-key', 'openstack-api-version': 'compute 2.31' },
   }],
   routeNotFound: ['GET', '/compute/v2.1/flavors'],
+  vimSoap: ['POST', '/sdk', {
+    headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '"urn:vim25/8.0.3.0"', cookie: `vmware_soap_session="${SESSION_PLACEHOLDER}"` },
+    body:
+      '<?xml version="1.0" encoding="UTF-8"?>\n<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" ' +
+      'xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body>' +
+      '<AcquireTicket xmlns="urn:vim25"><_this type="VirtualMachine">vm-101</_this><ticketType>webmks</ticketType></AcquireTicket>' +
+      '</soapenv:Body></soapenv:Envelope>',
+  }],
+  vimSoapVersions: ['GET', '/sdk/vimServiceVersions.xml'],
+  vimSoapWsdl: ['GET', '/sdk/vimService.wsdl'],
   keystoneListVersions: ['GET', '/identity'],
   keystoneShowVersion: ['GET', '/identity/v3'],
   keystoneCreateToken: ['POST', '/identity/v3/auth/tokens', {

@@ -31,8 +31,12 @@ export interface ErrorDetails {
   object?: { type: string; id: string };
   /** The state the object is in, when an operation is refused for it. */
   state?: string;
-  /** A finer cause where a dialect distinguishes it (`invalid_login` for vim25's InvalidLogin). */
-  reason?: 'invalid_login';
+  /**
+   * A finer cause where a dialect distinguishes it (`invalid_login` for vim25's InvalidLogin,
+   * `invalid_request` for a SOAP body that is not a SOAP request: vim25's InvalidRequest; the guest's own
+   * refusals, vim25's InvalidGuestLogin and GuestOperationsUnavailable).
+   */
+  reason?: 'invalid_login' | 'invalid_request' | 'invalid_guest_login' | 'guest_operations_unavailable';
   /** Seconds after which the same request may well succeed: answered as `Retry-After`. */
   retryAfterSeconds?: number;
 }

@@ -22,6 +22,8 @@ export interface EndpointDefinition<S extends ZodTypeAny, A extends Authenticati
   input: S;
   /** A dialect's own steps after authentication and body parsing, before validation (Nova's microversions). */
   steps?: EndpointMiddleware[];
+  /** How the body is read into `input.body`: JSON unless the dialect says otherwise (SOAP reads XML). */
+  body?: EndpointMiddleware;
   /** Called with the validated input and the caller `auth` established (a session endpoint: its session). */
   handler: (input: z.output<S>, caller: CallerOf<A>) => Promise<HttpResponse>;
 }
@@ -34,7 +36,7 @@ export function endpoint<S extends ZodTypeAny, A extends Authentication>(definit
   const { dialect, auth, input, steps = [] } = definition;
   const chain = lambda<HttpEvent, HttpResponse, EndpointContext>()
     // In order; after and onError hooks run in reverse, so a fault is rendered, then given its headers, then logged.
-    .use([requestLog(dialect), responseHeaders(), renderErrors(dialect), authenticate(auth, dialect), jsonBody(), ...steps, validate(input, dialect)])
+    .use([requestLog(dialect), responseHeaders(), renderErrors(dialect), authenticate(auth, dialect), definition.body ?? jsonBody(), ...steps, validate(input, dialect)])
     // authenticate() established the caller `auth` promises; validate() produced the schema's output.
     .handler(async (_event, { endpoint: state }) =>
       definition.handler(state.input as z.output<S>, state.caller as CallerOf<A>),

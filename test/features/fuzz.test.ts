@@ -203,8 +203,95 @@ function body(sample: unknown): fc.Arbitrary<{ body?: string; isBase64Encoded?: 
   );
 }
 
+// ---------------------------------------------------------------- vim25 over SOAP (POST /sdk)
+
+const SOAP_METHODS: [method: string, self: string, value: string][] = [
+  ['RetrieveServiceContent', 'ServiceInstance', 'ServiceInstance'],
+  ['CurrentTime', 'ServiceInstance', 'ServiceInstance'],
+  ['Login', 'SessionManager', 'SessionManager'],
+  ['Logout', 'SessionManager', 'SessionManager'],
+  ['SessionIsActive', 'SessionManager', 'SessionManager'],
+  ['RetrievePropertiesEx', 'PropertyCollector', 'propertyCollector'],
+  ['RetrieveProperties', 'PropertyCollector', 'propertyCollector'],
+  ['ContinueRetrievePropertiesEx', 'PropertyCollector', 'propertyCollector'],
+  ['CreateContainerView', 'ViewManager', 'ViewManager'],
+  ['DestroyView', 'ContainerView', 'session[x]'],
+  ['FindByUuid', 'SearchIndex', 'SearchIndex'],
+  ['FindAllByUuid', 'SearchIndex', 'SearchIndex'],
+  ['FindByInventoryPath', 'SearchIndex', 'SearchIndex'],
+  ['AcquireTicket', 'VirtualMachine', 'vm-101'],
+  ['AcquireMksTicket', 'VirtualMachine', 'vm-201'],
+  ['StartProgramInGuest', 'GuestProcessManager', 'guestOperationsProcessManager'],
+  ['ListProcessesInGuest', 'GuestProcessManager', 'guestOperationsProcessManager'],
+  ['TerminateProcessInGuest', 'GuestProcessManager', 'guestOperationsProcessManager'],
+  ['PowerOffVM_Task', 'VirtualMachine', 'vm-101'],
+];
+const SOAP_PARAMS = ['ticketType', 'userName', 'password', 'locale', 'specSet', 'propSet', 'objectSet', 'selectSet', 'type', 'path', 'pathSet', 'all', 'skip', 'obj', 'options', 'maxObjects', 'token', 'container', 'recursive', 'uuid', 'vmSearch', 'instanceUuid', 'datacenter', 'inventoryPath', 'vm', 'auth', 'spec', 'programPath', 'arguments', 'envVariables', 'pid', 'pids', 'username', 'interactiveSession', 'sessionID', 'name'];
+const xmlText = (text: string) => wellFormed(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD]/gu, '');
+
+/** A parameter element: a leaf of junk or a real value, with a `type` or `xsi:type` now and then, or nested parameters. */
+const soapParam: fc.Arbitrary<string> = fc.letrec<{ param: string }>((tie) => ({
+  param: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc
+      .tuple(fc.constantFrom(...SOAP_PARAMS), fc.oneof(junk, fc.constantFrom('webmks', 'mks', 'true', 'VirtualMachine', 'view', 'childEntity', 'name', '4f1d2c3b-0a9e-4c1a-9b7e-5d2a1e0f9101', 'acme/vm/web-01', '42')), fc.constantFrom('', ' type="VirtualMachine"', ' type="ContainerView"', ' xsi:type="TraversalSpec"', ' xsi:type="NamePasswordAuthentication"', ' xsi:type="xsd:int"'))
+      .map(([name, value, attribute]) => `<${name}${attribute}>${xmlText(value)}</${name}>`),
+    fc
+      .tuple(fc.constantFrom(...SOAP_PARAMS), fc.array(tie('param'), { maxLength: 4 }), fc.constantFrom('', ' xsi:type="TraversalSpec"', ' xsi:type="SelectionSpec"'))
+      .map(([name, children, attribute]) => `<${name}${attribute}>${children.join('')}</${name}>`),
+  ),
+})).param;
+
+const soapEnvelope = (method: string, self: string, value: string, params: string, namespace = 'urn:vim25', envelopeNs = 'http://schemas.xmlsoap.org/soap/envelope/') =>
+  `<?xml version="1.0" encoding="UTF-8"?>\n<soapenv:Envelope xmlns:soapenv="${envelopeNs}" xmlns:xsd="http://www.w3.org/2001/XMLSchema" ` +
+  `xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><${method} xmlns="${namespace}"><_this type="${self}">${xmlText(value)}</_this>` +
+  `${params}</${method}></soapenv:Body></soapenv:Envelope>`;
+
+let hugeBody: string | undefined;
+/** Beyond API Gateway's 10 MB: refused by size before a byte is parsed (built once). */
+const huge = () => (hugeBody ??= `<a>${'x'.repeat(11 * 1024 * 1024)}</a>`);
+
+/** SOAP bodies: calls of every method with fuzzed parameters, wrong namespaces, malformed XML, huge and deep bodies, entity tricks. */
+function soapBody(sample: string): fc.Arbitrary<{ body?: string; isBase64Encoded?: boolean }> {
+  const call = fc
+    .tuple(fc.constantFrom(...SOAP_METHODS), fc.oneof(junk, fc.constantFrom('vm-101', 'vm-201', 'group-d1')), fc.array(soapParam, { maxLength: 5 }), fc.boolean())
+    .map(([[method, self, value], other, params, keep]) => soapEnvelope(method, self, keep ? value : other, params.join('')));
+  return fc.oneof(
+    { weight: 8, arbitrary: call.map((body) => ({ body })) },
+    { weight: 1, arbitrary: fc.constant({ body: sample }) },
+    { weight: 1, arbitrary: fc.nat({ max: sample.length }).map((cut) => ({ body: sample.slice(0, cut) })) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(fc.constantFrom('urn:vim24', 'urn:vim25Service', '', 'http://schemas.xmlsoap.org/soap/envelope/'), fc.constantFrom('http://www.w3.org/2003/05/soap-envelope', 'urn:vim25', 'x'))
+        .chain(([ns, envelopeNs]) => fc.constantFrom({ body: soapEnvelope('Login', 'SessionManager', 'SessionManager', '', ns) }, { body: soapEnvelope('Login', 'SessionManager', 'SessionManager', '', undefined, envelopeNs) })),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom(
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;"><!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">]><lolz>&lol2;</lolz>',
+        '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><x>&xxe;</x>',
+        '<!DOCTYPE x SYSTEM "http://127.0.0.1:1/x.dtd"><x/>',
+        soapEnvelope('Login', 'SessionManager', 'SessionManager', '<userName>&unknown;</userName>'),
+        soapEnvelope('Login', 'SessionManager', 'SessionManager', '<userName>&#0;&#x110000;</userName>'),
+        soapEnvelope('Login', 'SessionManager', 'SessionManager', '<userName><![CDATA[admin@acme]]></userName><!-- c --><?pi x?><password>acme-admin-pass</password>'),
+        `${'<a>'.repeat(10_000)}${'</a>'.repeat(10_000)}`,
+        soapEnvelope('RetrieveProperties', 'PropertyCollector', 'propertyCollector', `<specSet>${'<propSet><type>VirtualMachine</type><all>true</all></propSet>'.repeat(2000)}</specSet>`),
+        '<?xml version="1.0" encoding="UTF-16"?><a/>',
+        '\ufeff<a/>',
+        '<a xmlns:p="urn:x"><p:b/></a>',
+        '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body/></soapenv:Envelope>',
+      ).map((body) => ({ body })),
+    },
+    { weight: 1, arbitrary: fc.constant(null).map(() => ({ body: huge() })) },
+    { weight: 1, arbitrary: fc.string({ maxLength: 80 }).map((body) => ({ body })) },
+    { weight: 1, arbitrary: fc.uint8Array({ maxLength: 64 }).map((bytes) => ({ body: Buffer.from(bytes).toString('base64'), isBase64Encoded: true })) },
+  );
+}
+
 function request(route: Route) {
   const sample = sampleEvents().get(`${route.method} ${route.path}`);
+  if (dialectOf(route.path) === 'vim25-soap') return soapRequest(route, sample?.body ?? '');
   let sampleBody: unknown;
   try {
     sampleBody = sample?.body ? JSON.parse(sample.body) : {};
@@ -220,6 +307,27 @@ function request(route: Route) {
     credential,
     extra: extraHeaders,
     body: body(sampleBody),
+  });
+}
+
+/** A SOAP request: the body fuzzed as XML, with the SOAPAction a client of some release (or none) sends. */
+function soapRequest(route: Route, sample: string) {
+  return fc.record({
+    params: fc.constant<Record<string, string>>({}),
+    query: fc.constant<Record<string, string>>({}),
+    credential,
+    extra: fc.record(
+      {
+        random: fc.oneof(
+          fc.constantFrom('urn:vim25/8.0.3.0', '"urn:vim25/6.5"', 'urn:vim25/7.0.3.2', 'urn:vim25', '', 'urn:vim25/9.9', 'urn:vim26/8.0').map((soapaction) => ({ soapaction })),
+          junk.map((soapaction) => ({ soapaction })),
+          fc.constant({}),
+        ),
+        contentType: fc.constantFrom('text/xml; charset=utf-8', 'application/soap+xml', 'application/json', ''),
+      },
+      { requiredKeys: ['random'] },
+    ) as fc.Arbitrary<{ random: Record<string, string>; contentType?: string; novaVersion?: string; openstackVersion?: string }>,
+    body: route.method === 'POST' ? soapBody(sample) : fc.constant({}),
   });
 }
 

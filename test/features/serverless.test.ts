@@ -136,6 +136,8 @@ describe('serverless package (deployability)', () => {
       operatorIssueAgentCredential: ['DELETE'],
       vcenterGuestProcess: ['POST'],
       vcenterGuestProcesses: ['POST'],
+      // The SOAP GuestProcessManager announces work to the VM's agent as the REST guest processes do.
+      vimSoap: ['POST'],
     });
     expect(JSON.stringify(Object.values(packaged.resources).filter((resource: any) => resource.Type === 'AWS::IAM::Role'))).not.toMatch(/@connections\/\*"[^}]*\*\/\*|execute-api:\*/);
   });

@@ -15,12 +15,13 @@ import { basic, buildEvent, loginVcenter, routes, type RequestOptions, type Rout
 import { SESSION_PLACEHOLDER } from './events.js';
 import { keys, SK } from '../../lib/store/keys.js';
 
-export type DialectName = 'vcenter-rest' | 'vcenter-api' | 'vim25' | 'nova' | 'keystone' | 'platform' | 'health';
+export type DialectName = 'vcenter-rest' | 'vcenter-api' | 'vim25' | 'vim25-soap' | 'nova' | 'keystone' | 'platform' | 'health';
 
 /** A route's dialect, from its path prefix. */
 export function dialectOf(path: string): DialectName {
   if (path.startsWith('/rest/')) return 'vcenter-rest';
   if (path.startsWith('/api/')) return 'vcenter-api';
+  if (path === '/sdk' || path.startsWith('/sdk/vimService')) return 'vim25-soap';
   if (path.startsWith('/sdk/')) return 'vim25';
   if (/^\/compute(\/|$)/.test(path)) return 'nova';
   if (/^\/identity(\/|$)/.test(path)) return 'keystone';
@@ -124,6 +125,19 @@ export const DIALECTS: Record<DialectName, DialectContract> = {
     isUnavailable: (status, body) =>
       status === 500 && body?._typeName === 'HostCommunication' && typeof body.faultstring === 'string',
   },
+  // vim25 over SOAP: every fault is HTTP 500 with a SOAP fault whose detail is the vim25 fault; the body is XML.
+  'vim25-soap': {
+    sessionHeader: 'vmware-api-session-id',
+    errorProblem(status, body) {
+      if (status !== 500) return `SOAP faults are HTTP 500, was ${status}`;
+      const fault = SOAP_FAULT.exec(typeof body === 'string' ? body : '');
+      if (!fault) return 'not a SOAP fault with a vim25 fault in its detail';
+      if (fault[1] === '') return 'no faultstring';
+      if (['SystemError', 'RuntimeFault', 'HostCommunication'].includes(fault[2]!)) return `internal fault ${fault[2]}`;
+      return undefined;
+    },
+    isUnavailable: (status, body) => status === 500 && typeof body === 'string' && /xsi:type="HostCommunication"/.test(body),
+  },
   nova: {
     sessionHeader: 'x-auth-token',
     errorProblem(status, body) {
@@ -160,6 +174,9 @@ export const DIALECTS: Record<DialectName, DialectContract> = {
     isUnavailable: () => false,
   },
 };
+
+const SOAP_FAULT =
+  /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<soapenv:Envelope [^>]+>\n<soapenv:Body>\n<soapenv:Fault>\n<faultcode>(?:Server|Client)FaultCode<\/faultcode>\n<faultstring>([^<]*)<\/faultstring>\n<detail><([A-Za-z]+)Fault xmlns="urn:vim25" xsi:type="\2">.*<\/\2Fault><\/detail>\n<\/soapenv:Fault>\n<\/soapenv:Body>\n<\/soapenv:Envelope>$/s;
 
 function vapiApiProblem(status: number, body: any): string | undefined {
   const upper = typeof body?.error_type === 'string' ? body.error_type : '';

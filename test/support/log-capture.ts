@@ -116,7 +116,8 @@ function passwordsIn(event: APIGatewayProxyEventV2): string[] {
   try {
     visit(event.body ? JSON.parse(event.body) : undefined, 0);
   } catch {
-    // not JSON: no fields to look at
+    // not JSON: a SOAP body names its passwords in <password> elements (Login, NamePasswordAuthentication)
+    for (const match of (event.body ?? '').matchAll(/<password(?:\s[^>]*)?>([^<]*)<\/password>/g)) passwords.push(match[1]!);
   }
   // A UUID sent as a password (the fuzz does) is some server's public id, stored in its VM item by design.
   const isUuid = (text: string) => /^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/i.test(text);
