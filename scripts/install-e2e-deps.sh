@@ -6,9 +6,9 @@
 #   - the stock OpenStack command lines (openstack, nova), which test/programs/openstack-cli.test.ts drives;
 #   - the stock client libraries test/programs/stock-clients.test.ts drives: openstacksdk, novaclient's Python API,
 #     libcloud, and Ansible (Debian's ansible bundles the vmware.vmware_rest collection; it needs aiohttp);
-#   - the distribution's nodejs, which the guest agent's .deb depends on (test/agent-package.test.ts installs it).
-#   - the stock vim25 SOAP clients test/vim25-soap-clients.test.ts drives: pyVmomi, and govmomi's source with
-#     the Go toolchain that builds test/govmomi/main.go offline in GOPATH mode.
+#   - the distribution's nodejs, which the guest agent's .deb depends on (test/programs/agent-package.test.ts installs it).
+#   - the stock vim25 SOAP clients test/programs/vim25-soap-clients.test.ts drives: pyVmomi, and govmomi's source with
+#     the Go toolchain that builds test/programs/govmomi/main.go offline in GOPATH mode.
 # Idempotent; run as root or with sudo available.
 set -euo pipefail
 

@@ -9,12 +9,12 @@ import type { IncomingMessage } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { clientAddressOf } from '../proxy/client-address.js';
-import type { ConsoleProxyConfig } from '../proxy/config.js';
-import { startConsoleProxy, type ConsoleProxy } from '../proxy/server.js';
-import { CONSOLE_PAGE_ORIGIN, createTenant, createVm, issueConsoleTicket, proxyConfig } from './support/console-fixtures.js';
-import { startApiServer, type ApiServer } from './support/http-server.js';
-import type { VmRecord } from '../lib/records.js';
+import { clientAddressOf } from '../../proxy/client-address.js';
+import type { ConsoleProxyConfig } from '../../proxy/config.js';
+import { startConsoleProxy, type ConsoleProxy } from '../../proxy/server.js';
+import { CONSOLE_PAGE_ORIGIN, createTenant, createVm, issueConsoleTicket, proxyConfig } from '../support/console-fixtures.js';
+import { startApiServer, type ApiServer } from '../support/http-server.js';
+import type { VmRecord } from '../../lib/records.js';
 
 const RFB_VERSION = 'RFB 003.008\n';
 const REDEMPTIONS = 'POST /console-proxy/v1/redemptions';

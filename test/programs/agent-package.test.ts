@@ -16,18 +16,18 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../lib/protocol/secrets.js';
-import { freePorts } from '../scripts/local-dynamodb.js';
-import { labVmSpec } from './support/lab.js';
-import { startStack, type Stack } from './support/local-stack.js';
-import { tcpSwitch } from './support/tcp-switch.js';
-import { eventually } from './support/wait.js';
+import { hashPassword } from '../../lib/protocol/secrets.js';
+import { freePorts } from '../../scripts/local-dynamodb.js';
+import { labVmSpec } from '../support/lab.js';
+import { startStack, type Stack } from '../support/local-stack.js';
+import { tcpSwitch } from '../support/tcp-switch.js';
+import { eventually } from '../support/wait.js';
 
 const PACKAGE = 'console-broker-agent';
 const UNIT = `/lib/systemd/system/${PACKAGE}.service`;
 const CONF = `/etc/${PACKAGE}`;
 const hasDpkgDeb = spawnSync('dpkg-deb', ['--version']).status === 0;
-if (!hasDpkgDeb) console.warn(`test/agent-package.test.ts skipped: dpkg-deb is missing (apt-get install dpkg-dev or dpkg), so no .deb can be built`);
+if (!hasDpkgDeb) console.warn(`test/programs/agent-package.test.ts skipped: dpkg-deb is missing (apt-get install dpkg-dev or dpkg), so no .deb can be built`);
 
 const tenant = `pkg-${randomBytes(3).toString('hex')}`;
 const OPERATOR = { authorization: 'Bearer demo-operator-key' };

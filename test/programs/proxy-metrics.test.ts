@@ -7,12 +7,12 @@ import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { consoleBrokerApi } from '../proxy/api.js';
-import { startConsoleProxy, type ConsoleProxy } from '../proxy/server.js';
-import { CONSOLE_PAGE_ORIGIN, createTenant, createVm, issueConsoleTicket, proxyConfig } from './support/console-fixtures.js';
-import { startApiServer, type ApiServer } from './support/http-server.js';
-import { eventually } from './support/wait.js';
-import type { VmRecord } from '../lib/records.js';
+import { consoleBrokerApi } from '../../proxy/api.js';
+import { startConsoleProxy, type ConsoleProxy } from '../../proxy/server.js';
+import { CONSOLE_PAGE_ORIGIN, createTenant, createVm, issueConsoleTicket, proxyConfig } from '../support/console-fixtures.js';
+import { startApiServer, type ApiServer } from '../support/http-server.js';
+import { eventually } from '../support/wait.js';
+import type { VmRecord } from '../../lib/records.js';
 
 const RFB_VERSION = Buffer.from('RFB 003.008\n');
 

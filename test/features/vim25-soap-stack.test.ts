@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startStack, type Stack } from './support/local-stack.js';
+import { startStack, type Stack } from '../support/local-stack.js';
 
 const pyvmomi = existsSync('/usr/lib/python3/dist-packages/pyVmomi');
 if (!pyvmomi) console.warn('vim25-soap-stack: python3-pyvmomi not installed; run scripts/install-e2e-deps.sh');

@@ -1,10 +1,10 @@
 /**
  * vim25 over SOAP at /sdk, on the wire: the exact envelopes, faults and documents, through the real handlers
- * and the local DynamoDB (stock clients: test/vim25-soap-clients.test.ts).
+ * and the local DynamoDB (stock clients: test/programs/vim25-soap-clients.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { VIM_VERSIONS } from '../lib/dialects/vim25-soap/versions.js';
-import { api, loginVcenter, session } from './support/api.js';
+import { VIM_VERSIONS } from '../../lib/dialects/vim25-soap/versions.js';
+import { api, loginVcenter, session } from '../support/api.js';
 
 const ENVELOPE_OPEN =
   '<?xml version="1.0" encoding="UTF-8"?>\n<soapenv:Envelope xmlns:soapenc="http://schemas.xmlsoap.org/soap/encoding/" ' +

@@ -11,12 +11,12 @@ import { connect as tlsConnect } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startConsoleProxy, type ConsoleProxy } from '../proxy/server.js';
-import { selfSignedCertificate } from '../scripts/self-signed-certificate.js';
-import { CONSOLE_PAGE_ORIGIN, createTenant, createVm, issueConsoleTicket, proxyConfig } from './support/console-fixtures.js';
-import { startApiServer, type ApiServer } from './support/http-server.js';
-import { eventually } from './support/wait.js';
-import type { VmRecord } from '../lib/records.js';
+import { startConsoleProxy, type ConsoleProxy } from '../../proxy/server.js';
+import { selfSignedCertificate } from '../../scripts/self-signed-certificate.js';
+import { CONSOLE_PAGE_ORIGIN, createTenant, createVm, issueConsoleTicket, proxyConfig } from '../support/console-fixtures.js';
+import { startApiServer, type ApiServer } from '../support/http-server.js';
+import { eventually } from '../support/wait.js';
+import type { VmRecord } from '../../lib/records.js';
 
 const RFB_VERSION = Buffer.from('RFB 003.008\n');
 

@@ -1,7 +1,7 @@
 // A govmomi client of the vim25 SOAP endpoint, as a tenant's tool would be written: govmomi.NewClient,
 // find.Finder.VirtualMachine by name (the default datacenter), AcquireTicket, AcquireMksTicket, the guest
 // process manager, Logout; a wrong password and another tenant's VM. It prints what it got as JSON for
-// test/vim25-soap-clients.test.ts. Built offline in GOPATH mode against Debian's govmomi source.
+// test/programs/vim25-soap-clients.test.ts. Built offline in GOPATH mode against Debian's govmomi source.
 //
 // Usage: main <https://user:password@host:port/sdk> <ticket VM name> <guest VM name> <another tenant's VM moId>
 package main

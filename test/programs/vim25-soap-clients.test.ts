@@ -1,7 +1,7 @@
 /**
  * vSphere's stock SOAP clients, unchanged, against the real handlers (test/support/http-server.ts over the
  * local DynamoDB, HTTPS as vCenter serves /sdk): pyVmomi (Debian's python3-pyvmomi) and govmomi (Debian's
- * golang-github-vmware-govmomi-dev, test/govmomi/main.go built offline in GOPATH mode). Consoles open through
+ * golang-github-vmware-govmomi-dev, test/programs/govmomi/main.go built offline in GOPATH mode). Consoles open through
  * the real console proxy; guest programs run under a real guest agent. A client that is not installed is
  * skipped, saying so.
  */
@@ -13,12 +13,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { GuestAgent } from '../agent/agent.js';
-import { hashPassword } from '../lib/protocol/secrets.js';
-import { startConsoleProxy, type ConsoleProxy } from '../proxy/server.js';
-import { api, OPERATOR } from './support/api.js';
-import { CONSOLE_PAGE_ORIGIN, createTenant, createVm, proxyConfig } from './support/console-fixtures.js';
-import { startApiServer, type ApiServer } from './support/http-server.js';
+import { GuestAgent } from '../../agent/agent.js';
+import { hashPassword } from '../../lib/protocol/secrets.js';
+import { startConsoleProxy, type ConsoleProxy } from '../../proxy/server.js';
+import { api, OPERATOR } from '../support/api.js';
+import { CONSOLE_PAGE_ORIGIN, createTenant, createVm, proxyConfig } from '../support/console-fixtures.js';
+import { startApiServer, type ApiServer } from '../support/http-server.js';
 
 const PYTHON = '/usr/bin/python3';
 const has = (path: string, what: string) => {
@@ -71,7 +71,7 @@ beforeAll(async () => {
   const plain = await startApiServer();
   consoleProxy = await startConsoleProxy(proxyConfig(plain.url));
   lab = await createTenant('soap');
-  await operator('PUT', `/users/admin@${lab}`, { password: 'soap-admin-pass', privileges: (await import('../lib/core/privileges.js')).PRIVILEGES });
+  await operator('PUT', `/users/admin@${lab}`, { password: 'soap-admin-pass', privileges: (await import('../../lib/core/privileges.js')).PRIVILEGES });
   await createVm(lab, 'vm-1', rfbPort);
   await createVm(lab, 'vm-2', rfbPort);
   work = mkdtempSync(join(tmpdir(), 'soap-guest-'));

@@ -10,16 +10,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listConsoleSessions } from '../lib/core/audit.js';
-import { Refusal } from '../proxy/refusals.js';
-import { buildProxy } from '../scripts/build.js';
-import { DEMO_CONSOLE_PROXY_KEY } from '../scripts/demo-data.js';
-import { api, basic, OPERATOR } from './support/api.js';
-import { DESKTOP_RGB, freePort, launchBrowser, missingBrowserTools as missing, SCREEN, screenOf, startVncServer, waitForPort } from './support/browser-console.js';
-import { createTenant, createVm } from './support/console-fixtures.js';
-import { startApiServer, type ApiServer } from './support/http-server.js';
-import { eventually } from './support/wait.js';
-import type { VmRecord } from '../lib/records.js';
+import { listConsoleSessions } from '../../lib/core/audit.js';
+import { Refusal } from '../../proxy/refusals.js';
+import { buildProxy } from '../../scripts/build.js';
+import { DEMO_CONSOLE_PROXY_KEY } from '../../scripts/demo-data.js';
+import { api, basic, OPERATOR } from '../support/api.js';
+import { DESKTOP_RGB, freePort, launchBrowser, missingBrowserTools as missing, SCREEN, screenOf, startVncServer, waitForPort } from '../support/browser-console.js';
+import { createTenant, createVm } from '../support/console-fixtures.js';
+import { startApiServer, type ApiServer } from '../support/http-server.js';
+import { eventually } from '../support/wait.js';
+import type { VmRecord } from '../../lib/records.js';
 
 if (missing.length) console.warn(`proxy-artefact skipped: ${missing.join(', ')} not installed; run scripts/install-e2e-deps.sh`);
 

@@ -7,9 +7,9 @@ import { request as httpsRequest } from 'node:https';
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { basic, session } from './support/api.js';
-import { labVmSpec } from './support/lab.js';
-import { startStack, type Stack } from './support/local-stack.js';
+import { basic, session } from '../support/api.js';
+import { labVmSpec } from '../support/lab.js';
+import { startStack, type Stack } from '../support/local-stack.js';
 
 let stack: Stack;
 /** A VM's VNC endpoint: the RFB greeting to every connection, counted. */

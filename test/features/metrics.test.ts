@@ -6,9 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_CONSOLE_PROXY_KEY } from '../scripts/demo-data.js';
-import { startStack, type Stack } from './support/local-stack.js';
-import { eventually } from './support/wait.js';
+import { DEMO_CONSOLE_PROXY_KEY } from '../../scripts/demo-data.js';
+import { startStack, type Stack } from '../support/local-stack.js';
+import { eventually } from '../support/wait.js';
 
 interface MetricLine {
   names: string[];

@@ -5,9 +5,9 @@
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { expect, it } from 'vitest';
-import { DEMO_CONSOLE_PROXY_KEY } from '../scripts/demo-data.js';
-import { freePort, waitForPort } from './support/browser-console.js';
-import { eventually } from './support/wait.js';
+import { DEMO_CONSOLE_PROXY_KEY } from '../../scripts/demo-data.js';
+import { freePort, waitForPort } from '../support/browser-console.js';
+import { eventually } from '../support/wait.js';
 
 const listening = (port: number) =>
   new Promise<boolean>((resolve) => {
@@ -17,7 +17,7 @@ const listening = (port: number) =>
 it('stops listening and exits 0 when npm is sent SIGTERM', async () => {
   const port = await freePort();
   const npm = spawn('npm', ['run', '--silent', 'proxy'], {
-    cwd: new URL('..', import.meta.url).pathname,
+    cwd: new URL('../..', import.meta.url).pathname,
     env: { ...process.env, CONSOLE_PROXY_KEY: DEMO_CONSOLE_PROXY_KEY, CONSOLE_PROXY_PORT: String(port), CONSOLE_PROXY_HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

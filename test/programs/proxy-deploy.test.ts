@@ -11,13 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, type Tags } from 'yaml';
-import { consoleProxyConfigFromEnv } from '../proxy/config.js';
-import { emitEmf, proxyMetrics } from '../proxy/metrics.js';
-import { PROXY_ARTEFACT_DIR } from '../scripts/build.js';
-import { packageProxy } from '../scripts/build-proxy-package.js';
-import { captureOutput } from './support/console-fixtures.js';
+import { consoleProxyConfigFromEnv } from '../../proxy/config.js';
+import { emitEmf, proxyMetrics } from '../../proxy/metrics.js';
+import { PROXY_ARTEFACT_DIR } from '../../scripts/build.js';
+import { packageProxy } from '../../scripts/build-proxy-package.js';
+import { captureOutput } from '../support/console-fixtures.js';
 
-const root = new URL('..', import.meta.url).pathname;
+const root = new URL('../..', import.meta.url).pathname;
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
 
 /** CloudFormation's short-form intrinsic functions, as plain `{ Ref }` / `{ 'Fn::X': ... }` objects. */

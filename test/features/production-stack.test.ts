@@ -5,8 +5,8 @@
  * cases (16-character stages, the longest region names, the names the issue reported), two at a time.
  */
 import { describe, expect, it } from 'vitest';
-import { boundedAll } from './support/bounded.js';
-import { deployedSettings, packageStage, roleOf, runServerless, type Packaged } from './support/packaged.js';
+import { boundedAll } from '../support/bounded.js';
+import { deployedSettings, packageStage, roleOf, runServerless, type Packaged } from '../support/packaged.js';
 
 const grid = [
   ['staging', 'eu-west-1'],
