@@ -89,6 +89,7 @@ export async function runCheckingCredentials(
   await reserveAttempt(counter, { locked: guestLocked, busy: guestBusy });
   // Withdrawn before the agent took it up: no password was checked, the reservation goes back.
   const result = await runOnAgent(agent, payload, { withdrawn: () => store.releaseAttempt(counter) });
-  if (failures) await store.clearFailures(counter, failures);
+  // Accepted: failures in the window are forgotten (a counter of nothing but given-back checks is left to expire).
+  if (failures && failures.failures > 0) await store.clearFailures(counter, failures);
   return result;
 }
