@@ -255,7 +255,7 @@ describe('serverless package (deployability)', () => {
       expect(holders.length, name).toBe(1);
     }
     expect(Object.keys(packaged.nested).sort()).toEqual(
-      ['ConsoleProxy', 'Guest', 'Keystone', 'Nova', 'Operator', 'Platform', 'Vcenter', 'Vim25'].map((dialect) => `${dialect}Endpoints`),
+      ['ConsoleProxy', 'GuestAgent', 'Keystone', 'Nova', 'Operator', 'Platform', 'Vcenter', 'Vim25', 'Vim25Soap'].map((dialect) => `${dialect}Endpoints`),
     );
     for (const id of Object.keys(packaged.nested)) {
       expect(packaged.root.Resources[id].Type).toBe('AWS::CloudFormation::Stack');
