@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
-import type { WebSocketServer } from 'ws';
+import WebSocket, { type WebSocketServer } from 'ws';
 import { Close } from './bridge.js';
 import type { ConsoleSessions } from './capacity.js';
 import { logger } from './log.js';
@@ -12,10 +12,13 @@ import { Refusal } from './refusals.js';
  */
 export const DEFAULT_GRACE_MS = 60_000;
 
+/** How long the drain waits for the close frames of consoles it told to go away (within the grace). */
+const HANDSHAKE_MS = 5_000;
+
 export interface DrainResult {
   /** Console WebSockets told to go away. */
   told: number;
-  /** Those still open when the grace ran out, cut off without a close handshake. */
+  /** Those still open when the wait ran out, cut off without a close handshake. */
   cutOff: number;
   /** Audit records still on their way when the grace ran out (lost). */
   auditsLost: number;
@@ -23,8 +26,8 @@ export interface DrainResult {
 
 /**
  * A rolling deploy's end of a proxy: stop accepting (the listener closes, upgrades in flight get 503), tell
- * every open console why (1001 and Refusal.shutdown, which the console page shows), and wait for the close
- * handshakes and the sessions' audit records, at most `graceMs`. Then cut off what is left.
+ * every open console why (1001 and Refusal.shutdown, which the console page shows), and wait for the sessions'
+ * audit records (at most `graceMs`) and the close handshakes (at most 5 s of it). Then cut off what is left.
  */
 export async function drain({ server, wss, sessions, graceMs, stopAccepting }: {
   server: Server | HttpsServer;
@@ -36,18 +39,24 @@ export async function drain({ server, wss, sessions, graceMs, stopAccepting }: {
   stopAccepting();
   const deadline = Date.now() + graceMs;
   const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-  const told = wss.clients.size;
+  // The consoles told now; one closing already (refused, ended) was told before and is not waited for.
+  const told = [...wss.clients].filter((client) => client.readyState === WebSocket.OPEN);
   for (const end of sessions.live) end(Close.goingAway, Refusal.shutdown);
   server.closeIdleConnections();
-  const busy = () => wss.clients.size > 0 || sessions.live.size > 0 || sessions.audits.size > 0;
-  while (busy() && Date.now() < deadline) {
+  // A browser answers a close frame at once; a client that never does is not waited for beyond HANDSHAKE_MS.
+  const handshakeDeadline = Math.min(deadline, Date.now() + HANDSHAKE_MS);
+  const busy = () =>
+    sessions.live.size > 0 || sessions.audits.size > 0
+      ? Date.now() < deadline
+      : told.some((client) => client.readyState !== WebSocket.CLOSED) && Date.now() < handshakeDeadline;
+  while (busy()) {
     await Promise.race([Promise.allSettled([...sessions.audits]), new Promise((resolve) => setTimeout(resolve, 20))]);
   }
-  const cutOff = wss.clients.size;
+  const cutOff = told.filter((client) => client.readyState !== WebSocket.CLOSED).length;
   for (const client of wss.clients) client.terminate();
   server.closeAllConnections();
   await stopped;
-  return { told, cutOff, auditsLost: sessions.audits.size };
+  return { told: told.length, cutOff, auditsLost: sessions.audits.size };
 }
 
 /**
