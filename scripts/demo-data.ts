@@ -66,7 +66,7 @@ export const DEMO = {
 
 export async function seedDemoData(): Promise<void> {
   for (const tenant of DEMO.tenants) {
-    await Tenants.putTenant(tenant.tenantId, tenant.displayName);
+    await Tenants.putTenant(tenant.tenantId, { displayName: tenant.displayName });
     for (const user of tenant.users) {
       await Tenants.putPrincipal(tenant.tenantId, user.userName, { password: user.password, privileges: user.privileges });
     }

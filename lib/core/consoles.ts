@@ -6,7 +6,8 @@
 import { NotAllowedInCurrentState } from './errors.js';
 import { requirePrivilege } from './access.js';
 import { requireStateReadable } from './inventory.js';
-import type { Privilege } from './privileges.js';
+import { admitConsole } from './open-consoles.js';
+import { CONSOLE_PRIVILEGE, type Privilege } from './privileges.js';
 import { issueTicket } from './tickets.js';
 import type { SessionRecord, VmRecord } from '../records.js';
 
@@ -54,6 +55,8 @@ export async function issueConsoleTicket<Answer>(
 ): Promise<Answer> {
   requirePrivilege(session, type.privilege, vm);
   type.requireReady(vm);
-  const { ticket } = await issueTicket(session, vm, type.name, type.privilege);
+  // A ticket that opens the screen counts against the tenant's console limits (device tickets do not).
+  const limits = type.privilege === CONSOLE_PRIVILEGE ? await admitConsole(session, vm) : undefined;
+  const { ticket } = await issueTicket(session, vm, type.name, type.privilege, limits);
   return type.answer(ticket, vm);
 }

@@ -14,6 +14,8 @@ export type DomainErrorKind =
   | 'resource_busy'
   | 'resource_inaccessible'
   | 'unable_to_allocate_resource'
+  /** The VM already has as many open consoles as its policy allows (vSphere's MksConnectionLimitReached). */
+  | 'connection_limit_reached'
   | 'unsupported'
   | 'already_exists'
   /** The request names a version or representation this service does not offer (Nova's 406). */
@@ -33,6 +35,8 @@ export interface ErrorDetails {
   state?: string;
   /** A finer cause where a dialect distinguishes it (`invalid_login` for vim25's InvalidLogin). */
   reason?: 'invalid_login';
+  /** The limit of open consoles that was reached. */
+  connectionLimit?: number;
 }
 
 export class DomainError extends Error {
@@ -75,6 +79,8 @@ export const ResourceBusy = (message: string, details?: ErrorDetails) =>
 export const ResourceInaccessible = (message: string, details?: ErrorDetails) =>
   new DomainError('resource_inaccessible', message, details);
 export const UnableToAllocateResource = (message: string) => new DomainError('unable_to_allocate_resource', message);
+export const ConnectionLimitReached = (message: string, details?: ErrorDetails) =>
+  new DomainError('connection_limit_reached', message, details);
 export const Unsupported = (message = 'The requested functionality is not supported.') =>
   new DomainError('unsupported', message);
 export const AlreadyExists = (message: string, details?: ErrorDetails) =>
@@ -97,6 +103,7 @@ export const ERROR_FACTORIES = {
   resource_busy: ResourceBusy,
   resource_inaccessible: ResourceInaccessible,
   unable_to_allocate_resource: UnableToAllocateResource,
+  connection_limit_reached: ConnectionLimitReached,
   unsupported: Unsupported,
   already_exists: AlreadyExists,
   not_acceptable: NotAcceptable,

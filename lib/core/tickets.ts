@@ -24,6 +24,7 @@ export async function issueTicket(
   vm: VmRecord,
   consoleType: string,
   grants: Privilege,
+  sessionLimits?: TicketRecord['sessionLimits'],
 ): Promise<IssuedTicket> {
   const secret = issueSecret(vm.tenantId, scopeKey(vm.moId));
   const record: TicketRecord = {
@@ -35,6 +36,7 @@ export async function issueTicket(
     issuedTo: session.userName,
     grants,
     vnc: { host: vm.vnc.host, port: vm.vnc.port },
+    ...(sessionLimits ? { sessionLimits } : {}),
     issuedAt: isoNow(),
     expiresAt: nowSeconds() + config.ticketTtlSeconds(),
   };

@@ -12,3 +12,4 @@ export * from './audit.js';
 export * from './guest.js';
 export { countRoundTrips, resetClient } from './client.js';
 export type { Page, PageRequest } from './client.js';
+export * from './open-consoles.js';

@@ -155,6 +155,10 @@ export async function deleteVm(tenantId: string, moId: string): Promise<boolean>
  * that takes its place: one Query each of the VM's ticket and guest partitions, exact.
  */
 export async function forgetVm(tenantId: string, moId: string, instanceUuid: string | undefined): Promise<void> {
-  const found = await Promise.all([keysIn(keys.ticketPartition(tenantId, moId)), keysIn(keys.guestPartition(tenantId, moId))]);
+  const found = await Promise.all([
+    keysIn(keys.ticketPartition(tenantId, moId)),
+    keysIn(keys.guestPartition(tenantId, moId)),
+    keysIn(keys.openConsolePartition(tenantId, moId)),
+  ]);
   await deleteItems([...found.flat(), ...(instanceUuid ? [keys.console(tenantId, instanceUuid)] : [])]);
 }
