@@ -25,6 +25,8 @@ export interface BridgeLimits {
   idleTimeoutMs: number;
   maxSessionMs: number;
   highWaterMarkBytes: number;
+  /** Each message from the browser (the registry's "last input"). */
+  onInput?: () => void;
 }
 
 export interface BridgeResult {
@@ -85,6 +87,7 @@ export function bridge(ws: WebSocket, vnc: Socket, limits: BridgeLimits): { done
     if (!isBinary) return end(Close.unsupportedData, 'Only binary WebSocket frames are accepted.', 'text frame');
     bytesToVm += data.length;
     activity();
+    limits.onInput?.();
     if (!vnc.write(data)) ws.pause();
   });
   vnc.on('drain', () => ws.resume());

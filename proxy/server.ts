@@ -5,6 +5,10 @@ import { Close } from './bridge.js';
 import { consoleSessions } from './capacity.js';
 import type { ConsoleProxyConfig } from './config.js';
 import { guarded } from './guard.js';
+import { LiveConsoles } from './live-consoles.js';
+import { OrderChannel } from './orders.js';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { logger } from './log.js';
 import { Refusal } from './refusals.js';
 import { parseRequestTarget } from './request-target.js';
@@ -18,6 +22,8 @@ export interface ConsoleProxy {
   port: number;
   /** Sessions being set up or bridged right now. */
   activeSessions(): number;
+  /** Resolves once the order channel is open (at once when there is none). */
+  ordersReady(): Promise<void>;
   /** Stops accepting, ends every session (1001) and waits for their audit records. */
   close(): Promise<void>;
 }
@@ -43,7 +49,13 @@ export async function startConsoleProxy(
     // noVNC asks for no subprotocol; WEBMKS clients ask for `binary`. Text (`base64`) is not spoken.
     handleProtocols: (protocols) => (protocols.has('binary') ? 'binary' : false),
   });
-  const sessionContext: SessionContext = { config, api, sessions };
+  const live = new LiveConsoles(api);
+  const instanceId = config.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const orders = config.ordersUrl
+    ? new OrderChannel({ url: config.ordersUrl, apiKey: config.apiKey, onOrder: (order) => live.apply(order) })
+    : undefined;
+  orders?.start();
+  const sessionContext: SessionContext = { config, api, sessions, live, instanceId };
   const upgradeContext: UpgradeContext = {
     wss,
     allowedOrigins: config.allowedOrigins,
@@ -92,8 +104,11 @@ export async function startConsoleProxy(
     url: `http://${host}:${address.port}`,
     port: address.port,
     activeSessions: () => sessions.live.size,
+    ordersReady: () => orders?.opened ?? Promise.resolve(),
     async close() {
       closing = true;
+      await orders?.stop();
+      live.stop();
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const end of sessions.live) end(Close.goingAway, Refusal.shutdown);
       server.closeAllConnections();
