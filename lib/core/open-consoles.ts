@@ -10,6 +10,7 @@ import { isoNow, nowSeconds } from './clock.js';
 import { consolePolicyOf } from './console-policy.js';
 import { pushOrder } from './console-proxies.js';
 import { ConnectionLimitReached, NotFound } from './errors.js';
+import { tenantReadWith } from './sessions.js';
 
 /**
  * The registry of open consoles, kept from what the proxies report: a redemption opens one (the ticket's
@@ -30,12 +31,17 @@ const registryTtlSeconds = () => 3 * config.consoleHeartbeatSeconds();
 
 /**
  * Checks the tenant's limits before a console ticket is issued: the VM's open consoles (vSphere's
- * `RemoteDisplay.maxConnections`), and the user's and the tenant's caps where set. The tenant's profile and
- * the VM's count are read side by side; the caps cost a second (parallel) read only when the operator set them.
+ * `RemoteDisplay.maxConnections`), and the user's and the tenant's caps where set. The tenant's profile comes
+ * with the session (one BatchGetItem); the VM's count is one Query; the caps cost a second (parallel) read
+ * only when the operator set them.
  * @returns the session limits the ticket carries to the proxy.
  */
 export async function admitConsole(session: SessionRecord, vm: VmRecord): Promise<NonNullable<TicketRecord['sessionLimits']>> {
-  const [tenant, onVm] = await Promise.all([store.getTenant(vm.tenantId), store.countOpenConsolesOfVm(vm.tenantId, vm.moId)]);
+  const known = tenantReadWith(session);
+  const [tenant, onVm] = await Promise.all([
+    known?.tenantId === vm.tenantId ? known : store.getTenant(vm.tenantId),
+    store.countOpenConsolesOfVm(vm.tenantId, vm.moId),
+  ]);
   const policy = consolePolicyOf(tenant);
   const object = { type: 'VirtualMachine', id: vm.moId };
   if (onVm >= policy.connectionLimitPerVm) {

@@ -1,5 +1,5 @@
 import { sha256Hex } from '../../lib/protocol/secrets.js';
-import { DEMO_CONSOLE_PROXY_KEY, DEMO_OPERATOR_KEY } from '../../scripts/demo-data.js';
+import { DEMO_CONSOLE_PROXY_KEY, DEMO_OPERATOR_KEY } from '../../scripts/demo-keys.js';
 
 export const TEST_TABLE = 'console-broker-test';
 
