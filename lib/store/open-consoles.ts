@@ -93,6 +93,23 @@ export const openConsolesOfUser = async (tenantId: string, userName: string): Pr
 export const openConsolesOfTenant = async (tenantId: string): Promise<OpenConsoleRecord[]> =>
   records(await queryAll(tenantQuery(tenantId)));
 
+/**
+ * Removes every registry item of a tenant, expired ones too (one query of its index partition, which holds
+ * only its open consoles): the last step of a tenant's drain. @returns how many.
+ */
+export async function deleteOpenConsolesOfTenant(tenantId: string): Promise<number> {
+  const condition = '#gsi2pk = :gsi2pk';
+  const items = await queryAll({
+    TableName: tableName(),
+    IndexName: gsi2.name,
+    KeyConditionExpression: condition,
+    ProjectionExpression: 'pk, sk',
+    ...placeholders([condition], { gsi2pk: gsi2.openConsolesOfTenant(tenantId).gsi2pk }),
+  });
+  await deleteItems(items.map((item) => ({ pk: String(item.pk), sk: String(item.sk) })));
+  return items.length;
+}
+
 /** One open console of the tenant by its id, wherever its VM (the tenant index; eventually consistent). */
 export async function findOpenConsole(tenantId: string, sessionId: string): Promise<OpenConsoleRecord | undefined> {
   return records(await queryAll(tenantQuery(tenantId, sessionId)))[0];

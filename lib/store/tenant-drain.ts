@@ -5,6 +5,7 @@ import { partitionQueryRequest, queryAll, queryPage, tableName } from './client.
 import { exists, placeholders } from './expressions.js';
 import { deleteIf, deleteItem, deleteItems, deleteRequest, getItem, updateItem } from './items.js';
 import { dayOf, gsi1, keys, recordOf, SK, type Key } from './keys.js';
+import { deleteOpenConsolesOfTenant } from './open-consoles.js';
 import { revokeUser } from './sessions.js';
 import { forgetVm } from './tenants.js';
 
@@ -87,6 +88,8 @@ export async function drainTenantBatch(tenantId: string, maxItems: number): Prom
   );
   const found = page.items.filter((item) => !keptToTheEnd.has(String(item.sk)));
   if (found.length === 0 && !page.more) {
+    const openConsoles = await deleteOpenConsolesOfTenant(tenantId);
+    if (openConsoles > 0) return { deleted: openConsoles, remains: true };
     const profile = page.items.find((item) => item.sk === SK.profile);
     return drainAuditBatch(tenantId, String(profile?.createdAt ?? new Date(nowMs()).toISOString()), maxItems);
   }

@@ -145,7 +145,8 @@ export async function getVms(tenantId: string, moIds: string[]): Promise<VmRecor
  */
 export async function deleteVm(tenantId: string, moId: string): Promise<boolean> {
   const vm = await deleteItem(deleteRequest(keys.vm(tenantId, moId)));
-  await forgetVm(tenantId, moId, vm?.instanceUuid);
+  // Its open consoles too (a tenant's drain removes them all at once: deleteOpenConsolesOfTenant).
+  await Promise.all([forgetVm(tenantId, moId, vm?.instanceUuid), deleteItems(await keysIn(keys.openConsolePartition(tenantId, moId)))]);
   return vm !== undefined;
 }
 
@@ -155,10 +156,6 @@ export async function deleteVm(tenantId: string, moId: string): Promise<boolean>
  * that takes its place: one Query each of the VM's ticket and guest partitions, exact.
  */
 export async function forgetVm(tenantId: string, moId: string, instanceUuid: string | undefined): Promise<void> {
-  const found = await Promise.all([
-    keysIn(keys.ticketPartition(tenantId, moId)),
-    keysIn(keys.guestPartition(tenantId, moId)),
-    keysIn(keys.openConsolePartition(tenantId, moId)),
-  ]);
+  const found = await Promise.all([keysIn(keys.ticketPartition(tenantId, moId)), keysIn(keys.guestPartition(tenantId, moId))]);
   await deleteItems([...found.flat(), ...(instanceUuid ? [keys.console(tenantId, instanceUuid)] : [])]);
 }
