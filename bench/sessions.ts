@@ -20,7 +20,8 @@ import { testEnvironment } from '../test/support/environment.js';
 import { writeReadmeSection } from './readme.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const TABLE = 'console-broker-bench-sessions';
+// The table serverless.yml names for the stage (`${service}-${stage}`): its functions use that one.
+const TABLE = 'console-broker-bench';
 const CONSOLES = 10;
 /** Scaled minutes of the cost window (one heartbeat each). */
 const WINDOW_MINUTES = 30;
@@ -28,6 +29,7 @@ const DROPS = 20;
 const DEFAULT_HEARTBEAT_SECONDS = 60;
 const RFB_HELLO = 'RFB 003.008\n';
 
+const progress = (message: string) => console.error(`bench:sessions: ${message}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const round = (value: number, digits = 2) => Number(value.toFixed(digits));
 const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))] ?? 0;
@@ -84,7 +86,7 @@ export async function measureSessions() {
   const api = await startLocalApi({
     port: 0,
     stage: 'bench',
-    stdio: 'ignore',
+    stdio: process.env.BENCH_VERBOSE ? 'inherit' : 'ignore',
     detached: true,
     env: { ...process.env, CONSOLE_HEARTBEAT_SECONDS: '1', LAMBDA_PORT: String(await freePort()) },
   });
@@ -112,7 +114,9 @@ export async function measureSessions() {
   try {
     for (let attempt = 0; attempt < 480 && !(await realFetch(`${api.url}/health`).then((r) => r.ok, () => false)); attempt += 1) await sleep(500);
     proxy = await startConsoleProxy(proxyConfig(api.url, { ordersUrl: api.websocketUrl, instanceId: 'bench-proxy', maxSessions: 100, maxSessionsPerTenant: 100 }));
+    progress('API up');
     await proxy.ordersReady();
+    progress('order channel open');
     const operator = { authorization: 'Bearer demo-operator-key', 'content-type': 'application/json' };
     await realFetch(`${api.url}/operator/v1/tenants/acme/vms/vm-bench`, {
       method: 'PUT',
@@ -138,14 +142,26 @@ export async function measureSessions() {
 
     /** Opens a console: ticket, WebSocket, bridged. */
     const open = async () => {
-      const { ticket } = (await vim('AcquireTicket', { ticketType: 'webmks' })) as { ticket: string };
+      const acquired = (await vim('AcquireTicket', { ticketType: 'webmks' })) as { ticket?: string };
+      if (!acquired.ticket) throw new Error(`AcquireTicket answered ${JSON.stringify(acquired)}`);
+      const { ticket } = acquired;
       const ws = new WebSocket(`${proxy!.url.replace('http', 'ws')}/ticket/${encodeURIComponent(ticket)}`, { origin: CONSOLE_PAGE_ORIGIN });
       clients.push(ws);
       let received = '';
       ws.on('message', (data: Buffer) => (received += data.toString('latin1')));
       ws.on('error', () => undefined);
-      const closed = new Promise<number>((resolve) => ws.on('close', () => resolve(performance.now())));
-      while (!received.startsWith(RFB_HELLO)) await sleep(5);
+      let isClosed = false;
+      const closed = new Promise<number>((resolve) =>
+        ws.on('close', (code, reason) => {
+          isClosed = true;
+          if (!received) progress(`console closed before it was bridged: ${code} ${reason.toString()}`);
+          resolve(performance.now());
+        }),
+      );
+      while (!received.startsWith(RFB_HELLO)) {
+        if (isClosed) throw new Error('the console closed before it was bridged');
+        await sleep(5);
+      }
       return { ws, closed };
     };
     const snapshot = () => ({ ...counting.count, requests: proxyCalls.requests });
@@ -163,6 +179,7 @@ export async function measureSessions() {
     while (((await vim('QueryConnections')) as unknown[]).length > 0) await sleep(20);
     const closing = delta(beforeClose, snapshot());
 
+    progress('one console opened and closed');
     // ---- CONSOLES open consoles for WINDOW_MINUTES scaled minutes: heartbeats only
     const held = [];
     for (let index = 0; index < CONSOLES; index += 1) held.push(await open());
@@ -175,6 +192,7 @@ export async function measureSessions() {
     const perProxyHour = (value: number) => round(value * (60 / WINDOW_MINUTES));
     for (const { ws } of held) ws.close();
 
+    progress('cost window done');
     // ---- DropConnections → the browser's close, one console at a time
     const latencies: number[] = [];
     for (let index = 0; index < DROPS; index += 1) {
