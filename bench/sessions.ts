@@ -245,7 +245,7 @@ export function sessionsMarkdown(figures: SessionFigures): string {
     '| | DynamoDB calls | read units | write units (table) | write units (indexes) | proxy → API requests |',
     '|---|---:|---:|---:|---:|---:|',
     `| open one console (ticket incl. limit check, redemption) | ${opening.operations} | ${opening.readUnits} | ${opening.writeUnits} | ${opening.indexWriteUnits} | ${opening.requests} |`,
-    `| close it (end report: audit record, registry item deleted) | ${closing.operations} | ${closing.readUnits} | ${closing.writeUnits} | ${closing.indexWriteUnits} | ${closing.requests} |`,
+    `| close it (end report: audit record PutItem, registry DeleteItem; the rest are the bench's own QueryConnections polls) | ${closing.operations} | ${closing.readUnits} | ${closing.writeUnits} | ${closing.indexWriteUnits} | ${closing.requests} |`,
     `| **per open console-hour** (heartbeats) | ${hour.dynamoOperations} | ${hour.readUnits} | ${hour.writeUnits} | ${hour.indexWriteUnits} | ${round(perProxyHour.requests / figures.consoles)} |`,
     '',
     `A proxy sends one heartbeat request per interval for all its consoles (${perProxyHour.requests} requests per proxy-hour here, whatever the number of consoles); each console costs one conditional UpdateItem per interval, which also rewrites its two index entries (user, tenant). At DynamoDB on-demand list prices ($0.625 per million write units, us-east-1) an open console-hour costs about $${(((hour.writeUnits + hour.indexWriteUnits) * 0.625) / 1e6).toFixed(6)} in registry writes.`,
