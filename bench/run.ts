@@ -233,6 +233,11 @@ async function main() {
     },
   });
 
+  // Each redemption opened a console in the registry (docs/sessions.md); their proxy's end reports would remove
+  // them. Removed here, so that the VM's console limit does not refuse the HTTP ticket creates below.
+  const Store = await import('../lib/store/index.js');
+  await Store.deleteOpenConsoles(await Store.openConsolesOfVm('acme', 'vm-101'));
+
   // ---- HTTP through serverless offline, ticket create next to the trivial health handler
   const http = await measureHttp(dynamo.endpoint, sessionId);
 

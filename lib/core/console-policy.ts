@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { config } from '../config.js';
 import type { ConsolePolicySpec, TenantRecord } from '../records.js';
 
 /**
@@ -8,8 +9,6 @@ import type { ConsolePolicySpec, TenantRecord } from '../records.js';
  * answer); the API enforces the limits when a console ticket is asked for.
  */
 
-/** vSphere's default `RemoteDisplay.maxConnections`. */
-export const DEFAULT_CONNECTION_LIMIT_PER_VM = 40;
 /** As SSM Session Manager's idle timeout default (20 minutes) and its maximum session duration's upper bound (24 h). */
 export const DEFAULT_IDLE_TIMEOUT_SECONDS = 20 * 60;
 export const DEFAULT_MAX_DURATION_SECONDS = 24 * 3600;
@@ -36,7 +35,8 @@ export interface ConsolePolicy {
 
 /** The policy in force for a tenant: what its operator set, defaults for the rest. */
 export const consolePolicyOf = (tenant: TenantRecord | undefined): ConsolePolicy => ({
-  connectionLimitPerVm: DEFAULT_CONNECTION_LIMIT_PER_VM,
+  // vSphere's default `RemoteDisplay.maxConnections` (40), unless the deployment sets another.
+  connectionLimitPerVm: config.consoleConnectionLimitPerVm(),
   idleTimeoutSeconds: DEFAULT_IDLE_TIMEOUT_SECONDS,
   maxDurationSeconds: DEFAULT_MAX_DURATION_SECONDS,
   ...tenant?.consolePolicy,
