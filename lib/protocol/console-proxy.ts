@@ -35,8 +35,7 @@ export const SessionPolicySchema = z
     maxDurationSeconds: z.number().int().min(1),
     /** Report the session at least this often, or the registry forgets it. */
     heartbeatSeconds: z.number().int().min(1),
-  })
-  .strict();
+  });
 export type SessionPolicy = z.infer<typeof SessionPolicySchema>;
 
 /** What a redeemed ticket leads to (the answer of `POST /console-proxy/v1/redemptions`): built by the API, parsed by the proxy. */
@@ -48,10 +47,10 @@ export const ConsoleTargetSchema = z
     consoleType: z.string().min(1).max(32),
     issuedTo: UserNameSchema,
     issuedAt: IsoTimestampSchema,
-    vnc: z.object({ host: z.string().min(1).max(253), port: z.number().int().min(1).max(65_535) }).strict(),
+    vnc: z.object({ host: z.string().min(1).max(253), port: z.number().int().min(1).max(65_535) }),
     session: SessionPolicySchema,
-  })
-  .strict();
+  });
+// Not strict: a proxy older than the API ignores what it does not know, so the two can be upgraded apart.
 export type ConsoleTarget = z.infer<typeof ConsoleTargetSchema>;
 
 /**
