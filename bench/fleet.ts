@@ -198,7 +198,7 @@ async function main() {
 
   // ---- the synthetic tenant
   const seedStarted = performance.now();
-  await Tenants.putTenant(TENANT, 'Fleet benchmark tenant');
+  await Tenants.putTenant(TENANT, { displayName: 'Fleet benchmark tenant' });
   const now = new Date().toISOString();
   const passwordHash = await hashPassword('fleet-pass');
   await bounded(FLEET.vms, 64, (index) =>

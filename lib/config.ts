@@ -20,6 +20,13 @@ export const config = {
   /** SHA-256 (hex) of the console proxy's API key. */
   consoleProxyKeySha256: () => process.env.CONSOLE_PROXY_KEY_SHA256 || '',
   sessionIdleSeconds: () => number('SESSION_IDLE_SECONDS', 1800),
+  /**
+   * How often a console proxy reports each open console; the registry forgets one not reported for three
+   * of these (a proxy that died leaves no ghost for longer).
+   */
+  consoleHeartbeatSeconds: () => number('CONSOLE_HEARTBEAT_SECONDS', 60),
+  /** The per-VM limit of open consoles of a tenant whose policy sets none (vSphere's default: 40). */
+  consoleConnectionLimitPerVm: () => number('CONSOLE_CONNECTION_LIMIT_PER_VM', 40),
   /** Failed logins of one user name within the window that lock it (vCenter SSO's default lockout policy). */
   loginMaxFailures: () => number('LOGIN_MAX_FAILURES', 5),
   loginFailureWindowSeconds: () => number('LOGIN_FAILURE_WINDOW_SECONDS', 180),

@@ -16,6 +16,39 @@ export interface TenantRecord {
   createdAt: string;
   /** Set when the tenant's deletion began: every login and session request is refused from then on, while the drain job empties it. */
   deletingSince?: string;
+  /** What the operator set of the tenant's console policy (lib/core/console-policy.ts fills in the rest). */
+  consolePolicy?: ConsolePolicySpec;
+}
+
+/** A tenant's console policy as the operator sets it; each field left out takes its default. */
+export interface ConsolePolicySpec {
+  /** Open consoles per VM (vSphere's RemoteDisplay.maxConnections; default 40). */
+  connectionLimitPerVm?: number;
+  /** Open consoles per user of the tenant (no cap when absent). */
+  connectionLimitPerUser?: number;
+  /** Open consoles in the whole tenant (no cap when absent). */
+  connectionLimitPerTenant?: number;
+  idleTimeoutSeconds?: number;
+  maxDurationSeconds?: number;
+}
+
+/**
+ * An open console in the registry (lib/core/open-consoles.ts): opened by a redemption, kept alive by its
+ * proxy's heartbeats, removed by its end report; one whose proxy died expires (`expiresAt`).
+ */
+export interface OpenConsoleRecord {
+  sessionId: string;
+  tenantId: string;
+  vmMoId: string;
+  instanceUuid: string;
+  userName: string;
+  consoleType: string;
+  clientAddress?: string;
+  proxyInstance?: string;
+  ticketFingerprint: string;
+  startedAt: string;
+  lastInputAt: string;
+  expiresAt: number;
 }
 
 export interface PrincipalRecord {
@@ -88,6 +121,8 @@ export interface TicketRecord {
    */
   grants: Privilege;
   vnc: ConsoleEndpoint;
+  /** The tenant's session limits when the ticket was issued, carried to the proxy by the redemption. */
+  sessionLimits?: { idleTimeoutSeconds: number; maxDurationSeconds: number };
   issuedAt: string;
   /** Epoch seconds; 30 minutes after issue unless configured otherwise. */
   expiresAt: number;

@@ -1,8 +1,13 @@
 import {
   AUDIT_RECORDS_PATH,
+  ConsoleTargetSchema,
+  HEARTBEATS_PATH,
+  HeartbeatAnswerSchema,
   REDEMPTIONS_PATH,
   type ConsoleSessionReport,
   type ConsoleTarget,
+  type Redemption,
+  type SessionHeartbeats,
 } from '../lib/protocol/console-proxy.js';
 
 /**
@@ -17,8 +22,10 @@ export class ApiUnavailable extends Error {
 
 export interface ConsoleBrokerApi {
   /** The target of a valid ticket, consuming it; `undefined` for a used, expired, unknown, foreign or malformed one. */
-  redeemTicket(ticket: string): Promise<ConsoleTarget | undefined>;
+  redeemTicket(ticket: string, from?: Omit<Redemption, 'ticket'>): Promise<ConsoleTarget | undefined>;
   recordSession(report: ConsoleSessionReport): Promise<void>;
+  /** Reports the consoles still bridged; answers the ids of those that ended meanwhile. */
+  heartbeat(report: SessionHeartbeats): Promise<string[]>;
 }
 
 export function consoleBrokerApi(options: { baseUrl: string; apiKey: string; timeoutMs: number; redemptionTimeoutMs?: number }): ConsoleBrokerApi {
@@ -36,9 +43,9 @@ export function consoleBrokerApi(options: { baseUrl: string; apiKey: string; tim
   };
 
   return {
-    async redeemTicket(ticket) {
+    async redeemTicket(ticket, from = {}) {
       // Tighter than other calls: a browser waiting on it holds one of the proxy's pending places.
-      const response = await post(REDEMPTIONS_PATH, { ticket }, options.redemptionTimeoutMs);
+      const response = await post(REDEMPTIONS_PATH, { ticket, ...from }, options.redemptionTimeoutMs);
       // 404: used, expired, unknown or foreign; 400: not even shaped like a ticket (e.g. over 512
       // characters). Either way the browser presented an invalid ticket, which is no outage.
       if (response.status === 404 || response.status === 400) {
@@ -50,7 +57,20 @@ export function consoleBrokerApi(options: { baseUrl: string; apiKey: string; tim
         await response.body?.cancel();
         throw new ApiUnavailable(`ticket redemption answered ${response.status}`);
       }
-      return (await response.json()) as ConsoleTarget;
+      const target = ConsoleTargetSchema.safeParse(await response.json().catch(() => undefined));
+      if (!target.success) throw new ApiUnavailable('ticket redemption answered an unexpected body');
+      return target.data;
+    },
+
+    async heartbeat(report) {
+      const response = await post(HEARTBEATS_PATH, report);
+      if (response.status !== 200) {
+        await response.body?.cancel();
+        throw new ApiUnavailable(`heartbeat answered ${response.status}`);
+      }
+      const answer = HeartbeatAnswerSchema.safeParse(await response.json().catch(() => undefined));
+      if (!answer.success) throw new ApiUnavailable('heartbeat answered an unexpected body');
+      return answer.data.ended;
     },
 
     async recordSession(report) {

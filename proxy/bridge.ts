@@ -27,6 +27,8 @@ export interface BridgeLimits {
   idleTimeoutMs: number;
   maxSessionMs: number;
   highWaterMarkBytes: number;
+  /** Each message from the browser (the registry's "last input"). */
+  onInput?: () => void;
 }
 
 export interface BridgeResult {
@@ -97,6 +99,7 @@ export function bridge(
     bytesToVm += data.length;
     traffic.toVm += data.length;
     activity();
+    limits.onInput?.();
     if (!vnc.write(data)) ws.pause();
   });
   vnc.on('drain', () => ws.resume());

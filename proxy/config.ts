@@ -54,6 +54,13 @@ export interface ConsoleProxyConfig {
   metrics?: { host: string; port: number };
   /** CloudWatch embedded metric format lines on stdout every `intervalMs` (for ECS scaling); none without. */
   emf?: { namespace: string; service: string; intervalMs: number };
+  /** This instance's name in the registry of open consoles (default: host name and pid). */
+  instanceId?: string;
+  /**
+   * The WebSocket API orders to end consoles are pushed over (the agents' API Gateway WebSocket API); unset:
+   * the proxy learns of ended consoles only from its heartbeats.
+   */
+  ordersUrl?: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -98,6 +105,8 @@ export function consoleProxyConfigFromEnv(env: Env = process.env): ConsoleProxyC
     apiTimeoutMs: seconds(env, 'CONSOLE_PROXY_API_TIMEOUT_SECONDS', 10),
     highWaterMarkBytes: positive(env, 'CONSOLE_PROXY_HIGH_WATER_MARK_BYTES', 1024 * 1024),
     maxMessageBytes: positive(env, 'CONSOLE_PROXY_MAX_MESSAGE_BYTES', 256 * 1024),
+    ...(env.CONSOLE_PROXY_INSTANCE_ID ? { instanceId: env.CONSOLE_PROXY_INSTANCE_ID } : {}),
+    ...(env.CONSOLE_PROXY_ORDERS_URL ? { ordersUrl: env.CONSOLE_PROXY_ORDERS_URL } : {}),
     ...shippingConfig(env),
   };
 }

@@ -5,6 +5,10 @@ import { consoleBrokerApi, type ConsoleBrokerApi } from './api.js';
 import { consoleSessions } from './capacity.js';
 import type { ConsoleProxyConfig } from './config.js';
 import { guarded } from './guard.js';
+import { LiveConsoles } from './live-consoles.js';
+import { OrderChannel } from './orders.js';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { logger } from './log.js';
 import { emitEmf, proxyMetrics, serveMetrics, type ProxyMetrics } from './metrics.js';
 import { parseRequestTarget } from './request-target.js';
@@ -28,6 +32,8 @@ export interface ConsoleProxy {
    * the audit records, at most `graceMs`; whatever is left then is cut off. See shutdown.ts.
    */
   close(graceMs?: number): Promise<DrainResult>;
+  /** Resolves once the order channel is open (at once when there is none). */
+  ordersReady(): Promise<void>;
 }
 
 /**
@@ -58,7 +64,13 @@ export async function startConsoleProxy(
     // noVNC asks for no subprotocol; WEBMKS clients ask for `binary`. Text (`base64`) is not spoken.
     handleProtocols: (protocols) => (protocols.has('binary') ? 'binary' : false),
   });
-  const sessionContext: SessionContext = { config, api, sessions, traffic: metrics.traffic };
+  const live = new LiveConsoles(api);
+  const instanceId = config.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const orders = config.ordersUrl
+    ? new OrderChannel({ url: config.ordersUrl, apiKey: config.apiKey, onOrder: (order) => live.apply(order) })
+    : undefined;
+  orders?.start();
+  const sessionContext: SessionContext = { config, api, sessions, traffic: metrics.traffic, live, instanceId };
   const upgradeContext: UpgradeContext = {
     wss,
     allowedOrigins: config.allowedOrigins,
@@ -119,8 +131,11 @@ export async function startConsoleProxy(
     activeSessions: () => sessions.live.size,
     metrics,
     ...(metricsServer ? { metricsUrl: metricsServer.url } : {}),
+    ordersReady: () => orders?.opened ?? Promise.resolve(),
     async close(graceMs = config.shutdownGraceMs ?? DEFAULT_GRACE_MS) {
       const result = await drain({ server, wss, sessions, graceMs, stopAccepting: () => (closing = true) });
+      await orders?.stop();
+      live.stop();
       stopEmf?.();
       tls?.stop();
       await metricsServer?.close();

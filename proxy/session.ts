@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
@@ -10,6 +9,7 @@ import { established, type ConsoleSessions } from './capacity.js';
 import { clientAddressOf } from './client-address.js';
 import type { ConsoleProxyConfig } from './config.js';
 import { guarded } from './guard.js';
+import type { LiveConsole, LiveConsoles } from './live-consoles.js';
 import { logger } from './log.js';
 import type { Traffic } from './metrics.js';
 import { redeem } from './redeem.js';
@@ -23,6 +23,9 @@ export interface SessionContext {
   sessions: ConsoleSessions;
   /** Where the bridge counts bytes for the metrics. */
   traffic?: Traffic;
+  /** The consoles held, by registry session id: matched by end orders, reported by heartbeats. */
+  live: LiveConsoles;
+  instanceId: string;
 }
 
 /** A console WebSocket's whole life, guarded: a bug ends the session (1011), never the proxy. */
@@ -37,10 +40,11 @@ export const consoleSession = (context: SessionContext, request: IncomingMessage
  * Admission (the ticket's shape, capacity, the tenant's share, a pending place) → redemption → TCP to the
  * VM → bridge → audit record.
  */
-async function openConsole({ config, api, sessions, traffic }: SessionContext, ws: WebSocket, request: IncomingMessage, ticket: string): Promise<void> {
+async function openConsole(context: SessionContext, ws: WebSocket, request: IncomingMessage, ticket: string): Promise<void> {
   // Read nothing from the browser until the bridge exists: the VM gets no byte before redemption.
   ws.pause();
   ws.on('error', () => undefined); // the bridge listens from its start; until then a close says enough
+  const { config, api, sessions } = context;
   const clientAddress = clientAddressOf(request, config.trustForwardedFor);
   if (!ticket) return refuse(ws, Close.policy, Refusal.noTicket, 'no ticket');
   const ticketId = ticketFingerprint(ticket);
@@ -66,13 +70,18 @@ async function openConsole({ config, api, sessions, traffic }: SessionContext, w
   sessions.live.add(slot);
   let tenant: string | undefined;
   let pending = true;
+  let registered: string | undefined;
   try {
-    const redemption = await redeem(api, ticket, ticketId);
+    const from = { ...(clientAddress !== 'unknown' ? { clientAddress: clientAddress.slice(0, 64) } : {}), proxyInstance: context.instanceId };
+    const redemption = await redeem(api, ticket, ticketId, from);
     sessions.pending.release(clientAddress);
     pending = false;
     if (redemption === 'api unavailable') return closeConsole(ws, Close.internal, Refusal.api); // logged by redeem
     if (redemption === 'invalid') return refuse(ws, Close.policy, Refusal.ticket, 'ticket', ticketId);
     const { target } = redemption;
+    // From here an order to end it finds it, also while the VM's console is still being reached.
+    const live = context.live.add(target, slot);
+    registered = target.session.sessionId;
     if (ws.readyState !== WebSocket.OPEN) return; // the browser left (or the proxy closed) meanwhile
     // Concurrent redemptions can pass the checks above together: the counts after redemption are what hold.
     if (established(sessions) > config.maxSessions) return refuse(ws, Close.tryAgainLater, Refusal.capacity, 'capacity', ticketId);
@@ -83,11 +92,12 @@ async function openConsole({ config, api, sessions, traffic }: SessionContext, w
     const vnc = await connectVnc(target, config.vncConnectTimeoutMs);
     if (!vnc) return refuse(ws, Close.internal, Refusal.vnc, 'vnc unreachable', ticketId);
     if (ws.readyState !== WebSocket.OPEN) return void vnc.destroy();
-    const bridged = bridgeSession(ws, vnc, target, ticketId, clientAddress, { config, api, sessions, traffic });
+    const bridged = bridgeSession(ws, vnc, target, live, ticketId, clientAddress, context);
     endSession = bridged.end;
     await bridged.done;
   } finally {
     if (pending) sessions.pending.release(clientAddress);
+    if (registered) context.live.delete(registered);
     sessions.live.delete(slot);
     if (tenant !== undefined) sessions.perTenant.release(tenant);
   }
@@ -98,15 +108,22 @@ function bridgeSession(
   ws: WebSocket,
   vnc: Socket,
   target: ConsoleTarget,
+  live: LiveConsole,
   ticketId: string,
   clientAddress: string,
   { config, api, sessions, traffic }: SessionContext,
 ): { end: (code: number, reason: string) => void; done: Promise<void> } {
-  const sessionId = randomUUID();
+  const { sessionId } = target.session;
   const startedAt = new Date().toISOString();
   const who = { session: sessionId, ticket: ticketId, tenant: target.tenantId, vm: target.vmMoId, principal: target.issuedTo };
   logger.info('console session started', who);
-  const bridged = bridge(ws, vnc, config, traffic);
+  // The tenant's policy, within this proxy's own bounds.
+  const bridged = bridge(ws, vnc, {
+    highWaterMarkBytes: config.highWaterMarkBytes,
+    idleTimeoutMs: Math.min(config.idleTimeoutMs, target.session.idleTimeoutSeconds * 1000),
+    maxSessionMs: Math.min(config.maxSessionMs, target.session.maxDurationSeconds * 1000),
+    onInput: () => (live.lastInputAt = Date.now()),
+  }, traffic);
   const done = bridged.done.then((result) => {
     logger.info('console session ended', { ...who, bytesToVm: result.bytesToVm, bytesFromVm: result.bytesFromVm, endReason: result.endReason });
     recordSession(api, sessions, {

@@ -8,8 +8,7 @@ import { PRIVILEGES } from '../lib/core/privileges.js';
 import * as Inventory from '../lib/core/inventory.js';
 import * as Tenants from '../lib/core/tenants.js';
 
-export const DEMO_OPERATOR_KEY = 'demo-operator-key';
-export const DEMO_CONSOLE_PROXY_KEY = 'demo-console-proxy-key';
+export { DEMO_CONSOLE_PROXY_KEY, DEMO_OPERATOR_KEY } from './demo-keys.js';
 
 const ESX_SHA1 = '5B:F8:2A:9C:0E:11:47:3D:6A:B2:C4:88:19:70:E3:5F:21:AC:9D:04';
 const ESX_SHA256 =
@@ -66,7 +65,7 @@ export const DEMO = {
 
 export async function seedDemoData(): Promise<void> {
   for (const tenant of DEMO.tenants) {
-    await Tenants.putTenant(tenant.tenantId, tenant.displayName);
+    await Tenants.putTenant(tenant.tenantId, { displayName: tenant.displayName });
     for (const user of tenant.users) {
       await Tenants.putPrincipal(tenant.tenantId, user.userName, { password: user.password, privileges: user.privileges });
     }

@@ -85,7 +85,7 @@ console.log(`serverless-offline started (pid ${api.offline.pid})`);
 const apiUrl = `http://127.0.0.1:${httpPort}`;
 if (!(await answers(`${apiUrl}/health`, 240))) await parts.fail('serverless-offline', `did not answer ${apiUrl}/health within 2 minutes`);
 console.log(`console-broker listening on ${apiUrl} and ${api.httpsUrl} (self-signed; demo tenants acme and globex; see README)`);
-await startConsoleProxyBeside(apiUrl);
+await startConsoleProxyBeside(apiUrl, api.websocketUrl);
 await startDemoScreens();
 await startDemoGuestAgent(apiUrl).catch((error: unknown) => parts.fail('demo guest agent', `could not start: ${(error as Error).message}`));
 
@@ -136,8 +136,14 @@ async function startDemoGuestAgent(apiUrl: string): Promise<void> {
  * The console proxy beside the API, as a hosted console service runs it (`npm run proxy` runs it alone), in
  * a process of its own. The IPC channel ends it if this process is gone.
  */
-async function startConsoleProxyBeside(apiUrl: string): Promise<void> {
-  const env = { ...process.env, CONSOLE_BROKER_API_URL: apiUrl, CONSOLE_PROXY_KEY: process.env.CONSOLE_PROXY_KEY ?? DEMO_CONSOLE_PROXY_KEY };
+async function startConsoleProxyBeside(apiUrl: string, ordersUrl: string): Promise<void> {
+  const env = {
+    ...process.env,
+    CONSOLE_BROKER_API_URL: apiUrl,
+    CONSOLE_PROXY_KEY: process.env.CONSOLE_PROXY_KEY ?? DEMO_CONSOLE_PROXY_KEY,
+    // Orders to end consoles are pushed over the agents' WebSocket API (docs/sessions.md).
+    CONSOLE_PROXY_ORDERS_URL: process.env.CONSOLE_PROXY_ORDERS_URL || ordersUrl,
+  };
   const settings = consoleProxyConfigFromEnv(env);
   const proxy = spawn(process.execPath, ['--import', 'tsx', `${root}proxy/main.ts`], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   parts.child('console proxy', proxy);

@@ -1,5 +1,7 @@
 import * as z from 'zod';
+import * as ConsoleProxies from '../../lib/core/console-proxies.js';
 import * as Guest from '../../lib/core/guest/agent-calls.js';
+import { isPlatformKey } from '../../lib/core/platform.js';
 import { isDomainError } from '../../lib/core/errors.js';
 import type { AgentIdentity } from '../../lib/core/guest/identity.js';
 import { bearerToken } from '../../lib/http/endpoint.js';
@@ -12,10 +14,14 @@ import { logger } from '../../lib/log.js';
  * tenant, the VM, the credential's digest) to every later event of the connection, so the VM a message
  * speaks for comes from the authenticated connection, never from the message. The agent sends one message,
  * its health; the API sends work notices (lib/core/guest/connections.ts).
+ *
+ * Console proxies connect here too, with the console-proxy key: their connections receive the orders to end
+ * consoles (lib/core/console-proxies.ts); they send only their health.
  */
 
 const AuthorizerEvent = z.object({ methodArn: z.string(), headers: z.record(z.string(), z.string().optional()).optional() });
 const Identity = z.object({ tenantId: z.string().min(1), moId: z.string().min(1), credentialHash: z.string().min(1) });
+const ProxyEvent = z.object({ requestContext: z.object({ connectionId: z.string().min(1), authorizer: z.object({ role: z.literal('consoleProxy') }) }) });
 const ConnectionEvent = z.object({ requestContext: z.object({ connectionId: z.string().min(1), authorizer: Identity }) });
 
 const withLogger = <E, R>(handler: (event: E) => Promise<R>) => lambda<E, R>().handler(handler);
@@ -32,6 +38,9 @@ export const authorize = withLogger(async (event: unknown) => {
   if (!parsed.success) return policy('Deny', '*', 'unknown');
   const { methodArn, headers = {} } = parsed.data;
   const header = Object.entries(headers).find(([name]) => name.toLowerCase() === 'authorization')?.[1];
+  if (isPlatformKey('consoleProxy', bearerToken(header))) {
+    return { ...policy('Allow', methodArn, 'console-proxy'), context: { role: 'consoleProxy' } };
+  }
   try {
     const agent = await Guest.authenticateAgent(bearerToken(header));
     return policy('Allow', methodArn, `${agent.tenantId}/${agent.moId}`, agent);
@@ -51,8 +60,13 @@ function connectionOf(event: unknown): { connectionId: string; agent: AgentIdent
 }
 
 /** Runs a connection's call; a revoked credential is a 401 (on `$connect`: the connection is refused). */
-const onConnection = (call: (agent: AgentIdentity, connectionId: string) => Promise<void>) =>
+const onConnection = (call: (agent: AgentIdentity, connectionId: string) => Promise<void>, proxyCall?: (connectionId: string) => Promise<void>) =>
   withLogger(async (event: unknown) => {
+    const proxy = ProxyEvent.safeParse(event);
+    if (proxy.success) {
+      await proxyCall?.(proxy.data.requestContext.connectionId);
+      return { statusCode: 200 };
+    }
     const connection = connectionOf(event);
     if (!connection) return { statusCode: 401 };
     try {
@@ -66,10 +80,10 @@ const onConnection = (call: (agent: AgentIdentity, connectionId: string) => Prom
   });
 
 /** `$connect` — the connection becomes the VM's one connection, work is pushed to it from now on. */
-export const connect = onConnection(Guest.connectAgent);
+export const connect = onConnection(Guest.connectAgent, ConsoleProxies.connectProxy);
 
 /** `$disconnect` — forgotten (unless a newer connection of the VM replaced it). */
-export const disconnect = onConnection(Guest.disconnectAgent);
+export const disconnect = onConnection(Guest.disconnectAgent, ConsoleProxies.disconnectProxy);
 
 /** `health` — the agent's low-rate sign of life, which also keeps API Gateway's idle timer from closing it. */
 export const health = onConnection(Guest.recordHealth);

@@ -16,14 +16,14 @@ export const list = endpoint({
   handler: async ({ query }) => json(200, pageBody('tenants', await Tenants.listTenants(query), (tenant) => tenant.tenantId)),
 });
 
-/** PUT /operator/v1/tenants/{tenant} — create or rename. */
+/** PUT /operator/v1/tenants/{tenant} — create or replace: `displayName`, optional `consolePolicy` (docs/sessions.md). */
 export const put = endpoint({
   ...operator,
   input: z.object({
     path: TenantPath,
-    body: z.object({ displayName: z.string().min(1).max(200) }).strict(),
+    body: Tenants.TenantSpecSchema,
   }),
-  handler: async ({ path, body }) => json(200, await Tenants.putTenant(path.tenant, body.displayName)),
+  handler: async ({ path, body }) => json(200, await Tenants.putTenant(path.tenant, body)),
 });
 
 /** GET /operator/v1/tenants/{tenant} */

@@ -7,7 +7,8 @@ import * as Metrics from '../metrics.js';
 import { DomainError, NotAllowedInCurrentState } from './errors.js';
 import { requirePrivilege } from './access.js';
 import { requireStateReadable } from './inventory.js';
-import type { Privilege } from './privileges.js';
+import { admitConsole } from './open-consoles.js';
+import { CONSOLE_PRIVILEGE, type Privilege } from './privileges.js';
 import { issueTicket } from './tickets.js';
 import type { SessionRecord, VmRecord } from '../records.js';
 
@@ -53,13 +54,16 @@ export async function issueConsoleTicket<Answer>(
   vm: VmRecord,
   type: ConsoleTicketType<Answer>,
 ): Promise<Answer> {
+  let limits: Awaited<ReturnType<typeof admitConsole>> | undefined;
   try {
     requirePrivilege(session, type.privilege, vm);
     type.requireReady(vm);
+    // A ticket that opens the screen counts against the tenant's console limits (device tickets do not).
+    if (type.privilege === CONSOLE_PRIVILEGE) limits = await admitConsole(session, vm);
   } catch (error) {
     if (error instanceof DomainError) Metrics.ticketRefused(error.kind);
     throw error;
   }
-  const { ticket } = await issueTicket(session, vm, type.name, type.privilege);
+  const { ticket } = await issueTicket(session, vm, type.name, type.privilege, limits);
   return type.answer(ticket, vm);
 }

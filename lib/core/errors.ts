@@ -14,6 +14,8 @@ export type DomainErrorKind =
   | 'resource_busy'
   | 'resource_inaccessible'
   | 'unable_to_allocate_resource'
+  /** The VM already has as many open consoles as its policy allows (vSphere's MksConnectionLimitReached). */
+  | 'connection_limit_reached'
   | 'unsupported'
   | 'already_exists'
   /** The request names a version or representation this service does not offer (Nova's 406). */
@@ -39,6 +41,8 @@ export interface ErrorDetails {
   reason?: 'invalid_login' | 'invalid_request' | 'invalid_guest_login' | 'guest_operations_unavailable';
   /** Seconds after which the same request may well succeed: answered as `Retry-After`. */
   retryAfterSeconds?: number;
+  /** The limit of open consoles that was reached. */
+  connectionLimit?: number;
 }
 
 export class DomainError extends Error {
@@ -81,6 +85,8 @@ export const ResourceBusy = (message: string, details?: ErrorDetails) =>
 export const ResourceInaccessible = (message: string, details?: ErrorDetails) =>
   new DomainError('resource_inaccessible', message, details);
 export const UnableToAllocateResource = (message: string) => new DomainError('unable_to_allocate_resource', message);
+export const ConnectionLimitReached = (message: string, details?: ErrorDetails) =>
+  new DomainError('connection_limit_reached', message, details);
 export const Unsupported = (message = 'The requested functionality is not supported.') =>
   new DomainError('unsupported', message);
 export const AlreadyExists = (message: string, details?: ErrorDetails) =>
@@ -103,6 +109,7 @@ export const ERROR_FACTORIES = {
   resource_busy: ResourceBusy,
   resource_inaccessible: ResourceInaccessible,
   unable_to_allocate_resource: UnableToAllocateResource,
+  connection_limit_reached: ConnectionLimitReached,
   unsupported: Unsupported,
   already_exists: AlreadyExists,
   not_acceptable: NotAcceptable,

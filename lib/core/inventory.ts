@@ -1,3 +1,4 @@
+import { endConsolesOf, EndReasons } from './open-consoles.js';
 import * as store from '../store/index.js';
 import { isoNow } from './clock.js';
 import { AlreadyExists, InvalidArgument, NotFound, ResourceInaccessible } from './errors.js';
@@ -162,4 +163,5 @@ export async function selectVms(tenantId: string, selection: VmSelection, max: n
 /** Deletes a VM's record and everything bound to it: tickets, agent enrolment, guest state. */
 export async function deleteVm(tenantId: string, moId: string): Promise<void> {
   if (!(await store.deleteVm(tenantId, moId))) throw vmNotFound(moId);
+  await endConsolesOf({ tenantId, vmMoId: moId }, EndReasons.vmDeleted);
 }

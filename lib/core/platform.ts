@@ -9,6 +9,16 @@ import { digestsEqual, sha256Hex } from '../protocol/secrets.js';
  */
 export type PlatformRole = 'operator' | 'consoleProxy';
 
+/** Whether `key` is the platform key of `role` (the WebSocket authorizer tells console proxies from agents so). */
+export function isPlatformKey(role: PlatformRole, key: string | undefined): boolean {
+  try {
+    authenticatePlatform(role, key);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function authenticatePlatform(role: PlatformRole, presentedKey: string | undefined): void {
   const expected = role === 'operator' ? config.operatorKeySha256() : config.consoleProxyKeySha256();
   if (!expected || !presentedKey || !digestsEqual(sha256Hex(presentedKey), expected.toLowerCase())) {

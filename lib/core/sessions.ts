@@ -4,7 +4,7 @@ import * as store from '../store/index.js';
 import { isoNow, nowSeconds } from './clock.js';
 import { DomainError, Unauthenticated, UnavailableBecause } from './errors.js';
 import { logger } from '../log.js';
-import { isServing } from './tenants.js';
+import { isServing } from './serving.js';
 import {
   InstanceUuidSchema,
   MoIdSchema,
@@ -152,18 +152,30 @@ export async function authenticateWithVm(
 const sessionRefused = () => Unauthenticated('The session is missing, expired or ended.');
 
 /**
+ * The tenant profile read together with an authenticated session (same BatchGetItem), for what the request
+ * needs of it later (the console policy at ticket issue) without a second read.
+ */
+const tenantsReadWith = new WeakMap<SessionRecord, TenantRecord>();
+export const tenantReadWith = (session: SessionRecord): TenantRecord | undefined => tenantsReadWith.get(session);
+
+/**
  * A live session of a tenant that is serving, its idle deadline refreshed only when less than half of the
  * window remains: one write per half-window, not one per call.
  */
+function withTenant(session: SessionRecord, tenant: TenantRecord | undefined): SessionRecord {
+  if (tenant) tenantsReadWith.set(session, tenant);
+  return session;
+}
+
 async function keepAlive(found: { tenant?: TenantRecord; session?: SessionRecord }): Promise<SessionRecord> {
   const { session } = found;
   if (!session || !isServing(found.tenant)) throw sessionRefused();
   const idle = config.sessionIdleSeconds();
-  if (session.expiresAt - nowSeconds() >= idle / 2) return session;
+  if (session.expiresAt - nowSeconds() >= idle / 2) return withTenant(session, found.tenant);
   const refreshed = { ...session, expiresAt: nowSeconds() + idle, lastAccessedAt: isoNow() };
   const alive = await store.touchSession(session, refreshed.expiresAt, refreshed.lastAccessedAt);
   if (!alive) throw sessionRefused();
-  return refreshed;
+  return withTenant(refreshed, found.tenant);
 }
 
 /**

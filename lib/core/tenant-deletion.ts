@@ -7,6 +7,7 @@ import { logger } from '../log.js';
 import * as store from '../store/index.js';
 import { isoNow, nowMs, nowSeconds } from './clock.js';
 import { TenantIdSchema } from './model.js';
+import { endConsolesOf, EndReasons } from './open-consoles.js';
 import { tenantNotFound } from './tenants.js';
 import type { TenantRecord } from '../records.js';
 
@@ -43,6 +44,8 @@ const SLEEP_SAFETY_MS = 5_000;
 export async function deleteTenant(tenantId: string): Promise<TenantRecord> {
   const tenant = await store.markTenantDeleting(tenantId, isoNow());
   if (!tenant) throw tenantNotFound(tenantId);
+  // Its open consoles close at once on every proxy; the drain removes whatever the registry still holds.
+  await endConsolesOf({ tenantId }, EndReasons.tenantDeleted);
   await startDrain({ tenantId, chain: randomUUID() });
   return tenant;
 }

@@ -8,6 +8,14 @@ import {
 } from './model.js';
 import { hashPassword } from '../protocol/secrets.js';
 import type { PrincipalRecord, TenantRecord } from '../records.js';
+import { ConsolePolicySpecSchema } from './console-policy.js';
+import { endConsolesOf, EndReasons } from './open-consoles.js';
+
+/** What the operator says a tenant is: its name and, optionally, its console policy (docs/sessions.md). */
+export const TenantSpecSchema = z
+  .object({ displayName: z.string().min(1).max(200), consolePolicy: ConsolePolicySpecSchema.optional() })
+  .strict();
+export type TenantSpec = z.infer<typeof TenantSpecSchema>;
 
 
 /** What callers may see of a principal: never the password hash. */
@@ -20,11 +28,19 @@ export const tenantNotFound = (tenantId: string) =>
 const beingDeleted = (tenantId: string) =>
   NotAllowedInCurrentState(`Tenant ${tenantId} is being deleted.`, { object: { type: 'Tenant', id: tenantId }, state: 'deleting' });
 
-/** Creates or renames a tenant; one being deleted can be neither until it is gone. */
-export async function putTenant(tenantId: string, displayName: string): Promise<TenantRecord> {
+/**
+ * Creates or replaces a tenant (its name, its console policy); one being deleted can be neither until it is
+ * gone. A new policy applies to consoles opened from then on.
+ */
+export async function putTenant(tenantId: string, spec: TenantSpec): Promise<TenantRecord> {
   const existing = await store.getTenant(tenantId);
   if (existing?.deletingSince) throw beingDeleted(tenantId);
-  const tenant: TenantRecord = { tenantId, displayName, createdAt: existing?.createdAt ?? isoNow() };
+  const tenant: TenantRecord = {
+    tenantId,
+    displayName: spec.displayName,
+    ...(spec.consolePolicy ? { consolePolicy: spec.consolePolicy } : {}),
+    createdAt: existing?.createdAt ?? isoNow(),
+  };
   // Conditional: a delete marked between the read and the write wins.
   if (!(await store.putTenant(tenant))) throw beingDeleted(tenantId);
   return tenant;
@@ -39,11 +55,6 @@ export async function getTenant(tenantId: string): Promise<TenantRecord> {
 
 export const listTenants = (page: store.PageRequest): Promise<store.Page<TenantRecord>> => store.listTenants(page);
 
-/**
- * Whether a tenant's credentials work (logins, sessions, tickets, agent credentials): it exists and its
- * deletion has not begun. Everything of a tenant stops at DELETE's 202, not when the drain reaches it.
- */
-export const isServing = (tenant: TenantRecord | undefined): boolean => tenant !== undefined && tenant.deletingSince === undefined;
 
 /** The tenant, when it may still receive users and VMs: not one being deleted. */
 export async function requireLiveTenant(tenantId: string): Promise<TenantRecord> {
@@ -94,5 +105,10 @@ export async function deletePrincipal(tenantId: string, userName: string): Promi
   await revokeUser(tenantId, userName);
 }
 
-/** Ends the user's sessions and revokes the tickets it was issued: an exact query of its own partition. */
-const revokeUser = (tenantId: string, userName: string): Promise<void> => store.revokeUser(tenantId, userName);
+/**
+ * Ends the user's sessions and revokes the tickets it was issued (an exact query of its own partition), and
+ * closes its open consoles on every proxy.
+ */
+async function revokeUser(tenantId: string, userName: string): Promise<void> {
+  await Promise.all([store.revokeUser(tenantId, userName), endConsolesOf({ tenantId, userName }, EndReasons.userRevoked)]);
+}

@@ -4,7 +4,7 @@ import * as Metrics from '../metrics.js';
 import * as store from '../store/index.js';
 import { isoNow, nowSeconds } from './clock.js';
 import { NotFound } from './errors.js';
-import { isServing } from './tenants.js';
+import { isServing } from './serving.js';
 import type { Privilege } from './privileges.js';
 import { fingerprint, issueSecret, parseSecret, scopeKey, type IssuedSecret } from '../protocol/secrets.js';
 import type { SessionRecord, TicketRecord, VmRecord } from '../records.js';
@@ -26,6 +26,7 @@ export async function issueTicket(
   vm: VmRecord,
   consoleType: string,
   grants: Privilege,
+  sessionLimits?: TicketRecord['sessionLimits'],
 ): Promise<IssuedTicket> {
   const secret = issueSecret(vm.tenantId, scopeKey(vm.moId));
   const record: TicketRecord = {
@@ -37,6 +38,7 @@ export async function issueTicket(
     issuedTo: session.userName,
     grants,
     vnc: { host: vm.vnc.host, port: vm.vnc.port },
+    ...(sessionLimits ? { sessionLimits } : {}),
     issuedAt: isoNow(),
     expiresAt: nowSeconds() + config.ticketTtlSeconds(),
   };

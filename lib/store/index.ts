@@ -11,3 +11,4 @@ export * from './nova-consoles.js';
 export * from './audit.js';
 export * from './guest.js';
 export type { Page, PageRequest } from './paging.js';
+export * from './open-consoles.js';

@@ -6,6 +6,7 @@ import type {
   GuestProcessRecord,
   GuestWorkItem,
   GuestWorkResultRecord,
+  OpenConsoleRecord,
   LoginFailuresRecord,
   PrincipalRecord,
   SessionRecord,
@@ -37,6 +38,8 @@ import { scopeKey } from '../protocol/secrets.js';
  * | GUEST#<t>#<moId>             | PROCESS#<pid>                | guest process (TTL once finished)                   |
  * | GUEST#<t>#<moId>             | AUTH#<sha256(user)>, FAILURES#<sha256(user)> | guest credentials accepted lately, failures (TTL) |
  * | AUDIT#<t>#<yyyy-mm-dd>       | <startedAt>#<sessionId>      | console session audit record, by start day (TTL)    |
+ * | OPEN#<t>#<moId>              | <sessionId>                  | open console session (TTL: heartbeat); gsi1 OPEN#<t>#USER#<userKey> (per user), gsi2 OPEN#<t> (per tenant) |
+ * | PROXIES                      | <connectionId>               | a console proxy's order channel (WebSocket connection; TTL) |
  *
  * userKey and vmKey are `scopeKey` (lib/protocol/secrets.ts) of the user name and the moId, carried in the
  * clear by session ids and tickets. Why this partitioning: a partition key serves at most 3,000 reads and
@@ -63,6 +66,8 @@ export const PK = {
   ticket: 'TICKET#',
   guest: 'GUEST#',
   audit: 'AUDIT#',
+  openConsole: 'OPEN#',
+  proxies: 'PROXIES',
 } as const;
 
 export const SK = {
@@ -88,6 +93,7 @@ const loginPk = (tenantId: string, userName: string) => `${PK.login}${tenantId}#
 const sessionPk = (tenantId: string, userKey: string) => `${PK.session}${tenantId}#${userKey}`;
 const ticketPk = (tenantId: string, vmKey: string) => `${PK.ticket}${tenantId}#${vmKey}`;
 const guestPk = (tenantId: string, moId: string) => `${PK.guest}${tenantId}#${moId}`;
+const openConsolePk = (tenantId: string, moId: string) => `${PK.openConsole}${tenantId}#${moId}`;
 const auditPk = (tenantId: string, day: string) => `${PK.audit}${tenantId}#${day}`;
 
 /** The UTC day (`yyyy-mm-dd`) an ISO timestamp falls on: the audit partition of a session started then. */
@@ -147,6 +153,18 @@ export const keys = {
     pk: auditPk(tenantId, dayOf(startedAt)),
     sk: `${startedAt}#${sessionId}`,
   }),
+  /** An open console, under its VM: a VM's consoles are one exact query, and its limit one count. */
+  openConsole: (tenantId: string, moId: string, sessionId: string): Key<OpenConsoleRecord> => ({
+    pk: openConsolePk(tenantId, moId),
+    sk: sessionId,
+  }),
+  openConsolePartition: openConsolePk,
+  /** A console proxy's connection to the WebSocket API, over which orders to end consoles are pushed. */
+  proxyConnection: (connectionId: string): Key<{ connectionId: string; connectedAt: string; expiresAt: number }> => ({
+    pk: PK.proxies,
+    sk: connectionId,
+  }),
+  proxiesPartition: PK.proxies,
   tenantPartition: tenantPk,
   /** The lease of a deleted tenant's drain job, so that one chain of runs drains it at a time. */
   tenantDrainLease: (tenantId: string): Key<{ tenantId: string; chain: string; expiresAt: number; auditDoneBefore?: string }> => ({ pk: tenantPk(tenantId), sk: SK.drainLease }),
@@ -174,6 +192,11 @@ export const gsi1 = {
     gsi1pk: `${tenantPk(tenantId)}#VMUUID#${instanceUuid.toLowerCase()}`,
     gsi1sk: 'VM',
   }),
+  /** A user's open consoles (the user pointer: ending a user's consoles, its concurrency cap). */
+  openConsolesOfUser: (tenantId: string, userName: string, sessionId = '') => ({
+    gsi1pk: `${PK.openConsole}${tenantId}#USER#${scopeKey(userName)}`,
+    gsi1sk: sessionId,
+  }),
 };
 
 /**
@@ -187,6 +210,8 @@ export const gsi2 = {
     gsi2pk: `${tenantPk(tenantId)}#VMNAME#${name}`,
     gsi2sk: moId,
   }),
+  /** A tenant's open consoles, at most its cap of them: listing them, its concurrency cap, finding one by id. */
+  openConsolesOfTenant: (tenantId: string, sessionId = '') => ({ gsi2pk: `${PK.openConsole}${tenantId}`, gsi2sk: sessionId }),
 };
 
 /**

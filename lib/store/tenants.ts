@@ -109,7 +109,8 @@ export async function getVms(tenantId: string, moIds: string[]): Promise<VmRecor
  */
 export async function deleteVm(tenantId: string, moId: string): Promise<boolean> {
   const vm = await deleteItem(deleteRequest(keys.vm(tenantId, moId)));
-  await forgetVm(tenantId, moId, vm?.instanceUuid);
+  // Its open consoles too (a tenant's drain removes them all at once: deleteOpenConsolesOfTenant).
+  await Promise.all([forgetVm(tenantId, moId, vm?.instanceUuid), deleteItems(await keysIn(keys.openConsolePartition(tenantId, moId)))]);
   return vm !== undefined;
 }
 

@@ -77,9 +77,16 @@ describe('exact revocation', () => {
     expect(change.result.status).toBe(200);
     expectAllowedByIam('operatorPutUser', change.live.actions);
     // The tenant's own partition (the tenant read, the user put), erin's partition, the two VMs' ticket
-    // partitions her tickets were in: nothing of frank's, no query of the tenant.
+    // partitions her tickets were in, the proxies to tell (and her open consoles, in the user index): nothing of
+    // frank's, no query of the tenant.
     expect([...change.live.partitions].sort()).toEqual(
-      [keys.tenantPartition(tenant), erinPartition, keys.ticketPartition(tenant, 'vm-1'), keys.ticketPartition(tenant, 'vm-2')].sort(),
+      [
+        keys.tenantPartition(tenant),
+        erinPartition,
+        keys.ticketPartition(tenant, 'vm-1'),
+        keys.ticketPartition(tenant, 'vm-2'),
+        keys.proxiesPartition,
+      ].sort(),
     );
     expect(await itemsIn(erinPartition)).toEqual([]);
     expect((await itemsIn(keys.ticketPartition(tenant, 'vm-1'))).map((item) => item.issuedTo)).toEqual([`frank@${tenant}`]);
@@ -104,7 +111,13 @@ describe('exact revocation', () => {
     expect(removal.result.status).toBe(204);
     expectAllowedByIam('operatorDeleteVm', removal.live.actions);
     expect([...removal.live.partitions].sort()).toEqual(
-      [keys.tenantPartition(tenant), keys.ticketPartition(tenant, 'vm-1'), keys.guestPartition(tenant, 'vm-1')].sort(),
+      [
+        keys.tenantPartition(tenant),
+        keys.ticketPartition(tenant, 'vm-1'),
+        keys.guestPartition(tenant, 'vm-1'),
+        keys.openConsolePartition(tenant, 'vm-1'),
+        keys.proxiesPartition,
+      ].sort(),
     );
     expect(await itemsIn(keys.ticketPartition(tenant, 'vm-1'))).toEqual([]);
     expect(await itemsIn(keys.guestPartition(tenant, 'vm-1'))).toEqual([]);

@@ -40,6 +40,7 @@ describe('POST /compute/v2.1/servers/{server_id}/remote-consoles', () => {
       issuedTo: 'admin@acme',
       issuedAt: expect.any(String),
       vnc: { host: '127.0.0.1', port: 5901 },
+      session: { sessionId: expect.any(String), idleTimeoutSeconds: 1200, maxDurationSeconds: 86_400, heartbeatSeconds: 60 },
     });
     const second = await api('POST', '/console-proxy/v1/redemptions', { headers: CONSOLE_PROXY, body: { ticket: token } });
     expect(second.status).toBe(404);

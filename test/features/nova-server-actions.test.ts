@@ -39,6 +39,7 @@ describe('POST /compute/v2.1/servers/{server_id}/action: the console actions', (
       issuedTo: 'admin@acme',
       issuedAt: expect.any(String),
       vnc: { host: '127.0.0.1', port: 5901 },
+      session: { sessionId: expect.any(String), idleTimeoutSeconds: 1200, maxDurationSeconds: 86_400, heartbeatSeconds: 60 },
     });
     expect((await redeem()).status).toBe(404);
   });

@@ -5,6 +5,7 @@ import { CONSOLE_PRIVILEGE } from '../../lib/core/privileges.js';
 import { getVm } from '../../lib/core/inventory.js';
 import { api, CONSOLE_PROXY, OPERATOR } from '../support/api.js';
 import type { SessionRecord } from '../../lib/records.js';
+import { ConsoleTargetSchema } from '../../lib/protocol/console-proxy.js';
 
 const admin = { userName: 'admin@acme', privileges: [CONSOLE_PRIVILEGE] } as unknown as SessionRecord;
 
@@ -21,7 +22,12 @@ describe('POST /console-proxy/v1/redemptions', () => {
       issuedTo: 'admin@acme',
       issuedAt: expect.any(String),
       vnc: { host: '127.0.0.1', port: 5901 },
+      // The session's id in the registry of open consoles, and the tenant's policy (defaults: docs/sessions.md).
+      session: { sessionId: expect.stringMatching(/^[0-9a-f-]{36}$/), idleTimeoutSeconds: 1200, maxDurationSeconds: 86_400, heartbeatSeconds: 60 },
     });
+    expect(ConsoleTargetSchema.safeParse(first.body).success).toBe(true);
+    const listed = await api('GET', '/operator/v1/tenants/acme/vms/vm-101/console-sessions', { headers: OPERATOR });
+    expect(listed.body.consoleSessions).toContainEqual(expect.objectContaining({ sessionId: first.body.session.sessionId, userName: 'admin@acme', consoleType: 'WEBMKS' }));
     const second = await api('POST', '/console-proxy/v1/redemptions', { headers: CONSOLE_PROXY, body: { ticket } });
     expect(second.status).toBe(404);
     expect(second.body).toEqual({

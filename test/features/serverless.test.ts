@@ -138,6 +138,20 @@ describe('serverless package (deployability)', () => {
       vcenterGuestProcesses: ['POST'],
       // The SOAP GuestProcessManager announces work to the VM's agent as the REST guest processes do.
       vimSoap: ['POST'],
+      // Ending open consoles pushes the order to every console proxy's channel (docs/sessions.md).
+      operatorPutUser: ['POST'],
+      operatorDeleteUser: ['POST'],
+      operatorPutVm: ['POST'],
+      operatorDeleteVm: ['POST'],
+      operatorDeleteTenant: ['POST'],
+      operatorListTenantConsoleSessions: ['POST'],
+      operatorListVmConsoleSessions: ['POST'],
+      operatorListUserConsoleSessions: ['POST'],
+      operatorEndConsoleSession: ['POST'],
+      operatorEndVmConsoleSessions: ['POST'],
+      operatorEndUserConsoleSessions: ['POST'],
+      vim25QueryConnections: ['POST'],
+      vim25DropConnections: ['POST'],
     });
     expect(JSON.stringify(Object.values(packaged.resources).filter((resource: any) => resource.Type === 'AWS::IAM::Role'))).not.toMatch(/@connections\/\*"[^}]*\*\/\*|execute-api:\*/);
   });

@@ -179,6 +179,8 @@ describe('POST /sdk/vim25/{release}/VirtualMachine/{moId}/AcquireTicket', () => 
         issuedTo: 'admin@acme',
         grants: 'VirtualMachine.Interact.ConsoleInteract',
         vnc: { host: '127.0.0.1', port: 5903 },
+        // The tenant's console policy (defaults), carried to the proxy by the redemption.
+        sessionLimits: { idleTimeoutSeconds: 1200, maxDurationSeconds: 86_400 },
         issuedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
         expiresAt: expect.any(Number),
       });
@@ -206,6 +208,7 @@ describe('POST /sdk/vim25/{release}/VirtualMachine/{moId}/AcquireTicket', () => 
         issuedTo: 'admin@acme',
         issuedAt: expect.any(String),
         vnc: { host: '127.0.0.1', port: 5901 },
+        session: { sessionId: expect.any(String), idleTimeoutSeconds: 1200, maxDurationSeconds: 86_400, heartbeatSeconds: 60 },
       });
       const second = await redeem(ticket);
       expect(second.status).toBe(404);
@@ -234,11 +237,11 @@ describe('POST /sdk/vim25/{release}/VirtualMachine/{moId}/AcquireTicket', () => 
       },
     );
 
-    it('costs two DynamoDB round trips: session and VM in one BatchGetItem, then one PutItem', async () => {
+    it('costs three DynamoDB round trips: session, tenant and VM in one BatchGetItem, the VM\'s open consoles counted, then one BatchWriteItem', async () => {
       await acquireTicket(admin, 'vm-101', { ticketType: 'webmks' }); // warm: module load and connection
       const { result: response, roundTrips } = await countRoundTrips(() => acquireTicket(admin, 'vm-101', { ticketType: 'webmks' }));
       expect(response.status).toBe(200);
-      expect(roundTrips).toBe(2);
+      expect(roundTrips).toBe(3);
     });
   });
 
@@ -387,11 +390,11 @@ describe('POST /sdk/vim25/{release}/VirtualMachine/{moId}/AcquireMksTicket', () 
     expect(response.status).toBe(200);
   });
 
-  it('costs two DynamoDB round trips', async () => {
+  it('costs three DynamoDB round trips (the VM\'s open consoles counted against its limit)', async () => {
     await acquireMksTicket(admin, 'vm-101');
     const { result, roundTrips } = await countRoundTrips(() => acquireMksTicket(admin, 'vm-101'));
     expect(result.status).toBe(200);
-    expect(roundTrips).toBe(2);
+    expect(roundTrips).toBe(3);
   });
 
   it('refuses a user without ConsoleInteract with NoPermission', async () => {

@@ -1,5 +1,5 @@
 import { sha256Hex } from '../../lib/protocol/secrets.js';
-import { DEMO_CONSOLE_PROXY_KEY, DEMO_OPERATOR_KEY } from '../../scripts/demo-data.js';
+import { DEMO_CONSOLE_PROXY_KEY, DEMO_OPERATOR_KEY } from '../../scripts/demo-keys.js';
 
 export const TEST_TABLE = 'console-broker-test';
 
@@ -19,6 +19,8 @@ export function testEnvironment(endpoint: string): Record<string, string> {
     DYNAMODB_REQUEST_TIMEOUT_MS: '60000',
     // Test files fail logins of the shared demo users on purpose; the lockout test sets its own limit.
     LOGIN_MAX_FAILURES: '1000',
+    // Test files open consoles on the shared demo VMs and leave them to expire; the limit tests set their own.
+    CONSOLE_CONNECTION_LIMIT_PER_VM: '1000',
   };
 }
 

@@ -17,6 +17,7 @@ export const KEYSTONE_ERRORS: Record<DomainErrorKind, { status: number; title: s
   service_unavailable: { status: 503, title: 'Service Unavailable' },
   resource_inaccessible: { status: 500, title: 'Internal Server Error' },
   unable_to_allocate_resource: { status: 500, title: 'Internal Server Error' },
+  connection_limit_reached: { status: 403, title: 'Forbidden' },
   timed_out: { status: 500, title: 'Internal Server Error' },
   internal: { status: 500, title: 'Internal Server Error' },
 };

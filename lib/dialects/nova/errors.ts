@@ -17,6 +17,8 @@ export const NOVA_STATUS: Record<DomainErrorKind, number> = {
   service_unavailable: 503,
   resource_inaccessible: 500,
   unable_to_allocate_resource: 500,
+  // As Nova answers an exceeded quota: 403 Forbidden.
+  connection_limit_reached: 403,
   timed_out: 504,
   internal: 500,
 };

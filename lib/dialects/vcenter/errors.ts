@@ -14,6 +14,7 @@ export const VAPI_ERRORS: Record<DomainErrorKind, { status: number; type: string
   resource_busy: { status: 500, type: 'resource_busy' },
   resource_inaccessible: { status: 500, type: 'resource_inaccessible' },
   unable_to_allocate_resource: { status: 500, type: 'unable_to_allocate_resource' },
+  connection_limit_reached: { status: 500, type: 'unable_to_allocate_resource' },
   unsupported: { status: 400, type: 'unsupported' },
   already_exists: { status: 400, type: 'already_exists' },
   not_acceptable: { status: 400, type: 'invalid_argument' },

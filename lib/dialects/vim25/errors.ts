@@ -20,6 +20,7 @@ export const VIM_FAULTS: Record<DomainErrorKind, string | null> = {
   resource_busy: 'InvalidState',
   resource_inaccessible: 'InvalidState',
   unable_to_allocate_resource: 'SystemError',
+  connection_limit_reached: 'MksConnectionLimitReached',
   unsupported: 'NotSupported',
   already_exists: 'AlreadyExists',
   timed_out: 'Timedout',
@@ -56,6 +57,8 @@ function faultProperties(typeName: string, error: DomainError): Record<string, u
     case 'NotAuthenticated':
       // What vCenter names for a call without a live session (the managed object is the caller's own).
       return { privilegeId: 'System.View' };
+    case 'MksConnectionLimitReached':
+      return error.details.connectionLimit === undefined ? {} : { connectionLimit: error.details.connectionLimit };
     case 'SystemError':
       return { reason: 'Internal error' };
     default:
