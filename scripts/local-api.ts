@@ -126,6 +126,9 @@ function frontDoorTo(upstreamPort: number): RequestListener {
     );
     // As API Gateway sets it (Nova links and the Keystone catalog name the scheme the client used).
     if ((req.socket as TLSSocket).encrypted) headers['x-forwarded-proto'] = 'https';
+    // API Gateway takes any Cookie header (pyVmomi echoes Set-Cookie's attributes back: `…; Path=/; HttpOnly`);
+    // serverless-offline's hapi refuses a segment without `=` with a 400 of its own, so those are left out here.
+    if (typeof headers.cookie === 'string') headers.cookie = headers.cookie.split(';').filter((part) => part.includes('=')).join(';');
     const upstream = forward({ host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers }, (answer) => {
       const chunks: Buffer[] = [];
       answer.on('data', (chunk: Buffer) => chunks.push(chunk));
