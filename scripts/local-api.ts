@@ -121,6 +121,9 @@ function frontDoorTo(upstreamPort: number): RequestListener {
     const refusal = refuse(req);
     if (refusal) return reply(res, refusal.status, {}, refusal.body);
     const headers = forwardedHeaders(req);
+    // API Gateway takes any Cookie header (pyVmomi echoes Set-Cookie's attributes back: `…; Path=/; HttpOnly`);
+    // serverless-offline's hapi refuses a segment without `=` with a 400 of its own, so those are left out here.
+    if (typeof headers.cookie === 'string') headers.cookie = headers.cookie.split(';').filter((part) => part.includes('=')).join(';');
     const upstream = forward({ host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers }, (answer) => {
       const chunks: Buffer[] = [];
       answer.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -77,14 +77,15 @@ describe.skipIf(!pyvmomi)('pyVmomi against npm start', () => {
         ['web-01', 'poweredOn', 'guestToolsRunning'],
         ['win-01', 'poweredOn', 'guestToolsNotRunning'],
       ],
-      webmks: { ticket: expect.stringMatching(/^acme\./), host: '127.0.0.1', port: stack.ports[4] },
+      // The demo VMs' "ESX host" is the console proxy at its default address; this stack runs it on a free port.
+      webmks: { ticket: expect.stringMatching(/^acme\./), host: '127.0.0.1', port: 6080 },
       mks: true,
       otherTenant: 'ManagedObjectNotFound',
       process: ['sh', 5],
     });
-    // The HTML Console SDK's URL for the ticket, at the host and port the ticket names: the console proxy.
+    // The HTML Console SDK's URL for the ticket (`/ticket/<ticket>`), on this stack's console proxy.
     const origin = `http://127.0.0.1:${stack.ports[4]}`;
-    const ws = new WebSocket(`ws://127.0.0.1:${output.webmks.port}/ticket/${output.webmks.ticket}`, { origin });
+    const ws = new WebSocket(`ws://127.0.0.1:${stack.ports[4]}/ticket/${output.webmks.ticket}`, { origin });
     ws.on('error', () => undefined);
     const first = await new Promise<string>((resolve) => {
       ws.once('message', (data: Buffer) => resolve(data.toString('latin1')));

@@ -281,12 +281,12 @@ describe('requests that are not vim25 SOAP', () => {
     const answer = await soap(body);
     expect(answer.status).toBe(500);
     expect(answer.headers['content-type']).toBe(XML);
-    expect(answer.text).toBe(fault('InvalidRequest', 'ClientFaultCode', message));
+    expect(answer.text).toBe(fault('InvalidRequest', 'ServerFaultCode', message));
   });
 
   it('an unknown SOAPAction release is InvalidRequest; an unknown method NotSupported', async () => {
     const unknown = await soap(envelope('RetrieveServiceContent', ['ServiceInstance', 'ServiceInstance']), { action: 'urn:vim25/9.9' });
-    expect(unknown.text).toBe(fault('InvalidRequest', 'ClientFaultCode', 'Unsupported SOAPAction &quot;urn:vim25/9.9&quot;: this service speaks urn:vim25/6.5 to urn:vim25/8.0.3.0.'));
+    expect(unknown.text).toBe(fault('InvalidRequest', 'ServerFaultCode', 'Unsupported SOAPAction &quot;urn:vim25/9.9&quot;: this service speaks urn:vim25/6.5 to urn:vim25/8.0.3.0.'));
     const method = await soap(envelope('PowerOffVM_Task', ['VirtualMachine', 'vm-101']));
     expect(method.text).toBe(fault('NotSupported', 'ServerFaultCode', 'The method PowerOffVM_Task of VirtualMachine is not supported here.'));
   });

@@ -58,12 +58,14 @@ export function soapResponse(method: string, answer: SoapAnswer, version: VimVer
   return `${ENVELOPE_OPEN}<${method}Response xmlns="${VIM25}">${returnval}</${method}Response>\n${ENVELOPE_CLOSE}`;
 }
 
-/** A SOAP fault with the vim25 fault `<XFault xsi:type="X">` in its detail, as vCenter writes it. */
+/**
+ * A SOAP fault with the vim25 fault `<XFault xsi:type="X">` in its detail, as vCenter writes it (and govmomi's
+ * vcsim: `ServerFaultCode` for every fault, InvalidRequest included).
+ */
 export function soapFault(typeName: string, faultString: string, properties: Record<string, unknown>, version: VimVersion): string {
-  const code = typeName === 'InvalidRequest' ? 'ClientFaultCode' : 'ServerFaultCode';
   const detail = `<${typeName}Fault xmlns="${VIM25}" xsi:type="${typeName}">${encodeFields(typeName, properties, version)}</${typeName}Fault>`;
   return (
-    `${ENVELOPE_OPEN}<soapenv:Fault>\n<faultcode>${code}</faultcode>\n<faultstring>${escapeXml(faultString)}</faultstring>\n` +
+    `${ENVELOPE_OPEN}<soapenv:Fault>\n<faultcode>ServerFaultCode</faultcode>\n<faultstring>${escapeXml(faultString)}</faultstring>\n` +
     `<detail>${detail}</detail>\n</soapenv:Fault>\n${ENVELOPE_CLOSE}`
   );
 }
