@@ -31,10 +31,10 @@ export function proxyMetrics(openSessions: () => number) {
     countingRedemptions(api: ConsoleBrokerApi): ConsoleBrokerApi {
       return {
         ...api,
-        async redeemTicket(ticket) {
+        async redeemTicket(ticket, from) {
           pending += 1;
           try {
-            const target = await api.redeemTicket(ticket);
+            const target = await api.redeemTicket(ticket, from);
             redemptions[target ? 'valid' : 'invalid'] += 1;
             return target;
           } catch (error) {

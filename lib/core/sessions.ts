@@ -40,7 +40,13 @@ export async function login(userName: string, password: string): Promise<LoginRe
   // The check is reserved alongside the read, so the lockout costs no latency.
   const [found, reserved] = await Promise.all([
     store.getPrincipalAndTenant(tenantId, userName),
-    reserveAttempt(counter, { locked: loginLocked, busy: loginBusy }),
+    reserveAttempt(counter, {
+      locked: () => {
+        Metrics.loginFailed(); // refused for the lock: a failed login too
+        return loginLocked();
+      },
+      busy: loginBusy,
+    }),
   ]);
   // A tenant absent or being deleted has no users: the same refusal as an unknown user name.
   const principal = isServing(found.tenant) ? found.principal : undefined;

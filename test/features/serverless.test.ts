@@ -173,7 +173,7 @@ describe('serverless package (deployability)', () => {
         expect(JSON.stringify(statement.Resource), name).toContain(':table/console-broker-ci');
       }
     }
-    const actions = (name: string) => dynamoStatements(name).flatMap((statement: any) => [statement.Action].flat()).sort();
+    const actions = (name: string) => [...new Set<string>(dynamoStatements(name).flatMap((statement: any) => [statement.Action].flat()))].sort();
     expect(actions('health')).toEqual([]);
     expect(actions('vcenterCreateSession')).toEqual([
       'dynamodb:BatchGetItem',
@@ -183,11 +183,12 @@ describe('serverless package (deployability)', () => {
       'dynamodb:UpdateItem',
     ]);
     expect(actions('vcenterDeleteSession')).toEqual(['dynamodb:DeleteItem']);
-    // Redemption reads the tenant's deletion mark beside its one conditional DeleteItem.
-    expect(actions('consoleProxyRedeemTicket')).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem']);
+    // Redemption reads the tenant's deletion mark beside its one conditional DeleteItem, then puts the console
+    // in the registry of open consoles.
+    expect(actions('consoleProxyRedeemTicket')).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
     expect(actions('operatorGetVm')).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
-    // Replacing or deleting a user ends its sessions: a partition query and batched deletes.
-    expect(actions('operatorPutUser')).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    // Replacing or deleting a user ends its sessions (a partition query and batched deletes) and its open consoles.
+    expect(actions('operatorPutUser')).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
     expect(actions('operatorDeleteUser')).toEqual(expect.arrayContaining(['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:Query']));
   });
 
@@ -217,12 +218,21 @@ describe('serverless package (deployability)', () => {
     });
     const table = arn(':table/console-broker-ci');
     const index = arn(':table/console-broker-ci/index/*');
-    expect(byAction('operatorDeleteTenant')).toEqual({ 'dynamodb:UpdateItem': table, 'lambda:InvokeFunction': drainArn });
+    // The DELETE marks the tenant, ends its open consoles (the registry's index, an order pushed to every proxy)
+    // and starts the drain.
+    expect(byAction('operatorDeleteTenant')).toEqual({
+      'dynamodb:UpdateItem': table,
+      'dynamodb:Query': [table, index],
+      'dynamodb:BatchWriteItem': [table, index],
+      'dynamodb:DeleteItem': [table, index],
+      'execute-api:ManageConnections': expect.anything(),
+      'lambda:InvokeFunction': drainArn,
+    });
     expect(byAction('operatorSweepDeletingTenants')).toEqual({ 'dynamodb:Query': index, 'lambda:InvokeFunction': drainArn });
     expect(byAction('operatorDrainTenant')).toEqual({
       'dynamodb:GetItem': table,
       'dynamodb:UpdateItem': table,
-      'dynamodb:Query': table,
+      'dynamodb:Query': [table, index],
       'dynamodb:DeleteItem': table,
       'dynamodb:BatchWriteItem': table,
       'lambda:InvokeFunction': drainArn,
