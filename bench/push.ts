@@ -8,12 +8,12 @@
  * Time is scaled for the idle figures: the agent's health interval (9 min) and renewal (110 min) run 1000×
  * faster, and the counts of the scaled hours are the counts of real ones (nothing else happens on an idle VM).
  */
-import { createServer, request as forward, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { freePort } from '../scripts/local-dynamodb.js';
 import { startLocalApi } from '../scripts/local-api.js';
 import { testEnvironment } from '../test/support/environment.js';
+import { dynamoRelay } from './dynamo-relay.js';
 import { median, percentile, round } from './stats.js';
 
 const SCALE = 1000;
@@ -42,27 +42,11 @@ interface DynamoCount {
 /** A DynamoDB endpoint in front of dynalite that counts operations and request units (items here are < 1 KB). */
 async function countingDynamo(target: string) {
   const count: DynamoCount = { operations: 0, readUnits: 0, writeUnits: 0 };
-  const upstream = new URL(target);
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      tally(count, req, body);
-      const out = forward({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 500, answer.headers);
-        answer.pipe(res);
-      });
-      out.on('error', () => res.destroy());
-      out.end(body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, count, close: () => server.close() };
+  const { endpoint, server } = await dynamoRelay(target, (action, body) => tally(count, action, body));
+  return { endpoint, count, close: () => server.close() };
 }
 
-function tally(count: DynamoCount, req: IncomingMessage, body: Buffer): void {
-  const action = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+function tally(count: DynamoCount, action: string, body: Buffer): void {
   count.operations += 1;
   if (action === 'BatchGetItem') {
     const request = JSON.parse(body.toString('utf8')) as { RequestItems: Record<string, { Keys: unknown[] }> };

@@ -8,7 +8,7 @@
  * every second, so one second of the run stands for a minute, and the counts of a scaled hour are those of a
  * real one (nothing else happens to an open console).
  */
-import { createServer, request as forward, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { createServer as createTcpServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import WebSocket from 'ws';
 import { ensureTable, freePort, startLocalDynamo } from '../scripts/local-dynamodb.js';
 import { startLocalApi } from '../scripts/local-api.js';
 import { testEnvironment } from '../test/support/environment.js';
+import { dynamoRelay } from './dynamo-relay.js';
 import { writeReadmeSection } from './readme.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -45,35 +46,21 @@ interface Count {
 /** DynamoDB in front of dynalite, counting calls and request units (items here are < 1 KB, reads < 4 KB). */
 async function countingDynamo(target: string): Promise<{ endpoint: string; count: Count; server: Server }> {
   const count: Count = { operations: 0, readUnits: 0, writeUnits: 0, indexWriteUnits: 0 };
-  const upstream = new URL(target);
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const action = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
-      const text = body.toString('utf8');
-      count.operations += 1;
-      if (['GetItem', 'Query'].includes(action)) count.readUnits += 1;
-      else if (action === 'BatchGetItem') count.readUnits += (text.match(/"pk"/g) ?? []).length;
-      else if (['PutItem', 'UpdateItem', 'DeleteItem'].includes(action)) {
-        count.writeUnits += 1;
-        if (text.includes('"OPEN#')) count.indexWriteUnits += 2;
-      } else if (action === 'BatchWriteItem') {
-        const items = (text.match(/"(PutRequest|DeleteRequest)"/g) ?? []).length;
-        count.writeUnits += items;
-        count.indexWriteUnits += 2 * (text.match(/"OPEN#[^"]*"/g) ?? []).length;
-      }
-      const out = forward({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 500, answer.headers);
-        answer.pipe(res);
-      });
-      out.on('error', () => res.destroy());
-      out.end(body);
-    });
+  const { endpoint, server } = await dynamoRelay(target, (action, body) => {
+    const text = body.toString('utf8');
+    count.operations += 1;
+    if (['GetItem', 'Query'].includes(action)) count.readUnits += 1;
+    else if (action === 'BatchGetItem') count.readUnits += (text.match(/"pk"/g) ?? []).length;
+    else if (['PutItem', 'UpdateItem', 'DeleteItem'].includes(action)) {
+      count.writeUnits += 1;
+      if (text.includes('"OPEN#')) count.indexWriteUnits += 2;
+    } else if (action === 'BatchWriteItem') {
+      const items = (text.match(/"(PutRequest|DeleteRequest)"/g) ?? []).length;
+      count.writeUnits += items;
+      count.indexWriteUnits += 2 * (text.match(/"OPEN#[^"]*"/g) ?? []).length;
+    }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, count, server };
+  return { endpoint, count, server };
 }
 
 export async function measureSessions() {

@@ -63,6 +63,21 @@ const SAMPLES: Record<string, [method: string, path: string, options?: RequestOp
   operatorGetVm: ['GET', '/operator/v1/tenants/acme/vms/vm-101', { headers: OPERATOR }],
   operatorDeleteVm: ['DELETE', '/operator/v1/tenants/initech/vms/vm-7', { headers: OPERATOR }],
   operatorIssueAgentCredential: ['POST', '/operator/v1/tenants/initech/vms/vm-7/agent-credentials', { headers: OPERATOR }],
+  vim25QueryConnections: ['POST', '/sdk/vim25/8.0.3.0/VirtualMachine/vm-101/QueryConnections', { headers: vcenter }],
+  vim25DropConnections: ['POST', '/sdk/vim25/8.0.3.0/VirtualMachine/vm-101/DropConnections', {
+    headers: vcenter,
+    body: { listOfConnections: [{ _typeName: 'VirtualMachineMksConnection', label: '6f1c1c2e-8d4b-4f7a-9a55-0c1e2d3f4a5b', client: '198.51.100.7', userName: 'admin@acme' }] },
+  }],
+  operatorListTenantConsoleSessions: ['GET', '/operator/v1/tenants/acme/console-sessions', { headers: OPERATOR }],
+  operatorListVmConsoleSessions: ['GET', '/operator/v1/tenants/acme/vms/vm-101/console-sessions', { headers: OPERATOR }],
+  operatorListUserConsoleSessions: ['GET', '/operator/v1/tenants/acme/users/admin@acme/console-sessions', { headers: OPERATOR }],
+  operatorEndConsoleSession: ['DELETE', '/operator/v1/tenants/initech/console-sessions/6f1c1c2e-8d4b-4f7a-9a55-0c1e2d3f4a5b', { headers: OPERATOR }],
+  operatorEndVmConsoleSessions: ['DELETE', '/operator/v1/tenants/initech/vms/vm-7/console-sessions', { headers: OPERATOR }],
+  operatorEndUserConsoleSessions: ['DELETE', '/operator/v1/tenants/initech/users/peter@initech/console-sessions', { headers: OPERATOR }],
+  consoleProxyHeartbeats: ['POST', '/console-proxy/v1/heartbeats', {
+    headers: CONSOLE_PROXY,
+    body: { sessions: [{ sessionId: '6f1c1c2e-8d4b-4f7a-9a55-0c1e2d3f4a5b', tenantId: 'acme', vmMoId: 'vm-101', lastInputAt: '2026-12-07T00:00:00.000Z' }] },
+  }],
   consoleProxyRedeemTicket: ['POST', '/console-proxy/v1/redemptions', {
     headers: CONSOLE_PROXY,
     body: { ticket: 'acme.REPLACE-WITH-A-TICKET-FROM-A-CONSOLE-CALL' },
