@@ -15,6 +15,7 @@ import { freePorts } from '../../scripts/local-dynamodb.js';
 import { startConsoleProxy, type ConsoleProxy } from '../../proxy/server.js';
 import { CONSOLE_PAGE_ORIGIN, proxyConfig } from '../support/console-fixtures.js';
 import { startStack, type Stack } from '../support/local-stack.js';
+import { stackClient } from '../support/stack-client.js';
 import { eventually } from '../support/wait.js';
 
 const OPERATOR = { authorization: 'Bearer demo-operator-key' };
@@ -41,27 +42,8 @@ let proxyB: ConsoleProxy;
 const sessions: Record<string, string> = {};
 const clients: ConsoleClient[] = [];
 
-async function call(method: string, path: string, options: { headers?: Record<string, string>; body?: unknown } = {}) {
-  const response = await fetch(`${stack.url}${path}`, {
-    method,
-    headers: { ...(options.body === undefined ? {} : { 'content-type': 'application/json' }), ...options.headers },
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-  });
-  const text = await response.text();
-  let body: any = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // not JSON
-  }
-  return { status: response.status, body, headers: response.headers };
-}
-
-async function operator(method: string, path: string, body?: unknown) {
-  const response = await call(method, `/operator/v1/tenants/${tenant}${path}`, { headers: OPERATOR, body });
-  if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(response.body)}`);
-  return response.body;
-}
+const { call, operator: operatorOf } = stackClient(() => stack.url);
+const operator = (method: string, path: string, body?: unknown) => operatorOf(tenant, method, path, body);
 
 const putVm = (moId: string, n: number) =>
   operator('PUT', `/vms/${moId}`, {

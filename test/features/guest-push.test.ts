@@ -21,6 +21,7 @@ import { getAgent } from '../../lib/store/guest.js';
 import { api } from '../support/api.js';
 import { labVmSpec } from '../support/lab.js';
 import { startStack, type Stack } from '../support/local-stack.js';
+import { stackClient } from '../support/stack-client.js';
 import { tcpSwitch } from '../support/tcp-switch.js';
 import { freePorts } from '../../scripts/local-dynamodb.js';
 import { eventually } from '../support/wait.js';
@@ -41,27 +42,8 @@ let passwordHash: string;
 const agents: GuestAgent[] = [];
 const cleanups: (() => unknown)[] = [];
 
-async function call(method: string, path: string, options: { headers?: Record<string, string>; body?: unknown } = {}) {
-  const response = await fetch(`${stack.url}${path}`, {
-    method,
-    headers: { ...(options.body === undefined ? {} : { 'content-type': 'application/json' }), ...options.headers },
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-  });
-  const text = await response.text();
-  let body: any = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // not JSON
-  }
-  return { status: response.status, body, text };
-}
-
-async function operator(method: string, path: string, body?: unknown) {
-  const response = await call(method, `/operator/v1/tenants/${tenant}${path}`, { headers: OPERATOR, body });
-  if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${response.text}`);
-  return response.body;
-}
+const { call, operator: operatorOf } = stackClient(() => stack.url);
+const operator = (method: string, path: string, body?: unknown) => operatorOf(tenant, method, path, body);
 
 const putVm = (moId: string, overrides: Record<string, unknown> = {}) => operator('PUT', `/vms/${moId}`, labVmSpec(moId, overrides));
 const issueCredential = async (moId: string) => ((await operator('POST', `/vms/${moId}/agent-credentials`)) as { credential: string }).credential;

@@ -20,6 +20,7 @@ import { hashPassword } from '../../lib/protocol/secrets.js';
 import { freePorts } from '../../scripts/local-dynamodb.js';
 import { labVmSpec } from '../support/lab.js';
 import { startStack, type Stack } from '../support/local-stack.js';
+import { stackClient } from '../support/stack-client.js';
 import { tcpSwitch } from '../support/tcp-switch.js';
 import { eventually } from '../support/wait.js';
 
@@ -50,34 +51,8 @@ const dpkg = (...args: string[]) => execFileSync('dpkg', args, { encoding: 'utf8
 const installedVersion = () => spawnSync('dpkg-query', ['-W', '-f=${Status} ${Version}', PACKAGE], { encoding: 'utf8' }).stdout;
 const mode = (path: string) => (statSync(path).mode & 0o7777).toString(8).padStart(4, '0');
 
-/** A kept-alive connection the server closed while idle (its keep-alive timeout) fails before the request is sent. */
-const isStaleConnection = (error: unknown) => (error as { cause?: { code?: string } }).cause?.code === 'UND_ERR_SOCKET';
-
-async function call(method: string, path: string, options: { headers?: Record<string, string>; body?: unknown } = {}) {
-  const send = () =>
-    fetch(`${stack.url}${path}`, {
-      method,
-      headers: { ...(options.body === undefined ? {} : { 'content-type': 'application/json' }), ...options.headers },
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    });
-  // This test idles for seconds between calls (building a package, waiting on the agent): a stale
-  // kept-alive connection is retried once on a new one.
-  const response = await send().catch((error: unknown) => (isStaleConnection(error) ? send() : Promise.reject(error)));
-  const text = await response.text();
-  let body: any = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // not JSON
-  }
-  return { status: response.status, body, text };
-}
-
-async function operator(method: string, path: string, body?: unknown) {
-  const response = await call(method, `/operator/v1/tenants/${tenant}${path}`, { headers: OPERATOR, body });
-  if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${response.text}`);
-  return response.body;
-}
+const { call, operator: operatorOf } = stackClient(() => stack.url);
+const operator = (method: string, path: string, body?: unknown) => operatorOf(tenant, method, path, body);
 
 /** The installed agent, started as the unit's ExecStart (systemd's environment: a bare PATH, cwd /). */
 function startInstalledAgent(): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
