@@ -10,6 +10,8 @@ export const REDEMPTIONS_PATH = '/console-proxy/v1/redemptions';
 export const AUDIT_RECORDS_PATH = '/console-proxy/v1/audit-records';
 
 export const HEARTBEATS_PATH = '/console-proxy/v1/heartbeats';
+/** The proxy trades a one-time playback token for the recording it opens (issue 27). */
+export const PLAYBACKS_PATH = '/console-proxy/v1/playbacks';
 
 /**
  * The body of a redemption: the ticket (or Nova console token) the browser presented, and where the console
@@ -38,6 +40,37 @@ export const SessionPolicySchema = z
   });
 export type SessionPolicy = z.infer<typeof SessionPolicySchema>;
 
+/**
+ * How the proxy records this console (present only when the tenant's — or the VM's — policy records it).
+ * The proxy writes the recording under `keyPrefix` in its recording bucket (lib/protocol/recording.ts) and
+ * reports the outcome in the session's end report (`ConsoleSessionReport.recording`).
+ */
+export const RecordingGrantSchema = z.object({
+  /** The manifest's id (a UUID): the recording's name in listings, playback links and the audit trail. */
+  recordingId: z.guid(),
+  /** `recordings/<tenantId>/<vmMoId>/<recordingId>/`: every object of the recording is under it. */
+  keyPrefix: z.string().min(1).max(300),
+  /** Also record what the browser sends (keystrokes, pointer); by default only the screen is recorded. */
+  input: z.boolean(),
+  /** Refuse the console when the recording cannot be written (else open it, not recorded). */
+  mandatory: z.boolean(),
+  /** How long the recording is kept (the objects' `retention-days` tag; the manifest expires with it). */
+  retentionDays: z.number().int().min(1).max(3650),
+});
+export type RecordingGrant = z.infer<typeof RecordingGrantSchema>;
+
+/**
+ * A read-only view of another open console (issue 27): the proxy opens its own shared VNC connection to the
+ * VM, drops every input event the shadow's browser sends, and tells both pages who is watching whom.
+ */
+export const ShadowOfSchema = z.object({
+  /** The watched console's registry session id. */
+  sessionId: z.guid(),
+  /** The user whose console is watched. */
+  userName: UserNameSchema,
+});
+export type ShadowOf = z.infer<typeof ShadowOfSchema>;
+
 /** What a redeemed ticket leads to (the answer of `POST /console-proxy/v1/redemptions`): built by the API, parsed by the proxy. */
 export const ConsoleTargetSchema = z
   .object({
@@ -49,6 +82,10 @@ export const ConsoleTargetSchema = z
     issuedAt: IsoTimestampSchema,
     vnc: z.object({ host: z.string().min(1).max(253), port: z.number().int().min(1).max(65_535) }),
     session: SessionPolicySchema,
+    /** Record this console (absent: not recorded). Never present on a shadow. */
+    recording: RecordingGrantSchema.optional(),
+    /** This console is a read-only shadow of another (absent: an ordinary, interactive console). */
+    shadowOf: ShadowOfSchema.optional(),
   });
 // Not strict: a proxy older than the API ignores what it does not know, so the two can be upgraded apart.
 export type ConsoleTarget = z.infer<typeof ConsoleTargetSchema>;
@@ -65,7 +102,20 @@ export const SessionHeartbeatsSchema = z
   })
   .strict();
 export type SessionHeartbeats = z.infer<typeof SessionHeartbeatsSchema>;
-export const HeartbeatAnswerSchema = z.object({ ended: z.array(z.guid()) });
+
+/** Who is watching a console read-only (a shadow), as the watched user's page is told. */
+// An operator (the hosting provider's support) watches as `operator`, not as a user of the tenant.
+export const WatcherSchema = z.object({ userName: z.string().min(1).max(320), since: IsoTimestampSchema });
+export type Watcher = z.infer<typeof WatcherSchema>;
+
+/**
+ * The heartbeat's answer: the sessions the registry no longer holds (to be closed), and, for sessions being
+ * watched, their watchers (a fallback for a missed watch order: the page's notice is right within a beat).
+ */
+export const HeartbeatAnswerSchema = z.object({
+  ended: z.array(z.guid()),
+  watched: z.array(z.object({ sessionId: z.guid(), watchers: z.array(WatcherSchema) })).optional(),
+});
 
 /**
  * An order pushed to every proxy over the WebSocket API: close the consoles it matches — the sessions named,
@@ -82,6 +132,24 @@ export const EndOrderSchema = z
   })
   .strict();
 export type EndOrder = z.infer<typeof EndOrderSchema>;
+
+/**
+ * An order pushed to every proxy when a shadow starts or ends: the proxy holding `sessionId` tells its page
+ * who watches it now (an empty list: nobody any more).
+ */
+export const WatchOrderSchema = z
+  .object({
+    type: z.literal('watchers'),
+    tenantId: TenantIdSchema,
+    sessionId: z.guid(),
+    watchers: z.array(WatcherSchema).max(100),
+  })
+  .strict();
+export type WatchOrder = z.infer<typeof WatchOrderSchema>;
+
+/** Every order the API pushes to the proxies. */
+export const ProxyOrderSchema = z.discriminatedUnion('type', [EndOrderSchema, WatchOrderSchema]);
+export type ProxyOrder = z.infer<typeof ProxyOrderSchema>;
 
 /** The proxies' messages on the WebSocket API (routed by `action`): only their health. */
 export const ProxySocketActions = { health: 'health' } as const;
@@ -109,6 +177,60 @@ export const ConsoleSessionReportSchema = z
     /** Why the session ended, in the proxy's words (`client closed`, `idle timeout`, ...). */
     endReason: z.string().min(1).max(200),
     clientAddress: z.string().max(64).optional(),
+    /** What became of the console's recording (only when the target carried a `recording` grant). */
+    recording: z
+      .object({
+        recordingId: z.guid(),
+        /** `recorded`: every chunk is stored; `not recorded`: storage was unavailable from the start (an optional policy); `incomplete`: storage failed midway and the rest was not recorded. */
+        state: z.enum(['recorded', 'not recorded', 'incomplete']),
+        /** Why not (or why incomplete), in the proxy's words. */
+        reason: z.string().min(1).max(200).optional(),
+        chunks: CountSchema,
+        bytes: CountSchema,
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type ConsoleSessionReport = z.infer<typeof ConsoleSessionReportSchema>;
+
+/** The body of `POST /console-proxy/v1/playbacks`: the one-time token from a playback link, and where from. */
+export const PlaybackRedemptionSchema = z
+  .object({ token: z.string().min(1).max(512), clientAddress: z.string().max(64).optional() })
+  .strict();
+export type PlaybackRedemption = z.infer<typeof PlaybackRedemptionSchema>;
+
+/**
+ * A recording's manifest as listings and the playback page show it: who, when, where, how much. `state` is
+ * `recording` while the console is open (or its proxy died before reporting the end).
+ */
+export const RecordingManifestSchema = z.object({
+  recordingId: z.guid(),
+  tenantId: TenantIdSchema,
+  vmMoId: MoIdSchema,
+  instanceUuid: InstanceUuidSchema,
+  userName: UserNameSchema,
+  sessionId: z.guid(),
+  consoleType: z.string().min(1).max(32),
+  clientAddress: z.string().max(64).optional(),
+  proxyInstance: z.string().max(64).optional(),
+  input: z.boolean(),
+  state: z.enum(['recording', 'recorded', 'not recorded', 'incomplete']),
+  reason: z.string().max(200).optional(),
+  startedAt: IsoTimestampSchema,
+  endedAt: IsoTimestampSchema.optional(),
+  chunks: CountSchema.optional(),
+  bytes: CountSchema.optional(),
+  /** When the recording (manifest and objects) expires: startedAt + the policy's retention. */
+  expiresAt: IsoTimestampSchema,
+});
+export type RecordingManifest = z.infer<typeof RecordingManifestSchema>;
+
+/** The answer of `POST /console-proxy/v1/playbacks` (404 for a used, expired, unknown or malformed token). */
+export const PlaybackGrantSchema = z.object({
+  manifest: RecordingManifestSchema,
+  keyPrefix: z.string().min(1).max(300),
+  /** Who plays it (the playback link's holder: a tenant auditor's user name, or `operator`), for the page. */
+  viewer: z.string().min(1).max(320),
+});
+export type PlaybackGrant = z.infer<typeof PlaybackGrantSchema>;
