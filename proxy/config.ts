@@ -1,4 +1,5 @@
 import { config as apiConfig } from '../lib/config.js';
+import type { RecordingStorageConfig } from './recording/storage.js';
 
 /** Everything the console proxy can be told; `consoleProxyConfigFromEnv()` reads it from the environment. */
 export interface ConsoleProxyConfig {
@@ -61,6 +62,11 @@ export interface ConsoleProxyConfig {
    * the proxy learns of ended consoles only from its heartbeats.
    */
   ordersUrl?: string;
+  /**
+   * Where console recordings are written and played back from (issue 27): an S3 bucket. Unset: consoles whose
+   * policy records them open "not recorded" (optional) or are refused (mandatory).
+   */
+  recording?: RecordingStorageConfig;
 }
 
 type Env = Record<string, string | undefined>;
@@ -107,6 +113,19 @@ export function consoleProxyConfigFromEnv(env: Env = process.env): ConsoleProxyC
     maxMessageBytes: positive(env, 'CONSOLE_PROXY_MAX_MESSAGE_BYTES', 256 * 1024),
     ...(env.CONSOLE_PROXY_INSTANCE_ID ? { instanceId: env.CONSOLE_PROXY_INSTANCE_ID } : {}),
     ...(env.CONSOLE_PROXY_ORDERS_URL ? { ordersUrl: env.CONSOLE_PROXY_ORDERS_URL } : {}),
+    ...(env.CONSOLE_PROXY_RECORDING_BUCKET
+      ? {
+          recording: {
+            bucket: env.CONSOLE_PROXY_RECORDING_BUCKET,
+            ...(env.CONSOLE_PROXY_S3_ENDPOINT ? { endpoint: env.CONSOLE_PROXY_S3_ENDPOINT } : {}),
+            ...(env.CONSOLE_PROXY_RECORDING_KMS_KEY_ID ? { kmsKeyId: env.CONSOLE_PROXY_RECORDING_KMS_KEY_ID } : {}),
+            // Only for an S3-API server of one's own (s3rver locally); on AWS the task role's credentials.
+            ...(env.CONSOLE_PROXY_S3_ACCESS_KEY_ID && env.CONSOLE_PROXY_S3_SECRET_ACCESS_KEY
+              ? { credentials: { accessKeyId: env.CONSOLE_PROXY_S3_ACCESS_KEY_ID, secretAccessKey: env.CONSOLE_PROXY_S3_SECRET_ACCESS_KEY } }
+              : {}),
+          },
+        }
+      : {}),
     ...shippingConfig(env),
   };
 }

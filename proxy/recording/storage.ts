@@ -1,0 +1,62 @@
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { retentionTag } from '../../lib/protocol/recording.js';
+
+/**
+ * Where recordings are kept: an S3 bucket (SSE-KMS on AWS; s3rver locally). The proxy is the only reader and
+ * writer; the API hands it the key prefix of each recording, so a tenant's recording is only ever written and
+ * read under that tenant's prefix (lib/protocol/recording.ts has the layout).
+ */
+export interface RecordingStorage {
+  /** Stores one object, tagged with its retention; resolves once S3 has it (the chunk is then acknowledged). */
+  put(key: string, body: Uint8Array, retentionDays: number, contentType?: string): Promise<void>;
+  /** Every key under `prefix`, in key order. */
+  list(prefix: string): Promise<string[]>;
+  get(key: string): Promise<Uint8Array>;
+}
+
+export interface RecordingStorageConfig {
+  bucket: string;
+  /** An S3-API endpoint other than AWS's (s3rver locally); path-style addressing then. */
+  endpoint?: string;
+  region?: string;
+  /** SSE-KMS with this key (id, ARN or alias); without it, the bucket's default encryption applies. */
+  kmsKeyId?: string;
+  /** Static credentials (local s3rver only); on AWS the default chain (the ECS task role). */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** How long one S3 call may take before it counts as a failure. */
+  timeoutMs?: number;
+}
+
+export function s3RecordingStorage(config: RecordingStorageConfig): RecordingStorage {
+  const s3 = new S3Client({
+    region: config.region ?? process.env.AWS_REGION ?? 'us-east-1',
+    ...(config.endpoint ? { endpoint: config.endpoint, forcePathStyle: true } : {}),
+    ...(config.credentials ? { credentials: config.credentials } : {}),
+    // The recorder retries on its own schedule (a chunk stays queued until stored): one quick attempt here.
+    maxAttempts: 1,
+  });
+  const signal = () => AbortSignal.timeout(config.timeoutMs ?? 10_000);
+  const encryption = config.kmsKeyId ? { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: config.kmsKeyId } : {};
+  return {
+    async put(key, body, retentionDays, contentType = 'application/octet-stream') {
+      await s3.send(
+        new PutObjectCommand({ Bucket: config.bucket, Key: key, Body: body, ContentType: contentType, Tagging: retentionTag(retentionDays), ...encryption }),
+        { abortSignal: signal() },
+      );
+    },
+    async list(prefix) {
+      const keys: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await s3.send(new ListObjectsV2Command({ Bucket: config.bucket, Prefix: prefix, ContinuationToken: token }), { abortSignal: signal() });
+        for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+      return keys.sort();
+    },
+    async get(key) {
+      const object = await s3.send(new GetObjectCommand({ Bucket: config.bucket, Key: key }), { abortSignal: signal() });
+      return object.Body!.transformToByteArray();
+    },
+  };
+}
