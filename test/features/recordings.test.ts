@@ -3,7 +3,10 @@
  * recording grant at redemption and its manifest, the end report, one-time playback links and their
  * redemption by the proxy, listings — through the handlers with real API Gateway events against dynalite.
  */
+import { randomUUID } from 'node:crypto';
+import type { Context } from 'aws-lambda';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { drain } from '../../functions/operator/tenantDrain.js';
 import { advanceClock, resetClock } from '../../lib/core/clock.js';
 import { listAuditEvents } from '../../lib/core/audit.js';
 import { ConsoleTargetSchema, PlaybackGrantSchema } from '../../lib/protocol/console-proxy.js';
@@ -11,6 +14,7 @@ import { api, CONSOLE_PROXY, loginVcenter, OPERATOR, session, type ApiResponse }
 import { expectAllowedByIam } from '../support/iam.js';
 import { createLab, type Lab } from '../support/lab.js';
 import { countRoundTrips } from '../support/store-instrumentation.js';
+import { scanTable } from '../support/table.js';
 
 afterEach(() => resetClock());
 
@@ -517,5 +521,38 @@ describe('listings', () => {
     const badAction = await api('POST', `/api/vcenter/vm/vm-1/console/recordings/${ids['vm-1']![0]}?action=delete`, { headers: session(local.ivy!) });
     expect(badAction.status).toBe(400);
     expect(badAction.body).toEqual(invalidArgument('Invalid value for action: expected action=playback.'));
+  });
+});
+
+describe('a deleted tenant', () => {
+  it('loses its manifests and audit entries with its drain; its playback links stop at once', async () => {
+    process.env.TENANT_DELETION_SETTLE_SECONDS = '0';
+    const doomed = await createLab('rec-del', 'Doomed');
+    await doomed.put('', { displayName: 'Doomed', recordingPolicy: { record: true } });
+    await doomed.putUser('eve', [CONSOLE]);
+    await doomed.putVm('vm-1');
+    const eve = await loginVcenter(`eve@${doomed.tenant}`, 'lab-user-pass');
+    const issued = await api('POST', '/api/vcenter/vm/vm-1/console/tickets', { headers: session(eve), body: { type: 'WEBMKS' } });
+    const target = (await redeem(ticketIn(issued.body.ticket))).body;
+    await endReport(report(target, { recording: { recordingId: target.recording.recordingId, state: 'recorded', chunks: 1, bytes: 10 } }));
+    const link = await api('POST', `/operator/v1/tenants/${doomed.tenant}/recordings/${target.recording.recordingId}/playbacks`, { headers: OPERATOR });
+    expect(link.status).toBe(201);
+    const recordingItems = async () =>
+      (await scanTable()).filter((item) => String(item.pk).startsWith(`RECORDING#${doomed.tenant}#`) || String(item.sk).startsWith('EVENT#') && item.tenantId === doomed.tenant);
+    expect(await recordingItems()).toHaveLength(3); // the manifest, "recording started", "recording stopped"
+
+    expect((await api('DELETE', `/operator/v1/tenants/${doomed.tenant}`, { headers: OPERATOR })).status).toBe(202);
+    expect((await playback(tokenOf(link.body.url))).status).toBe(404);
+    const context = { awsRequestId: randomUUID(), functionName: 'operatorDrainTenant', getRemainingTimeInMillis: () => 600_000 };
+    const chain = randomUUID();
+    const { result, live } = await countRoundTrips(async () => {
+      let outcome: { state: string };
+      do outcome = (await drain({ tenantId: doomed.tenant, chain }, context as unknown as Context)) as { state: string };
+      while (outcome.state !== 'drained');
+      return outcome;
+    });
+    expect(result).toEqual(expect.objectContaining({ state: 'drained' }));
+    expectAllowedByIam('operatorDrainTenant', live.actions);
+    expect(await recordingItems()).toEqual([]);
   });
 });
