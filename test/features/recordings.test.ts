@@ -193,6 +193,26 @@ describe('redemption of a recorded console', () => {
     ]);
   });
 
+  it('records a console whichever dialect issued its ticket (vim25 AcquireTicket here)', async () => {
+    await setPolicy({ record: true, mandatory: true });
+    const sdk = '/sdk/vim25/8.0.3.0';
+    const login = await api('POST', `${sdk}/SessionManager/SessionManager/Login`, { body: { userName: `bob@${lab.tenant}`, password: 'lab-user-pass' } });
+    expect(login.status).toBe(200);
+    const acquired = await api('POST', `${sdk}/VirtualMachine/vm-1/AcquireTicket`, {
+      headers: { 'vmware-api-session-id': login.headers['vmware-api-session-id']! },
+      body: { ticketType: 'webmks' },
+    });
+    expect(acquired.status).toBe(200);
+    const redeemed = await redeem(acquired.body.ticket);
+    expect(redeemed.body.recording).toEqual({
+      recordingId: expect.stringMatching(UUID),
+      keyPrefix: `recordings/${lab.tenant}/vm-1/${redeemed.body.recording.recordingId}/`,
+      input: false,
+      mandatory: true,
+      retentionDays: 90,
+    });
+  });
+
   it('takes the VM\'s fields over the tenant\'s: a VM may record where the tenant does not, and the reverse', async () => {
     await setPolicy({ record: true, mandatory: true });
     await setVmPolicy('vm-2', { record: false });
