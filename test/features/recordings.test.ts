@@ -290,6 +290,8 @@ describe('playback links', () => {
     expect(Date.parse(link.result.body.expiresAt) - Date.now()).toBeGreaterThan(29 * 60_000);
     expect(Date.parse(link.result.body.expiresAt) - Date.now()).toBeLessThanOrEqual(30 * 60_000);
     expectAllowedByIam('operatorCreatePlayback', link.live.actions);
+    // The recording by id (a Query of its gsi2 entry), the token's PutItem.
+    expect(link.roundTrips).toBe(2);
 
     const token = tokenOf(link.result.body.url);
     const played = await countRoundTrips(() => playback(token));
@@ -316,6 +318,9 @@ describe('playback links', () => {
     });
     expect(PlaybackGrantSchema.parse(played.result.body)).toEqual(played.result.body);
     expectAllowedByIam('consoleProxyRedeemPlayback', played.live.actions);
+    // The token's DeleteItem beside the tenant's GetItem, the manifest's GetItem, the audit entry's PutItem.
+    expect(played.roundTrips).toBe(4);
+    expect([...played.live.actions].sort()).toEqual(['DeleteItem', 'GetItem', 'PutItem']);
 
     const again = await playback(token);
     expect(again.status).toBe(404);
@@ -513,6 +518,8 @@ describe('listings', () => {
       expires_at: expect.stringMatching(ISO),
     });
     expectAllowedByIam('vcenterRecordingPlayback', link.live.actions);
+    // Session + VM + tenant (BatchGetItem), the manifest (GetItem), the token (PutItem).
+    expect(link.roundTrips).toBe(3);
     const played = await playback(tokenOf(link.result.body.url));
     expect(played.status).toBe(200);
     expect(played.body).toEqual(expect.objectContaining({ viewer: `ivy@${tenant.tenant}`, keyPrefix: `recordings/${tenant.tenant}/vm-1/${recordingId}/` }));
