@@ -37,5 +37,5 @@ export const list = endpoint({
 export const playback = endpoint({
   ...operator,
   input: z.object({ path: TenantPath.extend({ recordingId: RecordingId }) }),
-  handler: async ({ path }) => json(201, await Recordings.issuePlaybackLink(await Recordings.findRecording(path.tenant, path.recordingId), 'operator')),
+  handler: async ({ path }) => json(201, await Recordings.playbackLinkOf(path.tenant, path.recordingId, 'operator')),
 });
