@@ -1,6 +1,7 @@
 import type { Privilege } from './core/privileges.js';
 import type { VmSpec } from './core/model.js';
 import type { Refusal, WorkPayload, WorkResult } from './protocol/agent.js';
+import type { ShadowOf } from './protocol/console-proxy.js';
 import type { Sealed } from './protocol/sealing.js';
 
 /**
@@ -49,6 +50,10 @@ export interface OpenConsoleRecord {
   startedAt: string;
   lastInputAt: string;
   expiresAt: number;
+  /** A read-only shadow of another open console (issue 27; lib/core/shadows.ts): which one, whose. */
+  shadowOf?: ShadowOf;
+  /** Set on a console once a shadow of it opened: its proxy's heartbeats then answer its watchers. */
+  shadowed?: boolean;
 }
 
 export interface PrincipalRecord {
@@ -123,6 +128,8 @@ export interface TicketRecord {
   vnc: ConsoleEndpoint;
   /** The tenant's session limits when the ticket was issued, carried to the proxy by the redemption. */
   sessionLimits?: { idleTimeoutSeconds: number; maxDurationSeconds: number };
+  /** A shadow ticket (lib/core/shadows.ts): it opens a read-only view of this open console. */
+  shadowOf?: ShadowOf;
   issuedAt: string;
   /** Epoch seconds; 30 minutes after issue unless configured otherwise. */
   expiresAt: number;
@@ -167,6 +174,26 @@ export interface ConsoleSessionRecord {
   clientAddress?: string;
   recordedAt: string;
   /** Epoch seconds: the record is kept for the configured retention, then DynamoDB's TTL removes it. */
+  expiresAt: number;
+}
+
+/**
+ * A shadow's start or end in the audit trail (beside the console session records, under the day it happened):
+ * who watched (`watcher`: a user of the tenant, or `operator`), which console session, which VM.
+ */
+export interface ShadowAuditRecord {
+  tenantId: string;
+  event: 'shadow started' | 'shadow ended';
+  at: string;
+  watcher: string;
+  /** The shadow's own registry session id. */
+  shadowSessionId: string;
+  /** The watched console's session id and user. */
+  watchedSessionId: string;
+  watchedUser: string;
+  vmMoId: string;
+  /** Why it ended (`shadow ended` only). */
+  reason?: string;
   expiresAt: number;
 }
 

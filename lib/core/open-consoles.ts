@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { config } from '../config.js';
 import { logger } from '../log.js';
-import type { ConsoleSessionReport, ConsoleTarget, EndOrder, Redemption, SessionHeartbeats } from '../protocol/console-proxy.js';
+import type { ConsoleSessionReport, ConsoleTarget, EndOrder, HeartbeatAnswer, Redemption, SessionHeartbeats } from '../protocol/console-proxy.js';
 import { fingerprint } from '../protocol/secrets.js';
 import type { OpenConsoleRecord, SessionRecord, TicketRecord, VmRecord } from '../records.js';
 import * as store from '../store/index.js';
 import * as Audit from './audit.js';
 import { isoNow, nowSeconds } from './clock.js';
-import { consolePolicyOf } from './console-policy.js';
+import { consolePolicyOf, registryTtlSeconds } from './console-policy.js';
 import { pushOrder } from './console-proxies.js';
 import { ConnectionLimitReached, NotFound } from './errors.js';
+import * as Shadows from './shadows.js';
 import { tenantReadWith } from './sessions.js';
 
 /**
@@ -26,8 +27,6 @@ export const EndReasons = {
   vmDeleted: 'The virtual machine was deleted.',
   tenantDeleted: 'The organization was deleted.',
 } as const;
-
-const registryTtlSeconds = () => 3 * config.consoleHeartbeatSeconds();
 
 /**
  * Checks the tenant's limits before a console ticket is issued: the VM's open consoles (vSphere's
@@ -66,6 +65,7 @@ export async function admitConsole(session: SessionRecord, vm: VmRecord): Promis
 
 /** A redeemed ticket becomes an open console in the registry; its target carries the session's policy to the proxy. */
 export async function openConsole(ticket: TicketRecord, from: Omit<Redemption, 'ticket'>): Promise<ConsoleTarget> {
+  if (ticket.shadowOf) return Shadows.openShadow({ ...ticket, shadowOf: ticket.shadowOf }, from);
   const limits = ticket.sessionLimits ?? consolePolicyOf(undefined);
   const now = isoNow();
   const record: OpenConsoleRecord = {
@@ -101,25 +101,37 @@ export async function openConsole(ticket: TicketRecord, from: Omit<Redemption, '
   };
 }
 
-/** A proxy's heartbeat: each console it still bridges is kept. @returns those the registry no longer holds. */
-export async function recordHeartbeats({ sessions }: SessionHeartbeats): Promise<string[]> {
+/**
+ * A proxy's heartbeat: each console it still bridges is kept. @returns those the registry no longer holds,
+ * and the watchers of those that are (or were, till now) watched by a shadow.
+ */
+export async function recordHeartbeats({ sessions }: SessionHeartbeats): Promise<HeartbeatAnswer> {
   const expiresAt = nowSeconds() + registryTtlSeconds();
   const ended: string[] = [];
+  const kept: OpenConsoleRecord[] = [];
   for (let start = 0; start < sessions.length; start += 25) {
     await Promise.all(
       sessions.slice(start, start + 25).map(async (open) => {
-        const kept = await store.touchOpenConsole(open.tenantId, open.vmMoId, open.sessionId, open.lastInputAt, expiresAt);
-        if (!kept) ended.push(open.sessionId);
+        const touched = await store.touchOpenConsole(open.tenantId, open.vmMoId, open.sessionId, open.lastInputAt, expiresAt);
+        if (touched) kept.push(touched);
+        else ended.push(open.sessionId);
       }),
     );
   }
-  return ended;
+  // Shadows and watched consoles only: an ordinary console costs its UpdateItem and nothing more.
+  const [orphans, watched] = await Promise.all([Shadows.orphanedShadows(kept), Shadows.watchersOfReported(kept)]);
+  ended.push(...orphans);
+  return { ended, ...(watched.length > 0 ? { watched } : {}) };
 }
 
-/** A console ended at its proxy: it leaves the registry, and its audit record (start, end, reason) is written. */
+/**
+ * A console ended at its proxy: it leaves the registry, and its audit record (start, end, reason) is written.
+ * A watched console's shadows end with it; a shadow's end is audited and its watched console's page told.
+ */
 export async function closeConsole(report: ConsoleSessionReport): Promise<void> {
   await Audit.recordConsoleSession(report);
-  await store.deleteOpenConsole(report.tenantId, report.vmMoId, report.sessionId);
+  const removed = await store.deleteOpenConsole(report.tenantId, report.vmMoId, report.sessionId);
+  if (removed) await Shadows.consolesEnded([removed], report.endReason);
 }
 
 export type ConsoleScope = { tenantId: string; vmMoId?: string; userName?: string };
@@ -137,6 +149,7 @@ export const openConsolesOfVm = (tenantId: string, moId: string): Promise<OpenCo
 /** Ends the given consoles: out of the registry, and an order to every proxy naming them. */
 async function endListed(consoles: OpenConsoleRecord[], order: EndOrder): Promise<OpenConsoleRecord[]> {
   await Promise.all([store.deleteOpenConsoles(consoles), pushOrder(order)]);
+  await Shadows.consolesEnded(consoles, order.reason);
   return consoles;
 }
 

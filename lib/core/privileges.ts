@@ -9,6 +9,7 @@ export const PRIVILEGES = [
   'VirtualMachine.GuestOperations.Execute',
   'VirtualMachine.GuestOperations.Query',
   'VirtualMachine.GuestOperations.Modify',
+  'VirtualMachine.Interact.ConsoleAudit',
 ] as const;
 
 export type Privilege = (typeof PRIVILEGES)[number];

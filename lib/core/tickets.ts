@@ -18,15 +18,17 @@ export interface IssuedTicket {
 /**
  * Issues a one-time ticket for `vm` that grants `grants`: one BatchWriteItem (the ticket under the VM, a
  * pointer to it beside the user's sessions). Only
- * `issueConsoleTicket` (lib/core/console-tickets.ts) calls this, once it has checked that the session holds
+ * `issueConsoleTicket` (lib/core/console-tickets.ts) and `issueShadowTicket` (lib/core/shadows.ts) call this, once it has checked that the session holds
  * `grants` and that the VM is ready for the console.
  */
 export async function issueTicket(
-  session: SessionRecord,
+  session: Pick<SessionRecord, 'userName'>,
   vm: VmRecord,
   consoleType: string,
   grants: Privilege,
   sessionLimits?: TicketRecord['sessionLimits'],
+  /** A shadow ticket (lib/core/shadows.ts, which checked the watched console): a read-only view of it. */
+  shadowOf?: TicketRecord['shadowOf'],
 ): Promise<IssuedTicket> {
   const secret = issueSecret(vm.tenantId, scopeKey(vm.moId));
   const record: TicketRecord = {
@@ -39,6 +41,7 @@ export async function issueTicket(
     grants,
     vnc: { host: vm.vnc.host, port: vm.vnc.port },
     ...(sessionLimits ? { sessionLimits } : {}),
+    ...(shadowOf ? { shadowOf } : {}),
     issuedAt: isoNow(),
     expiresAt: nowSeconds() + config.ticketTtlSeconds(),
   };
