@@ -126,6 +126,12 @@ const heartbeat = (lab: ShadowLab, sessionIds: string[]) =>
 const consolesOfVm = async (lab: ShadowLab, moId = 'vm-1') =>
   (await api('GET', `/operator/v1/tenants/${lab.tenant}/vms/${moId}/console-sessions`, { headers: OPERATOR })).body.consoleSessions;
 
+const auditorShadow = (lab: ShadowLab, user: string, moId: string, sessionId: string, form: 'api' | 'rest' = 'api') =>
+  api('POST', `/${form}/vcenter/vm/${moId}/console/sessions/${sessionId}?${form === 'api' ? 'action' : '~action'}=shadow`, { headers: session(lab.sessions[user]!) });
+
+const auditorList = (lab: ShadowLab, user: string, moId: string, form: 'api' | 'rest' = 'api') =>
+  api('GET', `/${form}/vcenter/vm/${moId}/console/sessions`, { headers: session(lab.sessions[user]!) });
+
 const today = () => new Date().toISOString().slice(0, 10);
 
 describe('the operator\'s shadow ticket', () => {
@@ -239,11 +245,13 @@ describe('shadows and the console limits', () => {
     lab.sessions.audrey = await loginVcenter(`audrey@${lab.tenant}`, 'lab-user-pass');
     const watched = await openConsole(lab, 'erin');
     await openOperatorShadow(lab, watched);
-    await openOperatorShadow(lab, watched);
+    const audreys = await auditorShadow(lab, 'audrey', 'vm-1', watched);
+    expect(audreys.status, audreys.text).toBe(201);
+    expect((await redeem(audreys.body.ticket)).status).toBe(200);
     // The VM has one open console (and two shadows): its limit of 1 is reached by erin's alone.
     const vim = await api('POST', '/sdk/vim25/8.0.3.0/VirtualMachine/vm-1/AcquireTicket', { headers: session(lab.sessions.frank!), body: { ticketType: 'webmks' } });
     expect(vim.body).toMatchObject({ _typeName: 'MksConnectionLimitReached', faultstring: 'Virtual machine vm-1 already has 1 open consoles; its limit is 1.' });
-    // audrey's own console opens beside the operator's shadows; the tenant's cap (2) counts erin's and hers.
+    // audrey's own console opens beside her shadow (her cap is 1); the tenant's cap (2) counts erin's and hers.
     await openConsole(lab, 'audrey', 'vm-2');
     await lab.putVm('vm-3');
     const capped = await api('POST', '/sdk/vim25/8.0.3.0/VirtualMachine/vm-3/AcquireTicket', { headers: session(lab.sessions.frank!), body: { ticketType: 'webmks' } });
@@ -339,5 +347,93 @@ describe('ending a watched session', () => {
       { type: 'end', tenantId: lab.tenant, sessionIds: [franksShadow.session.sessionId], reason: WATCHED_ENDED },
     ]);
     expect(await consolesOfVm(lab)).toEqual([]);
+  });
+});
+
+describe('tenant auditors (vCenter)', () => {
+  it('list a VM\'s open consoles with their shadows, and get a shadow ticket, in both forms', async () => {
+    const lab = await shadowLab();
+    const watched = await openConsole(lab, 'erin');
+    const operators = await openOperatorShadow(lab, watched);
+
+    const { result: issued, live } = await countRoundTrips(() => auditorShadow(lab, 'audrey', 'vm-1', watched));
+    expectAllowedByIam('vcenterShadowConsoleSession', live.actions);
+    expect(issued.status).toBe(201);
+    expect(issued.body).toEqual({ ticket: expect.stringMatching(new RegExp(`^${lab.tenant}\\.`)), url: `http://127.0.0.1:6080/vnc_auto.html?path=%3Ftoken%3D${issued.body.ticket}`, expires_at: iso });
+    const rest = await auditorShadow(lab, 'audrey', 'vm-1', watched, 'rest');
+    expect({ status: rest.status, body: rest.body }).toEqual({
+      status: 200,
+      body: { value: { ticket: expect.any(String), url: `http://127.0.0.1:6080/vnc_auto.html?path=%3Ftoken%3D${rest.body.value.ticket}`, expires_at: iso } },
+    });
+
+    const redeemed = await redeem(issued.body.ticket);
+    expect(redeemed.status).toBe(200);
+    expect(redeemed.body).toMatchObject({ issuedTo: `audrey@${lab.tenant}`, consoleType: 'shadow', shadowOf: { sessionId: watched, userName: `erin@${lab.tenant}` } });
+    expect(redeemed.body.recording).toBeUndefined();
+    const audreys = redeemed.body.session.sessionId;
+
+    const { result: listed, live: listing } = await countRoundTrips(() => auditorList(lab, 'audrey', 'vm-1'));
+    expectAllowedByIam('vcenterListConsoleSessions', listing.actions);
+    expect(listed.status).toBe(200);
+    const started = Object.fromEntries((await consolesOfVm(lab)).map((open: any) => [open.sessionId, open]));
+    const expected = [
+      { session: watched, user: `erin@${lab.tenant}`, console_type: 'webmks', client_address: '198.51.100.9', started_at: started[watched].startedAt, last_input_at: started[watched].lastInputAt },
+      ...[[operators.session.sessionId, 'operator'], [audreys, `audrey@${lab.tenant}`]].map(([id, user]) => ({
+        session: id, user, console_type: 'shadow', client_address: '198.51.100.9', started_at: started[id!].startedAt, last_input_at: started[id!].lastInputAt,
+        shadow_of: { session: watched, user: `erin@${lab.tenant}` },
+      })),
+    ];
+    expect(listed.body).toHaveLength(3);
+    expect(listed.body).toEqual(expect.arrayContaining(expected));
+    const restListed = await auditorList(lab, 'audrey', 'vm-1', 'rest');
+    expect(restListed.status).toBe(200);
+    expect(restListed.body).toEqual({ value: listed.body });
+
+    // vim25's QueryConnections shows every connection to the screen, shadows too, each with its watcher.
+    await lab.putUser('frank', [CONSOLE]);
+    const connections = await api('POST', '/sdk/vim25/8.0.3.0/VirtualMachine/vm-1/QueryConnections', { headers: session(await loginVcenter(`frank@${lab.tenant}`, 'lab-user-pass')) });
+    expect(connections.body).toHaveLength(3);
+    expect(connections.body).toEqual(
+      expect.arrayContaining([
+        { _typeName: 'VirtualMachineMksConnection', label: operators.session.sessionId, client: '198.51.100.9', userName: 'operator' },
+        { _typeName: 'VirtualMachineMksConnection', label: audreys, client: '198.51.100.9', userName: `audrey@${lab.tenant}` },
+      ]),
+    );
+  });
+
+  it('need VirtualMachine.Interact.ConsoleAudit (403 in the vCenter shape)', async () => {
+    const lab = await shadowLab();
+    const watched = await openConsole(lab, 'erin');
+    const message = 'Permission to perform this operation was denied: VirtualMachine.Interact.ConsoleAudit is required on vm-1.';
+    const denied = { error_type: 'UNAUTHORIZED', messages: [{ args: [], default_message: message, id: 'com.vmware.vapi.std.errors.unauthorized' }] };
+    for (const response of [await auditorShadow(lab, 'frank', 'vm-1', watched), await auditorList(lab, 'frank', 'vm-1')]) {
+      expect({ status: response.status, body: response.body }).toEqual({ status: 403, body: denied });
+    }
+    const rest = await auditorShadow(lab, 'frank', 'vm-1', watched, 'rest');
+    expect({ status: rest.status, body: rest.body }).toEqual({
+      status: 403,
+      body: { type: 'com.vmware.vapi.std.errors.unauthorized', value: { messages: denied.messages } },
+    });
+    // The action is required.
+    const noAction = await api('POST', `/api/vcenter/vm/vm-1/console/sessions/${watched}`, { headers: session(lab.sessions.audrey!) });
+    expect(noAction.status).toBe(400);
+    expect(noAction.body.error_type).toBe('INVALID_ARGUMENT');
+  });
+
+  it("cannot reach another tenant's VM or session", async () => {
+    const lab = await shadowLab();
+    const other = await shadowLab();
+    const watched = await openConsole(lab, 'erin');
+    await lab.putVm('vm-only-here');
+    // The other tenant's auditor: its own vm-1 has no such session; this tenant's VM is not found.
+    const session404 = await auditorShadow(other, 'audrey', 'vm-1', watched);
+    expect({ status: session404.status, body: session404.body }).toEqual({ status: 404, body: notFound(`Console session ${watched} is not open.`) });
+    const vm404 = await auditorShadow(other, 'audrey', 'vm-only-here', watched);
+    expect({ status: vm404.status, body: vm404.body }).toEqual({ status: 404, body: notFound('Virtual machine vm-only-here was not found.') });
+    expect((await auditorList(other, 'audrey', 'vm-only-here')).status).toBe(404);
+    expect((await auditorList(other, 'audrey', 'vm-1')).body).toEqual([]);
+    // Nor a session of another VM of its own tenant, through this VM.
+    const elsewhere = await auditorShadow(lab, 'audrey', 'vm-2', watched);
+    expect(elsewhere.status).toBe(404);
   });
 });
