@@ -278,6 +278,11 @@ describe('watch orders and heartbeats', () => {
     const { result: beat, live } = await countRoundTrips(() => heartbeat(lab, [watched, plain, first.session.sessionId, second.session.sessionId]));
     expectAllowedByIam('consoleProxyHeartbeats', live.actions);
     expect({ status: beat.status, body: beat.body }).toEqual({ status: 200, body: { ended: [], watched: [{ sessionId: watched, watchers: both }] } });
+    // What it costs (DynamoDB calls): an unwatched console its UpdateItem only; a watched one a Query of its VM's
+    // registry partition more; a shadow a GetItem more (is its watched console still open?).
+    const calls = (sessionIds: string[]) => countRoundTrips(() => heartbeat(lab, sessionIds));
+    const [plainCost, watchedCost, shadowCost] = [await calls([plain]), await calls([watched]), await calls([first.session.sessionId])];
+    expect([plainCost.roundTrips, watchedCost.roundTrips, shadowCost.roundTrips]).toEqual([1, 2, 2]);
 
     // The first shadow's end report: audited, and the watched page told who is left.
     const { result: ended, live: report } = await countRoundTrips(() => endReport(first));
