@@ -157,11 +157,15 @@ export async function consolesEnded(ended: OpenConsoleRecord[], reason: string):
   );
 }
 
+/** What the audit trail says of a shadow whose proxy stopped reporting it. */
+export const SHADOW_EXPIRED_REASON = 'Its console proxy stopped reporting it.';
+
 /**
  * The heartbeat's fallback for a missed watch order: the watchers of each reported console that was ever
  * watched (the heartbeat's own UpdateItem says which, so an unwatched console costs nothing more), one
- * Query of its VM's registry partition each. A console found with no shadow left is unmarked, so it is
- * answered `[]` once and then costs nothing again.
+ * Query of its VM's registry partition each. There, a shadow past its expiry (its proxy died) is removed and
+ * audited as ended. A console found with no shadow left is unmarked, so it is answered `[]` once and then
+ * costs nothing again.
  */
 export async function watchersOfReported(kept: OpenConsoleRecord[]): Promise<{ sessionId: string; watchers: Watcher[] }[]> {
   const watched = kept.filter((open) => open.shadowed && open.shadowOf === undefined);
@@ -169,9 +173,16 @@ export async function watchersOfReported(kept: OpenConsoleRecord[]): Promise<{ s
   for (let start = 0; start < watched.length; start += 25) {
     await Promise.all(
       watched.slice(start, start + 25).map(async ({ tenantId, vmMoId, sessionId }) => {
-        const { watched: open, shadows } = await watchable(tenantId, vmMoId, sessionId);
-        if (!open) return;
-        if (shadows.length === 0) await store.markShadowed(tenantId, vmMoId, sessionId, false);
+        const now = nowSeconds();
+        const all = shadowsOf(await store.storedConsolesOfVm(tenantId, vmMoId), sessionId);
+        const shadows = all.filter((shadow) => shadow.expiresAt > now);
+        const expired = all.filter((shadow) => shadow.expiresAt <= now);
+        // A conditional delete each: of two heartbeats finding the same expired shadow, one audits it.
+        const removed = await Promise.all(expired.map((shadow) => store.deleteExpiredOpenConsole(tenantId, vmMoId, shadow.sessionId)));
+        await Promise.all([
+          audit(expired.filter((_shadow, index) => removed[index]), 'shadow ended', SHADOW_EXPIRED_REASON),
+          shadows.length === 0 ? store.markShadowed(tenantId, vmMoId, sessionId, false) : undefined,
+        ]);
         answers.push({ sessionId, watchers: watchersOf(shadows) });
       }),
     );

@@ -1,6 +1,6 @@
 import type { OpenConsoleRecord } from '../records.js';
 import { all, exists, isExpired, live } from './expressions.js';
-import { deleteItem, deleteItems, getItem, putItem, updateIf, updateItem } from './items.js';
+import { deleteIf, deleteItem, deleteItems, getItem, putItem, updateIf, updateItem } from './items.js';
 import { gsi1, gsi2, keys, recordOf, type Key } from './keys.js';
 import { queryAll, queryPage, type Page, type PageRequest } from './paging.js';
 import { deleteRequest, indexQueryRequest, partitionQueryRequest, putRequest, updateRequest, type QueryRequest, type UpdateRequest } from './requests.js';
@@ -60,6 +60,17 @@ export const markShadowed = (tenantId: string, moId: string, sessionId: string, 
 /** Removes one console from the registry. @returns what it held (undefined: it was not there, or had expired). */
 export const deleteOpenConsole = (tenantId: string, moId: string, sessionId: string): Promise<OpenConsoleRecord | undefined> =>
   deleteItem(deleteRequest(keys.openConsole(tenantId, moId, sessionId)));
+
+/**
+ * A VM's registry partition as stored, expired consoles too (DynamoDB's TTL sweep runs hours late): where the
+ * shadows whose proxy stopped reporting them are found, to be removed and audited.
+ */
+export const storedConsolesOfVm = async (tenantId: string, moId: string): Promise<OpenConsoleRecord[]> =>
+  (await queryAll(partitionQueryRequest(keys.openConsolePartition(tenantId, moId)))).map((item) => recordOf<OpenConsoleRecord>(item)!);
+
+/** Removes a console the registry has already forgotten (expired). @returns false when it was not (any more) there. */
+export const deleteExpiredOpenConsole = (tenantId: string, moId: string, sessionId: string): Promise<boolean> =>
+  deleteIf(deleteRequest(keys.openConsole(tenantId, moId, sessionId), { only: { condition: '#expiresAt <= :now' } }));
 
 /** Removes consoles from the registry (ended by an order), in BatchWriteItems. */
 export const deleteOpenConsoles = (consoles: OpenConsoleRecord[]): Promise<void> =>

@@ -10,6 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Socket from '../../functions/guest-agent/agent-socket.js';
+import { advanceClock, resetClock } from '../../lib/core/clock.js';
 import { listShadowAudits } from '../../lib/store/audit.js';
 import { api, CONSOLE_PROXY, loginVcenter, OPERATOR, session } from '../support/api.js';
 import { createLab, type Lab } from '../support/lab.js';
@@ -305,6 +306,39 @@ describe('watch orders and heartbeats', () => {
     expect(ordersOf(lab).at(-1)).toEqual({ type: 'watchers', tenantId: lab.tenant, sessionId: watched, watchers: [] });
     expect((await heartbeat(lab, [watched, plain])).body).toEqual({ ended: [], watched: [{ sessionId: watched, watchers: [] }] });
     expect((await heartbeat(lab, [watched, plain])).body).toEqual({ ended: [] });
+  });
+});
+
+describe('consoles whose proxy stopped reporting them (three heartbeats, 180 s)', () => {
+  it('a shadow leaves its watched session\'s watchers; a shadow of a forgotten session is ended; both audited', async () => {
+    const lab = await shadowLab();
+    const watched = await openConsole(lab, 'erin');
+    const shadow = (await openOperatorShadow(lab, watched)).session.sessionId;
+    const other = await openConsole(lab, 'frank');
+    const orphan = (await openOperatorShadow(lab, other)).session.sessionId;
+    try {
+      // 120 s on: erin's console and the orphan's shadow are reported, the others are not.
+      advanceClock(120_000);
+      expect((await heartbeat(lab, [watched, orphan])).body).toEqual({
+        ended: [],
+        watched: [{ sessionId: watched, watchers: [{ userName: 'operator', since: iso }] }],
+      });
+      // 240 s on: erin's shadow and frank's console are forgotten.
+      advanceClock(120_000);
+      const beat = await heartbeat(lab, [watched, orphan]);
+      expect(beat.body).toEqual({ ended: [orphan], watched: [{ sessionId: watched, watchers: [] }] });
+      expect((await heartbeat(lab, [watched])).body).toEqual({ ended: [] });
+      const day = new Date(Date.now() + 240_000).toISOString().slice(0, 10);
+      const ended = (await listShadowAudits(lab.tenant, day)).filter((entry) => entry.event === 'shadow ended');
+      expect(ended.map((entry) => [entry.shadowSessionId, entry.watchedSessionId, entry.reason]).sort()).toEqual(
+        [
+          [shadow, watched, 'Its console proxy stopped reporting it.'],
+          [orphan, other, WATCHED_ENDED],
+        ].sort(),
+      );
+    } finally {
+      resetClock();
+    }
   });
 });
 
