@@ -2,13 +2,14 @@ import { config } from '../config.js';
 import { logger } from '../log.js';
 import { OPERATOR_WATCHER } from '../protocol/console-proxy.js';
 import { fingerprint } from '../protocol/secrets.js';
-import type { OpenConsoleRecord, SessionRecord, VmRecord } from '../records.js';
+import type { OpenConsoleRecord, SessionRecord, TenantRecord, VmRecord } from '../records.js';
 import * as store from '../store/index.js';
 import { requirePrivilege } from './access.js';
 import { consolePolicyOf } from './console-policy.js';
 import { ConnectionLimitReached, NotFound } from './errors.js';
 import { CONSOLE_PRIVILEGE, type Privilege } from './privileges.js';
 import { isServing } from './serving.js';
+import { tenantReadWith } from './sessions.js';
 import { MAX_SHADOWS_PER_SESSION, watchable } from './shadows.js';
 import { issueTicket } from './tickets.js';
 
@@ -50,8 +51,11 @@ function requireRoom(sessionId: string, shadows: OpenConsoleRecord[]): void {
  * The ticket: an ordinary one-time console ticket of the watched VM (it opens the screen, so the proxy's
  * redemption takes it), issued to the watcher and marked as a shadow of the session.
  */
-async function issue(watcher: string, vm: VmRecord, sessionId: string): Promise<IssuedShadowTicket> {
-  const [{ watched, shadows }, tenant] = await Promise.all([watchable(vm.tenantId, vm.moId, sessionId), store.getTenant(vm.tenantId)]);
+async function issue(watcher: string, vm: VmRecord, sessionId: string, known?: TenantRecord): Promise<IssuedShadowTicket> {
+  const [{ watched, shadows }, tenant] = await Promise.all([
+    watchable(vm.tenantId, vm.moId, sessionId),
+    known?.tenantId === vm.tenantId ? known : store.getTenant(vm.tenantId),
+  ]);
   if (!watched || !isServing(tenant)) throw sessionNotOpen(sessionId);
   requireRoom(sessionId, shadows);
   const { idleTimeoutSeconds, maxDurationSeconds } = consolePolicyOf(tenant);
@@ -74,7 +78,8 @@ export async function issueOperatorShadowTicket(tenantId: string, sessionId: str
 /** A tenant auditor's shadow ticket of an open console of `vm` (the caller's own VM, found by the dialect). */
 export async function issueAuditorShadowTicket(session: SessionRecord, vm: VmRecord, sessionId: string): Promise<IssuedShadowTicket> {
   requirePrivilege(session, AUDIT_PRIVILEGE, vm);
-  return issue(session.userName, vm, sessionId);
+  // The tenant's profile came with the session (one BatchGetItem): no second read of it.
+  return issue(session.userName, vm, sessionId, tenantReadWith(session));
 }
 
 /** A VM's open consoles and shadows, for a tenant auditor. */

@@ -140,8 +140,10 @@ describe('the operator\'s shadow ticket', () => {
     const lab = await shadowLab();
     const watched = await openConsole(lab, 'erin');
     const before = Date.now();
-    const { result: issued, live } = await countRoundTrips(() => operatorShadow(lab.tenant, watched));
+    const { result: issued, live, roundTrips } = await countRoundTrips(() => operatorShadow(lab.tenant, watched));
     expectAllowedByIam('operatorIssueShadowTicket', live.actions);
+    // The console by id (tenant index), its VM; the VM's registry partition beside the tenant; the ticket and its pointer.
+    expect(roundTrips).toBe(5);
     expect(issued.status).toBe(201);
     const { ticket } = issued.body;
     expect(issued.body).toEqual({
@@ -153,8 +155,11 @@ describe('the operator\'s shadow ticket', () => {
     expect(Date.parse(issued.body.expiresAt) - before).toBeGreaterThan(1790_000);
     expect(Date.parse(issued.body.expiresAt) - Date.now()).toBeLessThanOrEqual(1800_000);
 
-    const { result: redeemed, live: redemption } = await countRoundTrips(() => redeem(ticket));
+    const { result: redeemed, live: redemption, roundTrips: redemptionTrips } = await countRoundTrips(() => redeem(ticket));
     expectAllowedByIam('consoleProxyRedeemTicket', redemption.actions);
+    // The ticket consumed beside the tenant's mark; the watched VM's partition; the shadow put beside the
+    // watched console's mark; the proxies' connections read and the audit entry written.
+    expect(redemptionTrips).toBe(7);
     expect({ status: redeemed.status, body: redeemed.body }).toEqual({
       status: 200,
       body: {
@@ -395,8 +400,10 @@ describe('tenant auditors (vCenter)', () => {
     const watched = await openConsole(lab, 'erin');
     const operators = await openOperatorShadow(lab, watched);
 
-    const { result: issued, live } = await countRoundTrips(() => auditorShadow(lab, 'audrey', 'vm-1', watched));
+    const { result: issued, live, roundTrips } = await countRoundTrips(() => auditorShadow(lab, 'audrey', 'vm-1', watched));
     expectAllowedByIam('vcenterShadowConsoleSession', live.actions);
+    // Session, tenant and VM in one BatchGetItem; the VM's registry partition; the ticket and its pointer.
+    expect(roundTrips).toBe(3);
     expect(issued.status).toBe(201);
     expect(issued.body).toEqual({ ticket: expect.stringMatching(new RegExp(`^${lab.tenant}\\.`)), url: `http://127.0.0.1:6080/vnc_auto.html?path=%3Ftoken%3D${issued.body.ticket}`, expires_at: iso });
     const rest = await auditorShadow(lab, 'audrey', 'vm-1', watched, 'rest');
