@@ -119,6 +119,8 @@ export interface TicketRecord {
   consoleType: string;
   /** The user the ticket was issued to. */
   issuedTo: string;
+  /** A shadow ticket (lib/core/shadows.ts): it opens a read-only view of this open console. */
+  shadowOf?: ShadowOf;
   /**
    * What redeeming the ticket grants: the privilege it was issued under. A redeemer asks for the privilege
    * it serves (the screen proxy: ConsoleInteract), so a vim25 `device` or `guestControl` ticket can never
@@ -128,8 +130,6 @@ export interface TicketRecord {
   vnc: ConsoleEndpoint;
   /** The tenant's session limits when the ticket was issued, carried to the proxy by the redemption. */
   sessionLimits?: { idleTimeoutSeconds: number; maxDurationSeconds: number };
-  /** A shadow ticket (lib/core/shadows.ts): it opens a read-only view of this open console. */
-  shadowOf?: ShadowOf;
   issuedAt: string;
   /** Epoch seconds; 30 minutes after issue unless configured otherwise. */
   expiresAt: number;

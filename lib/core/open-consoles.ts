@@ -10,8 +10,8 @@ import { isoNow, nowSeconds } from './clock.js';
 import { consolePolicyOf, registryTtlSeconds } from './console-policy.js';
 import { pushOrder } from './console-proxies.js';
 import { ConnectionLimitReached, NotFound } from './errors.js';
-import * as Shadows from './shadows.js';
 import { tenantReadWith } from './sessions.js';
+import * as Shadows from './shadows.js';
 
 /**
  * The registry of open consoles, kept from what the proxies report: a redemption opens one (the ticket's

@@ -6,10 +6,10 @@ export const PRIVILEGES = [
   'VirtualMachine.Interact.DeviceConnection',
   'VirtualMachine.Interact.GuestControl',
   'VirtualMachine.Interact.DnD',
+  'VirtualMachine.Interact.ConsoleAudit',
   'VirtualMachine.GuestOperations.Execute',
   'VirtualMachine.GuestOperations.Query',
   'VirtualMachine.GuestOperations.Modify',
-  'VirtualMachine.Interact.ConsoleAudit',
 ] as const;
 
 export type Privilege = (typeof PRIVILEGES)[number];

@@ -1,6 +1,6 @@
-import type { ConsoleSessionRecord, ShadowAuditRecord } from '../records.js';
+import type { ConsoleSessionRecord } from '../records.js';
 import { InvalidArgument } from '../core/errors.js';
-import { putItem, putItems } from './items.js';
+import { putItem } from './items.js';
 import { dayOf, keys } from './keys.js';
 import { recordsIn } from './paging.js';
 import { putRequest } from './requests.js';
@@ -26,17 +26,7 @@ export async function listConsoleSessions(tenantId: string, from: string, to: st
     if (days.length === MAX_AUDIT_DAYS) throw InvalidArgument(`A console session listing spans at most ${MAX_AUDIT_DAYS} days.`);
     days.push(dayOf(new Date(day).toISOString()));
   }
-  const perDay = await Promise.all(days.map((day) => recordsIn<ConsoleSessionRecord | ShadowAuditRecord>(keys.auditPartition(tenantId, day))));
-  // The day's partition also holds shadows' start and end entries (`putShadowAudits`).
-  return perDay.flat().filter((record): record is ConsoleSessionRecord => !('event' in record));
-}
-
-/** Writes shadows' start or end entries to the audit trail (BatchWriteItem: each key is its own). */
-export const putShadowAudits = (records: ShadowAuditRecord[]): Promise<void> =>
-  putItems(records.map((record) => putRequest(keys.shadowAudit(record), record)));
-
-/** A tenant's shadow entries of one UTC day (`yyyy-mm-dd`), oldest first. */
-export async function listShadowAudits(tenantId: string, day: string): Promise<ShadowAuditRecord[]> {
-  const records = await recordsIn<ConsoleSessionRecord | ShadowAuditRecord>(keys.auditPartition(tenantId, day));
-  return records.filter((record): record is ShadowAuditRecord => 'event' in record);
+  const perDay = await Promise.all(days.map((day) => recordsIn<ConsoleSessionRecord>(keys.auditPartition(tenantId, day))));
+  // The day's other audit entries (recordings: `listAuditEvents`) are no session records.
+  return perDay.flat().filter((record) => 'principal' in record);
 }

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Socket from '../../functions/guest-agent/agent-socket.js';
 import { advanceClock, resetClock } from '../../lib/core/clock.js';
-import { listShadowAudits } from '../../lib/store/audit.js';
+import { listShadowAudits } from '../../lib/store/shadow-audit.js';
 import { api, CONSOLE_PROXY, loginVcenter, OPERATOR, session } from '../support/api.js';
 import { createLab, type Lab } from '../support/lab.js';
 import { countRoundTrips } from '../support/store-instrumentation.js';
