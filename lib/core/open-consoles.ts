@@ -171,16 +171,18 @@ export async function endConsolesOfVmNamed(tenantId: string, moId: string, sessi
 
 /**
  * Ends every console of a VM, of a user or of a whole tenant. The order names the scope, not the sessions:
- * a console being opened right now (redeemed, not yet bridged) is matched by its proxy too.
+ * a console being opened right now (redeemed, not yet bridged) is matched by its proxy too. `known`: the
+ * scope's consoles read beforehand (a deleted VM's, whose registry partition went with it).
  */
-export async function endConsolesOf(scope: ConsoleScope, reason: string): Promise<OpenConsoleRecord[]> {
+export async function endConsolesOf(scope: ConsoleScope, reason: string, known?: OpenConsoleRecord[]): Promise<OpenConsoleRecord[]> {
   const { tenantId, vmMoId, userName } = scope;
   const open =
-    vmMoId !== undefined
+    known ??
+    (vmMoId !== undefined
       ? await store.openConsolesOfVm(tenantId, vmMoId)
       : userName !== undefined
         ? await store.openConsolesOfUser(tenantId, userName)
-        : await store.openConsolesOfTenant(tenantId);
+        : await store.openConsolesOfTenant(tenantId));
   const order: EndOrder = { type: 'end', tenantId, ...(vmMoId ? { vmMoId } : {}), ...(userName ? { userName } : {}), reason };
   return endListed(open, order);
 }

@@ -483,3 +483,17 @@ describe('tenant auditors (vCenter)', () => {
     expect(elsewhere.status).toBe(404);
   });
 });
+
+describe('deleting the watched VM', () => {
+  it('ends its consoles and their shadows with one order (they are on the VM), audited', async () => {
+    const lab = await shadowLab();
+    const watched = await openConsole(lab, 'erin');
+    const shadow = (await openOperatorShadow(lab, watched)).session.sessionId;
+    const pushed = ordersOf(lab).length;
+    expect((await api('DELETE', `/operator/v1/tenants/${lab.tenant}/vms/vm-1`, { headers: OPERATOR })).status).toBe(204);
+    expect(ordersOf(lab).slice(pushed)).toEqual([{ type: 'end', tenantId: lab.tenant, vmMoId: 'vm-1', reason: 'The virtual machine was deleted.' }]);
+    const ended = (await listShadowAudits(lab.tenant, today())).filter((entry) => entry.event === 'shadow ended');
+    expect(ended.map((entry) => [entry.shadowSessionId, entry.reason])).toEqual([[shadow, 'The virtual machine was deleted.']]);
+    expect((await heartbeat(lab, [watched, shadow])).body).toEqual({ ended: [watched, shadow] });
+  });
+});
