@@ -484,6 +484,23 @@ describe('tenant auditors (vCenter)', () => {
   });
 });
 
+describe('ending a shadow alone', () => {
+  it('is an ordinary end of it; the watched session\'s proxy gets the new watchers', async () => {
+    const lab = await shadowLab();
+    const watched = await openConsole(lab, 'erin');
+    const shadow = (await openOperatorShadow(lab, watched)).session.sessionId;
+    const pushed = ordersOf(lab).length;
+    expect((await api('DELETE', `/operator/v1/tenants/${lab.tenant}/console-sessions/${shadow}`, { headers: OPERATOR })).status).toBe(204);
+    expect(ordersOf(lab).slice(pushed)).toEqual([
+      { type: 'end', tenantId: lab.tenant, sessionIds: [shadow], reason: ADMINISTRATOR },
+      { type: 'watchers', tenantId: lab.tenant, sessionId: watched, watchers: [] },
+    ]);
+    const ended = (await listShadowAudits(lab.tenant, today())).filter((entry) => entry.event === 'shadow ended');
+    expect(ended.map((entry) => [entry.shadowSessionId, entry.reason])).toEqual([[shadow, ADMINISTRATOR]]);
+    expect((await consolesOfVm(lab)).map((open: any) => open.sessionId)).toEqual([watched]);
+  });
+});
+
 describe('deleting the watched VM', () => {
   it('ends its consoles and their shadows with one order (they are on the VM), audited', async () => {
     const lab = await shadowLab();
