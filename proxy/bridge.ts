@@ -155,6 +155,7 @@ export function bridge(
       const chunk = heldForTap;
       heldForTap = undefined;
       toBrowser(chunk);
+      if (vmEnded) return vmEnded();
       resumeVm();
     }
     if (browserHeldByTap) {
@@ -163,9 +164,15 @@ export function bridge(
     }
   });
 
-  vnc.on('end', () => end(Close.normal, "The virtual machine's console closed the connection.", 'vm closed'));
+  // A VM that closes while the tap holds its last chunk: the browser gets that chunk (once the tap takes it) first.
+  let vmEnded: (() => void) | undefined;
+  const vmClosed = () => {
+    vmEnded = () => end(Close.normal, "The virtual machine's console closed the connection.", 'vm closed');
+    if (!heldForTap) vmEnded();
+  };
+  vnc.on('end', vmClosed);
   vnc.on('error', () => end(Close.internal, "The connection to the virtual machine's console failed.", 'vm error'));
-  vnc.on('close', () => end(Close.normal, "The virtual machine's console closed the connection.", 'vm closed'));
+  vnc.on('close', vmClosed);
   ws.on('close', () => end(Close.normal, '', 'client closed'));
   ws.on('error', () => end(Close.internal, '', 'client error'));
 
