@@ -122,6 +122,7 @@ export async function startConsoleProxy(
     host: address.address,
     port: address.port,
     api: config.apiBaseUrl,
+    ...(config.recording ? { recordingBucket: config.recording.bucket, ...(config.recording.endpoint ? { recordingEndpoint: config.recording.endpoint } : {}) } : {}),
     nodeVersion: process.versions.node,
   });
 
