@@ -139,7 +139,7 @@ class Recorder implements ConsoleRecording, BridgeTap {
       if (!this.fits(growth)) return false;
     }
     if (growth > 0) this.hold(growth);
-    if (this.chunk.empty) this.cutTimer = setTimeout(() => this.seal(), CHUNK_MILLISECONDS).unref();
+    if (this.chunk.empty) this.cutTimer = setTimeout(this.cutByTime, CHUNK_MILLISECONDS).unref();
     this.chunk.write(performance.now() - this.startedAt, direction, payload);
     return true;
   }
@@ -169,6 +169,12 @@ class Recorder implements ConsoleRecording, BridgeTap {
     this.recordings.waitForRoom(this.wake);
   }
 
+  /** A chunk cut by time: the screen is slow, so a full-size buffer kept for the next chunk is not worth its memory. */
+  private readonly cutByTime = () => {
+    this.seal();
+    this.free(this.chunk.dropSpare());
+  };
+
   private seal(): void {
     clearTimeout(this.cutTimer);
     const sealed = this.chunk.seal();
@@ -182,7 +188,7 @@ class Recorder implements ConsoleRecording, BridgeTap {
     this.stopped = reason;
     clearTimeout(this.cutTimer);
     logger.warn('recording stopped', { recording: this.grant.recordingId, reason, chunks: this.storedChunks });
-    this.free(this.chunk.discard());
+    this.free(this.chunk.discard() + this.chunk.dropSpare());
     // The chunk being stored (the queue's first) stays until its PUT settles.
     for (const dropped of this.queue.splice(this.pumping ? 1 : 0)) this.free(dropped.heldBytes);
   }
@@ -210,7 +216,9 @@ class Recorder implements ConsoleRecording, BridgeTap {
       this.storedChunks += 1;
       this.storedBytes += chunk.bytes.length;
       this.recordings.chunksStored += 1;
-      this.free(chunk.heldBytes);
+      // Its buffer, once S3 has it, may be the next chunk's (still counted as held, then).
+      if (this.chunk.recycle(chunk.buffer)) this.recordings.wakeWaiting();
+      else this.free(chunk.heldBytes);
       if (this.stopped !== undefined) return;
     }
   }
@@ -265,6 +273,7 @@ class Recorder implements ConsoleRecording, BridgeTap {
     this.recordings.offDeadline(this.interruptWait);
     const lost = this.queue.length;
     for (const left of this.queue.splice(0)) this.free(left.heldBytes);
+    this.free(this.chunk.dropSpare());
     this.recordings.open -= 1;
     const reason = this.stopped ?? (lost > 0 ? `the recording storage is unavailable: ${lost} chunk(s) could not be stored in time` : undefined);
     const outcome: RecordingOutcome = {

@@ -50,6 +50,11 @@ export class Recordings {
   /** Gives bytes back and wakes every recording that waits for room. */
   release(bytes: number): void {
     this.queuedBytes -= bytes;
+    this.wakeWaiting();
+  }
+
+  /** Wakes every recording that waits for room (memory came back, or a stored chunk's buffer is free for reuse). */
+  wakeWaiting(): void {
     if (this.waiting.size === 0) return;
     const woken = [...this.waiting];
     this.waiting.clear();
