@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, type Tags } from 'yaml';
+import { RETENTION_CLASSES } from '../../lib/core/recording-policy.js';
 import { recordingKeyPrefix, retentionTag } from '../../lib/protocol/recording.js';
 import { consoleProxyConfigFromEnv } from '../../proxy/config.js';
 import { emitEmf, proxyMetrics } from '../../proxy/metrics.js';
@@ -128,7 +129,6 @@ describe('the proxy fleet template (proxy/deploy/fleet.yml)', () => {
     const bucketName = Object.entries(template.Resources as Record<string, Any>).find(([, resource]) => resource.Type === 'AWS::S3::Bucket')![0];
     const bucket = only('AWS::S3::Bucket');
     const keyName = Object.entries(template.Resources as Record<string, Any>).find(([, resource]) => resource.Type === 'AWS::KMS::Key')![0];
-    const RETENTION_CLASSES = [7, 30, 90, 180, 365, 730, 1095, 1825, 2555, 3650];
 
     it('is encrypted with a KMS key of its own, rotated, with S3 Bucket Keys', () => {
       expect(bucket.BucketEncryption.ServerSideEncryptionConfiguration).toEqual([
@@ -156,7 +156,8 @@ describe('the proxy fleet template (proxy/deploy/fleet.yml)', () => {
     it('expires each object by its retention-days tag, one rule per retention class, and aborts stale uploads after a day', () => {
       const rules: Any[] = bucket.LifecycleConfiguration.Rules;
       const expiring = rules.filter((rule) => rule.ExpirationInDays !== undefined);
-      expect(expiring.map((rule) => rule.ExpirationInDays)).toEqual(RETENTION_CLASSES);
+      // The API's retention classes (lib/core/recording-policy.ts): a policy can only name a class the bucket expires.
+      expect(expiring.map((rule) => rule.ExpirationInDays)).toEqual([...RETENTION_CLASSES]);
       for (const rule of expiring) {
         expect(rule).toEqual({
           Id: `retention-${rule.ExpirationInDays}-days`,

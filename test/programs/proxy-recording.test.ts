@@ -1,104 +1,112 @@
 /**
- * Recording in the console proxy (issue 27), through the real proxy, a real VNC server (the demo's screen,
- * scripts/demo-screen/) or a fast stand-in VM, and a real S3 API (s3rver, test/support/recording-storage.ts):
- * what the browser received from the VM is what the recording holds, byte for byte and in order, in chunks
- * numbered from 000000 without a gap; input only when the grant says so; storage down at the start (mandatory:
- * refused; optional: opened, not recorded), lost midway and back (nothing lost), a proxy stopped mid-recording
- * (everything stored, then the end report), and memory held to its limits whatever the screen does.
- *
- * The API here is a stand-in that redeems this file's own tickets for targets carrying a recording grant and
- * keeps the end reports it is sent (the API's recording policy comes with the recapi branch).
+ * Recording in the console proxy (issue 27), through the real proxy, the real API over HTTP (recording policy
+ * per VM through the operator API, the grant at redemption, the manifest completed by the end report), a real
+ * VNC server (the demo's screen, scripts/demo-screen/) or a fast stand-in VM, and a real S3 API (s3rver,
+ * test/support/recording-storage.ts): what the browser received from the VM is what the recording holds, byte
+ * for byte and in order, in chunks numbered from 000000 without a gap; input only when the policy says so;
+ * storage down at the start (mandatory: refused; optional: opened, not recorded), lost midway and back (nothing
+ * lost), a proxy stopped mid-recording (everything stored, then the end report), and memory held to its limits
+ * whatever the screen does.
  */
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import {
-  ConsoleSessionReportSchema,
-  ConsoleTargetSchema,
-  type ConsoleSessionReport,
-  type ConsoleTarget,
-  type RecordingGrant,
-} from '../../lib/protocol/console-proxy.js';
+import { listConsoleSessions } from '../../lib/core/audit.js';
+import { RecordingManifestSchema, type RecordingManifest } from '../../lib/protocol/console-proxy.js';
 import { chunkKey, CHUNK_BYTES, FROM_BROWSER, FROM_VM, headerKey, recordingKeyPrefix, RECORDING_FORMAT } from '../../lib/protocol/recording.js';
-import { issueSecret } from '../../lib/protocol/secrets.js';
+import type { ConsoleSessionRecord } from '../../lib/records.js';
 import { demoScreens } from '../../scripts/demo-data.js';
 import { startRfbServer, type RfbServer } from '../../scripts/demo-screen/rfb.js';
 import { DemoScreen } from '../../scripts/demo-screen/screen.js';
-import type { ConsoleBrokerApi } from '../../proxy/api.js';
 import type { ConsoleProxyConfig } from '../../proxy/config.js';
 import { NO_STORAGE } from '../../proxy/recording/recorder.js';
 import { Refusal } from '../../proxy/refusals.js';
 import { startConsoleProxy, type ConsoleProxy } from '../../proxy/server.js';
+import { api, loginVcenter, OPERATOR, session } from '../support/api.js';
 import { CONSOLE_PAGE_ORIGIN, proxyConfig } from '../support/console-fixtures.js';
+import { startApiServer, type ApiServer } from '../support/http-server.js';
+import { createLab, type Lab } from '../support/lab.js';
 import { startRecordingStorage, type RecordingStorageForTests } from '../support/recording-storage.js';
 import { eventually } from '../support/wait.js';
 
-const TENANT = 'rec-tenant';
-const VM = 'vm-101';
 const MiB = 1024 * 1024;
 /** A whole 800×600 screen in Raw encoding at 32 bits per pixel: what a non-incremental update request brings. */
 const FULL_SCREEN_BYTES = 800 * 600 * 4;
 const WAIT = { timeoutMs: 120_000, intervalMs: 50 };
 
 let storage: RecordingStorageForTests;
+let apiServer: ApiServer;
+let lab: Lab;
+let sessionId: string;
 const stopAfter: { close(): Promise<unknown> }[] = [];
 
 beforeAll(async () => {
   storage = await startRecordingStorage();
+  apiServer = await startApiServer();
+  lab = await createLab('rec', 'Recorded');
+  // The tenant records nothing; each test's VM says how it is recorded (the VM's policy overrides the tenant's).
+  await lab.put('', { displayName: 'Recorded', recordingPolicy: { record: false } });
+  await lab.putUser('alice', ['VirtualMachine.Interact.ConsoleInteract']);
+  sessionId = await loginVcenter(`alice@${lab.tenant}`, 'lab-user-pass');
 });
 afterEach(async () => {
   for (const thing of stopAfter.splice(0).reverse()) await thing.close();
   await storage.start();
 });
 afterAll(async () => {
+  await apiServer?.close();
   await storage?.close();
 });
 
-// ---- the stand-in API: this file's tickets, each redeemable once, and the end reports it is sent.
-function standInApi() {
-  const targets = new Map<string, ConsoleTarget>();
-  const reports: ConsoleSessionReport[] = [];
-  const api: ConsoleBrokerApi = {
-    async redeemTicket(ticket) {
-      const target = targets.get(ticket);
-      targets.delete(ticket);
-      return target;
-    },
-    async recordSession(report) {
-      reports.push(ConsoleSessionReportSchema.parse(report));
-    },
-    async heartbeat() {
-      return [];
-    },
-  };
-  const issue = (vncPort: number, grant: Partial<RecordingGrant> | undefined) => {
-    const recordingId = randomUUID();
-    const target = ConsoleTargetSchema.parse({
-      tenantId: TENANT,
-      vmMoId: VM,
-      instanceUuid: randomUUID(),
-      consoleType: 'novnc',
-      issuedTo: `admin@${TENANT}`,
-      issuedAt: new Date().toISOString(),
-      vnc: { host: '127.0.0.1', port: vncPort },
-      session: { sessionId: randomUUID(), idleTimeoutSeconds: 600, maxDurationSeconds: 3600, heartbeatSeconds: 60 },
-      ...(grant
-        ? { recording: { recordingId, keyPrefix: recordingKeyPrefix(TENANT, VM, recordingId), input: false, mandatory: true, retentionDays: 30, ...grant } }
-        : {}),
-    });
-    const { value } = issueSecret(TENANT, 'recording-tests0');
-    targets.set(value, target);
-    return { ticket: value, target, grant: target.recording! };
-  };
-  const reportOf = (target: ConsoleTarget) =>
-    eventually(() => reports.find((report) => report.sessionId === target.session.sessionId), 'the end report', WAIT);
-  return { api, issue, reportOf, reports };
+interface Policy {
+  record?: boolean;
+  recordInput?: boolean;
+  mandatory?: boolean;
+  retentionDays?: number;
 }
 
-async function startProxy(api: ConsoleBrokerApi, overrides: Partial<ConsoleProxyConfig> = {}): Promise<ConsoleProxy> {
-  const proxy = await startConsoleProxy(proxyConfig('http://127.0.0.1:9', { recording: storage.config, ...overrides }), api);
+/**
+ * A VM of this test's own whose console is `vncPort`, recorded by `policy`, and a console ticket for it, issued
+ * to alice as vCenter issues one (`POST /api/vcenter/vm/{vm}/console/tickets`).
+ */
+async function issue(vncPort: number, policy: Policy) {
+  const moId = `vm-${randomUUID().slice(0, 8)}`;
+  await lab.putVm(moId, { vnc: { host: '127.0.0.1', port: vncPort }, recordingPolicy: { record: true, ...policy } });
+  const issued = await api('POST', `/api/vcenter/vm/${moId}/console/tickets`, { headers: session(sessionId), body: { type: 'WEBMKS' } });
+  expect(issued.status).toBe(201);
+  const ticket = /\/ticket\/([^/]+)$/.exec(issued.body.ticket as string)![1]!;
+  return { ticket, moId };
+}
+
+/** The VM's recording manifest as the operator API lists it (undefined until the redemption made one). */
+async function manifestOf(moId: string): Promise<RecordingManifest | undefined> {
+  const listed = await api('GET', `/operator/v1/tenants/${lab.tenant}/recordings?vm=${moId}`, { headers: OPERATOR });
+  expect(listed.status).toBe(200);
+  const [manifest] = listed.body.recordings as unknown[];
+  return manifest === undefined ? undefined : RecordingManifestSchema.parse(manifest);
+}
+
+/** The manifest once the proxy's end report has completed it, and the session's audit record. */
+async function endedRecording(moId: string): Promise<{ manifest: RecordingManifest; keyPrefix: string; audit: ConsoleSessionRecord }> {
+  const manifest = await eventually(async () => {
+    const found = await manifestOf(moId);
+    return found && found.state !== 'recording' ? found : undefined;
+  }, 'the manifest completed by the end report', WAIT);
+  const day = manifest.startedAt.slice(0, 10);
+  const audit = await eventually(async () => (await listConsoleSessions(lab.tenant, day)).find((record) => record.sessionId === manifest.sessionId), 'the audit record', WAIT);
+  return { manifest, keyPrefix: recordingKeyPrefix(lab.tenant, moId, manifest.recordingId), audit };
+}
+
+/** The key prefix of the VM's recording, once it is redeemed. */
+async function keyPrefixOf(moId: string): Promise<string> {
+  const manifest = await eventually(() => manifestOf(moId), 'the manifest', WAIT);
+  return recordingKeyPrefix(lab.tenant, moId, manifest.recordingId);
+}
+
+async function startProxy(overrides: Partial<ConsoleProxyConfig> = {}): Promise<ConsoleProxy> {
+  const proxy = await startConsoleProxy(proxyConfig(apiServer.url, { recording: storage.config, ...overrides }));
   stopAfter.push(proxy);
   return proxy;
 }
@@ -186,71 +194,72 @@ const metric = (proxy: ConsoleProxy, name: string): number => {
 };
 
 describe('a recorded console', () => {
-  it('holds exactly what the browser received from the VM, in order, in contiguous chunks; no input without `input`', async () => {
-    const { api, issue, reportOf } = standInApi();
-    const proxy = await startProxy(api);
+  it('holds exactly what the browser received from the VM, in order, in contiguous chunks; no input unless the policy says so', async () => {
+    const proxy = await startProxy();
     const { screen, server } = await startScreen();
-    const { ticket, target, grant } = issue(server.port, { input: false });
+    const { ticket, moId } = await issue(server.port, { retentionDays: 30 });
     const console_ = await openConsole(proxy, ticket);
     await handshake(console_, screen.identity.name);
     expect(metric(proxy, 'console_proxy_recordings_open')).toBe(1);
+    expect(await manifestOf(moId)).toMatchObject({ state: 'recording', input: false, userName: `alice@${lab.tenant}` });
     await type(console_, screen, 'echo recorded');
     // The VM ends the session: everything the proxy read from it has gone to the browser before the close.
     await server.close();
     expect((await console_.closed).code).toBe(1000);
 
-    const report = await reportOf(target);
-    const recording = await storage.read(grant.keyPrefix);
+    const { manifest, keyPrefix, audit } = await endedRecording(moId);
+    const recording = await storage.read(keyPrefix);
     expect(recording.bytes(FROM_VM).equals(console_.received())).toBe(true);
     expect(recording.frames.filter((frame) => frame.direction === FROM_BROWSER)).toEqual([]);
     // The screen took more than one chunk: 1.9 MB for the first update alone.
-    expect(report.recording!.chunks).toBeGreaterThanOrEqual(2);
-    expectContiguous(recording.keys, grant.keyPrefix, report.recording!.chunks);
+    expect(manifest.chunks).toBeGreaterThanOrEqual(2);
+    expectContiguous(recording.keys, keyPrefix, manifest.chunks!);
     const offsets = recording.frames.map((frame) => frame.offsetMs);
     expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
     let stored = 0;
-    for (let index = 0; index < report.recording!.chunks; index += 1) {
-      const chunk = await storage.storage.get(chunkKey(grant.keyPrefix, index));
+    for (let index = 0; index < manifest.chunks!; index += 1) {
+      const chunk = await storage.storage.get(chunkKey(keyPrefix, index));
       expect(chunk.length).toBeLessThanOrEqual(CHUNK_BYTES);
       stored += chunk.length;
     }
-    expect(report.recording).toEqual({ recordingId: grant.recordingId, state: 'recorded', chunks: report.recording!.chunks, bytes: stored });
-    expect(report).toMatchObject({ bytesFromVm: console_.received().length, endReason: 'vm closed' });
+    // The end report as the API keeps it: the manifest completed, and the session's audit record.
+    expect(manifest).toMatchObject({ state: 'recorded', chunks: manifest.chunks, bytes: stored, input: false, vmMoId: moId, endedAt: expect.any(String) });
+    expect(manifest.reason).toBeUndefined();
+    expect(audit).toMatchObject({ bytesFromVm: console_.received().length, endReason: 'vm closed' });
     expect(recording.header).toEqual({
       format: RECORDING_FORMAT,
-      recordingId: grant.recordingId,
-      tenantId: TENANT,
-      vmMoId: VM,
-      userName: `admin@${TENANT}`,
-      sessionId: target.session.sessionId,
+      recordingId: manifest.recordingId,
+      tenantId: lab.tenant,
+      vmMoId: moId,
+      userName: `alice@${lab.tenant}`,
+      sessionId: manifest.sessionId,
       startedAt: expect.any(String),
       input: false,
     });
     await eventually(() => metric(proxy, 'console_proxy_recordings_open') === 0, 'no recording open', WAIT);
     expect(metric(proxy, 'console_proxy_recording_bytes_queued')).toBe(0);
-    expect(metric(proxy, 'console_proxy_recording_chunks_total{outcome="stored"}')).toBe(report.recording!.chunks);
+    expect(metric(proxy, 'console_proxy_recording_chunks_total{outcome="stored"}')).toBe(manifest.chunks);
   });
 
-  it('records what the browser sent, too, when the grant says `input`', async () => {
-    const { api, issue, reportOf } = standInApi();
-    const proxy = await startProxy(api);
+  it('records what the browser sent, too, when the policy records input', async () => {
+    const proxy = await startProxy();
     const { screen, server } = await startScreen();
-    const { ticket, target, grant } = issue(server.port, { input: true, retentionDays: 7 });
+    const { ticket, moId } = await issue(server.port, { recordInput: true, retentionDays: 7 });
     const console_ = await openConsole(proxy, ticket);
     await handshake(console_, screen.identity.name);
     await type(console_, screen, 'whoami');
     await server.close();
     await console_.closed;
 
-    const report = await reportOf(target);
-    const recording = await storage.read(grant.keyPrefix);
+    const { manifest, keyPrefix, audit } = await endedRecording(moId);
+    expect(manifest).toMatchObject({ state: 'recorded', input: true });
+    const recording = await storage.read(keyPrefix);
     expect(recording.header.input).toBe(true);
     expect(recording.bytes(FROM_VM).equals(console_.received())).toBe(true);
     // What reached the VM (bytesToVm of what the browser sent) is what was recorded, every key event in it.
     const sent = Buffer.concat(console_.sent);
-    expect(report.bytesToVm).toBeGreaterThan(sent.length - 10 * 12);
-    expect(recording.bytes(FROM_BROWSER).equals(sent.subarray(0, report.bytesToVm))).toBe(true);
-    expect(report.recording!.state).toBe('recorded');
+    expect(audit.bytesToVm).toBeGreaterThan(sent.length - 10 * 12);
+    expect(recording.bytes(FROM_BROWSER).equals(sent.subarray(0, audit.bytesToVm))).toBe(true);
   });
 });
 
@@ -262,66 +271,60 @@ const UNAVAILABLE: [string, () => Promise<void>, Partial<ConsoleProxyConfig>, un
 
 describe('recording storage unavailable when the console opens', () => {
   it.each(UNAVAILABLE)('(%s) refuses a console that must be recorded, and says why', async (_case, takeAway, overrides, reason) => {
-    const { api, issue, reportOf } = standInApi();
-    const proxy = await startProxy(api, overrides);
+    const proxy = await startProxy(overrides);
     const { server } = await startScreen();
     await takeAway();
-    const { ticket, target, grant } = issue(server.port, { mandatory: true });
+    const { ticket, moId } = await issue(server.port, { mandatory: true });
     const console_ = await openConsole(proxy, ticket);
     expect(await console_.closed).toEqual({ code: 1013, reason: Refusal.recording });
     expect(Refusal.recording).toBe('This console must be recorded and the recording storage is unavailable.');
     expect(console_.total()).toBe(0);
-    const report = await reportOf(target);
-    expect(report).toMatchObject({ bytesToVm: 0, bytesFromVm: 0, endReason: 'recording unavailable' });
-    expect(report.recording).toEqual({
-      recordingId: grant.recordingId,
-      state: 'not recorded',
-      reason,
-      chunks: 0,
-      bytes: 0,
-    });
+    const { manifest, audit } = await endedRecording(moId);
+    expect(manifest).toMatchObject({ state: 'not recorded', reason, chunks: 0, bytes: 0 });
+    expect(audit).toMatchObject({ bytesToVm: 0, bytesFromVm: 0, endReason: 'recording unavailable' });
     await eventually(() => server.connections() === 0, 'no VNC connection left', WAIT);
   });
 
   it.each(UNAVAILABLE)('(%s) opens a console whose recording is optional, and reports it not recorded', async (_case, takeAway, overrides, reason) => {
-    const { api, issue, reportOf } = standInApi();
-    const proxy = await startProxy(api, overrides);
+    const proxy = await startProxy(overrides);
     const { screen, server } = await startScreen();
     await takeAway();
-    const { ticket, target, grant } = issue(server.port, { mandatory: false });
+    const { ticket, moId } = await issue(server.port, { mandatory: false });
     const console_ = await openConsole(proxy, ticket);
     await handshake(console_, screen.identity.name);
     await type(console_, screen, 'still works');
     await server.close();
     await console_.closed;
-    const report = await reportOf(target);
-    expect(report.recording).toEqual({ recordingId: grant.recordingId, state: 'not recorded', reason, chunks: 0, bytes: 0 });
+    const { manifest, keyPrefix } = await endedRecording(moId);
+    expect(manifest).toMatchObject({ state: 'not recorded', reason, chunks: 0, bytes: 0 });
     await storage.start();
-    expect(await storage.storage.list(grant.keyPrefix)).toEqual([]);
+    expect(await storage.storage.list(keyPrefix)).toEqual([]);
   });
 
-  it('records nothing (and needs no storage) for a console without a recording grant', async () => {
-    const { api, issue, reportOf } = standInApi();
-    const proxy = await startProxy(api, { recording: undefined });
+  it('records nothing (and needs no storage) for a console its policy does not record', async () => {
+    const proxy = await startProxy({ recording: undefined });
     const { screen, server } = await startScreen();
-    const { ticket, target } = issue(server.port, undefined);
+    const { ticket, moId } = await issue(server.port, { record: false });
     const console_ = await openConsole(proxy, ticket);
     await handshake(console_, screen.identity.name);
     await server.close();
     await console_.closed;
-    expect((await reportOf(target)).recording).toBeUndefined();
+    const day = new Date().toISOString().slice(0, 10);
+    const audit = await eventually(async () => (await listConsoleSessions(lab.tenant, day)).find((record) => record.vmMoId === moId), 'the audit record', WAIT);
+    expect(audit).not.toHaveProperty('recording');
+    expect(await manifestOf(moId)).toBeUndefined();
   });
 });
 
 describe('recording storage lost midway', () => {
   it('keeps every chunk: what could not be stored waits, and is stored once the storage is back', async () => {
-    const { api, issue, reportOf } = standInApi();
-    const proxy = await startProxy(api);
+    const proxy = await startProxy();
     const { screen, server } = await startScreen();
-    const { ticket, target, grant } = issue(server.port, { mandatory: true });
+    const { ticket, moId } = await issue(server.port, { mandatory: true });
     const console_ = await openConsole(proxy, ticket);
     await handshake(console_, screen.identity.name);
-    await eventually(async () => (await storage.storage.list(grant.keyPrefix)).includes(chunkKey(grant.keyPrefix, 0)), 'chunk 0 stored', WAIT);
+    const keyPrefix = await keyPrefixOf(moId);
+    await eventually(async () => (await storage.storage.list(keyPrefix)).includes(chunkKey(keyPrefix, 0)), 'chunk 0 stored', WAIT);
     await storage.stop();
     const before = console_.total();
     requestUpdate(console_, false);
@@ -332,20 +335,19 @@ describe('recording storage lost midway', () => {
     await server.close();
     await console_.closed;
 
-    const report = await reportOf(target);
-    expect(report.recording!.state).toBe('recorded');
-    const recording = await storage.read(grant.keyPrefix);
+    const { manifest } = await endedRecording(moId);
+    expect(manifest.state).toBe('recorded');
+    const recording = await storage.read(keyPrefix);
     expect(recording.bytes(FROM_VM).equals(console_.received())).toBe(true);
-    expectContiguous(recording.keys, grant.keyPrefix, report.recording!.chunks);
+    expectContiguous(recording.keys, keyPrefix, manifest.chunks!);
   });
 });
 
 describe('a proxy stopped mid-recording (SIGTERM)', () => {
   it('stores every chunk it holds, then sends the end report, within the grace', async () => {
-    const { api, issue, reportOf, reports } = standInApi();
-    const proxy = await startProxy(api);
+    const proxy = await startProxy();
     const { screen, server } = await startScreen();
-    const { ticket, target, grant } = issue(server.port, { mandatory: true });
+    const { ticket, moId } = await issue(server.port, { mandatory: true });
     const console_ = await openConsole(proxy, ticket);
     await handshake(console_, screen.identity.name);
     await type(console_, screen, 'going down');
@@ -353,28 +355,26 @@ describe('a proxy stopped mid-recording (SIGTERM)', () => {
     const drained = await proxy.close(60_000);
     expect(drained).toMatchObject({ auditsLost: 0 });
     expect((await console_.closed).code).toBe(1001);
-    // The report was sent before close() returned.
-    expect(reports.map((report) => report.sessionId)).toContain(target.session.sessionId);
-    const report = await reportOf(target);
-    expect(report.recording!.state).toBe('recorded');
-    const recording = await storage.read(grant.keyPrefix);
+    // The report reached the API before close() returned.
+    const manifest = (await manifestOf(moId))!;
+    expect(manifest.state).toBe('recorded');
+    const keyPrefix = recordingKeyPrefix(lab.tenant, moId, manifest.recordingId);
+    const recording = await storage.read(keyPrefix);
     expect(recording.bytes(FROM_VM).equals(console_.received())).toBe(true);
-    expectContiguous(recording.keys, grant.keyPrefix, report.recording!.chunks);
+    expectContiguous(recording.keys, keyPrefix, manifest.chunks!);
   });
 
   it('with the storage down, gives up at the deadline and still sends the report: incomplete', async () => {
-    const { api, issue, reports } = standInApi();
-    const proxy = await startProxy(api);
+    const proxy = await startProxy();
     const { screen, server } = await startScreen();
-    const { ticket, target } = issue(server.port, { mandatory: true });
+    const { ticket, moId } = await issue(server.port, { mandatory: true });
     const console_ = await openConsole(proxy, ticket);
     await handshake(console_, screen.identity.name);
     await storage.stop();
     await type(console_, screen, 'nowhere to go');
 
     expect(await proxy.close(5_000)).toMatchObject({ auditsLost: 0 });
-    const report = reports.find((candidate) => candidate.sessionId === target.session.sessionId)!;
-    expect(report.recording).toMatchObject({ state: 'incomplete', reason: expect.stringMatching(/could not be stored in time/) });
+    expect(await manifestOf(moId)).toMatchObject({ state: 'incomplete', reason: expect.stringMatching(/could not be stored in time/) });
   });
 });
 
@@ -418,60 +418,57 @@ describe('memory, whatever the screen does', () => {
   const FLOOD = 24 * MiB;
 
   it('holds two fast mandatory recordings within the proxy limit, the VM waiting, and loses nothing', async () => {
-    const { api, issue, reportOf } = standInApi();
-    const proxy = await startProxy(api, { recordingLimits: LIMITS, maxSessionsPerTenant: 10 });
+    const proxy = await startProxy({ recordingLimits: LIMITS });
     const vm = await startFloodVm(FLOOD);
     const port = (vm.address() as { port: number }).port;
     const consoles = await Promise.all([0, 1].map(async () => {
-      const { ticket, target, grant } = issue(port, { mandatory: true });
-      return { console_: await openConsole(proxy, ticket), target, grant };
+      const { ticket, moId } = await issue(port, { mandatory: true });
+      return { console_: await openConsole(proxy, ticket), moId };
     }));
     for (const { console_ } of consoles) console_.send([0]);
     const peak = await peakQueued(proxy, Promise.all(consoles.map(({ console_ }) => console_.closed)));
     expect(peak).toBeLessThanOrEqual(LIMITS.queueBytesPerProxy);
-    for (const { console_, target, grant } of consoles) {
-      const report = await reportOf(target);
+    for (const { console_, moId } of consoles) {
       expect(console_.total()).toBe(FLOOD);
-      expect(report.recording!.state).toBe('recorded');
-      const recording = await storage.read(grant.keyPrefix);
-      expect(recording.bytes(FROM_VM).equals(console_.received())).toBe(true);
+      const { manifest, keyPrefix } = await endedRecording(moId);
+      expect(manifest.state).toBe('recorded');
+      expect((await storage.read(keyPrefix)).bytes(FROM_VM).equals(console_.received())).toBe(true);
     }
   });
 
   it('holds the VM while the storage is down: the browser gets nothing that is not recorded', async () => {
-    const { api, issue, reportOf } = standInApi();
-    const proxy = await startProxy(api, { recordingLimits: LIMITS });
+    const proxy = await startProxy({ recordingLimits: LIMITS });
     const vm = await startFloodVm(FLOOD);
-    const { ticket, target, grant } = issue((vm.address() as { port: number }).port, { mandatory: true });
+    const { ticket, moId } = await issue((vm.address() as { port: number }).port, { mandatory: true });
     const console_ = await openConsole(proxy, ticket);
-    await eventually(async () => (await storage.storage.list(grant.keyPrefix)).length === 1, 'the header stored', WAIT);
+    const keyPrefix = await keyPrefixOf(moId);
+    await eventually(async () => (await storage.storage.list(keyPrefix)).length === 1, 'the header stored', WAIT);
     await storage.stop();
     console_.send([0]);
     await eventually(() => metric(proxy, 'console_proxy_recording_bytes_queued') === LIMITS.queueBytesPerRecording, 'the recording queue full', WAIT);
-    const held = console_.total();
-    expect(held).toBeLessThanOrEqual(LIMITS.queueBytesPerRecording);
+    expect(console_.total()).toBeLessThanOrEqual(LIMITS.queueBytesPerRecording);
     await storage.start();
     await console_.closed;
     expect(console_.total()).toBe(FLOOD);
-    expect((await reportOf(target)).recording!.state).toBe('recorded');
-    expect((await storage.read(grant.keyPrefix)).bytes(FROM_VM).equals(console_.received())).toBe(true);
+    expect((await endedRecording(moId)).manifest.state).toBe('recorded');
+    expect((await storage.read(keyPrefix)).bytes(FROM_VM).equals(console_.received())).toBe(true);
   });
 
   it('stops an optional recording whose queue is full (incomplete, and why); the console goes on', async () => {
-    const { api, issue, reportOf } = standInApi();
-    const proxy = await startProxy(api, { recordingLimits: LIMITS });
+    const proxy = await startProxy({ recordingLimits: LIMITS });
     const vm = await startFloodVm(FLOOD);
-    const { ticket, target, grant } = issue((vm.address() as { port: number }).port, { mandatory: false });
+    const { ticket, moId } = await issue((vm.address() as { port: number }).port, { mandatory: false });
     const console_ = await openConsole(proxy, ticket);
-    await eventually(async () => (await storage.storage.list(grant.keyPrefix)).length === 1, 'the header stored', WAIT);
+    const keyPrefix = await keyPrefixOf(moId);
+    await eventually(async () => (await storage.storage.list(keyPrefix)).length === 1, 'the header stored', WAIT);
     await storage.stop();
     console_.send([0]);
     const peak = await peakQueued(proxy, console_.closed);
     expect(peak).toBeLessThanOrEqual(LIMITS.queueBytesPerRecording);
     expect(console_.total()).toBe(FLOOD);
     await storage.start();
-    const report = await reportOf(target);
-    expect(report.recording).toMatchObject({ state: 'incomplete', reason: 'the recording could not keep up: its queue reached its memory limit' });
+    const { manifest } = await endedRecording(moId);
+    expect(manifest).toMatchObject({ state: 'incomplete', reason: 'the recording could not keep up: its queue reached its memory limit' });
     expect(metric(proxy, 'console_proxy_recording_bytes_queued')).toBe(0);
   });
 });
