@@ -1,12 +1,36 @@
 import { CHUNK_BYTES, FRAME_HEADER_BYTES, writeFrame, type FROM_BROWSER, type FROM_VM } from '../../lib/protocol/recording.js';
 
-/** An idle console's chunk stays small: the buffer starts at 64 KiB and doubles up to CHUNK_BYTES as frames come. */
+/** An idle console's chunk stays small: the buffer starts at 64 KiB and grows up to CHUNK_BYTES as frames come. */
 const FIRST_BYTES = 64 * 1024;
+
+/**
+ * Full-size chunk buffers whose chunks are stored, kept for the next busy chunk of any recording: a busy screen
+ * then fills the same few buffers over and over instead of allocating ~2 MiB per chunk, which the garbage
+ * collector paid for (a third of the recorder's cost). At most `max` are kept (`max` MiB, apart from the queues).
+ */
+export class ChunkBufferPool {
+  private readonly free: Buffer[] = [];
+
+  constructor(private readonly max: number) {}
+
+  get available(): boolean {
+    return this.free.length > 0;
+  }
+
+  take(): Buffer | undefined {
+    return this.free.pop();
+  }
+
+  /** Keeps a stored chunk's buffer if it is full-size and there is room. */
+  give(buffer: Buffer): void {
+    if (buffer.length === CHUNK_BYTES && this.free.length < this.max) this.free.push(buffer);
+  }
+}
 
 /** A chunk ready to store, and the memory it holds until it is stored (its buffer's size, not its length). */
 export interface SealedChunk {
   bytes: Buffer;
-  /** The whole buffer `bytes` is the start of. */
+  /** The whole buffer `bytes` is the start of (back to the pool once stored). */
   buffer: Buffer;
   heldBytes: number;
 }
@@ -18,11 +42,8 @@ export interface SealedChunk {
 export class ChunkBuffer {
   private buffer: Buffer | undefined;
   private used = 0;
-  /**
-   * A full-size buffer whose chunk is stored, kept for the next chunk: a busy screen then fills the same two or
-   * three buffers over and over instead of allocating 2 MiB per chunk (which the garbage collector paid for).
-   */
-  private spare: Buffer | undefined;
+
+  constructor(private readonly pool: ChunkBufferPool) {}
 
   get heldBytes(): number {
     return this.buffer?.length ?? 0;
@@ -37,23 +58,23 @@ export class ChunkBuffer {
     return this.used > 0 && this.used + FRAME_HEADER_BYTES + payloadBytes > CHUNK_BYTES;
   }
 
-  /** How many bytes more the buffer must hold to take a frame of `payloadBytes` (0: it fits as it is, or in the spare). */
+  /** How many bytes more the buffer must hold to take a frame of `payloadBytes` (0: it fits as it is). */
   growthFor(payloadBytes: number): number {
-    const need = this.used + FRAME_HEADER_BYTES + payloadBytes;
-    if (need <= this.heldBytes) return 0;
-    if (!this.buffer && this.spare && need <= this.spare.length) return 0;
-    return Math.max(need, Math.min(CHUNK_BYTES, Math.max(FIRST_BYTES, this.heldBytes * 2))) - this.heldBytes;
+    return this.grownSize(this.used + FRAME_HEADER_BYTES + payloadBytes) - this.heldBytes;
+  }
+
+  /** The buffer size a chunk of `need` bytes takes: as it is, the first small one, doubled, or (busy) a full-size one from the pool. */
+  private grownSize(need: number): number {
+    if (need <= this.heldBytes) return this.heldBytes;
+    if (need > FIRST_BYTES && need <= CHUNK_BYTES && this.pool.available) return CHUNK_BYTES;
+    return Math.max(need, Math.min(CHUNK_BYTES, Math.max(FIRST_BYTES, this.heldBytes * 2)));
   }
 
   /** Appends a frame; the caller has made room with `growthFor` (and accounted for it). */
   write(offsetMs: number, direction: typeof FROM_VM | typeof FROM_BROWSER, payload: Uint8Array): void {
-    if (!this.buffer && this.spare && this.used + FRAME_HEADER_BYTES + payload.length <= this.spare.length) {
-      this.buffer = this.spare;
-      this.spare = undefined;
-    }
-    const growth = this.growthFor(payload.length);
-    if (growth > 0) {
-      const larger = Buffer.allocUnsafe(this.heldBytes + growth);
+    const size = this.grownSize(this.used + FRAME_HEADER_BYTES + payload.length);
+    if (size > this.heldBytes) {
+      const larger = (size === CHUNK_BYTES && this.pool.take()) || Buffer.allocUnsafe(size);
       if (this.buffer) this.buffer.copy(larger, 0, 0, this.used);
       this.buffer = larger;
     }
@@ -67,20 +88,6 @@ export class ChunkBuffer {
     this.buffer = undefined;
     this.used = 0;
     return sealed;
-  }
-
-  /** Keeps a stored chunk's buffer for the next chunk if it is full-size and no other is kept; false: let it go. */
-  recycle(buffer: Buffer): boolean {
-    if (this.spare || buffer.length < CHUNK_BYTES) return false;
-    this.spare = buffer;
-    return true;
-  }
-
-  /** Lets the kept buffer go (the screen has gone quiet, or the recording ends); returns the memory it held. */
-  dropSpare(): number {
-    const held = this.spare?.length ?? 0;
-    this.spare = undefined;
-    return held;
   }
 
   /** Drops the chunk being filled; returns the memory it held. */

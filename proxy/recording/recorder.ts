@@ -70,7 +70,7 @@ export async function startRecording(
  */
 class Recorder implements ConsoleRecording, BridgeTap {
   readonly tap: BridgeTap = this;
-  private readonly chunk = new ChunkBuffer();
+  private readonly chunk: ChunkBuffer;
   private readonly queue: SealedChunk[] = [];
   private readonly startedAt = performance.now();
   private heldBytes = 0;
@@ -93,6 +93,7 @@ class Recorder implements ConsoleRecording, BridgeTap {
     private readonly storage: RecordingStorage,
     private readonly grant: RecordingGrant,
   ) {
+    this.chunk = new ChunkBuffer(recordings.pool);
     recordings.open += 1;
     recordings.onDeadline(this.interruptWait);
   }
@@ -139,7 +140,7 @@ class Recorder implements ConsoleRecording, BridgeTap {
       if (!this.fits(growth)) return false;
     }
     if (growth > 0) this.hold(growth);
-    if (this.chunk.empty) this.cutTimer = setTimeout(this.cutByTime, CHUNK_MILLISECONDS).unref();
+    if (this.chunk.empty) this.cutTimer = setTimeout(() => this.seal(), CHUNK_MILLISECONDS).unref();
     this.chunk.write(performance.now() - this.startedAt, direction, payload);
     return true;
   }
@@ -169,12 +170,6 @@ class Recorder implements ConsoleRecording, BridgeTap {
     this.recordings.waitForRoom(this.wake);
   }
 
-  /** A chunk cut by time: the screen is slow, so a full-size buffer kept for the next chunk is not worth its memory. */
-  private readonly cutByTime = () => {
-    this.seal();
-    this.free(this.chunk.dropSpare());
-  };
-
   private seal(): void {
     clearTimeout(this.cutTimer);
     const sealed = this.chunk.seal();
@@ -188,7 +183,7 @@ class Recorder implements ConsoleRecording, BridgeTap {
     this.stopped = reason;
     clearTimeout(this.cutTimer);
     logger.warn('recording stopped', { recording: this.grant.recordingId, reason, chunks: this.storedChunks });
-    this.free(this.chunk.discard() + this.chunk.dropSpare());
+    this.free(this.chunk.discard());
     // The chunk being stored (the queue's first) stays until its PUT settles.
     for (const dropped of this.queue.splice(this.pumping ? 1 : 0)) this.free(dropped.heldBytes);
   }
@@ -216,9 +211,9 @@ class Recorder implements ConsoleRecording, BridgeTap {
       this.storedChunks += 1;
       this.storedBytes += chunk.bytes.length;
       this.recordings.chunksStored += 1;
-      // Its buffer, once S3 has it, may be the next chunk's (still counted as held, then).
-      if (this.chunk.recycle(chunk.buffer)) this.recordings.wakeWaiting();
-      else this.free(chunk.heldBytes);
+      this.free(chunk.heldBytes);
+      // S3 has it: its buffer can take another busy chunk.
+      this.recordings.pool.give(chunk.buffer);
       if (this.stopped !== undefined) return;
     }
   }
@@ -273,7 +268,6 @@ class Recorder implements ConsoleRecording, BridgeTap {
     this.recordings.offDeadline(this.interruptWait);
     const lost = this.queue.length;
     for (const left of this.queue.splice(0)) this.free(left.heldBytes);
-    this.free(this.chunk.dropSpare());
     this.recordings.open -= 1;
     const reason = this.stopped ?? (lost > 0 ? `the recording storage is unavailable: ${lost} chunk(s) could not be stored in time` : undefined);
     const outcome: RecordingOutcome = {

@@ -1,3 +1,4 @@
+import { ChunkBufferPool } from './chunk-buffer.js';
 import type { RecordingStorage } from './storage.js';
 
 /** How much one recording, and all of this proxy's recordings together, may hold in memory before it is stored. */
@@ -28,6 +29,8 @@ export class Recordings {
   open = 0;
   chunksStored = 0;
   chunksFailed = 0;
+  /** Stored chunks' full-size buffers, for the next busy chunks (at most 8 MiB, apart from the queues). */
+  readonly pool = new ChunkBufferPool(8);
   /** Set when the proxy drains: recordings stop retrying at this time (epoch ms), so the end reports can go out. */
   deadline: number | undefined;
   private readonly waiting = new Set<() => void>();
@@ -50,11 +53,6 @@ export class Recordings {
   /** Gives bytes back and wakes every recording that waits for room. */
   release(bytes: number): void {
     this.queuedBytes -= bytes;
-    this.wakeWaiting();
-  }
-
-  /** Wakes every recording that waits for room (memory came back, or a stored chunk's buffer is free for reuse). */
-  wakeWaiting(): void {
     if (this.waiting.size === 0) return;
     const woken = [...this.waiting];
     this.waiting.clear();
