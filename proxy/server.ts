@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { logger } from './log.js';
 import { emitEmf, proxyMetrics, serveMetrics, type ProxyMetrics } from './metrics.js';
 import { Recordings } from './recording/recordings.js';
-import { workerRecordingStorage } from './recording/worker-storage.js';
+import { s3RecordingStorage } from './recording/storage.js';
 import { parseRequestTarget } from './request-target.js';
 import { consoleSession, type SessionContext } from './session.js';
 import { DEFAULT_GRACE_MS, drain, type DrainResult } from './shutdown.js';
@@ -55,8 +55,7 @@ export async function startConsoleProxy(
   }),
 ): Promise<ConsoleProxy> {
   const sessions = consoleSessions();
-  const recordingStorage = config.recording && workerRecordingStorage(config.recording);
-  const recordings = new Recordings(recordingStorage, config.recordingLimits);
+  const recordings = new Recordings(config.recording && s3RecordingStorage(config.recording), config.recordingLimits);
   const metrics = proxyMetrics(() => sessions.live.size, () => recordings.figures());
   api = metrics.countingRedemptions(api);
   let closing = false;
@@ -146,7 +145,6 @@ export async function startConsoleProxy(
       stopEmf?.();
       tls?.stop();
       await metricsServer?.close();
-      await recordingStorage?.close();
       return result;
     },
   };

@@ -23,22 +23,19 @@ const REQUIRE_BANNER = "import { createRequire as __createRequire } from 'node:m
 export async function buildProxy(outDir = join(root, PROXY_ARTEFACT_DIR)): Promise<{ outDir: string; bytes: number }> {
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
-  // The proxy, and the thread its recordings' uploads run on (proxy/recording/worker-storage.ts finds it beside main.mjs).
-  for (const [entry, outfile] of [['proxy/main.ts', 'main.mjs'], ['proxy/recording/upload-worker.ts', 'recording-upload-worker.mjs']] as const) {
-    await build({
-      entryPoints: [join(root, entry)],
-      outfile: join(outDir, outfile),
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node24',
-      // ws's optional native accelerators: it falls back to JavaScript when they are absent.
-      external: ['bufferutil', 'utf-8-validate'],
-      banner: { js: REQUIRE_BANNER },
-      legalComments: 'eof',
-      logLevel: 'warning',
-    });
-  }
+  await build({
+    entryPoints: [join(root, 'proxy/main.ts')],
+    outfile: join(outDir, 'main.mjs'),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    // ws's optional native accelerators: it falls back to JavaScript when they are absent.
+    external: ['bufferutil', 'utf-8-validate'],
+    banner: { js: REQUIRE_BANNER },
+    legalComments: 'eof',
+    logLevel: 'warning',
+  });
   cpSync(join(root, 'proxy/public'), join(outDir, 'public'), { recursive: true });
   const novnc = dirname(dirname(createRequire(import.meta.url).resolve('@novnc/novnc')));
   for (const part of ['core', 'vendor']) {
