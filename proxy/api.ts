@@ -1,3 +1,4 @@
+import type * as z from 'zod';
 import {
   AUDIT_RECORDS_PATH,
   ConsoleTargetSchema,
@@ -15,6 +16,9 @@ import {
  * principal. It never touches the table, so any number of proxies can run behind a load balancer.
  */
 
+/** The heartbeat's answer: the sessions that ended meanwhile and, from an API that knows shadows, who watches which. */
+export type HeartbeatAnswer = z.infer<typeof HeartbeatAnswerSchema>;
+
 /** The API could not be asked (down, timed out, or answered something unexpected). */
 export class ApiUnavailable extends Error {
   override name = 'ApiUnavailable';
@@ -24,8 +28,8 @@ export interface ConsoleBrokerApi {
   /** The target of a valid ticket, consuming it; `undefined` for a used, expired, unknown, foreign or malformed one. */
   redeemTicket(ticket: string, from?: Omit<Redemption, 'ticket'>): Promise<ConsoleTarget | undefined>;
   recordSession(report: ConsoleSessionReport): Promise<void>;
-  /** Reports the consoles still bridged; answers the ids of those that ended meanwhile. */
-  heartbeat(report: SessionHeartbeats): Promise<string[]>;
+  /** Reports the consoles still bridged; answers the ids of those that ended meanwhile, and their watchers. */
+  heartbeat(report: SessionHeartbeats): Promise<HeartbeatAnswer>;
 }
 
 export function consoleBrokerApi(options: { baseUrl: string; apiKey: string; timeoutMs: number; redemptionTimeoutMs?: number }): ConsoleBrokerApi {
@@ -70,7 +74,7 @@ export function consoleBrokerApi(options: { baseUrl: string; apiKey: string; tim
       }
       const answer = HeartbeatAnswerSchema.safeParse(await response.json().catch(() => undefined));
       if (!answer.success) throw new ApiUnavailable('heartbeat answered an unexpected body');
-      return answer.data.ended;
+      return answer.data;
     },
 
     async recordSession(report) {

@@ -10,6 +10,7 @@ import { OrderChannel } from './orders.js';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { logger } from './log.js';
+import { chooseSubprotocol } from './notices.js';
 import { emitEmf, proxyMetrics, serveMetrics, type ProxyMetrics } from './metrics.js';
 import { parseRequestTarget } from './request-target.js';
 import { consoleSession, type SessionContext } from './session.js';
@@ -61,8 +62,7 @@ export async function startConsoleProxy(
     noServer: true,
     maxPayload: config.maxMessageBytes,
     perMessageDeflate: false,
-    // noVNC asks for no subprotocol; WEBMKS clients ask for `binary`. Text (`base64`) is not spoken.
-    handleProtocols: (protocols) => (protocols.has('binary') ? 'binary' : false),
+    handleProtocols: chooseSubprotocol,
   });
   const live = new LiveConsoles(api);
   const instanceId = config.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;

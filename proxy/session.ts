@@ -12,8 +12,10 @@ import { guarded } from './guard.js';
 import type { LiveConsole, LiveConsoles } from './live-consoles.js';
 import { logger } from './log.js';
 import type { Traffic } from './metrics.js';
+import { noticesTo } from './notices.js';
 import { redeem } from './redeem.js';
 import { refuse, Refusal } from './refusals.js';
+import { readOnlyView } from './shadow/read-only.js';
 import { claimedTenant, ticketFingerprint } from './tickets.js';
 import { connectVnc } from './vnc.js';
 
@@ -111,21 +113,31 @@ function bridgeSession(
   live: LiveConsole,
   ticketId: string,
   clientAddress: string,
-  { config, api, sessions, traffic }: SessionContext,
+  { config, api, sessions, traffic, live: lives }: SessionContext,
 ): { end: (code: number, reason: string) => void; done: Promise<void> } {
   const { sessionId } = target.session;
   const startedAt = new Date().toISOString();
-  const who = { session: sessionId, ticket: ticketId, tenant: target.tenantId, vm: target.vmMoId, principal: target.issuedTo };
+  const who = {
+    session: sessionId, ticket: ticketId, tenant: target.tenantId, vm: target.vmMoId, principal: target.issuedTo,
+    ...(target.shadowOf ? { shadowOf: target.shadowOf.sessionId } : {}),
+  };
   logger.info('console session started', who);
+  // A read-only shadow: its input is filtered out, and it holds no idle timeout (it never types).
+  const shadow = target.shadowOf && readOnlyView(vnc);
   // The tenant's policy, within this proxy's own bounds.
   const bridged = bridge(ws, vnc, {
     highWaterMarkBytes: config.highWaterMarkBytes,
-    idleTimeoutMs: Math.min(config.idleTimeoutMs, target.session.idleTimeoutSeconds * 1000),
+    idleTimeoutMs: shadow ? undefined : Math.min(config.idleTimeoutMs, target.session.idleTimeoutSeconds * 1000),
     maxSessionMs: Math.min(config.maxSessionMs, target.session.maxDurationSeconds * 1000),
-    onInput: () => (live.lastInputAt = Date.now()),
+    ...(shadow ? { filterInput: shadow.filterInput } : { onInput: () => (live.lastInputAt = Date.now()) }),
   }, traffic);
+  lives.bridged(live, noticesTo(ws));
   const done = bridged.done.then((result) => {
-    logger.info('console session ended', { ...who, bytesToVm: result.bytesToVm, bytesFromVm: result.bytesFromVm, endReason: result.endReason });
+    logger.info('console session ended', {
+      ...who, bytesToVm: result.bytesToVm, bytesFromVm: result.bytesFromVm, endReason: result.endReason,
+      // Counts of the input a shadow's browser sent and the proxy dropped (never what it was).
+      ...(shadow ? { droppedInput: shadow.dropped } : {}),
+    });
     recordSession(api, sessions, {
       sessionId,
       tenantId: target.tenantId,

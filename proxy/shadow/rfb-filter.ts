@@ -46,7 +46,6 @@ interface Message {
 export class RfbShadowFilter {
   readonly dropped: DroppedInput = { key: 0, pointer: 0, clipboard: 0, resize: 0, power: 0 };
   private step: Step = 'version';
-  private minor: 3 | 7 | 8 = 8;
   /** The client's bytes not yet understood: less than one message (a SetEncodings is the longest kept, 256 KiB). */
   private pending: Buffer = Buffer.alloc(0);
   /** Bytes of a dropped message still to come (a long cut text is skipped, not kept). */
@@ -109,7 +108,6 @@ export class RfbShadowFilter {
         if (available < 12) return undefined;
         const minor = VERSIONS[data.toString('latin1', at, at + 12)];
         if (!minor) return { refused: FilterRefusals.version };
-        this.minor = minor;
         this.step = minor === 3 ? 'server-security' : 'security';
         return { length: 12 };
       }
