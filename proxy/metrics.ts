@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type WebSocket from 'ws';
 import type { ConsoleBrokerApi } from './api.js';
 import { logger } from './log.js';
+import { noDroppedInput } from './shadow/rfb-filter.js';
 
 /** Bytes bridged so far, both ways; the bridge adds each chunk as it passes (bridge.ts). */
 export interface Traffic {
@@ -19,12 +20,15 @@ export function proxyMetrics(openSessions: () => number) {
   const traffic: Traffic = { toVm: 0, fromVm: 0 };
   const redemptions: Record<Outcome, number> = { valid: 0, invalid: 0, api_unavailable: 0 };
   const closes = new Map<number, number>();
+  /** Input events read-only shadows' browsers sent and the proxy dropped, by kind. */
+  const shadowInputDropped = noDroppedInput();
   let pending = 0;
 
   const snapshot = () => ({ openSessions: openSessions(), pendingRedemptions: pending });
 
   return {
     traffic,
+    shadowInputDropped,
     snapshot,
 
     /** The API, with each redemption counted while pending and by its outcome once answered. */
@@ -72,6 +76,9 @@ export function proxyMetrics(openSessions: () => number) {
         '# HELP console_proxy_closes_total Console WebSockets closed, by close code.',
         '# TYPE console_proxy_closes_total counter',
         ...[...closes].sort(([a], [b]) => a - b).map(([code, count]) => `console_proxy_closes_total{code="${code}"} ${count}`),
+        '# HELP console_proxy_shadow_input_dropped_total Input events from read-only shadows dropped before the VM, by kind.',
+        '# TYPE console_proxy_shadow_input_dropped_total counter',
+        ...Object.entries(shadowInputDropped).map(([kind, count]) => `console_proxy_shadow_input_dropped_total{kind="${kind}"} ${count}`),
         '# HELP process_resident_memory_bytes Resident memory of the proxy process.',
         '# TYPE process_resident_memory_bytes gauge',
         `process_resident_memory_bytes ${process.memoryUsage.rss()}`,

@@ -70,7 +70,9 @@ export async function startConsoleProxy(
     ? new OrderChannel({ url: config.ordersUrl, apiKey: config.apiKey, onOrder: (order) => live.apply(order) })
     : undefined;
   orders?.start();
-  const sessionContext: SessionContext = { config, api, sessions, traffic: metrics.traffic, live, instanceId };
+  const sessionContext: SessionContext = {
+    config, api, sessions, traffic: metrics.traffic, droppedInput: metrics.shadowInputDropped, live, instanceId,
+  };
   const upgradeContext: UpgradeContext = {
     wss,
     allowedOrigins: config.allowedOrigins,

@@ -16,6 +16,7 @@ import { noticesTo } from './notices.js';
 import { redeem } from './redeem.js';
 import { refuse, Refusal } from './refusals.js';
 import { readOnlyView } from './shadow/read-only.js';
+import type { DroppedInput } from './shadow/rfb-filter.js';
 import { claimedTenant, ticketFingerprint } from './tickets.js';
 import { connectVnc } from './vnc.js';
 
@@ -25,6 +26,8 @@ export interface SessionContext {
   sessions: ConsoleSessions;
   /** Where the bridge counts bytes for the metrics. */
   traffic?: Traffic;
+  /** Where read-only shadows count the input they dropped, for the metrics. */
+  droppedInput?: DroppedInput;
   /** The consoles held, by registry session id: matched by end orders, reported by heartbeats. */
   live: LiveConsoles;
   instanceId: string;
@@ -113,7 +116,7 @@ function bridgeSession(
   live: LiveConsole,
   ticketId: string,
   clientAddress: string,
-  { config, api, sessions, traffic, live: lives }: SessionContext,
+  { config, api, sessions, traffic, droppedInput, live: lives }: SessionContext,
 ): { end: (code: number, reason: string) => void; done: Promise<void> } {
   const { sessionId } = target.session;
   const startedAt = new Date().toISOString();
@@ -123,7 +126,7 @@ function bridgeSession(
   };
   logger.info('console session started', who);
   // A read-only shadow: its input is filtered out, and it holds no idle timeout (it never types).
-  const shadow = target.shadowOf && readOnlyView(vnc);
+  const shadow = target.shadowOf && readOnlyView(vnc, droppedInput);
   // The tenant's policy, within this proxy's own bounds.
   const bridged = bridge(ws, vnc, {
     highWaterMarkBytes: config.highWaterMarkBytes,

@@ -12,8 +12,8 @@ export interface ReadOnlyView {
  * filter sees the VM's first bytes (in RFB 3.3 the server picks the security type) before the browser does:
  * this listener is added before the bridge's.
  */
-export function readOnlyView(vnc: Socket): ReadOnlyView {
-  const filter = new RfbShadowFilter();
+export function readOnlyView(vnc: Socket, totals?: DroppedInput): ReadOnlyView {
+  const filter = new RfbShadowFilter(totals);
   const observe = (chunk: Buffer) => {
     filter.fromServer(chunk);
     if (!filter.observing) vnc.off('data', observe);

@@ -43,8 +43,11 @@ interface Message {
   replaced?: Buffer;
 }
 
+export const noDroppedInput = (): DroppedInput => ({ key: 0, pointer: 0, clipboard: 0, resize: 0, power: 0 });
+
 export class RfbShadowFilter {
-  readonly dropped: DroppedInput = { key: 0, pointer: 0, clipboard: 0, resize: 0, power: 0 };
+  /** What this shadow's browser sent and the filter dropped. */
+  readonly dropped = noDroppedInput();
   private step: Step = 'version';
   /** The client's bytes not yet understood: less than one message (a SetEncodings is the longest kept, 256 KiB). */
   private pending: Buffer = Buffer.alloc(0);
@@ -52,6 +55,9 @@ export class RfbShadowFilter {
   private skipping = 0;
   /** The server's first 16 bytes: ProtocolVersion and, in 3.3, the security type. */
   private server: Buffer = Buffer.alloc(0);
+
+  /** @param totals counted as well, as drops happen (the proxy's metrics of all shadows). */
+  constructor(private readonly totals?: DroppedInput) {}
 
   /** Whether the filter still needs to see what the server sends. */
   get observing(): boolean {
@@ -85,6 +91,7 @@ export class RfbShadowFilter {
       const available = Math.min(next.length, data.length - at);
       if (next.dropped) {
         this.dropped[next.dropped] += 1;
+        if (this.totals) this.totals[next.dropped] += 1;
         this.skipping = next.length - available;
       } else {
         passed.push(next.replaced ?? data.subarray(at, at + next.length));

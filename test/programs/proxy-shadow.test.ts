@@ -106,7 +106,7 @@ describe.skipIf(missing)('read-only shadowing through the console proxy', () => 
     const port = await freePort();
     origin = `http://127.0.0.1:${port}`;
     const ordersUrl = `ws://127.0.0.1:${(orders.address() as { port: number }).port}`;
-    proxy = await startConsoleProxy(proxyConfig('http://127.0.0.1:9', { port, allowedOrigins: [origin], ordersUrl }), stand.api);
+    proxy = await startConsoleProxy(proxyConfig('http://127.0.0.1:9', { port, allowedOrigins: [origin], ordersUrl, metrics: { host: '127.0.0.1', port: 0 } }), stand.api);
     await proxy.ordersReady();
     profile = mkdtempSync(join(tmpdir(), 'proxy-shadow-chromium-'));
     browser = await launchBrowser(profile);
@@ -274,6 +274,15 @@ describe.skipIf(missing)('read-only shadowing through the console proxy', () => 
       droppedInput: { key: 2, pointer: 1, clipboard: 1, resize: 0, power: 0 },
     });
     expect(ended).not.toContain('evil');
+    // And in the metrics, by kind (the page's shadow of the test before dropped nothing).
+    const metrics = await (await fetch(proxy.metricsUrl!)).text();
+    expect(metrics.split('\n').filter((entry) => entry.startsWith('console_proxy_shadow_input_dropped_total'))).toEqual([
+      'console_proxy_shadow_input_dropped_total{kind="key"} 2',
+      'console_proxy_shadow_input_dropped_total{kind="pointer"} 1',
+      'console_proxy_shadow_input_dropped_total{kind="clipboard"} 1',
+      'console_proxy_shadow_input_dropped_total{kind="resize"} 0',
+      'console_proxy_shadow_input_dropped_total{kind="power"} 0',
+    ]);
     ownerConsole.ws.close();
     await ownerConsole.closed;
   });
