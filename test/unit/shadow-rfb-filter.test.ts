@@ -164,6 +164,53 @@ describe('the read-only shadow filter', () => {
     expect(filter.fromClient(updateRequest)).toEqual({ refused: FilterRefusals.message });
   });
 
+  it('passes only whole viewer messages, whatever messages a client sends and however they are cut', () => {
+    const arbitraryMessage = fc.oneof(
+      fc.constant(setPixelFormat),
+      fc.array(fc.integer({ min: -400, max: 20 }), { maxLength: 12 }).map((encodings) => setEncodings(...encodings)),
+      fc.constant(updateRequest),
+      fc.integer({ min: 0, max: 0xffff }).map(keyEvent),
+      fc.constant(pointerEvent),
+      fc.string({ maxLength: 300 }).map((text) => cutText(text.replace(/[^\x00-\xff]/g, '?'))),
+      fc.constant(extendedClipboard),
+      fc.constant(continuousUpdates),
+      fc.uint8Array({ maxLength: 64 }).map((payload) => bytes([248, 0, 0, 0, 0, 0, 0, 0, payload.length], Buffer.from(payload))),
+      fc.constant(xvp),
+      fc.constant(setDesktopSize),
+      fc.constant(qemuKey),
+    );
+    fc.assert(
+      fc.property(fc.array(arbitraryMessage, { maxLength: 30 }), fc.array(fc.nat(), { maxLength: 20 }), (messages, cuts) => {
+        const sent = bytes(VERSION_38, [1], [0], ...messages);
+        const passed = feed(new RfbShadowFilter(), splitAt(sent, cuts.map((cut) => cut % sent.length)));
+        expect(Buffer.isBuffer(passed)).toBe(true);
+        // Read back as the VM would: the handshake, then viewer messages only, each whole.
+        const out = passed as Buffer;
+        expect(out.subarray(0, 14)).toEqual(bytes(VERSION_38, [1], [1]));
+        let at = 14;
+        while (at < out.length) {
+          const type = out[at]!;
+          const length = { 0: 20, 2: 4 + 4 * (out.readUInt16BE(at + 2) || 0), 3: 10, 150: 10, 248: 9 + (out[at + 8] ?? 0) }[type];
+          expect(length, `message type ${type} at ${at}`).toBeDefined();
+          if (type === 2) for (let index = at + 4; index < at + length!; index += 4) expect(out.readInt32BE(index)).not.toBe(-316);
+          at += length!;
+        }
+        expect(at).toBe(out.length);
+      }),
+    );
+  });
+
+  it('never throws on arbitrary bytes', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 20 }), (chunks) => {
+        const filter = new RfbShadowFilter();
+        filter.fromServer(bytes(VERSION_33, s32(1)));
+        filter.fromClient(bytes(VERSION_38, [1], [0]));
+        for (const chunk of chunks) expect(() => filter.fromClient(Buffer.from(chunk))).not.toThrow();
+      }),
+    );
+  });
+
   it("refuses a 3.3 server's security type it cannot follow", () => {
     const filter = new RfbShadowFilter();
     filter.fromServer(bytes(VERSION_33, s32(16)));
