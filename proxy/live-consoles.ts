@@ -4,8 +4,11 @@ import { Close } from './bridge.js';
 import { errorSummary, logger } from './log.js';
 import type { Notice } from './notices.js';
 
-/** What a read-only shadow's browser is told when the console it watches ends. */
-export const WATCHED_CONSOLE_ENDED = 'The console being watched was closed.';
+/**
+ * What a read-only shadow's browser is told when the console it watches ends: the reason (and code) of the
+ * API's end order for the shadows of an ended session, which may arrive after the proxy ended them itself.
+ */
+export const WATCHED_CONSOLE_ENDED = 'The watched console session ended.';
 
 /**
  * The consoles this proxy holds, by their registry session id: what an order to end consoles is matched
@@ -39,7 +42,7 @@ export class LiveConsoles {
   delete(sessionId: string): void {
     this.byId.delete(sessionId);
     for (const live of this.byId.values()) {
-      if (live.target.shadowOf?.sessionId === sessionId) live.end(Close.normal, WATCHED_CONSOLE_ENDED);
+      if (live.target.shadowOf?.sessionId === sessionId) live.end(Close.policy, WATCHED_CONSOLE_ENDED);
     }
   }
 

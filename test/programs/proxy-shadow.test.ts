@@ -223,8 +223,8 @@ describe.skipIf(missing)('read-only shadowing through the console proxy', () => 
     const { page: secondPage } = await openPage(second.ticket);
     await ownerPage.close();
     await secondPage.waitForSelector('body[data-state="disconnected"]', { timeout: 60_000 });
-    expect(await secondPage.textContent('#status')).toBe('The console being watched was closed.');
-    expect(await secondPage.getAttribute('body', 'data-close-code')).toBe('1000');
+    expect(await secondPage.textContent('#status')).toBe('The watched console session ended.');
+    expect(await secondPage.getAttribute('body', 'data-close-code')).toBe('1008');
     await secondPage.close();
   });
 

@@ -102,7 +102,7 @@ describe('live consoles and their shadows', () => {
     const shadows = [1, 2].map(() => open(target('audrey@acme', { sessionId: watched.sessionId, userName: 'alice@acme' })));
     const unrelated = open(target('bob@acme'));
     live.delete(watched.sessionId);
-    for (const shadow of shadows) expect(shadow.ended).toEqual([[1000, WATCHED_CONSOLE_ENDED]]);
+    for (const shadow of shadows) expect(shadow.ended).toEqual([[1008, WATCHED_CONSOLE_ENDED]]);
     expect(unrelated.ended).toEqual([]);
 
     // The watched console is on another proxy: the order names it (and the API names the shadow too).
