@@ -1,6 +1,8 @@
 import type { Privilege } from './core/privileges.js';
 import type { VmSpec } from './core/model.js';
+import type { RecordingPolicy, RecordingPolicySpec } from './core/recording-policy.js';
 import type { Refusal, WorkPayload, WorkResult } from './protocol/agent.js';
+import type { ShadowOf } from './protocol/console-proxy.js';
 import type { Sealed } from './protocol/sealing.js';
 
 /**
@@ -18,6 +20,8 @@ export interface TenantRecord {
   deletingSince?: string;
   /** What the operator set of the tenant's console policy (lib/core/console-policy.ts fills in the rest). */
   consolePolicy?: ConsolePolicySpec;
+  /** Whether and how its consoles are recorded (lib/core/recording-policy.ts; a VM's spec may override fields). */
+  recordingPolicy?: RecordingPolicySpec;
 }
 
 /** A tenant's console policy as the operator sets it; each field left out takes its default. */
@@ -49,6 +53,10 @@ export interface OpenConsoleRecord {
   startedAt: string;
   lastInputAt: string;
   expiresAt: number;
+  /** A read-only shadow of another open console (issue 27; lib/core/shadows.ts): which one, whose. */
+  shadowOf?: ShadowOf;
+  /** Set on a console once a shadow of it opened: its proxy's heartbeats then answer its watchers. */
+  shadowed?: boolean;
 }
 
 export interface PrincipalRecord {
@@ -114,6 +122,8 @@ export interface TicketRecord {
   consoleType: string;
   /** The user the ticket was issued to. */
   issuedTo: string;
+  /** A shadow ticket (lib/core/shadows.ts): it opens a read-only view of this open console. */
+  shadowOf?: ShadowOf;
   /**
    * What redeeming the ticket grants: the privilege it was issued under. A redeemer asks for the privilege
    * it serves (the screen proxy: ConsoleInteract), so a vim25 `device` or `guestControl` ticket can never
@@ -123,6 +133,8 @@ export interface TicketRecord {
   vnc: ConsoleEndpoint;
   /** The tenant's session limits when the ticket was issued, carried to the proxy by the redemption. */
   sessionLimits?: { idleTimeoutSeconds: number; maxDurationSeconds: number };
+  /** The recording policy in force when the ticket was issued; absent: the console is not recorded. */
+  recording?: RecordingPolicy;
   issuedAt: string;
   /** Epoch seconds; 30 minutes after issue unless configured otherwise. */
   expiresAt: number;
@@ -167,6 +179,26 @@ export interface ConsoleSessionRecord {
   clientAddress?: string;
   recordedAt: string;
   /** Epoch seconds: the record is kept for the configured retention, then DynamoDB's TTL removes it. */
+  expiresAt: number;
+}
+
+/**
+ * A shadow's start or end in the audit trail (beside the console session records, under the day it happened):
+ * who watched (`watcher`: a user of the tenant, or `operator`), which console session, which VM.
+ */
+export interface ShadowAuditRecord {
+  tenantId: string;
+  event: 'shadow started' | 'shadow ended';
+  at: string;
+  watcher: string;
+  /** The shadow's own registry session id. */
+  shadowSessionId: string;
+  /** The watched console's session id and user. */
+  watchedSessionId: string;
+  watchedUser: string;
+  vmMoId: string;
+  /** Why it ended (`shadow ended` only). */
+  reason?: string;
   expiresAt: number;
 }
 
@@ -234,4 +266,67 @@ export interface GuestProcessRecord {
   exitCode?: number;
   /** Set only once the process has finished: end time + 300 s. */
   expiresAt?: number;
+}
+
+/**
+ * A console recording's manifest (lib/core/recordings.ts): written at redemption beside the registry item,
+ * completed by the proxy's end report; it expires with the recording's retention (`expiresAt`).
+ */
+export interface RecordingRecord {
+  recordingId: string;
+  tenantId: string;
+  vmMoId: string;
+  instanceUuid: string;
+  userName: string;
+  sessionId: string;
+  consoleType: string;
+  clientAddress?: string;
+  proxyInstance?: string;
+  /** Where the proxy writes its objects: `recordings/<tenant>/<vm>/<recordingId>/`. */
+  keyPrefix: string;
+  input: boolean;
+  mandatory: boolean;
+  retentionDays: number;
+  state: 'recording' | 'recorded' | 'not recorded' | 'incomplete';
+  reason?: string;
+  startedAt: string;
+  endedAt?: string;
+  chunks?: number;
+  bytes?: number;
+  /** Epoch seconds: startedAt + retentionDays. */
+  expiresAt: number;
+}
+
+/** A one-time playback token at rest: only its SHA-256 (`tokenHash`). */
+export interface PlaybackTokenRecord {
+  tenantId: string;
+  tokenHash: string;
+  recordingId: string;
+  vmMoId: string;
+  /** Who the link was issued to: a tenant auditor's user name, or `operator`. */
+  viewer: string;
+  issuedAt: string;
+  expiresAt: number;
+}
+
+/**
+ * An entry of a tenant's audit trail other than a console session's record (those are ConsoleSessionRecord):
+ * a recording started, stopped or played. Kept as long as console session records.
+ */
+export interface AuditEventRecord {
+  tenantId: string;
+  event: 'recording started' | 'recording stopped' | 'recording played';
+  at: string;
+  recordingId: string;
+  vmMoId: string;
+  /** The user whose console was recorded. */
+  userName: string;
+  sessionId: string;
+  /** `recording stopped`: the outcome. */
+  state?: RecordingRecord['state'];
+  reason?: string;
+  /** `recording played`: who played it, and the playback token's fingerprint. */
+  viewer?: string;
+  tokenFingerprint?: string;
+  expiresAt: number;
 }

@@ -1,4 +1,3 @@
-import type * as z from 'zod';
 import {
   AUDIT_RECORDS_PATH,
   ConsoleTargetSchema,
@@ -7,6 +6,7 @@ import {
   REDEMPTIONS_PATH,
   type ConsoleSessionReport,
   type ConsoleTarget,
+  type HeartbeatAnswer,
   type Redemption,
   type SessionHeartbeats,
 } from '../lib/protocol/console-proxy.js';
@@ -15,9 +15,6 @@ import {
  * The proxy's only way to the data: the console-broker API over HTTP, as the console-proxy platform
  * principal. It never touches the table, so any number of proxies can run behind a load balancer.
  */
-
-/** The heartbeat's answer: the sessions that ended meanwhile and, from an API that knows shadows, who watches which. */
-export type HeartbeatAnswer = z.infer<typeof HeartbeatAnswerSchema>;
 
 /** The API could not be asked (down, timed out, or answered something unexpected). */
 export class ApiUnavailable extends Error {

@@ -1,16 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { config } from '../config.js';
 import { logger } from '../log.js';
-import type { ConsoleSessionReport, ConsoleTarget, EndOrder, Redemption, SessionHeartbeats } from '../protocol/console-proxy.js';
+import type { ConsoleSessionReport, ConsoleTarget, EndOrder, HeartbeatAnswer, Redemption, SessionHeartbeats } from '../protocol/console-proxy.js';
 import { fingerprint } from '../protocol/secrets.js';
 import type { OpenConsoleRecord, SessionRecord, TicketRecord, VmRecord } from '../records.js';
 import * as store from '../store/index.js';
 import * as Audit from './audit.js';
 import { isoNow, nowSeconds } from './clock.js';
-import { consolePolicyOf } from './console-policy.js';
+import { consolePolicyOf, registryTtlSeconds } from './console-policy.js';
 import { pushOrder } from './console-proxies.js';
 import { ConnectionLimitReached, NotFound } from './errors.js';
+import * as Recordings from './recordings.js';
 import { tenantReadWith } from './sessions.js';
+import * as Shadows from './shadows.js';
 
 /**
  * The registry of open consoles, kept from what the proxies report: a redemption opens one (the ticket's
@@ -27,16 +29,14 @@ export const EndReasons = {
   tenantDeleted: 'The organization was deleted.',
 } as const;
 
-const registryTtlSeconds = () => 3 * config.consoleHeartbeatSeconds();
-
 /**
  * Checks the tenant's limits before a console ticket is issued: the VM's open consoles (vSphere's
  * `RemoteDisplay.maxConnections`), and the user's and the tenant's caps where set. The tenant's profile comes
  * with the session (one BatchGetItem); the VM's count is one Query; the caps cost a second (parallel) read
  * only when the operator set them.
- * @returns the session limits the ticket carries to the proxy.
+ * @returns the session limits and the recording policy (none: not recorded) the ticket carries to the proxy.
  */
-export async function admitConsole(session: SessionRecord, vm: VmRecord): Promise<NonNullable<TicketRecord['sessionLimits']>> {
+export async function admitConsole(session: SessionRecord, vm: VmRecord): Promise<Pick<TicketRecord, 'sessionLimits' | 'recording'>> {
   const known = tenantReadWith(session);
   const [tenant, onVm] = await Promise.all([
     known?.tenantId === vm.tenantId ? known : store.getTenant(vm.tenantId),
@@ -61,11 +61,13 @@ export async function admitConsole(session: SessionRecord, vm: VmRecord): Promis
   if (perTenant !== undefined && ofTenant >= perTenant) {
     throw ConnectionLimitReached(`The organization already has ${ofTenant} open consoles; its limit is ${perTenant}.`, { connectionLimit: perTenant, object });
   }
-  return { idleTimeoutSeconds: policy.idleTimeoutSeconds, maxDurationSeconds: policy.maxDurationSeconds };
+  const recording = Recordings.recordingPolicyOf(tenant, vm);
+  return { sessionLimits: { idleTimeoutSeconds: policy.idleTimeoutSeconds, maxDurationSeconds: policy.maxDurationSeconds }, ...(recording ? { recording } : {}) };
 }
 
 /** A redeemed ticket becomes an open console in the registry; its target carries the session's policy to the proxy. */
 export async function openConsole(ticket: TicketRecord, from: Omit<Redemption, 'ticket'>): Promise<ConsoleTarget> {
+  if (ticket.shadowOf) return Shadows.openShadow({ ...ticket, shadowOf: ticket.shadowOf }, from);
   const limits = ticket.sessionLimits ?? consolePolicyOf(undefined);
   const now = isoNow();
   const record: OpenConsoleRecord = {
@@ -82,8 +84,11 @@ export async function openConsole(ticket: TicketRecord, from: Omit<Redemption, '
     lastInputAt: now,
     expiresAt: nowSeconds() + registryTtlSeconds(),
   };
-  await store.putOpenConsole(record);
-  logger.info('console session opened', { tenant: record.tenantId, vm: record.vmMoId, user: record.userName, session: record.sessionId });
+  // A recorded console: its manifest and "recording started" go with the registry item, in one round trip.
+  const recording = ticket.recording ? Recordings.startRecording(record, ticket.recording) : undefined;
+  if (recording) await store.putOpenConsoleWithRecording(record, recording.manifest, recording.started);
+  else await store.putOpenConsole(record);
+  logger.info('console session opened', { tenant: record.tenantId, vm: record.vmMoId, user: record.userName, session: record.sessionId, ...(recording ? { recording: recording.grant.recordingId } : {}) });
   return {
     tenantId: ticket.tenantId,
     vmMoId: ticket.vmMoId,
@@ -98,28 +103,45 @@ export async function openConsole(ticket: TicketRecord, from: Omit<Redemption, '
       maxDurationSeconds: limits.maxDurationSeconds,
       heartbeatSeconds: config.consoleHeartbeatSeconds(),
     },
+    ...(recording ? { recording: recording.grant } : {}),
   };
 }
 
-/** A proxy's heartbeat: each console it still bridges is kept. @returns those the registry no longer holds. */
-export async function recordHeartbeats({ sessions }: SessionHeartbeats): Promise<string[]> {
+/**
+ * A proxy's heartbeat: each console it still bridges is kept. @returns those the registry no longer holds,
+ * and the watchers of those that are (or were, till now) watched by a shadow.
+ */
+export async function recordHeartbeats({ sessions }: SessionHeartbeats): Promise<HeartbeatAnswer> {
   const expiresAt = nowSeconds() + registryTtlSeconds();
   const ended: string[] = [];
+  const kept: OpenConsoleRecord[] = [];
   for (let start = 0; start < sessions.length; start += 25) {
     await Promise.all(
       sessions.slice(start, start + 25).map(async (open) => {
-        const kept = await store.touchOpenConsole(open.tenantId, open.vmMoId, open.sessionId, open.lastInputAt, expiresAt);
-        if (!kept) ended.push(open.sessionId);
+        const touched = await store.touchOpenConsole(open.tenantId, open.vmMoId, open.sessionId, open.lastInputAt, expiresAt);
+        if (touched) kept.push(touched);
+        else ended.push(open.sessionId);
       }),
     );
   }
-  return ended;
+  // Shadows and watched consoles only: an ordinary console costs its UpdateItem and nothing more.
+  const [orphans, watched] = await Promise.all([Shadows.orphanedShadows(kept), Shadows.watchersOfReported(kept)]);
+  ended.push(...orphans);
+  return { ended, ...(watched.length > 0 ? { watched } : {}) };
 }
 
-/** A console ended at its proxy: it leaves the registry, and its audit record (start, end, reason) is written. */
+/**
+ * A console ended at its proxy: it leaves the registry, and its audit record (start, end, reason) is written.
+ * A watched console's shadows end with it; a shadow's end is audited and its watched console's page told.
+ */
 export async function closeConsole(report: ConsoleSessionReport): Promise<void> {
   await Audit.recordConsoleSession(report);
-  await store.deleteOpenConsole(report.tenantId, report.vmMoId, report.sessionId);
+  const { recording } = report;
+  const [removed] = await Promise.all([
+    store.deleteOpenConsole(report.tenantId, report.vmMoId, report.sessionId),
+    recording && Recordings.endRecording({ ...report, recording }),
+  ]);
+  if (removed) await Shadows.consolesEnded([removed], report.endReason);
 }
 
 export type ConsoleScope = { tenantId: string; vmMoId?: string; userName?: string };
@@ -137,6 +159,7 @@ export const openConsolesOfVm = (tenantId: string, moId: string): Promise<OpenCo
 /** Ends the given consoles: out of the registry, and an order to every proxy naming them. */
 async function endListed(consoles: OpenConsoleRecord[], order: EndOrder): Promise<OpenConsoleRecord[]> {
   await Promise.all([store.deleteOpenConsoles(consoles), pushOrder(order)]);
+  await Shadows.consolesEnded(consoles, order.reason);
   return consoles;
 }
 
@@ -158,16 +181,18 @@ export async function endConsolesOfVmNamed(tenantId: string, moId: string, sessi
 
 /**
  * Ends every console of a VM, of a user or of a whole tenant. The order names the scope, not the sessions:
- * a console being opened right now (redeemed, not yet bridged) is matched by its proxy too.
+ * a console being opened right now (redeemed, not yet bridged) is matched by its proxy too. `known`: the
+ * scope's consoles read beforehand (a deleted VM's, whose registry partition went with it).
  */
-export async function endConsolesOf(scope: ConsoleScope, reason: string): Promise<OpenConsoleRecord[]> {
+export async function endConsolesOf(scope: ConsoleScope, reason: string, known?: OpenConsoleRecord[]): Promise<OpenConsoleRecord[]> {
   const { tenantId, vmMoId, userName } = scope;
   const open =
-    vmMoId !== undefined
+    known ??
+    (vmMoId !== undefined
       ? await store.openConsolesOfVm(tenantId, vmMoId)
       : userName !== undefined
         ? await store.openConsolesOfUser(tenantId, userName)
-        : await store.openConsolesOfTenant(tenantId);
+        : await store.openConsolesOfTenant(tenantId));
   const order: EndOrder = { type: 'end', tenantId, ...(vmMoId ? { vmMoId } : {}), ...(userName ? { userName } : {}), reason };
   return endListed(open, order);
 }

@@ -4,8 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { ConsoleTarget, ShadowOf, Watcher } from '../../lib/protocol/console-proxy.js';
-import type { ConsoleBrokerApi, HeartbeatAnswer } from '../../proxy/api.js';
+import type { ConsoleTarget, HeartbeatAnswer, ShadowOf, Watcher } from '../../lib/protocol/console-proxy.js';
+import type { ConsoleBrokerApi } from '../../proxy/api.js';
 import { LiveConsoles, WATCHED_CONSOLE_ENDED } from '../../proxy/live-consoles.js';
 import type { Notice } from '../../proxy/notices.js';
 
