@@ -5,9 +5,9 @@ import { errorSummary, logger } from './log.js';
 /**
  * The proxy's order channel: one WebSocket to the API Gateway WebSocket API (the one the guest agents hold),
  * authenticated by the console-proxy key. The API pushes orders over it: end consoles, or tell a console's page
- * who watches it (a read-only shadow started or ended). A health message
- * every 9 minutes keeps API Gateway's 10-minute idle timer off; the connection is renewed before its 2-hour
- * limit (the new one opens first); a lost one is reopened after a jittered, growing delay.
+ * who watches it (a read-only shadow started or ended). A health message every 9 minutes keeps API Gateway's
+ * 10-minute idle timer off; the connection is renewed before its 2-hour limit (the new one opens first); a lost
+ * one is reopened after a jittered, growing delay.
  */
 export interface OrderChannelOptions {
   url: string;
