@@ -32,6 +32,8 @@ if (missing) console.warn(`proxy-shadow skipped: ${missing}`);
 const TENANT = `shadow-${randomBytes(3).toString('hex')}`;
 const VM = 'vm-1';
 const OWNER = `alice@${TENANT}`;
+/** A tenant auditor (VirtualMachine.Interact.ConsoleAudit): shadows through vCenter REST. */
+const AUDITOR = `audrey@${TENANT}`;
 const PASSWORD = 'shadow-user-pass';
 const PROXY_KEY = 'demo-console-proxy-key';
 const SDK = '/sdk/vim25/8.0.3.0';
@@ -87,6 +89,7 @@ describe.skipIf(missing)('read-only shadowing through the console proxy and the 
   let browser: BrowserContext;
   let profile: string;
   let vimSession: string;
+  let auditorSession: string;
   const logs: string[] = [];
   let restoreOutput: () => void;
   /** The client messages the VNC server read, by its client's number (1, 2, … in the order they connected). */
@@ -110,6 +113,7 @@ describe.skipIf(missing)('read-only shadowing through the console proxy and the 
 
     await operator('PUT', '', { displayName: 'Shadowing' });
     await operator('PUT', `/users/${OWNER}`, { password: PASSWORD, privileges: ['VirtualMachine.Interact.ConsoleInteract'] });
+    await operator('PUT', `/users/${AUDITOR}`, { password: PASSWORD, privileges: ['VirtualMachine.Interact.ConsoleAudit'] });
     await operator('PUT', `/vms/${VM}`, {
       instanceUuid: `8a1b7c2d-3e4f-4a5b-8c6d-${randomBytes(6).toString('hex')}`,
       name: 'web-01',
@@ -122,6 +126,9 @@ describe.skipIf(missing)('read-only shadowing through the console proxy and the 
     const login = await call('POST', `${SDK}/SessionManager/SessionManager/Login`, { body: { userName: OWNER, password: PASSWORD } });
     expect(login.status).toBe(200);
     vimSession = login.headers.get('vmware-api-session-id')!;
+    const auditorLogin = await call('POST', '/api/session', { headers: { authorization: `Basic ${Buffer.from(`${AUDITOR}:${PASSWORD}`).toString('base64')}` } });
+    expect(auditorLogin.status).toBe(201);
+    auditorSession = auditorLogin.body as string;
     profile = mkdtempSync(join(tmpdir(), 'proxy-shadow-chromium-'));
     browser = await launchBrowser(profile);
   }, 400_000);
@@ -161,6 +168,15 @@ describe.skipIf(missing)('read-only shadowing through the console proxy and the 
     const issued = await operator('POST', `/console-sessions/${sessionId}/shadows`);
     expect(issued.url).toMatch(/\/vnc_auto\.html\?path=%3Ftoken%3D/);
     return new URL(issued.url).searchParams.get('path')!.replace(/^\//, '');
+  }
+
+  /** The auditor's shadow of `sessionId` (vCenter REST `?action=shadow`), as a path on the proxy. */
+  async function auditorShadowTicket(sessionId: string): Promise<string> {
+    const issued = await call('POST', `/api/vcenter/vm/${VM}/console/sessions/${sessionId}?action=shadow`, {
+      headers: { 'vmware-api-session-id': auditorSession },
+    });
+    expect(issued.status, issued.text).toBe(201);
+    return new URL(issued.body.url).searchParams.get('path')!.replace(/^\//, '');
   }
 
   /** The console page on `path`, connected; its VNC connection is the server's next client. */
@@ -328,15 +344,17 @@ describe.skipIf(missing)('read-only shadowing through the console proxy and the 
     const [webmks, novnc, withNotices] = opened as [(typeof opened)[0], (typeof opened)[0], (typeof opened)[0]];
     expect([withNotices, webmks, novnc].map(({ raw }) => raw.ws.protocol)).toEqual([NOTICES, 'binary', '']);
 
-    // A shadow of each: the API pushes a watch order for each session; the proxy follows each (its log says so).
+    // A shadow of each (the last one a tenant auditor's): the API pushes a watch order for each session; the
+    // proxy follows each (its log says so).
     const shadows: RawConsole[] = [];
     for (const { sessionId } of opened) {
-      shadows.push((await openRaw(await shadowTicket(sessionId))).raw);
+      const path = sessionId === withNotices.sessionId ? await auditorShadowTicket(sessionId) : await shadowTicket(sessionId);
+      shadows.push((await openRaw(path)).raw);
       await logged('console watchers changed', sessionId);
     }
     await eventually(() => withNotices.raw.texts.length > 0, 'the notice', WAIT);
     const notice = JSON.parse(withNotices.raw.texts[0]!);
-    expect(notice).toEqual({ type: 'watchers', watchers: [{ userName: 'operator', since: iso }] });
+    expect(notice).toEqual({ type: 'watchers', watchers: [{ userName: AUDITOR, since: iso }] });
     expect(withNotices.raw.texts).toEqual([JSON.stringify(notice)]);
     await Promise.all([webmks, novnc].map(({ raw }) => raw.settled()));
     expect(webmks.raw.texts).toEqual([]);
