@@ -233,6 +233,17 @@ describe.skipIf(missing)('read-only shadowing through the console proxy and the 
     expect(await ownerPage.textContent('#notice')).toMatch(/^operator is watching this console \(read-only\) since \d\d:\d\d:\d\d/);
     expect(await ownerPage.getAttribute('body', 'data-mode')).toBeNull();
 
+    // A tenant auditor watches too: both are listed, oldest first, one line each; then the auditor leaves.
+    const { raw: auditorShadow } = await openRaw(await auditorShadowTicket(owner));
+    await ownerPage.waitForSelector(`body[data-watchers="operator, ${AUDITOR}"]`, { timeout: 60_000 });
+    const lines = await ownerPage.locator('#notice p').allTextContents();
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^operator is watching this console \(read-only\) since \d\d:\d\d:\d\d/);
+    expect(lines[1]).toMatch(new RegExp(`^${AUDITOR} is watching this console \\(read-only\\) since \\d\\d:\\d\\d:\\d\\d`));
+    auditorShadow.ws.close();
+    await auditorShadow.closed;
+    await ownerPage.waitForSelector('body[data-watchers="operator"]', { timeout: 60_000 });
+
     // What the owner types appears in the shadow's canvas.
     const shown = (await canvasPixels(shadowPage))!;
     await ownerPage.keyboard.type('seen by the shadow');
