@@ -6,6 +6,7 @@ import {
   REDEMPTIONS_PATH,
   type ConsoleSessionReport,
   type ConsoleTarget,
+  type HeartbeatAnswer,
   type Redemption,
   type SessionHeartbeats,
 } from '../lib/protocol/console-proxy.js';
@@ -24,8 +25,8 @@ export interface ConsoleBrokerApi {
   /** The target of a valid ticket, consuming it; `undefined` for a used, expired, unknown, foreign or malformed one. */
   redeemTicket(ticket: string, from?: Omit<Redemption, 'ticket'>): Promise<ConsoleTarget | undefined>;
   recordSession(report: ConsoleSessionReport): Promise<void>;
-  /** Reports the consoles still bridged; answers the ids of those that ended meanwhile. */
-  heartbeat(report: SessionHeartbeats): Promise<string[]>;
+  /** Reports the consoles still bridged; answers the ids of those that ended meanwhile, and their watchers. */
+  heartbeat(report: SessionHeartbeats): Promise<HeartbeatAnswer>;
 }
 
 export function consoleBrokerApi(options: { baseUrl: string; apiKey: string; timeoutMs: number; redemptionTimeoutMs?: number }): ConsoleBrokerApi {
@@ -70,7 +71,7 @@ export function consoleBrokerApi(options: { baseUrl: string; apiKey: string; tim
       }
       const answer = HeartbeatAnswerSchema.safeParse(await response.json().catch(() => undefined));
       if (!answer.success) throw new ApiUnavailable('heartbeat answered an unexpected body');
-      return answer.data.ended;
+      return answer.data;
     },
 
     async recordSession(report) {

@@ -10,6 +10,7 @@ import { OrderChannel } from './orders.js';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { logger } from './log.js';
+import { chooseSubprotocol } from './notices.js';
 import { emitEmf, proxyMetrics, serveMetrics, type ProxyMetrics } from './metrics.js';
 import { Recordings } from './recording/recordings.js';
 import { s3RecordingStorage } from './recording/storage.js';
@@ -64,8 +65,7 @@ export async function startConsoleProxy(
     noServer: true,
     maxPayload: config.maxMessageBytes,
     perMessageDeflate: false,
-    // noVNC asks for no subprotocol; WEBMKS clients ask for `binary`. Text (`base64`) is not spoken.
-    handleProtocols: (protocols) => (protocols.has('binary') ? 'binary' : false),
+    handleProtocols: chooseSubprotocol,
   });
   const live = new LiveConsoles(api);
   const instanceId = config.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -73,7 +73,9 @@ export async function startConsoleProxy(
     ? new OrderChannel({ url: config.ordersUrl, apiKey: config.apiKey, onOrder: (order) => live.apply(order) })
     : undefined;
   orders?.start();
-  const sessionContext: SessionContext = { config, api, sessions, traffic: metrics.traffic, live, instanceId, recordings };
+  const sessionContext: SessionContext = {
+    config, api, sessions, traffic: metrics.traffic, droppedInput: metrics.shadowInputDropped, live, instanceId, recordings,
+  };
   const upgradeContext: UpgradeContext = {
     wss,
     allowedOrigins: config.allowedOrigins,
