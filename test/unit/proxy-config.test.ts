@@ -18,13 +18,12 @@ describe('consoleProxyConfigFromEnv', () => {
       maxPendingRedemptions: 64,
       maxPendingPerClient: 4,
       redemptionTimeoutMs: 3_000,
+      recordingLimits: { flushTimeoutMs: 300_000, queueBytesPerProxy: 256 * 1024 * 1024, queueBytesPerRecording: 8 * 1024 * 1024 },
       trustForwardedFor: false,
       vncConnectTimeoutMs: 5_000,
       apiTimeoutMs: 10_000,
       highWaterMarkBytes: 1_048_576,
       maxMessageBytes: 262_144,
-      // No recording bucket: consoles that must be recorded are refused; the memory limits have their defaults.
-      recordingLimits: { queueBytesPerRecording: 8 * 1024 * 1024, queueBytesPerProxy: 256 * 1024 * 1024, flushTimeoutMs: 300_000 },
       shutdownGraceMs: 10_000,
     });
   });
