@@ -11,6 +11,9 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { logger } from './log.js';
 import { emitEmf, proxyMetrics, serveMetrics, type ProxyMetrics } from './metrics.js';
+import { playbacks } from './playback/playbacks.js';
+import { Close } from './bridge.js';
+import { Refusal } from './refusals.js';
 import { parseRequestTarget } from './request-target.js';
 import { consoleSession, type SessionContext } from './session.js';
 import { DEFAULT_GRACE_MS, drain, type DrainResult } from './shutdown.js';
@@ -70,6 +73,7 @@ export async function startConsoleProxy(
     ? new OrderChannel({ url: config.ordersUrl, apiKey: config.apiKey, onOrder: (order) => live.apply(order) })
     : undefined;
   orders?.start();
+  const playback = playbacks(config, api, instanceId);
   const sessionContext: SessionContext = { config, api, sessions, traffic: metrics.traffic, live, instanceId };
   const upgradeContext: UpgradeContext = {
     wss,
@@ -82,6 +86,7 @@ export async function startConsoleProxy(
         session(ws);
       };
     },
+    playback: (request, token) => playback.open(request, token),
   };
 
   // Every way a client reaches the proxy goes through one guard, so no input can end the process.
@@ -133,6 +138,7 @@ export async function startConsoleProxy(
     ...(metricsServer ? { metricsUrl: metricsServer.url } : {}),
     ordersReady: () => orders?.opened ?? Promise.resolve(),
     async close(graceMs = config.shutdownGraceMs ?? DEFAULT_GRACE_MS) {
+      playback.endAll(Close.goingAway, Refusal.shutdown);
       const result = await drain({ server, wss, sessions, graceMs, stopAccepting: () => (closing = true) });
       await orders?.stop();
       live.stop();
