@@ -109,7 +109,7 @@ export function consoleProxyConfigFromEnv(env: Env = process.env): ConsoleProxyC
     maxSessionsPerTenant,
     maxPendingRedemptions: positive(env, 'CONSOLE_PROXY_MAX_PENDING_REDEMPTIONS', 64),
     maxPendingPerClient: positive(env, 'CONSOLE_PROXY_MAX_PENDING_PER_CLIENT', 4),
-    maxPlaybacks: positive(env, 'CONSOLE_PROXY_MAX_PLAYBACKS', DEFAULT_MAX_PLAYBACKS),
+    ...(env.CONSOLE_PROXY_MAX_PLAYBACKS ? { maxPlaybacks: positive(env, 'CONSOLE_PROXY_MAX_PLAYBACKS', DEFAULT_MAX_PLAYBACKS) } : {}),
     redemptionTimeoutMs: seconds(env, 'CONSOLE_PROXY_REDEMPTION_TIMEOUT_SECONDS', 3),
     trustForwardedFor: env.CONSOLE_PROXY_TRUST_X_FORWARDED_FOR === 'true',
     vncConnectTimeoutMs: seconds(env, 'CONSOLE_PROXY_VNC_CONNECT_TIMEOUT_SECONDS', 5),
