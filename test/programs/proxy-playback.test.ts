@@ -32,6 +32,7 @@ import {
 } from '../../lib/protocol/recording.js';
 import { consoleBrokerApi, type ConsoleBrokerApi } from '../../proxy/api.js';
 import { PlaybackRefusal } from '../../proxy/playback/playbacks.js';
+import { Refusal } from '../../proxy/refusals.js';
 import { s3RecordingStorage, type RecordingStorage } from '../../proxy/recording/storage.js';
 import { startConsoleProxy, type ConsoleProxy } from '../../proxy/server.js';
 import { demoScreens } from '../../scripts/demo-data.js';
@@ -393,6 +394,15 @@ describe.skipIf(skip)('console recording playback', () => {
       expect(failed.reason).toBe(PlaybackRefusal.storage);
       // Before the storage failed, the manifest had gone out.
       expect(JSON.parse(failed.messages[0] as string).type).toBe('recording');
+
+      // A proxy shutting down tells its playbacks to go away, as its consoles (1001).
+      const last = playbackToken(grantOf());
+      gates.set(last, new Promise<void>((resolve) => (open = resolve)));
+      const stopped = playbackSocket(down, downOrigin, last);
+      await eventually(() => asked.has(last), 'the last playback waiting on the API', WAIT);
+      await down.close(10_000);
+      open();
+      expect(await stopped).toEqual({ messages: [], code: 1001, reason: Refusal.shutdown });
     });
   });
 
@@ -505,6 +515,54 @@ describe.skipIf(skip)('console recording playback', () => {
       expect(await page.textContent('#play')).toBe('Play');
       await page.waitForTimeout(500);
       expect(await page.getAttribute('body', 'data-position-ms')).toBe(paused);
+    });
+
+    /** Stores `frames` as a recording of its own (a copy of the manifest with `changes`) and opens its playback page. */
+    async function openCopy(frames: CapturedFrame[], changes: Partial<RecordingManifest>): Promise<Page> {
+      const copy = { ...manifest, recordingId: randomUUID(), ...changes };
+      const keyPrefix = recordingKeyPrefix(copy.tenantId, copy.vmMoId, copy.recordingId);
+      for (const [sequence, chunk] of chunksOf(frames).entries()) await storage.put(chunkKey(keyPrefix, sequence), chunk, 30);
+      const opened = await browser.newPage();
+      await opened.goto(`${origin}/playback.html?token=${encodeURIComponent(playbackToken({ ...grantOf(), manifest: copy, keyPrefix }))}`);
+      return opened;
+    }
+
+    it('answers a recorded VNC-authentication handshake with an empty password, and the recorded stream goes on', async () => {
+      // The same console as if its server had asked for VNC authentication: security type 2, then a challenge.
+      const offer = tap.frames.filter((frame) => frame.direction === FROM_VM)[1]!;
+      expect([...offer.payload]).toEqual([1, 1]);
+      const frames = tap.frames.flatMap((frame) =>
+        frame === offer ? [{ ...frame, payload: Buffer.from([1, 2]) }, { ...frame, payload: randomBytes(16) }] : [frame],
+      );
+      const replay = await openCopy(frames, {});
+      await replay.waitForSelector('body[data-state="ready"]', { timeout: 120_000 });
+      await replay.locator('#seek').fill(await durationOf(replay) as string);
+      await replay.waitForSelector('body[data-state="ended"]', { timeout: 120_000 });
+      expect((await canvasPixels(replay))!.equals(live.bPixels)).toBe(true);
+      await replay.close();
+    });
+
+    it('explains a recording that is incomplete, and one that was not recorded at all', async () => {
+      const reason = 'the recording storage failed: connect ECONNREFUSED';
+      const cut = tap.frames.filter((frame) => frame.offsetMs <= at.typing);
+      const incomplete = await openCopy(cut, { state: 'incomplete', reason });
+      await incomplete.waitForSelector('body[data-state="ready"]', { timeout: 120_000 });
+      expect(await incomplete.textContent('[data-field="state"]')).toBe(
+        `Incomplete: the recording storage failed during the session; the recording ends where it failed. (${reason})`,
+      );
+      await incomplete.locator('#seek').fill(await durationOf(incomplete) as string);
+      await incomplete.waitForSelector('body[data-state="ended"]', { timeout: 120_000 });
+      expect((await canvasPixels(incomplete))!.equals(live.aPixels)).toBe(true);
+      await incomplete.close();
+
+      const notRecorded = await openCopy([], { state: 'not recorded', reason: 'no recording storage', chunks: 0, bytes: 0 });
+      await notRecorded.waitForSelector('body[data-state="empty"]', { timeout: 120_000 });
+      expect(await notRecorded.textContent('#status')).toBe('There is no screen to play in this recording.');
+      expect(await notRecorded.textContent('[data-field="state"]')).toBe(
+        'Not recorded: the recording storage was unavailable when the console opened, and the policy let it open unrecorded; there is nothing to play. (no recording storage)',
+      );
+      expect(await notRecorded.isDisabled('#play')).toBe(true);
+      await notRecorded.close();
     });
 
     it('refuses a used playback link, saying why', async () => {
