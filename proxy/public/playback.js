@@ -24,9 +24,9 @@ function show(state, message) {
 const field = (name, text) => (details.querySelector(`[data-field="${name}"]`).textContent = text);
 const utc = (iso) => `${new Date(iso).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 
-/** `1 h 2 min 3 s`, `2 min 5 s`, `12 s`. */
+/** `1 h 2 min 3 s`, `2 min 5 s`, `12 s` (whole seconds, as the player's clock counts them). */
 function duration(ms) {
-  const total = Math.round(ms / 1000);
+  const total = Math.floor(ms / 1000);
   const [h, m, s] = [Math.floor(total / 3600), Math.floor((total % 3600) / 60), total % 60];
   if (h) return `${h} h ${m} min ${s} s`;
   return m ? `${m} min ${s} s` : `${s} s`;

@@ -156,7 +156,7 @@ function screenRgba(screen: DemoScreen): Buffer {
 /** The page's own wording of the manifest (playback.js): UTC times to the second, durations in h/min/s. */
 const utc = (iso: string) => `${iso.slice(0, 19).replace('T', ' ')} UTC`;
 function duration(ms: number): string {
-  const total = Math.round(ms / 1000);
+  const total = Math.floor(ms / 1000);
   const [h, m, s] = [Math.floor(total / 3600), Math.floor((total % 3600) / 60), total % 60];
   if (h) return `${h} h ${m} min ${s} s`;
   return m ? `${m} min ${s} s` : `${s} s`;
