@@ -1,5 +1,6 @@
 import type { Privilege } from './core/privileges.js';
 import type { VmSpec } from './core/model.js';
+import type { RecordingPolicy, RecordingPolicySpec } from './core/recording-policy.js';
 import type { Refusal, WorkPayload, WorkResult } from './protocol/agent.js';
 import type { Sealed } from './protocol/sealing.js';
 
@@ -18,6 +19,8 @@ export interface TenantRecord {
   deletingSince?: string;
   /** What the operator set of the tenant's console policy (lib/core/console-policy.ts fills in the rest). */
   consolePolicy?: ConsolePolicySpec;
+  /** Whether and how its consoles are recorded (lib/core/recording-policy.ts; a VM's spec may override fields). */
+  recordingPolicy?: RecordingPolicySpec;
 }
 
 /** A tenant's console policy as the operator sets it; each field left out takes its default. */
@@ -123,6 +126,8 @@ export interface TicketRecord {
   vnc: ConsoleEndpoint;
   /** The tenant's session limits when the ticket was issued, carried to the proxy by the redemption. */
   sessionLimits?: { idleTimeoutSeconds: number; maxDurationSeconds: number };
+  /** The recording policy in force when the ticket was issued; absent: the console is not recorded. */
+  recording?: RecordingPolicy;
   issuedAt: string;
   /** Epoch seconds; 30 minutes after issue unless configured otherwise. */
   expiresAt: number;
@@ -234,4 +239,67 @@ export interface GuestProcessRecord {
   exitCode?: number;
   /** Set only once the process has finished: end time + 300 s. */
   expiresAt?: number;
+}
+
+/**
+ * A console recording's manifest (lib/core/recordings.ts): written at redemption beside the registry item,
+ * completed by the proxy's end report; it expires with the recording's retention (`expiresAt`).
+ */
+export interface RecordingRecord {
+  recordingId: string;
+  tenantId: string;
+  vmMoId: string;
+  instanceUuid: string;
+  userName: string;
+  sessionId: string;
+  consoleType: string;
+  clientAddress?: string;
+  proxyInstance?: string;
+  /** Where the proxy writes its objects: `recordings/<tenant>/<vm>/<recordingId>/`. */
+  keyPrefix: string;
+  input: boolean;
+  mandatory: boolean;
+  retentionDays: number;
+  state: 'recording' | 'recorded' | 'not recorded' | 'incomplete';
+  reason?: string;
+  startedAt: string;
+  endedAt?: string;
+  chunks?: number;
+  bytes?: number;
+  /** Epoch seconds: startedAt + retentionDays. */
+  expiresAt: number;
+}
+
+/** A one-time playback token at rest: only its SHA-256 (`tokenHash`). */
+export interface PlaybackTokenRecord {
+  tenantId: string;
+  tokenHash: string;
+  recordingId: string;
+  vmMoId: string;
+  /** Who the link was issued to: a tenant auditor's user name, or `operator`. */
+  viewer: string;
+  issuedAt: string;
+  expiresAt: number;
+}
+
+/**
+ * An entry of a tenant's audit trail other than a console session's record (those are ConsoleSessionRecord):
+ * a recording started, stopped or played. Kept as long as console session records.
+ */
+export interface AuditEventRecord {
+  tenantId: string;
+  event: 'recording started' | 'recording stopped' | 'recording played';
+  at: string;
+  recordingId: string;
+  vmMoId: string;
+  /** The user whose console was recorded. */
+  userName: string;
+  sessionId: string;
+  /** `recording stopped`: the outcome. */
+  state?: RecordingRecord['state'];
+  reason?: string;
+  /** `recording played`: who played it, and the playback token's fingerprint. */
+  viewer?: string;
+  tokenFingerprint?: string;
+  expiresAt: number;
 }

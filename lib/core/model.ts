@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { PrivilegeSchema } from './privileges.js';
+import { RecordingPolicyOverrideSchema } from './recording-policy.js';
 import {
   CountSchema,
   ExitCodeSchema,
@@ -49,6 +50,8 @@ export const VmSpecSchema = z
     /** The virtual hardware, where the operator knows it (vCenter leaves a summary's cpu_count and memory unset otherwise). */
     cpuCount: z.number().int().min(1).max(768).optional(),
     memorySizeMiB: z.number().int().min(1).max(24 * 1024 * 1024).optional(),
+    /** Overrides fields of the tenant's console recording policy for this VM (docs/recording.md). */
+    recordingPolicy: RecordingPolicyOverrideSchema.optional(),
   })
   .strict();
 export type VmSpec = z.infer<typeof VmSpecSchema>;

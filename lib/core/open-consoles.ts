@@ -10,6 +10,7 @@ import { isoNow, nowSeconds } from './clock.js';
 import { consolePolicyOf } from './console-policy.js';
 import { pushOrder } from './console-proxies.js';
 import { ConnectionLimitReached, NotFound } from './errors.js';
+import * as Recordings from './recordings.js';
 import { tenantReadWith } from './sessions.js';
 
 /**
@@ -34,9 +35,9 @@ const registryTtlSeconds = () => 3 * config.consoleHeartbeatSeconds();
  * `RemoteDisplay.maxConnections`), and the user's and the tenant's caps where set. The tenant's profile comes
  * with the session (one BatchGetItem); the VM's count is one Query; the caps cost a second (parallel) read
  * only when the operator set them.
- * @returns the session limits the ticket carries to the proxy.
+ * @returns the session limits and the recording policy (none: not recorded) the ticket carries to the proxy.
  */
-export async function admitConsole(session: SessionRecord, vm: VmRecord): Promise<NonNullable<TicketRecord['sessionLimits']>> {
+export async function admitConsole(session: SessionRecord, vm: VmRecord): Promise<Pick<TicketRecord, 'sessionLimits' | 'recording'>> {
   const known = tenantReadWith(session);
   const [tenant, onVm] = await Promise.all([
     known?.tenantId === vm.tenantId ? known : store.getTenant(vm.tenantId),
@@ -61,7 +62,8 @@ export async function admitConsole(session: SessionRecord, vm: VmRecord): Promis
   if (perTenant !== undefined && ofTenant >= perTenant) {
     throw ConnectionLimitReached(`The organization already has ${ofTenant} open consoles; its limit is ${perTenant}.`, { connectionLimit: perTenant, object });
   }
-  return { idleTimeoutSeconds: policy.idleTimeoutSeconds, maxDurationSeconds: policy.maxDurationSeconds };
+  const recording = Recordings.recordingPolicyOf(tenant, vm);
+  return { sessionLimits: { idleTimeoutSeconds: policy.idleTimeoutSeconds, maxDurationSeconds: policy.maxDurationSeconds }, ...(recording ? { recording } : {}) };
 }
 
 /** A redeemed ticket becomes an open console in the registry; its target carries the session's policy to the proxy. */
@@ -82,8 +84,11 @@ export async function openConsole(ticket: TicketRecord, from: Omit<Redemption, '
     lastInputAt: now,
     expiresAt: nowSeconds() + registryTtlSeconds(),
   };
-  await store.putOpenConsole(record);
-  logger.info('console session opened', { tenant: record.tenantId, vm: record.vmMoId, user: record.userName, session: record.sessionId });
+  // A recorded console: its manifest and "recording started" go with the registry item, in one round trip.
+  const recording = ticket.recording ? Recordings.startRecording(record, ticket.recording) : undefined;
+  if (recording) await store.putOpenConsoleWithRecording(record, recording.manifest, recording.started);
+  else await store.putOpenConsole(record);
+  logger.info('console session opened', { tenant: record.tenantId, vm: record.vmMoId, user: record.userName, session: record.sessionId, ...(recording ? { recording: recording.grant.recordingId } : {}) });
   return {
     tenantId: ticket.tenantId,
     vmMoId: ticket.vmMoId,
@@ -98,6 +103,7 @@ export async function openConsole(ticket: TicketRecord, from: Omit<Redemption, '
       maxDurationSeconds: limits.maxDurationSeconds,
       heartbeatSeconds: config.consoleHeartbeatSeconds(),
     },
+    ...(recording ? { recording: recording.grant } : {}),
   };
 }
 
@@ -119,7 +125,8 @@ export async function recordHeartbeats({ sessions }: SessionHeartbeats): Promise
 /** A console ended at its proxy: it leaves the registry, and its audit record (start, end, reason) is written. */
 export async function closeConsole(report: ConsoleSessionReport): Promise<void> {
   await Audit.recordConsoleSession(report);
-  await store.deleteOpenConsole(report.tenantId, report.vmMoId, report.sessionId);
+  const { recording } = report;
+  await Promise.all([store.deleteOpenConsole(report.tenantId, report.vmMoId, report.sessionId), recording && Recordings.endRecording({ ...report, recording })]);
 }
 
 export type ConsoleScope = { tenantId: string; vmMoId?: string; userName?: string };

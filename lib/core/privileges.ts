@@ -6,6 +6,7 @@ export const PRIVILEGES = [
   'VirtualMachine.Interact.DeviceConnection',
   'VirtualMachine.Interact.GuestControl',
   'VirtualMachine.Interact.DnD',
+  'VirtualMachine.Interact.ConsoleAudit',
   'VirtualMachine.GuestOperations.Execute',
   'VirtualMachine.GuestOperations.Query',
   'VirtualMachine.GuestOperations.Modify',

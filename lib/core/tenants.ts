@@ -9,11 +9,17 @@ import {
 import { hashPassword } from '../protocol/secrets.js';
 import type { PrincipalRecord, TenantRecord } from '../records.js';
 import { ConsolePolicySpecSchema } from './console-policy.js';
+import { RecordingPolicySpecSchema } from './recording-policy.js';
 import { endConsolesOf, EndReasons } from './open-consoles.js';
 
 /** What the operator says a tenant is: its name and, optionally, its console policy (docs/sessions.md). */
 export const TenantSpecSchema = z
-  .object({ displayName: z.string().min(1).max(200), consolePolicy: ConsolePolicySpecSchema.optional() })
+  .object({
+    displayName: z.string().min(1).max(200),
+    consolePolicy: ConsolePolicySpecSchema.optional(),
+    /** Whether and how its consoles are recorded (docs/recording.md). */
+    recordingPolicy: RecordingPolicySpecSchema.optional(),
+  })
   .strict();
 export type TenantSpec = z.infer<typeof TenantSpecSchema>;
 
@@ -39,6 +45,7 @@ export async function putTenant(tenantId: string, spec: TenantSpec): Promise<Ten
     tenantId,
     displayName: spec.displayName,
     ...(spec.consolePolicy ? { consolePolicy: spec.consolePolicy } : {}),
+    ...(spec.recordingPolicy ? { recordingPolicy: spec.recordingPolicy } : {}),
     createdAt: existing?.createdAt ?? isoNow(),
   };
   // Conditional: a delete marked between the read and the write wins.

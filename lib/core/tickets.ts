@@ -26,7 +26,8 @@ export async function issueTicket(
   vm: VmRecord,
   consoleType: string,
   grants: Privilege,
-  sessionLimits?: TicketRecord['sessionLimits'],
+  /** What admitting the console settled (lib/core/open-consoles.ts admitConsole): session limits, recording policy. */
+  admission: Pick<TicketRecord, 'sessionLimits' | 'recording'> = {},
 ): Promise<IssuedTicket> {
   const secret = issueSecret(vm.tenantId, scopeKey(vm.moId));
   const record: TicketRecord = {
@@ -38,7 +39,8 @@ export async function issueTicket(
     issuedTo: session.userName,
     grants,
     vnc: { host: vm.vnc.host, port: vm.vnc.port },
-    ...(sessionLimits ? { sessionLimits } : {}),
+    ...(admission.sessionLimits ? { sessionLimits: admission.sessionLimits } : {}),
+    ...(admission.recording ? { recording: admission.recording } : {}),
     issuedAt: isoNow(),
     expiresAt: nowSeconds() + config.ticketTtlSeconds(),
   };

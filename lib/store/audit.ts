@@ -1,7 +1,7 @@
-import type { ConsoleSessionRecord } from '../records.js';
+import type { AuditEventRecord, ConsoleSessionRecord } from '../records.js';
 import { InvalidArgument } from '../core/errors.js';
 import { putItem } from './items.js';
-import { dayOf, keys } from './keys.js';
+import { dayOf, keys, SK } from './keys.js';
 import { recordsIn } from './paging.js';
 import { putRequest } from './requests.js';
 
@@ -27,5 +27,17 @@ export async function listConsoleSessions(tenantId: string, from: string, to: st
     days.push(dayOf(new Date(day).toISOString()));
   }
   const perDay = await Promise.all(days.map((day) => recordsIn<ConsoleSessionRecord>(keys.auditPartition(tenantId, day))));
-  return perDay.flat();
+  // The day's other audit entries (recordings: `listAuditEvents`) are no session records.
+  return perDay.flat().filter((record) => 'principal' in record);
 }
+
+/** An audit entry about a recording (started, stopped, played), beside the day's console session records. */
+export const auditEventPutRequest = (event: AuditEventRecord, discriminator: string = event.event) =>
+  putRequest(keys.auditEvent(event.tenantId, event.at, event.recordingId, discriminator), event, { ifAbsent: true });
+
+/** Writes an audit entry; the same entry again (a retried report) is a no-op: `false`. */
+export const putAuditEvent = (event: AuditEventRecord, discriminator?: string): Promise<boolean> => putItem(auditEventPutRequest(event, discriminator));
+
+/** A tenant's audit entries (not console session records) of one UTC day (`yyyy-mm-dd`), in time order. */
+export const listAuditEvents = (tenantId: string, day: string): Promise<AuditEventRecord[]> =>
+  recordsIn<AuditEventRecord>(keys.auditPartition(tenantId, day), SK.auditEventPrefix);

@@ -12,3 +12,4 @@ export * from './audit.js';
 export * from './guest.js';
 export type { Page, PageRequest } from './paging.js';
 export * from './open-consoles.js';
+export * from './recordings.js';

@@ -7,6 +7,9 @@ import type {
   GuestWorkItem,
   GuestWorkResultRecord,
   OpenConsoleRecord,
+  AuditEventRecord,
+  PlaybackTokenRecord,
+  RecordingRecord,
   LoginFailuresRecord,
   PrincipalRecord,
   SessionRecord,
@@ -40,6 +43,9 @@ import { scopeKey } from '../protocol/secrets.js';
  * | AUDIT#<t>#<yyyy-mm-dd>       | <startedAt>#<sessionId>      | console session audit record, by start day (TTL)    |
  * | OPEN#<t>#<moId>              | <sessionId>                  | open console session (TTL: heartbeat); gsi1 OPEN#<t>#USER#<userKey> (per user), gsi2 OPEN#<t> (per tenant) |
  * | PROXIES                      | <connectionId>               | a console proxy's order channel (WebSocket connection; TTL) |
+ * | AUDIT#<t>#<yyyy-mm-dd>       | EVENT#<at>#<recordingId>#<event> | audit entry: recording started / stopped / played (TTL) |
+ * | RECORDING#<t>#<moId>         | <recordingId>                | recording manifest (TTL: retention); gsi1 RECORDING#<t>#USER#<userKey> (per user), gsi2 RECORDING#<t> (per tenant, by id) |
+ * | PLAYBACK#<t>#<recordingKey>  | <sha256>                     | one-time playback token of a recording (TTL)        |
  *
  * userKey and vmKey are `scopeKey` (lib/protocol/secrets.ts) of the user name and the moId, carried in the
  * clear by session ids and tickets. Why this partitioning: a partition key serves at most 3,000 reads and
@@ -68,6 +74,8 @@ export const PK = {
   audit: 'AUDIT#',
   openConsole: 'OPEN#',
   proxies: 'PROXIES',
+  recording: 'RECORDING#',
+  playback: 'PLAYBACK#',
 } as const;
 
 export const SK = {
@@ -86,6 +94,7 @@ export const SK = {
   guestAuthPrefix: 'AUTH#',
   guestFailuresPrefix: 'FAILURES#',
   drainLease: 'DRAIN#LEASE',
+  auditEventPrefix: 'EVENT#',
 } as const;
 
 const tenantPk = (tenantId: string) => PK.tenant + tenantId;
@@ -95,6 +104,8 @@ const ticketPk = (tenantId: string, vmKey: string) => `${PK.ticket}${tenantId}#$
 const guestPk = (tenantId: string, moId: string) => `${PK.guest}${tenantId}#${moId}`;
 const openConsolePk = (tenantId: string, moId: string) => `${PK.openConsole}${tenantId}#${moId}`;
 const auditPk = (tenantId: string, day: string) => `${PK.audit}${tenantId}#${day}`;
+const recordingPk = (tenantId: string, moId: string) => `${PK.recording}${tenantId}#${moId}`;
+const playbackPk = (tenantId: string, recordingKey: string) => `${PK.playback}${tenantId}#${recordingKey}`;
 
 /** The UTC day (`yyyy-mm-dd`) an ISO timestamp falls on: the audit partition of a session started then. */
 export const dayOf = (isoTimestamp: string): string => new Date(Date.parse(isoTimestamp)).toISOString().slice(0, 10);
@@ -165,6 +176,19 @@ export const keys = {
     sk: connectionId,
   }),
   proxiesPartition: PK.proxies,
+  /**
+   * A recording's manifest, under its VM. Recording ids are time-ordered UUIDs (version 7), so a VM's
+   * recordings read newest first by a descending query of its partition.
+   */
+  recording: (tenantId: string, moId: string, recordingId: string): Key<RecordingRecord> => ({ pk: recordingPk(tenantId, moId), sk: recordingId }),
+  recordingPartition: recordingPk,
+  /** A one-time playback token, under the recording it plays (`recordingKey`: `scopeKey` of its id, in the token). */
+  playbackToken: (tenantId: string, recordingKey: string, hash: string): Key<PlaybackTokenRecord> => ({ pk: playbackPk(tenantId, recordingKey), sk: hash }),
+  /** An audit entry about a recording, under the day it happened, beside the day's console session records. */
+  auditEvent: (tenantId: string, at: string, recordingId: string, event: string): Key<AuditEventRecord> => ({
+    pk: auditPk(tenantId, dayOf(at)),
+    sk: `${SK.auditEventPrefix}${at}#${recordingId}#${event}`,
+  }),
   tenantPartition: tenantPk,
   /** The lease of a deleted tenant's drain job, so that one chain of runs drains it at a time. */
   tenantDrainLease: (tenantId: string): Key<{ tenantId: string; chain: string; expiresAt: number; auditDoneBefore?: string }> => ({ pk: tenantPk(tenantId), sk: SK.drainLease }),
@@ -197,6 +221,11 @@ export const gsi1 = {
     gsi1pk: `${PK.openConsole}${tenantId}#USER#${scopeKey(userName)}`,
     gsi1sk: sessionId,
   }),
+  /** A user's recordings, newest first (ids are time-ordered). */
+  recordingsOfUser: (tenantId: string, userName: string, recordingId = '') => ({
+    gsi1pk: `${PK.recording}${tenantId}#USER#${scopeKey(userName)}`,
+    gsi1sk: recordingId,
+  }),
 };
 
 /**
@@ -212,6 +241,8 @@ export const gsi2 = {
   }),
   /** A tenant's open consoles, at most its cap of them: listing them, its concurrency cap, finding one by id. */
   openConsolesOfTenant: (tenantId: string, sessionId = '') => ({ gsi2pk: `${PK.openConsole}${tenantId}`, gsi2sk: sessionId }),
+  /** A tenant's recordings by id: finding one by its id alone (a playback link), a tenant's drain. */
+  recordingsOfTenant: (tenantId: string, recordingId = '') => ({ gsi2pk: `${PK.recording}${tenantId}`, gsi2sk: recordingId }),
 };
 
 /**

@@ -3,7 +3,7 @@ import { all, exists, isExpired, live } from './expressions.js';
 import { deleteItem, deleteItems, getItem, putItem, updateIf } from './items.js';
 import { gsi1, gsi2, keys, recordOf, type Key } from './keys.js';
 import { queryAll, queryPage, type Page, type PageRequest } from './paging.js';
-import { deleteRequest, indexQueryRequest, partitionQueryRequest, putRequest, updateRequest, type QueryRequest, type UpdateRequest } from './requests.js';
+import { deleteRequest, indexQueryRequest, partitionQueryRequest, putRequest, updateRequest, type PutRequest, type QueryRequest, type UpdateRequest } from './requests.js';
 import { send } from './send.js';
 
 /**
@@ -12,16 +12,16 @@ import { send } from './send.js';
  * whose proxy stopped reporting it is gone as soon as its heartbeat window passes, whatever DynamoDB's TTL.
  */
 
-export const putOpenConsole = (record: OpenConsoleRecord): Promise<boolean> =>
-  putItem(
-    putRequest(keys.openConsole(record.tenantId, record.vmMoId, record.sessionId), record, {
-      ifAbsent: true,
-      indexes: {
-        ...gsi1.openConsolesOfUser(record.tenantId, record.userName, record.sessionId),
-        ...gsi2.openConsolesOfTenant(record.tenantId, record.sessionId),
-      },
-    }),
-  );
+export const openConsolePutRequest = (record: OpenConsoleRecord): PutRequest<OpenConsoleRecord> =>
+  putRequest(keys.openConsole(record.tenantId, record.vmMoId, record.sessionId), record, {
+    ifAbsent: true,
+    indexes: {
+      ...gsi1.openConsolesOfUser(record.tenantId, record.userName, record.sessionId),
+      ...gsi2.openConsolesOfTenant(record.tenantId, record.sessionId),
+    },
+  });
+
+export const putOpenConsole = (record: OpenConsoleRecord): Promise<boolean> => putItem(openConsolePutRequest(record));
 
 export const getOpenConsole = (tenantId: string, moId: string, sessionId: string): Promise<OpenConsoleRecord | undefined> =>
   getItem(keys.openConsole(tenantId, moId, sessionId));

@@ -7,6 +7,7 @@ import { dayOf, gsi1, keys, recordOf, SK, type Key } from './keys.js';
 import { queryAll, queryPage } from './paging.js';
 import { deleteRequest, indexQueryRequest, partitionQueryRequest, updateRequest, type QueryRequest, type UpdateRequest } from './requests.js';
 import { deleteOpenConsolesOfTenant } from './open-consoles.js';
+import { deleteRecordingsOfTenant } from './recordings.js';
 import { revokeUser } from './sessions.js';
 import { forgetVm } from './tenants.js';
 
@@ -77,6 +78,8 @@ export async function drainTenantBatch(tenantId: string, maxItems: number): Prom
   if (found.length === 0 && !page.more) {
     const openConsoles = await deleteOpenConsolesOfTenant(tenantId);
     if (openConsoles > 0) return { deleted: openConsoles, remains: true };
+    const recordings = await deleteRecordingsOfTenant(tenantId, maxItems);
+    if (recordings > 0) return { deleted: recordings, remains: true };
     const profile = page.items.find((item) => item.sk === SK.profile);
     return drainAuditBatch(tenantId, String(profile?.createdAt ?? new Date(nowMs()).toISOString()), maxItems);
   }

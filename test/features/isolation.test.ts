@@ -25,6 +25,9 @@ const OBJECTS: Record<string, { acme: string; missing: string; real: boolean }> 
   server_id: { acme: ACME_UUID, missing: '4f1d2c3b-0a9e-4c1a-9b7e-000000000999', real: true },
   pid: { acme: '4242', missing: '4242', real: false },
   console_id: { acme: '1', missing: '1', real: false },
+  // The demo data records no console: the same unknown recording id for both (test/features/recordings.test.ts
+  // checks another tenant's real recordings).
+  recording: { acme: '019af6c2-5d1e-7b3a-9c4e-2f6a8b0c1d2e', missing: '019af6c2-5d1e-7b3a-9c4e-2f6a8b0c1d2e', real: false },
 };
 /** Parameters that select an API, not an object. */
 const NOT_OBJECTS = new Set(['release']);

@@ -184,8 +184,8 @@ describe('serverless package (deployability)', () => {
     ]);
     expect(actions('vcenterDeleteSession')).toEqual(['dynamodb:DeleteItem']);
     // Redemption reads the tenant's deletion mark beside its one conditional DeleteItem, then puts the console
-    // in the registry of open consoles.
-    expect(actions('consoleProxyRedeemTicket')).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
+    // in the registry of open consoles (a recorded one with its manifest and audit entry: BatchWriteItem).
+    expect(actions('consoleProxyRedeemTicket')).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
     expect(actions('operatorGetVm')).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
     // Replacing or deleting a user ends its sessions (a partition query and batched deletes) and its open consoles.
     expect(actions('operatorPutUser')).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
