@@ -1,13 +1,14 @@
 /**
  * Playing console recordings back through the proxy (issue 27): the playback WebSocket (`/playback?token=`)
- * and the playback page (`/playback.html?token=`) in headless Chromium, against the real local S3 (s3rver).
+ * and the playback page (`/playback.html?token=`) in headless Chromium, with the real API (links, redemption,
+ * manifests; test/support/http-server.ts) on the local DynamoDB and the real local S3 (s3rver).
  *
- * The recording is a real one: a console of the demo VNC server (web-01's screen) opened in Chromium through
- * the real proxy and API, with text typed into it at a known time, whose bytes are captured between the proxy
- * and the VM and stored in the recording layout (lib/protocol/recording.ts). The playback page must show, at
- * each point of the recording, what the live page showed then (pixel for pixel), seek both ways, change speed,
- * and refuse a used token. The playback tokens come from a stand-in for the API's `POST /console-proxy/v1/playbacks`
- * until the API's own is merged.
+ * The recording is a real one: a console of the demo VNC server (web-01's screen) in a tenant whose policy
+ * records consoles, opened in Chromium through the real proxy, with text typed into it after a still stretch.
+ * Its bytes are captured between the proxy and the VM and stored under the key prefix the API granted, in the
+ * recording layout (lib/protocol/recording.ts). The playback page, opened from a tenant auditor's link, must
+ * show at each point of the recording what the live page showed then (pixel for pixel), seek both ways, change
+ * speed, and refuse a used token; another tenant's auditor gets no link (404).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,7 +18,8 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { PlaybackGrant, RecordingManifest } from '../../lib/protocol/console-proxy.js';
+import { CONSOLE_PRIVILEGE, type Privilege } from '../../lib/core/privileges.js';
+import type { ConsoleTarget, PlaybackGrant, RecordingGrant, RecordingManifest } from '../../lib/protocol/console-proxy.js';
 import {
   CHUNK_BYTES,
   CHUNK_MILLISECONDS,
@@ -41,9 +43,10 @@ import { startLocalS3, LOCAL_S3_CREDENTIALS, type LocalS3 } from '../../scripts/
 import { startRfbServer, type RfbServer } from '../../scripts/demo-screen/rfb.js';
 import { DemoScreen } from '../../scripts/demo-screen/screen.js';
 import { freePort, launchBrowser, missingBrowserTools } from '../support/browser-console.js';
-import { createTenant, createVm, issueConsoleTicket, proxyConfig } from '../support/console-fixtures.js';
+import { api as callApi, CONSOLE_PROXY, loginVcenter, OPERATOR, session } from '../support/api.js';
+import { proxyConfig } from '../support/console-fixtures.js';
+import { createLab, type Lab } from '../support/lab.js';
 import { startApiServer, type ApiServer } from '../support/http-server.js';
-import { recordSecret } from '../support/log-capture.js';
 import { eventually } from '../support/wait.js';
 
 const missing = missingBrowserTools.filter((tool) => tool.includes('chromium'));
@@ -182,6 +185,13 @@ function duration(ms: number): string {
   if (h) return `${h} h ${m} min ${s} s`;
   return m ? `${m} min ${s} s` : `${s} s`;
 }
+const STATE_TEXT: Record<RecordingManifest['state'], string> = {
+  recorded: 'Recorded: every chunk of the session is stored.',
+  recording: 'Not closed: the console is still open, or its proxy stopped before reporting the end; what was stored plays.',
+  incomplete: 'Incomplete: the recording storage failed during the session; the recording ends where it failed.',
+  'not recorded':
+    'Not recorded: the recording storage was unavailable when the console opened, and the policy let it open unrecorded; there is nothing to play.',
+};
 const clock = (ms: number) => `${Math.floor(ms / 60_000)}:${String(Math.floor(ms / 1000) % 60).padStart(2, '0')}`;
 
 /** What one playback WebSocket got: its messages in order and how it closed. */
@@ -195,6 +205,7 @@ async function playbackSocket(proxy: ConsoleProxy, origin: string, token: string
 }
 
 const skip = missing.length > 0;
+const AUDIT_PRIVILEGE: Privilege = 'VirtualMachine.Interact.ConsoleAudit';
 
 describe.skipIf(skip)('console recording playback', () => {
   let s3: LocalS3;
@@ -218,23 +229,54 @@ describe.skipIf(skip)('console recording playback', () => {
   const at = { a: 0, typing: 0, b: 0 };
   const savedBaseUrl = process.env.CONSOLE_PROXY_BASE_URL;
 
-  // The API's playback redemption, standing in until the API's own is merged: one-time tokens for grants.
-  const grants = new Map<string, PlaybackGrant>();
+  // The proxy's API, as is, but for what a test must hold or fake: a redemption held at a gate (to fill the
+  // playback budget, or to be cut by a shutdown, or failed as by an API outage), and forged grants (the proxy's
+  // own check of a grant's key prefix, which the real API never gets wrong).
   const gates = new Map<string, Promise<void>>();
   const asked = new Set<string>();
+  const forged = new Map<string, PlaybackGrant>();
+  /** Every recording grant the API handed the proxy with a console (the proxy then records under its prefix). */
+  const recordingGrants: RecordingGrant[] = [];
   let api: ConsoleBrokerApi;
-  const playbackToken = (grant: PlaybackGrant): string => {
-    const token = `${grant.manifest.tenantId}.${randomBytes(12).toString('base64url')}.${randomBytes(32).toString('base64url')}`;
-    recordSecret(token);
-    grants.set(token, grant);
-    return token;
-  };
-  const grantOf = (): PlaybackGrant => ({
-    manifest,
-    keyPrefix: recordingKeyPrefix(manifest.tenantId, manifest.vmMoId, manifest.recordingId),
-    viewer: `auditor@${tenantId}`,
-  });
+  let lab: Lab;
+  let otherLab: Lab;
+  const sessions: Record<string, string> = {};
+  const tokenOf = (url: string) => new URL(url).searchParams.get('token')!;
+  /** A one-time playback link of `recordingId`, as the operator gets it: its token. */
+  async function operatorToken(recordingId = manifest.recordingId, tenant = lab.tenant): Promise<string> {
+    const link = await callApi('POST', `/operator/v1/tenants/${tenant}/recordings/${recordingId}/playbacks`, { headers: OPERATOR });
+    expect(link.status).toBe(201);
+    return tokenOf(link.body.url);
+  }
+  /** A tenant auditor's playback link (vCenter REST, `VirtualMachine.Interact.ConsoleAudit`). */
+  const auditorLink = (user: string, recordingId: string) =>
+    callApi('POST', `/api/vcenter/vm/vm-701/console/recordings/${recordingId}?action=playback`, { headers: session(sessions[user]!) });
   const extraProxies: ConsoleProxy[] = [];
+
+  /** A WEBMKS ticket for vm-701, issued to `user` through vCenter REST. */
+  async function issueTicket(user: string): Promise<string> {
+    const issued = await callApi('POST', '/api/vcenter/vm/vm-701/console/tickets', { headers: session(sessions[user]!), body: { type: 'WEBMKS' } });
+    expect(issued.status).toBe(201);
+    return /\/ticket\/([^/]+)$/.exec(issued.body.ticket)![1]!;
+  }
+
+  /** Stores `frames` under the grant's prefix as the recorder lays a recording out: header.json, then the chunks. */
+  async function storeRecording(grant: RecordingGrant, frames: CapturedFrame[], startedAt: string): Promise<Buffer[]> {
+    const header: RecordingHeader = {
+      format: RECORDING_FORMAT,
+      recordingId: grant.recordingId,
+      tenantId: lab.tenant,
+      vmMoId: 'vm-701',
+      userName: `alice@${lab.tenant}`,
+      sessionId: randomUUID(),
+      startedAt,
+      input: grant.input,
+    };
+    await storage.put(headerKey(grant.keyPrefix), Buffer.from(JSON.stringify(header)), grant.retentionDays, 'application/json');
+    const stored = chunksOf(frames);
+    for (const [sequence, chunk] of stored.entries()) await storage.put(chunkKey(grant.keyPrefix, sequence), chunk, grant.retentionDays);
+    return stored;
+  }
 
   beforeAll(async () => {
     s3 = await startLocalS3();
@@ -244,22 +286,38 @@ describe.skipIf(skip)('console recording playback', () => {
     const real = consoleBrokerApi({ baseUrl: apiServer.url, apiKey: 'demo-console-proxy-key', timeoutMs: 60_000 });
     api = {
       ...real,
-      async redeemPlayback(token) {
+      async redeemTicket(ticket, from) {
+        const target = await real.redeemTicket(ticket, from);
+        if (target?.recording) recordingGrants.push(target.recording);
+        return target;
+      },
+      async redeemPlayback(token, from) {
         asked.add(token);
         await gates.get(token);
-        const grant = grants.get(token);
-        grants.delete(token);
-        return grant;
+        return forged.get(token) ?? real.redeemPlayback(token, from);
       },
     };
     screen = new DemoScreen(WEB_01, { now: () => CLOCK });
     vncServer = await startRfbServer(screen, { port: 0 });
     tap = await startTap(vncServer.port);
-    tenantId = await createTenant('playback');
+    // A tenant whose consoles are recorded, input too; a user who opens consoles, an auditor; another tenant
+    // with an auditor of its own and a VM of the same name.
+    lab = await createLab('playback', 'Playback');
+    tenantId = lab.tenant;
+    await lab.put('', { displayName: 'Playback', recordingPolicy: { record: true, recordInput: true, retentionDays: 30 } });
+    await lab.putUser('alice', [CONSOLE_PRIVILEGE]);
+    await lab.putUser('audrey', [AUDIT_PRIVILEGE]);
+    await lab.putVm('vm-701', { vnc: { host: '127.0.0.1', port: tap.port } });
+    otherLab = await createLab('playback-other', 'Other');
+    await otherLab.putUser('oscar', [AUDIT_PRIVILEGE]);
+    await otherLab.putVm('vm-701');
+    for (const [user, tenant] of [['alice', lab.tenant], ['audrey', lab.tenant], ['oscar', otherLab.tenant]] as const) {
+      sessions[user] = await loginVcenter(`${user}@${tenant}`, 'lab-user-pass');
+    }
     const port = await freePort();
     origin = `http://127.0.0.1:${port}`;
     process.env.CONSOLE_PROXY_BASE_URL = origin;
-    proxy = await startConsoleProxy(proxyConfig(apiServer.url, { port, allowedOrigins: [origin], recording }), api);
+    proxy = await startConsoleProxy(proxyConfig(apiServer.url, { port, allowedOrigins: [origin], recording, instanceId: 'playback-test-proxy' }), api);
     profile = mkdtempSync(join(tmpdir(), 'proxy-playback-chromium-'));
     browser = await launchBrowser(profile);
   }, 300_000);
@@ -278,10 +336,9 @@ describe.skipIf(skip)('console recording playback', () => {
   });
 
   it('records a live console of web-01 in which text is typed, and stores it in the recording layout', async () => {
-    const vm = await createVm(tenantId, 'vm-701', tap.port);
-    const ticket = await issueConsoleTicket(vm, 'WEBMKS');
+    const ticket = await issueTicket('alice');
     const page = await browser.newPage();
-    await page.goto(`${origin}/vnc_auto.html?path=${encodeURIComponent(`?token=${ticket}`)}`);
+    await page.goto(`${origin}/vnc_auto.html?path=${encodeURIComponent(`ticket/${ticket}`)}`);
     await page.waitForSelector('body[data-state="connected"]', { timeout: 120_000 });
     // The canvas against the screen as the VNC server holds it now (compared afresh at each probe).
     const showsScreen = async () => (await canvasPixels(page))?.equals(screenRgba(screen));
@@ -310,71 +367,50 @@ describe.skipIf(skip)('console recording playback', () => {
     expect(screenFrames(shownAt, typingAt)).toEqual([]);
     expect(screenFrames(echoedAt, Infinity)).toEqual([]);
 
-    const recordingId = randomUUID();
-    const { startedAt, endedAt } = tap.times();
-    const keyPrefix = recordingKeyPrefix(tenantId, vm.moId, recordingId);
-    const stored = chunksOf(tap.frames);
-    const header: RecordingHeader = {
-      format: RECORDING_FORMAT,
-      recordingId,
-      tenantId,
-      vmMoId: vm.moId,
-      userName: `admin@${tenantId}`,
-      sessionId: randomUUID(),
-      startedAt,
-      input: true,
-    };
-    await storage.put(headerKey(keyPrefix), Buffer.from(JSON.stringify(header)), 30, 'application/json');
-    for (const [sequence, chunk] of stored.entries()) await storage.put(chunkKey(keyPrefix, sequence), chunk, 30);
-    ({ chunks, frames: recorded } = await readRecording(storage, keyPrefix));
+    // The API granted the console a recording (its prefix names the tenant, the VM and the recording id), and
+    // its manifest lists it; the recorded stream is stored under that prefix.
+    expect(recordingGrants).toHaveLength(1);
+    const grant = recordingGrants[0]!;
+    expect(grant).toMatchObject({ input: true, mandatory: false, retentionDays: 30 });
+    expect(grant.keyPrefix).toBe(recordingKeyPrefix(lab.tenant, 'vm-701', grant.recordingId));
+    await storeRecording(grant, tap.frames, tap.times().startedAt);
+    ({ chunks, frames: recorded } = await readRecording(storage, grant.keyPrefix));
+    expect(chunks.length).toBeGreaterThan(1);
     Object.assign(at, momentsOf(recorded));
     expect(at.typing - at.a).toBeGreaterThanOrEqual(2500);
-    manifest = {
-      recordingId,
-      tenantId,
-      vmMoId: vm.moId,
-      instanceUuid: vm.instanceUuid,
-      userName: header.userName,
-      sessionId: header.sessionId,
-      consoleType: 'WEBMKS',
-      clientAddress: '127.0.0.1',
-      proxyInstance: 'playback-test-proxy',
-      input: true,
-      state: 'recorded',
-      startedAt,
-      endedAt,
-      chunks: chunks.length,
-      bytes: chunks.reduce((sum, chunk) => sum + chunk.length, 0),
-      expiresAt: new Date(Date.parse(startedAt) + 30 * 86_400_000).toISOString(),
-    };
-    expect(chunks.length).toBeGreaterThan(1);
+    const listed = await callApi('GET', `/operator/v1/tenants/${lab.tenant}/recordings?vm=vm-701`, { headers: OPERATOR });
+    expect(listed.status).toBe(200);
+    expect(listed.body.recordings.map((listedOne: RecordingManifest) => listedOne.recordingId)).toEqual([grant.recordingId]);
+    manifest = listed.body.recordings[0];
+    expect(manifest).toMatchObject({ tenantId: lab.tenant, vmMoId: 'vm-701', userName: `alice@${lab.tenant}`, input: true, clientAddress: '127.0.0.1' });
   });
 
   describe('the playback WebSocket', () => {
     it('sends the manifest, then every chunk as stored and in order, then the end, and closes 1000', async () => {
-      const { messages, code, reason } = await playbackSocket(proxy, origin, playbackToken(grantOf()));
+      const { messages, code, reason } = await playbackSocket(proxy, origin, await operatorToken());
       expect([code, reason]).toEqual([1000, '']);
-      expect(JSON.parse(messages[0] as string)).toEqual({ type: 'recording', manifest, viewer: `auditor@${tenantId}` });
+      expect(JSON.parse(messages[0] as string)).toEqual({ type: 'recording', manifest, viewer: 'operator' });
       // Compared as bytes (a deep equality of megabytes is slow): the stored objects, whole, in order.
       const sent = messages.slice(1, -1);
       expect(sent.map((message) => Buffer.isBuffer(message) && message.length)).toEqual(chunks.map((chunk) => chunk.length));
       expect(sent.every((message, index) => (message as Buffer).equals(chunks[index]!))).toBe(true);
-      expect(JSON.parse(messages.at(-1) as string)).toEqual({ type: 'end', chunks: chunks.length, bytes: manifest.bytes });
+      const bytes = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+      expect(JSON.parse(messages.at(-1) as string)).toEqual({ type: 'end', chunks: chunks.length, bytes });
     });
 
     it('refuses a used token (1008), says when the API cannot be asked (1011), and refuses another origin (403, before the upgrade)', async () => {
-      const token = playbackToken(grantOf());
+      const token = await operatorToken();
       expect((await playbackSocket(proxy, origin, token)).code).toBe(1000);
       const again = await playbackSocket(proxy, origin, token);
       expect([again.code, again.reason, again.messages]).toEqual([1008, PlaybackRefusal.token, []]);
-      const unanswered = playbackToken(grantOf());
+      const unanswered = await operatorToken();
       gates.set(unanswered, Promise.reject(new ApiUnavailable('playback redemption answered 503')));
       gates.get(unanswered)!.catch(() => undefined);
       const apiDown = await playbackSocket(proxy, origin, unanswered);
       expect([apiDown.code, apiDown.reason, apiDown.messages]).toEqual([1011, PlaybackRefusal.api, []]);
       const empty = await playbackSocket(proxy, origin, '');
       expect([empty.code, empty.reason]).toEqual([1008, PlaybackRefusal.noToken]);
-      const foreign = new WebSocket(`${proxy.url.replace(/^http/, 'ws')}/playback?token=${playbackToken(grantOf())}`, { origin: 'http://evil.test' });
+      const foreign = new WebSocket(`${proxy.url.replace(/^http/, 'ws')}/playback?token=${await operatorToken()}`, { origin: 'http://evil.test' });
       const status = await new Promise<number | undefined>((resolve) => {
         foreign.on('unexpected-response', (_request, response) => resolve(response.statusCode));
         foreign.on('open', () => resolve(undefined));
@@ -383,11 +419,20 @@ describe.skipIf(skip)('console recording playback', () => {
       expect(status).toBe(403);
     });
 
-    it('reads nothing but the prefix of the manifest it was granted', async () => {
-      // A grant whose key prefix is not its manifest's own (another tenant's recording) is refused unread.
-      const other = await createTenant('playback-other');
-      const grant = { ...grantOf(), manifest: { ...manifest, tenantId: other } };
-      const { messages, code, reason } = await playbackSocket(proxy, origin, playbackToken(grant));
+    it("never plays another tenant's recording: no link for another tenant's auditor or tenant (404), and the proxy reads only the grant's own prefix", async () => {
+      const notFound = {
+        error_type: 'NOT_FOUND',
+        messages: [{ args: [], default_message: `Recording ${manifest.recordingId} was not found.`, id: 'com.vmware.vapi.std.errors.not_found' }],
+      };
+      // oscar audits another tenant, which has a vm-701 of its own.
+      const oscars = await auditorLink('oscar', manifest.recordingId);
+      expect([oscars.status, oscars.body]).toEqual([404, notFound]);
+      const operators = await callApi('POST', `/operator/v1/tenants/${otherLab.tenant}/recordings/${manifest.recordingId}/playbacks`, { headers: OPERATOR });
+      expect([operators.status, operators.body]).toEqual([404, notFound]);
+      // Should a grant ever name a prefix that is not its manifest's own, the proxy reads nothing of it.
+      const token = `${otherLab.tenant}.forged-grant-000.${randomBytes(32).toString('base64url')}`;
+      forged.set(token, { manifest: { ...manifest, tenantId: otherLab.tenant }, keyPrefix: recordingKeyPrefix(lab.tenant, 'vm-701', manifest.recordingId), viewer: 'operator' });
+      const { messages, code, reason } = await playbackSocket(proxy, origin, token);
       expect([code, reason, messages]).toEqual([1011, PlaybackRefusal.internal, []]);
     });
 
@@ -396,10 +441,10 @@ describe.skipIf(skip)('console recording playback', () => {
       const noStorageOrigin = `http://127.0.0.1:${noStoragePort}`;
       const noStorage = await startConsoleProxy(proxyConfig(apiServer.url, { port: noStoragePort, allowedOrigins: [noStorageOrigin] }), api);
       extraProxies.push(noStorage);
-      const token = playbackToken(grantOf());
+      const token = await operatorToken();
       const refused = await playbackSocket(noStorage, noStorageOrigin, token);
       expect([refused.code, refused.reason, refused.messages]).toEqual([1011, PlaybackRefusal.storage, []]);
-      expect(grants.has(token)).toBe(true);
+      expect(asked.has(token)).toBe(false);
 
       const downPort = await freePort();
       const downOrigin = `http://127.0.0.1:${downPort}`;
@@ -415,13 +460,13 @@ describe.skipIf(skip)('console recording playback', () => {
       extraProxies.push(down);
       // One playback waiting on the API holds the only place: a second is refused as over capacity (1013).
       let open!: () => void;
-      const held = playbackToken(grantOf());
+      const held = await operatorToken();
       gates.set(held, new Promise<void>((resolve) => (open = resolve)));
       const first = playbackSocket(down, downOrigin, held);
       await eventually(() => asked.has(held), 'the first playback waiting on the API', WAIT);
       const second = await playbackSocket(down, downOrigin, token);
       expect([second.code, second.reason]).toEqual([1013, PlaybackRefusal.capacity]);
-      expect(grants.has(token)).toBe(true);
+      expect(asked.has(token)).toBe(false);
       open();
       const failed = await first;
       expect(failed.code).toBe(1011);
@@ -430,13 +475,15 @@ describe.skipIf(skip)('console recording playback', () => {
       expect(JSON.parse(failed.messages[0] as string).type).toBe('recording');
 
       // A proxy shutting down tells its playbacks to go away, as its consoles (1001).
-      const last = playbackToken(grantOf());
+      const last = await operatorToken();
       gates.set(last, new Promise<void>((resolve) => (open = resolve)));
       const stopped = playbackSocket(down, downOrigin, last);
       await eventually(() => asked.has(last), 'the last playback waiting on the API', WAIT);
       await down.close(10_000);
       open();
       expect(await stopped).toEqual({ messages: [], code: 1001, reason: Refusal.shutdown });
+      // The token refused for want of storage, then of capacity, was never redeemed: it still plays.
+      expect((await playbackSocket(proxy, origin, token)).code).toBe(1000);
     });
   });
 
@@ -456,25 +503,29 @@ describe.skipIf(skip)('console recording playback', () => {
 
       page = await browser.newPage();
       await page.setViewportSize({ width: 1100, height: 1000 });
-      await page.goto(`${origin}/playback.html?token=${encodeURIComponent(playbackToken(grantOf()))}`);
+      const link = await auditorLink('audrey', manifest.recordingId);
+      expect(link.status).toBe(200);
+      expect(link.body.url).toMatch(new RegExp(`^${origin}/playback\\.html\\?token=`));
+      await page.goto(link.body.url);
       await page.waitForSelector('body[data-state="ready"]', { timeout: 120_000 });
       expect(await page.evaluate(() => location.href)).toBe(`${origin}/playback.html`);
       const text = (name: string) => page.textContent(`[data-field="${name}"]`);
-      expect(await text('user')).toBe(`admin@${tenantId}`);
+      expect(await text('user')).toBe(`alice@${tenantId}`);
       expect(await text('vm')).toBe(`vm-701 (instance ${manifest.instanceUuid})`);
       expect(await text('tenant')).toBe(tenantId);
       expect(await text('started')).toBe(utc(manifest.startedAt));
-      expect(await text('ended')).toBe(utc(manifest.endedAt!));
-      expect(await text('duration')).toBe(duration(Date.parse(manifest.endedAt!) - Date.parse(manifest.startedAt)));
+      const lasted = manifest.endedAt ? Date.parse(manifest.endedAt) - Date.parse(manifest.startedAt) : 0;
+      expect(await text('ended')).toBe(manifest.endedAt ? utc(manifest.endedAt) : 'not ended');
+      expect(await text('duration')).toBe(manifest.endedAt ? duration(lasted) : 'unknown (not ended)');
       expect(await text('client')).toBe('127.0.0.1');
       expect(await text('proxy')).toBe('playback-test-proxy');
       expect(await text('console-type')).toBe('WEBMKS');
-      expect(await text('state')).toBe('Recorded: every chunk of the session is stored.');
+      expect(await text('state')).toBe(STATE_TEXT[manifest.state]);
       const inputs = recorded.filter((frame) => frame.direction === FROM_BROWSER).length;
       expect(await text('input')).toBe(`${inputs} input messages recorded (keystrokes, pointer); shown here, never replayed`);
       expect(await text('recording-id')).toBe(manifest.recordingId);
-      expect(await text('viewer')).toBe(`auditor@${tenantId}`);
-      const durationMs = Math.max(recorded.at(-1)!.offsetMs, Date.parse(manifest.endedAt!) - Date.parse(manifest.startedAt));
+      expect(await text('viewer')).toBe(`audrey@${tenantId}`);
+      const durationMs = Math.max(recorded.at(-1)!.offsetMs, lasted);
       expect(await page.getAttribute('body', 'data-duration-ms')).toBe(String(durationMs));
       expect(await page.textContent('#time')).toBe(`0:00 / ${clock(durationMs)}`);
     });
@@ -551,13 +602,38 @@ describe.skipIf(skip)('console recording playback', () => {
       expect(await page.getAttribute('body', 'data-position-ms')).toBe(paused);
     });
 
-    /** Stores `frames` as a recording of its own (a copy of the manifest with `changes`) and opens its playback page. */
-    async function openCopy(frames: CapturedFrame[], changes: Partial<RecordingManifest>): Promise<Page> {
-      const copy = { ...manifest, recordingId: randomUUID(), ...changes };
-      const keyPrefix = recordingKeyPrefix(copy.tenantId, copy.vmMoId, copy.recordingId);
-      for (const [sequence, chunk] of chunksOf(frames).entries()) await storage.put(chunkKey(keyPrefix, sequence), chunk, 30);
+    /**
+     * Another recording of vm-701, through the API as the proxy would make it (a ticket redeemed, the frames
+     * stored under the grant, the end report with `outcome`), opened in a playback page of its own.
+     */
+    async function openCopy(frames: CapturedFrame[], outcome: { state: 'recorded' | 'incomplete' | 'not recorded'; reason?: string }): Promise<Page> {
+      const redeemed = await callApi('POST', '/console-proxy/v1/redemptions', { headers: CONSOLE_PROXY, body: { ticket: await issueTicket('alice') } });
+      expect(redeemed.status).toBe(200);
+      const target: ConsoleTarget = redeemed.body;
+      const grant = target.recording!;
+      const startedAt = new Date().toISOString();
+      const stored = outcome.state === 'not recorded' ? [] : await storeRecording(grant, frames, startedAt);
+      const report = await callApi('POST', '/console-proxy/v1/audit-records', {
+        headers: CONSOLE_PROXY,
+        body: {
+          sessionId: target.session.sessionId,
+          tenantId: target.tenantId,
+          vmMoId: target.vmMoId,
+          instanceUuid: target.instanceUuid,
+          consoleType: target.consoleType,
+          principal: target.issuedTo,
+          ticketFingerprint: '0123abcd',
+          startedAt,
+          endedAt: new Date(Date.parse(startedAt) + (frames.at(-1)?.offsetMs ?? 0)).toISOString(),
+          bytesToVm: 0,
+          bytesFromVm: stored.reduce((sum, chunk) => sum + chunk.length, 0),
+          endReason: 'client closed',
+          recording: { recordingId: grant.recordingId, ...outcome, chunks: stored.length, bytes: stored.reduce((sum, chunk) => sum + chunk.length, 0) },
+        },
+      });
+      expect(report.status).toBe(204);
       const opened = await browser.newPage();
-      await opened.goto(`${origin}/playback.html?token=${encodeURIComponent(playbackToken({ ...grantOf(), manifest: copy, keyPrefix }))}`);
+      await opened.goto(`${origin}/playback.html?token=${encodeURIComponent(await operatorToken(grant.recordingId))}`);
       return opened;
     }
 
@@ -568,7 +644,7 @@ describe.skipIf(skip)('console recording playback', () => {
       const frames = recorded.flatMap((frame) =>
         frame === offer ? [{ ...frame, payload: Buffer.from([1, 2]) }, { ...frame, payload: randomBytes(16) }] : [frame],
       );
-      const replay = await openCopy(frames, {});
+      const replay = await openCopy(frames, { state: 'recorded' });
       await replay.waitForSelector('body[data-state="ready"]', { timeout: 120_000 });
       await replay.locator('#seek').fill(await durationOf(replay) as string);
       await replay.waitForSelector('body[data-state="ended"]', { timeout: 120_000 });
@@ -589,7 +665,7 @@ describe.skipIf(skip)('console recording playback', () => {
       expect((await canvasPixels(incomplete))!.equals(live.aPixels)).toBe(true);
       await incomplete.close();
 
-      const notRecorded = await openCopy([], { state: 'not recorded', reason: 'no recording storage', chunks: 0, bytes: 0 });
+      const notRecorded = await openCopy([], { state: 'not recorded', reason: 'no recording storage' });
       await notRecorded.waitForSelector('body[data-state="empty"]', { timeout: 120_000 });
       expect(await notRecorded.textContent('#status')).toBe('There is no screen to play in this recording.');
       expect(await notRecorded.textContent('[data-field="state"]')).toBe(
@@ -600,7 +676,7 @@ describe.skipIf(skip)('console recording playback', () => {
     });
 
     it('refuses a used playback link, saying why', async () => {
-      const token = playbackToken(grantOf());
+      const token = await operatorToken();
       expect((await playbackSocket(proxy, origin, token)).code).toBe(1000);
       const refused = await browser.newPage();
       await refused.goto(`${origin}/playback.html?token=${encodeURIComponent(token)}`);
