@@ -11,6 +11,7 @@
  * speed, and refuse a used token; another tenant's auditor gets no link (404).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -385,6 +386,42 @@ describe.skipIf(skip)('console recording playback', () => {
     expect(manifest).toMatchObject({ tenantId: lab.tenant, vmMoId: 'vm-701', userName: `alice@${lab.tenant}`, input: true, clientAddress: '127.0.0.1' });
   });
 
+  type Outcome = { state: 'recorded' | 'incomplete' | 'not recorded'; reason?: string };
+
+  /**
+   * Another recording of vm-701, made through the API as the proxy makes one (a ticket redeemed, the frames
+   * stored under the grant unless it was not recorded, the end report with `outcome`): its grant and a token.
+   */
+  async function copyOf(frames: CapturedFrame[], outcome: Outcome): Promise<{ grant: RecordingGrant; token: string; stored: Buffer[] }> {
+    const redeemed = await callApi('POST', '/console-proxy/v1/redemptions', { headers: CONSOLE_PROXY, body: { ticket: await issueTicket('alice') } });
+    expect(redeemed.status).toBe(200);
+    const target: ConsoleTarget = redeemed.body;
+    const grant = target.recording!;
+    const startedAt = new Date().toISOString();
+    const stored = outcome.state === 'not recorded' ? [] : await storeRecording(grant, frames, startedAt);
+    const bytes = stored.reduce((sum, chunk) => sum + chunk.length, 0);
+    const report = await callApi('POST', '/console-proxy/v1/audit-records', {
+      headers: CONSOLE_PROXY,
+      body: {
+        sessionId: target.session.sessionId,
+        tenantId: target.tenantId,
+        vmMoId: target.vmMoId,
+        instanceUuid: target.instanceUuid,
+        consoleType: target.consoleType,
+        principal: target.issuedTo,
+        ticketFingerprint: '0123abcd',
+        startedAt,
+        endedAt: new Date(Date.parse(startedAt) + (frames.at(-1)?.offsetMs ?? 0)).toISOString(),
+        bytesToVm: 0,
+        bytesFromVm: bytes,
+        endReason: 'client closed',
+        recording: { recordingId: grant.recordingId, ...outcome, chunks: stored.length, bytes },
+      },
+    });
+    expect(report.status).toBe(204);
+    return { grant, token: await operatorToken(grant.recordingId), stored };
+  }
+
   describe('the playback WebSocket', () => {
     it('sends the manifest, then every chunk as stored and in order, then the end, and closes 1000', async () => {
       const { messages, code, reason } = await playbackSocket(proxy, origin, await operatorToken());
@@ -396,6 +433,19 @@ describe.skipIf(skip)('console recording playback', () => {
       expect(sent.every((message, index) => (message as Buffer).equals(chunks[index]!))).toBe(true);
       const bytes = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
       expect(JSON.parse(messages.at(-1) as string)).toEqual({ type: 'end', chunks: chunks.length, bytes });
+    });
+
+    it('stops at a missing chunk: what follows a gap cannot be decoded', async () => {
+      const { grant, token, stored } = await copyOf(recorded, { state: 'recorded' });
+      expect(stored.length).toBeGreaterThanOrEqual(3);
+      // The middle chunk lost (e.g. deleted by hand): only the first goes out, and the end says how many.
+      const s3Client = new S3Client({ region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: LOCAL_S3_CREDENTIALS });
+      await s3Client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: chunkKey(grant.keyPrefix, 1) }));
+      s3Client.destroy();
+      const { messages, code } = await playbackSocket(proxy, origin, token);
+      expect(code).toBe(1000);
+      expect(messages.slice(1, -1)).toHaveLength(1);
+      expect(JSON.parse(messages.at(-1) as string)).toEqual({ type: 'end', chunks: 1, bytes: stored[0]!.length });
     });
 
     it('refuses a used token (1008), says when the API cannot be asked (1011), and refuses another origin (403, before the upgrade)', async () => {
@@ -602,38 +652,11 @@ describe.skipIf(skip)('console recording playback', () => {
       expect(await page.getAttribute('body', 'data-position-ms')).toBe(paused);
     });
 
-    /**
-     * Another recording of vm-701, through the API as the proxy would make it (a ticket redeemed, the frames
-     * stored under the grant, the end report with `outcome`), opened in a playback page of its own.
-     */
-    async function openCopy(frames: CapturedFrame[], outcome: { state: 'recorded' | 'incomplete' | 'not recorded'; reason?: string }): Promise<Page> {
-      const redeemed = await callApi('POST', '/console-proxy/v1/redemptions', { headers: CONSOLE_PROXY, body: { ticket: await issueTicket('alice') } });
-      expect(redeemed.status).toBe(200);
-      const target: ConsoleTarget = redeemed.body;
-      const grant = target.recording!;
-      const startedAt = new Date().toISOString();
-      const stored = outcome.state === 'not recorded' ? [] : await storeRecording(grant, frames, startedAt);
-      const report = await callApi('POST', '/console-proxy/v1/audit-records', {
-        headers: CONSOLE_PROXY,
-        body: {
-          sessionId: target.session.sessionId,
-          tenantId: target.tenantId,
-          vmMoId: target.vmMoId,
-          instanceUuid: target.instanceUuid,
-          consoleType: target.consoleType,
-          principal: target.issuedTo,
-          ticketFingerprint: '0123abcd',
-          startedAt,
-          endedAt: new Date(Date.parse(startedAt) + (frames.at(-1)?.offsetMs ?? 0)).toISOString(),
-          bytesToVm: 0,
-          bytesFromVm: stored.reduce((sum, chunk) => sum + chunk.length, 0),
-          endReason: 'client closed',
-          recording: { recordingId: grant.recordingId, ...outcome, chunks: stored.length, bytes: stored.reduce((sum, chunk) => sum + chunk.length, 0) },
-        },
-      });
-      expect(report.status).toBe(204);
+    /** A copy of the recording (see `copyOf`) opened in a playback page of its own. */
+    async function openCopy(frames: CapturedFrame[], outcome: Outcome): Promise<Page> {
+      const { token } = await copyOf(frames, outcome);
       const opened = await browser.newPage();
-      await opened.goto(`${origin}/playback.html?token=${encodeURIComponent(await operatorToken(grant.recordingId))}`);
+      await opened.goto(`${origin}/playback.html?token=${encodeURIComponent(token)}`);
       return opened;
     }
 
