@@ -11,15 +11,15 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { logger } from './log.js';
 import { emitEmf, proxyMetrics, serveMetrics, type ProxyMetrics } from './metrics.js';
-import { playbacks } from './playback/playbacks.js';
-import { Close } from './bridge.js';
-import { Refusal } from './refusals.js';
 import { parseRequestTarget } from './request-target.js';
 import { consoleSession, type SessionContext } from './session.js';
 import { DEFAULT_GRACE_MS, drain, type DrainResult } from './shutdown.js';
 import { send, serveStatic } from './static.js';
 import { tlsServer } from './tls.js';
 import { answerUpgrade, refuseConnect, refuseUpgrade, type UpgradeContext } from './upgrade.js';
+import { Close } from './bridge.js';
+import { playbacks } from './playback/playbacks.js';
+import { Refusal } from './refusals.js';
 
 export interface ConsoleProxy {
   /** `http://host:port` the proxy listens on (`https://` with TLS). */
