@@ -10,11 +10,16 @@ import { json } from '../../lib/http/responses.js';
 const operator = { dialect: operatorDialect, auth: { kind: 'platform', role: 'operator' } } as const;
 const RecordingId = z.guid();
 
-/** `?vm=` or `?user=` (exactly one), with the list's `limit` and `next`. */
+/** `?vm=` or `?user=` (exactly one), with the list's `limit` and `next`; the output names the scope. */
 const ListQuery = z.intersection(
   z
     .object({ vm: MoIdSchema.optional(), user: UserNameSchema.optional() })
-    .refine((query) => (query.vm === undefined) !== (query.user === undefined), { message: 'expected exactly one of vm and user', path: ['vm'] }),
+    .transform((query, context) => {
+      if (query.vm !== undefined && query.user === undefined) return { vmMoId: query.vm };
+      if (query.user !== undefined && query.vm === undefined) return { userName: query.user };
+      context.addIssue({ code: 'custom', path: ['vm'], message: 'expected exactly one of vm and user' });
+      return z.NEVER;
+    }),
   PageQuery(RecordingId),
 );
 
@@ -22,10 +27,8 @@ const ListQuery = z.intersection(
 export const list = endpoint({
   ...operator,
   input: z.object({ path: TenantPath, query: ListQuery }),
-  handler: async ({ path, query }) => {
-    const { vm, user, ...page } = query;
-    const scope = vm === undefined ? { tenantId: path.tenant, userName: user! } : { tenantId: path.tenant, vmMoId: vm };
-    const found = await Recordings.listRecordings(scope, page);
+  handler: async ({ path, query: { limit, after, ...scope } }) => {
+    const found = await Recordings.listRecordings({ tenantId: path.tenant, ...scope }, { limit, ...(after === undefined ? {} : { after }) });
     return json(200, pageBody('recordings', { items: found.items.map(Recordings.manifestOf), more: found.more }, (recording) => recording.recordingId));
   },
 });
@@ -34,5 +37,5 @@ export const list = endpoint({
 export const playback = endpoint({
   ...operator,
   input: z.object({ path: TenantPath.extend({ recordingId: RecordingId }) }),
-  handler: async ({ path }) => json(201, await Recordings.issuePlaybackLink(await Recordings.findRecording(path.tenant, path.recordingId), 'operator')),
+  handler: async ({ path }) => json(201, await Recordings.playbackLinkOf(path.tenant, path.recordingId, 'operator')),
 });

@@ -148,6 +148,10 @@ export async function issuePlaybackLink(recording: RecordingRecord, viewer: stri
   return { url: `${config.consoleProxyBaseUrl()}/playback.html?token=${secret.value}`, expiresAt: isoOfSeconds(expiresAt) };
 }
 
+/** A playback link for a recording of the tenant named by its id alone (the operator's). */
+export const playbackLinkOf = async (tenantId: string, recordingId: string, viewer: string): Promise<PlaybackLink> =>
+  issuePlaybackLink(await findRecording(tenantId, recordingId), viewer);
+
 /** Used, expired, unknown and malformed playback tokens are all refused with this one error. */
 export const playbackRefused = () => NotFound('The playback token is not valid.');
 

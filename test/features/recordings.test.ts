@@ -3,7 +3,10 @@
  * recording grant at redemption and its manifest, the end report, one-time playback links and their
  * redemption by the proxy, listings — through the handlers with real API Gateway events against dynalite.
  */
+import { randomUUID } from 'node:crypto';
+import type { Context } from 'aws-lambda';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { drain } from '../../functions/operator/tenantDrain.js';
 import { advanceClock, resetClock } from '../../lib/core/clock.js';
 import { listAuditEvents } from '../../lib/core/audit.js';
 import { ConsoleTargetSchema, PlaybackGrantSchema } from '../../lib/protocol/console-proxy.js';
@@ -11,6 +14,7 @@ import { api, CONSOLE_PROXY, loginVcenter, OPERATOR, session, type ApiResponse }
 import { expectAllowedByIam } from '../support/iam.js';
 import { createLab, type Lab } from '../support/lab.js';
 import { countRoundTrips } from '../support/store-instrumentation.js';
+import { scanTable } from '../support/table.js';
 
 afterEach(() => resetClock());
 
@@ -189,6 +193,26 @@ describe('redemption of a recorded console', () => {
     ]);
   });
 
+  it('records a console whichever dialect issued its ticket (vim25 AcquireTicket here)', async () => {
+    await setPolicy({ record: true, mandatory: true });
+    const sdk = '/sdk/vim25/8.0.3.0';
+    const login = await api('POST', `${sdk}/SessionManager/SessionManager/Login`, { body: { userName: `bob@${lab.tenant}`, password: 'lab-user-pass' } });
+    expect(login.status).toBe(200);
+    const acquired = await api('POST', `${sdk}/VirtualMachine/vm-1/AcquireTicket`, {
+      headers: { 'vmware-api-session-id': login.headers['vmware-api-session-id']! },
+      body: { ticketType: 'webmks' },
+    });
+    expect(acquired.status).toBe(200);
+    const redeemed = await redeem(acquired.body.ticket);
+    expect(redeemed.body.recording).toEqual({
+      recordingId: expect.stringMatching(UUID),
+      keyPrefix: `recordings/${lab.tenant}/vm-1/${redeemed.body.recording.recordingId}/`,
+      input: false,
+      mandatory: true,
+      retentionDays: 90,
+    });
+  });
+
   it('takes the VM\'s fields over the tenant\'s: a VM may record where the tenant does not, and the reverse', async () => {
     await setPolicy({ record: true, mandatory: true });
     await setVmPolicy('vm-2', { record: false });
@@ -266,6 +290,8 @@ describe('playback links', () => {
     expect(Date.parse(link.result.body.expiresAt) - Date.now()).toBeGreaterThan(29 * 60_000);
     expect(Date.parse(link.result.body.expiresAt) - Date.now()).toBeLessThanOrEqual(30 * 60_000);
     expectAllowedByIam('operatorCreatePlayback', link.live.actions);
+    // The recording by id (a Query of its gsi2 entry), the token's PutItem.
+    expect(link.roundTrips).toBe(2);
 
     const token = tokenOf(link.result.body.url);
     const played = await countRoundTrips(() => playback(token));
@@ -292,6 +318,9 @@ describe('playback links', () => {
     });
     expect(PlaybackGrantSchema.parse(played.result.body)).toEqual(played.result.body);
     expectAllowedByIam('consoleProxyRedeemPlayback', played.live.actions);
+    // The token's DeleteItem beside the tenant's GetItem, the manifest's GetItem, the audit entry's PutItem.
+    expect(played.roundTrips).toBe(4);
+    expect([...played.live.actions].sort()).toEqual(['DeleteItem', 'GetItem', 'PutItem']);
 
     const again = await playback(token);
     expect(again.status).toBe(404);
@@ -489,6 +518,8 @@ describe('listings', () => {
       expires_at: expect.stringMatching(ISO),
     });
     expectAllowedByIam('vcenterRecordingPlayback', link.live.actions);
+    // Session + VM + tenant (BatchGetItem), the manifest (GetItem), the token (PutItem).
+    expect(link.roundTrips).toBe(3);
     const played = await playback(tokenOf(link.result.body.url));
     expect(played.status).toBe(200);
     expect(played.body).toEqual(expect.objectContaining({ viewer: `ivy@${tenant.tenant}`, keyPrefix: `recordings/${tenant.tenant}/vm-1/${recordingId}/` }));
@@ -517,5 +548,38 @@ describe('listings', () => {
     const badAction = await api('POST', `/api/vcenter/vm/vm-1/console/recordings/${ids['vm-1']![0]}?action=delete`, { headers: session(local.ivy!) });
     expect(badAction.status).toBe(400);
     expect(badAction.body).toEqual(invalidArgument('Invalid value for action: expected action=playback.'));
+  });
+});
+
+describe('a deleted tenant', () => {
+  it('loses its manifests and audit entries with its drain; its playback links stop at once', async () => {
+    process.env.TENANT_DELETION_SETTLE_SECONDS = '0';
+    const doomed = await createLab('rec-del', 'Doomed');
+    await doomed.put('', { displayName: 'Doomed', recordingPolicy: { record: true } });
+    await doomed.putUser('eve', [CONSOLE]);
+    await doomed.putVm('vm-1');
+    const eve = await loginVcenter(`eve@${doomed.tenant}`, 'lab-user-pass');
+    const issued = await api('POST', '/api/vcenter/vm/vm-1/console/tickets', { headers: session(eve), body: { type: 'WEBMKS' } });
+    const target = (await redeem(ticketIn(issued.body.ticket))).body;
+    await endReport(report(target, { recording: { recordingId: target.recording.recordingId, state: 'recorded', chunks: 1, bytes: 10 } }));
+    const link = await api('POST', `/operator/v1/tenants/${doomed.tenant}/recordings/${target.recording.recordingId}/playbacks`, { headers: OPERATOR });
+    expect(link.status).toBe(201);
+    const recordingItems = async () =>
+      (await scanTable()).filter((item) => String(item.pk).startsWith(`RECORDING#${doomed.tenant}#`) || String(item.sk).startsWith('EVENT#') && item.tenantId === doomed.tenant);
+    expect(await recordingItems()).toHaveLength(3); // the manifest, "recording started", "recording stopped"
+
+    expect((await api('DELETE', `/operator/v1/tenants/${doomed.tenant}`, { headers: OPERATOR })).status).toBe(202);
+    expect((await playback(tokenOf(link.body.url))).status).toBe(404);
+    const context = { awsRequestId: randomUUID(), functionName: 'operatorDrainTenant', getRemainingTimeInMillis: () => 600_000 };
+    const chain = randomUUID();
+    const { result, live } = await countRoundTrips(async () => {
+      let outcome: { state: string };
+      do outcome = (await drain({ tenantId: doomed.tenant, chain }, context as unknown as Context)) as { state: string };
+      while (outcome.state !== 'drained');
+      return outcome;
+    });
+    expect(result).toEqual(expect.objectContaining({ state: 'drained' }));
+    expectAllowedByIam('operatorDrainTenant', live.actions);
+    expect(await recordingItems()).toEqual([]);
   });
 });
