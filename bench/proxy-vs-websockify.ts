@@ -38,21 +38,21 @@ const PHASE_MS = 120_000;
 const WAIT_MS = 60_000;
 
 /** `promise`, or a clear failure after `ms`: no wait in this bench is unbounded. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)));
   return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-const round = (value: number, digits = 2) => Number(value.toFixed(digits));
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+export const round = (value: number, digits = 2) => Number(value.toFixed(digits));
+export const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 // ---- the stand-in VM: what it does on a connection is the first byte the console sends.
 // 'D' + u32: sends that many bytes (64 KiB framebuffer updates) as fast as the path takes them.
 // 'U' + u32: counts that many bytes coming in, then answers one byte.
 // 'E': echoes everything. 'S': echoes, and sends a 1 KiB screen update every 100 ms.
-function startVm(): Promise<{ port: number; server: Server; sockets: Set<Socket> }> {
+export function startVm(): Promise<{ port: number; server: Server; sockets: Set<Socket> }> {
   const sockets = new Set<Socket>();
   const update = Buffer.alloc(CHUNK, 0x5a);
   const small = Buffer.alloc(1024, 0x33);
@@ -136,7 +136,7 @@ function startRedemptions(vmPort: number): Promise<{ url: string; ticket(): stri
   );
 }
 
-const freePort = (): Promise<number> =>
+export const freePort = (): Promise<number> =>
   new Promise((resolve) => {
     const server = createServer().listen(0, '127.0.0.1', () => {
       const { port } = server.address() as { port: number };
@@ -144,7 +144,7 @@ const freePort = (): Promise<number> =>
     });
   });
 
-async function waitForPort(port: number): Promise<void> {
+export async function waitForPort(port: number): Promise<void> {
   for (let attempt = 0; attempt < 600; attempt += 1) {
     const open = await new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true))).on('error', () => resolve(false));
@@ -179,7 +179,7 @@ function memoryOf(pid: number): number {
   return all.reduce((sum, id) => sum + pss(id), 0);
 }
 
-interface Proxy {
+export interface Proxy {
   name: string;
   process: ChildProcess;
   /** A console URL (a fresh ticket for ours). */
@@ -187,7 +187,7 @@ interface Proxy {
 }
 
 /** One console: a WebSocket as noVNC opens it, every message queued, with the VM's ProtocolVersion read. */
-async function openConsole(proxy: Proxy, mode: string): Promise<{ ws: WebSocket; next(bytes: number): Promise<void> }> {
+export async function openConsole(proxy: Proxy, mode: string): Promise<{ ws: WebSocket; next(bytes: number): Promise<void> }> {
   const ws = new WebSocket(proxy.url(), ['binary'], { origin: ORIGIN, perMessageDeflate: false });
   ws.binaryType = 'nodebuffer';
   let have = 0;
@@ -212,7 +212,7 @@ async function openConsole(proxy: Proxy, mode: string): Promise<{ ws: WebSocket;
   return { ws, next };
 }
 
-async function downstream(proxy: Proxy): Promise<number> {
+export async function downstream(proxy: Proxy): Promise<number> {
   const console_ = await openConsole(proxy, 'D');
   const header = Buffer.alloc(4);
   header.writeUInt32BE(THROUGHPUT_BYTES);
@@ -255,7 +255,7 @@ async function echoes(send: (data: Buffer) => void, next: (bytes: number) => Pro
   return times.sort((a, b) => a - b);
 }
 
-async function proxiedEchoes(proxy: Proxy, count = ECHOES): Promise<number[]> {
+export async function proxiedEchoes(proxy: Proxy, count = ECHOES): Promise<number[]> {
   const console_ = await openConsole(proxy, 'E');
   const times = await echoes((data) => console_.ws.send(data), console_.next, count);
   console_.ws.close();
@@ -263,7 +263,7 @@ async function proxiedEchoes(proxy: Proxy, count = ECHOES): Promise<number[]> {
 }
 
 /** The same round trips straight to the VM over TCP: what no proxy at all costs. */
-async function directEchoes(vmPort: number): Promise<number[]> {
+export async function directEchoes(vmPort: number): Promise<number[]> {
   const socket = connect({ port: vmPort, host: '127.0.0.1', noDelay: true });
   let have = 0;
   let want = 0;

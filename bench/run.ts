@@ -21,6 +21,7 @@ import { runFleet } from './fleet-report.js';
 import { writeReadmeSection } from './readme.js';
 import { measurePush, pushMarkdown } from './push.js';
 import { runProxyBench } from './proxy-vs-websockify.js';
+import { runRecordingBench } from './recording.js';
 import { measureValidation } from './validation.js';
 import { median, percentile, round } from './stats.js';
 import { measureSoap, soapMarkdown } from './soap.js';
@@ -272,6 +273,8 @@ async function main() {
   await dynamo.close();
   // The console proxy's data path next to websockify's (figures also go to docs/proxy.md).
   const proxyVsWebsockify = await runProxyBench();
+  // Recording on versus off on the same proxy, and what a recorded console-hour costs (docs/recording.md).
+  await runRecordingBench();
   const processNote =
     'measured with guest credentials the agent accepted lately (their verifier is in the table; new credentials ' +
     'go through the agent once); list and get pay one scrypt verification each';

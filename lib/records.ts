@@ -2,6 +2,7 @@ import type { Privilege } from './core/privileges.js';
 import type { VmSpec } from './core/model.js';
 import type { RecordingPolicy, RecordingPolicySpec } from './core/recording-policy.js';
 import type { Refusal, WorkPayload, WorkResult } from './protocol/agent.js';
+import type { ShadowOf } from './protocol/console-proxy.js';
 import type { Sealed } from './protocol/sealing.js';
 
 /**
@@ -52,6 +53,10 @@ export interface OpenConsoleRecord {
   startedAt: string;
   lastInputAt: string;
   expiresAt: number;
+  /** A read-only shadow of another open console (issue 27; lib/core/shadows.ts): which one, whose. */
+  shadowOf?: ShadowOf;
+  /** Set on a console once a shadow of it opened: its proxy's heartbeats then answer its watchers. */
+  shadowed?: boolean;
 }
 
 export interface PrincipalRecord {
@@ -117,6 +122,8 @@ export interface TicketRecord {
   consoleType: string;
   /** The user the ticket was issued to. */
   issuedTo: string;
+  /** A shadow ticket (lib/core/shadows.ts): it opens a read-only view of this open console. */
+  shadowOf?: ShadowOf;
   /**
    * What redeeming the ticket grants: the privilege it was issued under. A redeemer asks for the privilege
    * it serves (the screen proxy: ConsoleInteract), so a vim25 `device` or `guestControl` ticket can never
@@ -172,6 +179,26 @@ export interface ConsoleSessionRecord {
   clientAddress?: string;
   recordedAt: string;
   /** Epoch seconds: the record is kept for the configured retention, then DynamoDB's TTL removes it. */
+  expiresAt: number;
+}
+
+/**
+ * A shadow's start or end in the audit trail (beside the console session records, under the day it happened):
+ * who watched (`watcher`: a user of the tenant, or `operator`), which console session, which VM.
+ */
+export interface ShadowAuditRecord {
+  tenantId: string;
+  event: 'shadow started' | 'shadow ended';
+  at: string;
+  watcher: string;
+  /** The shadow's own registry session id. */
+  shadowSessionId: string;
+  /** The watched console's session id and user. */
+  watchedSessionId: string;
+  watchedUser: string;
+  vmMoId: string;
+  /** Why it ended (`shadow ended` only). */
+  reason?: string;
   expiresAt: number;
 }
 

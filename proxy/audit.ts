@@ -3,9 +3,12 @@ import { ApiUnavailable, type ConsoleBrokerApi } from './api.js';
 import type { ConsoleSessions } from './capacity.js';
 import { errorSummary, logger } from './log.js';
 
-/** Sends an ended session's audit record; closing the proxy waits for it. */
-export function recordSession(api: ConsoleBrokerApi, sessions: ConsoleSessions, report: ConsoleSessionReport): void {
-  const audit = sendReport(api, report);
+/** Sends an ended session's audit record (once it is known: a recording may still be storing); closing the proxy waits for it. */
+export function recordSession(api: ConsoleBrokerApi, sessions: ConsoleSessions, report: ConsoleSessionReport | Promise<ConsoleSessionReport>): void {
+  const audit = Promise.resolve(report).then(
+    (known) => sendReport(api, known),
+    (error: unknown) => logger.error('audit record lost', { error: errorSummary(error).message }),
+  );
   sessions.audits.add(audit);
   void audit.finally(() => sessions.audits.delete(audit));
 }

@@ -29,6 +29,21 @@ export interface BridgeLimits {
   highWaterMarkBytes: number;
   /** Each message from the browser (the registry's "last input"). */
   onInput?: () => void;
+  /** Sees the stream as it passes (the console's recording). */
+  tap?: BridgeTap;
+}
+
+/**
+ * A tap on the bridge (proxy/recording/recorder.ts): it sees each chunk from the VM before the browser gets it,
+ * and each message from the browser before the VM does, and can hold either side back while it catches up.
+ */
+export interface BridgeTap {
+  /** false: not taken yet; the bridge keeps the chunk, reads nothing more from the VM, and offers it again at `room`. */
+  fromVm(chunk: Buffer): boolean;
+  /** false: taken, but read nothing more from the browser until `room`. */
+  fromBrowser(data: Buffer): boolean;
+  /** How the tap tells the bridge it can take more. */
+  onRoom(room: () => void): void;
 }
 
 export interface BridgeResult {
@@ -77,22 +92,40 @@ export function bridge(
   );
   const activity = () => idleTimer.refresh();
 
-  // VM → browser. `bufferedAmount` counts what ws has queued but the kernel has not taken yet.
+  // VM → browser. `bufferedAmount` counts what ws has queued but the kernel has not taken yet. Reading from the
+  // VM waits for the browser (a send past the high-water mark) and for the tap (a chunk it has not taken yet).
+  const { tap } = limits;
+  let waitingForBrowser = false;
+  let heldForTap: Buffer | undefined;
+  const resumeVm = () => {
+    if (!ended && !waitingForBrowser && !heldForTap) vnc.resume();
+  };
   const sent = () => {
-    if (!ended && vnc.isPaused()) vnc.resume();
+    waitingForBrowser = false;
+    resumeVm();
+  };
+  const toBrowser = (chunk: Buffer) => {
+    // The chunk goes out as it is (no copy, no compression). Only the send that crosses the high-water mark
+    // waits for a callback: once it is written, everything before it is too.
+    if (ws.bufferedAmount + chunk.length < limits.highWaterMarkBytes) return ws.send(chunk, AS_IS);
+    waitingForBrowser = true;
+    vnc.pause();
+    ws.send(chunk, AS_IS, sent);
   };
   vnc.on('data', (chunk: Buffer) => {
     bytesFromVm += chunk.length;
     traffic.fromVm += chunk.length;
     activity();
-    // The chunk goes out as it is (no copy, no compression). Only the send that crosses the high-water mark
-    // waits for a callback: once it is written, everything before it is too.
-    if (ws.bufferedAmount + chunk.length < limits.highWaterMarkBytes) return ws.send(chunk, AS_IS);
-    vnc.pause();
-    ws.send(chunk, AS_IS, sent);
+    if (tap && !tap.fromVm(chunk)) {
+      heldForTap = chunk;
+      return void vnc.pause();
+    }
+    toBrowser(chunk);
   });
 
-  // Browser → VM.
+  // Browser → VM. Reading from the browser waits for the VM's socket to drain and for the tap.
+  let vmFull = false;
+  let browserHeldByTap = false;
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     if (ended) return;
     if (!isBinary) return end(Close.unsupportedData, 'Only binary WebSocket frames are accepted.', 'text frame');
@@ -100,13 +133,46 @@ export function bridge(
     traffic.toVm += data.length;
     activity();
     limits.onInput?.();
-    if (!vnc.write(data)) ws.pause();
+    if (tap && !tap.fromBrowser(data)) {
+      browserHeldByTap = true;
+      ws.pause();
+    }
+    if (!vnc.write(data)) {
+      vmFull = true;
+      ws.pause();
+    }
   });
-  vnc.on('drain', () => ws.resume());
+  const resumeBrowser = () => {
+    if (!ended && !vmFull && !browserHeldByTap) ws.resume();
+  };
+  vnc.on('drain', () => {
+    vmFull = false;
+    resumeBrowser();
+  });
+  tap?.onRoom(() => {
+    if (ended) return;
+    if (heldForTap && tap.fromVm(heldForTap)) {
+      const chunk = heldForTap;
+      heldForTap = undefined;
+      toBrowser(chunk);
+      if (vmEnded) return vmEnded();
+      resumeVm();
+    }
+    if (browserHeldByTap) {
+      browserHeldByTap = false;
+      resumeBrowser();
+    }
+  });
 
-  vnc.on('end', () => end(Close.normal, "The virtual machine's console closed the connection.", 'vm closed'));
+  // A VM that closes while the tap holds its last chunk: the browser gets that chunk (once the tap takes it) first.
+  let vmEnded: (() => void) | undefined;
+  const vmClosed = () => {
+    vmEnded = () => end(Close.normal, "The virtual machine's console closed the connection.", 'vm closed');
+    if (!heldForTap) vmEnded();
+  };
+  vnc.on('end', vmClosed);
   vnc.on('error', () => end(Close.internal, "The connection to the virtual machine's console failed.", 'vm error'));
-  vnc.on('close', () => end(Close.normal, "The virtual machine's console closed the connection.", 'vm closed'));
+  vnc.on('close', vmClosed);
   ws.on('close', () => end(Close.normal, '', 'client closed'));
   ws.on('error', () => end(Close.internal, '', 'client error'));
 

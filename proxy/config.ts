@@ -1,4 +1,5 @@
 import { config as apiConfig } from '../lib/config.js';
+import { DEFAULT_RECORDING_LIMITS, MIN_QUEUE_BYTES, type RecordingLimits } from './recording/recordings.js';
 import type { RecordingStorageConfig } from './recording/storage.js';
 
 /** Everything the console proxy can be told; `consoleProxyConfigFromEnv()` reads it from the environment. */
@@ -67,6 +68,8 @@ export interface ConsoleProxyConfig {
    * policy records them open "not recorded" (optional) or are refused (mandatory).
    */
   recording?: RecordingStorageConfig;
+  /** Memory recordings may hold before S3 has their chunks, and how long an ended one retries (defaults: recordings.ts). */
+  recordingLimits?: RecordingLimits;
   /** Recordings played back (streamed to playback pages) at once by this process, apart from `maxSessions` (default 20). */
   maxPlaybacks?: number;
 }
@@ -131,7 +134,20 @@ export function consoleProxyConfigFromEnv(env: Env = process.env): ConsoleProxyC
           },
         }
       : {}),
+    recordingLimits: recordingLimits(env),
     ...shippingConfig(env),
+  };
+}
+
+function recordingLimits(env: Env): RecordingLimits {
+  const perRecording = positive(env, 'CONSOLE_PROXY_RECORDING_QUEUE_BYTES', DEFAULT_RECORDING_LIMITS.queueBytesPerRecording);
+  const perProxy = positive(env, 'CONSOLE_PROXY_RECORDING_PROXY_QUEUE_BYTES', DEFAULT_RECORDING_LIMITS.queueBytesPerProxy);
+  if (perRecording < MIN_QUEUE_BYTES) throw new Error(`CONSOLE_PROXY_RECORDING_QUEUE_BYTES must be at least ${MIN_QUEUE_BYTES}`);
+  if (perProxy < perRecording) throw new Error('CONSOLE_PROXY_RECORDING_PROXY_QUEUE_BYTES must not be below CONSOLE_PROXY_RECORDING_QUEUE_BYTES');
+  return {
+    queueBytesPerRecording: perRecording,
+    queueBytesPerProxy: perProxy,
+    flushTimeoutMs: seconds(env, 'CONSOLE_PROXY_RECORDING_FLUSH_SECONDS', DEFAULT_RECORDING_LIMITS.flushTimeoutMs / 1000),
   };
 }
 

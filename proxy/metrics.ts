@@ -11,11 +11,21 @@ export interface Traffic {
 
 type Outcome = 'valid' | 'invalid' | 'api_unavailable';
 
+/** The recordings' figures (proxy/recording/recordings.ts). */
+export interface RecordingFigures {
+  open: number;
+  chunksStored: number;
+  chunksFailed: number;
+  queuedBytes: number;
+}
+
+const NO_RECORDINGS: RecordingFigures = { open: 0, chunksStored: 0, chunksFailed: 0, queuedBytes: 0 };
+
 /**
  * The proxy's operational figures: open sessions, pending redemptions, redemptions by outcome, bytes each
- * way, closes by code. Counts only: no tenant, VM, principal, ticket or address is ever a label.
+ * way, closes by code, recordings. Counts only: no tenant, VM, principal, ticket or address is ever a label.
  */
-export function proxyMetrics(openSessions: () => number) {
+export function proxyMetrics(openSessions: () => number, recordings: () => RecordingFigures = () => NO_RECORDINGS) {
   const traffic: Traffic = { toVm: 0, fromVm: 0 };
   const redemptions: Record<Outcome, number> = { valid: 0, invalid: 0, api_unavailable: 0 };
   const closes = new Map<number, number>();
@@ -55,6 +65,7 @@ export function proxyMetrics(openSessions: () => number) {
     /** Prometheus text exposition format 0.0.4. */
     render(): string {
       const { openSessions: open, pendingRedemptions } = snapshot();
+      const recorded = recordings();
       const lines = [
         '# HELP console_proxy_sessions_open Console sessions being set up or bridged (what CONSOLE_PROXY_MAX_SESSIONS limits).',
         '# TYPE console_proxy_sessions_open gauge',
@@ -72,6 +83,16 @@ export function proxyMetrics(openSessions: () => number) {
         '# HELP console_proxy_closes_total Console WebSockets closed, by close code.',
         '# TYPE console_proxy_closes_total counter',
         ...[...closes].sort(([a], [b]) => a - b).map(([code, count]) => `console_proxy_closes_total{code="${code}"} ${count}`),
+        '# HELP console_proxy_recordings_open Console recordings being written (a console open, or its last chunks being stored).',
+        '# TYPE console_proxy_recordings_open gauge',
+        `console_proxy_recordings_open ${recorded.open}`,
+        '# HELP console_proxy_recording_chunks_total Recording chunks by the outcome of each attempt to store them (a failed one is retried).',
+        '# TYPE console_proxy_recording_chunks_total counter',
+        `console_proxy_recording_chunks_total{outcome="stored"} ${recorded.chunksStored}`,
+        `console_proxy_recording_chunks_total{outcome="failed"} ${recorded.chunksFailed}`,
+        '# HELP console_proxy_recording_bytes_queued Memory held by recordings not yet stored (CONSOLE_PROXY_RECORDING_PROXY_QUEUE_BYTES limits it).',
+        '# TYPE console_proxy_recording_bytes_queued gauge',
+        `console_proxy_recording_bytes_queued ${recorded.queuedBytes}`,
         '# HELP process_resident_memory_bytes Resident memory of the proxy process.',
         '# TYPE process_resident_memory_bytes gauge',
         `process_resident_memory_bytes ${process.memoryUsage.rss()}`,

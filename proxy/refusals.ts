@@ -13,6 +13,7 @@ export const Refusal = {
   api: 'The console service is unavailable; try again later.',
   vnc: "The virtual machine's console cannot be reached.",
   shutdown: 'The console proxy is shutting down (a restart or an update); open the console again.',
+  recording: 'This console must be recorded and the recording storage is unavailable.',
 } as const;
 
 /** Ends a console session that never reached the VM; logged by the ticket's fingerprint, never the ticket. */

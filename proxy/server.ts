@@ -11,6 +11,8 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { logger } from './log.js';
 import { emitEmf, proxyMetrics, serveMetrics, type ProxyMetrics } from './metrics.js';
+import { Recordings } from './recording/recordings.js';
+import { s3RecordingStorage } from './recording/storage.js';
 import { parseRequestTarget } from './request-target.js';
 import { consoleSession, type SessionContext } from './session.js';
 import { DEFAULT_GRACE_MS, drain, type DrainResult } from './shutdown.js';
@@ -56,7 +58,10 @@ export async function startConsoleProxy(
   }),
 ): Promise<ConsoleProxy> {
   const sessions = consoleSessions();
-  const metrics = proxyMetrics(() => sessions.live.size);
+  // One S3 client for both directions: the recorder writes recordings, playbacks read them.
+  const storage = config.recording ? s3RecordingStorage(config.recording) : undefined;
+  const recordings = new Recordings(storage, config.recordingLimits);
+  const metrics = proxyMetrics(() => sessions.live.size, () => recordings.figures());
   api = metrics.countingRedemptions(api);
   let closing = false;
 
@@ -73,8 +78,8 @@ export async function startConsoleProxy(
     ? new OrderChannel({ url: config.ordersUrl, apiKey: config.apiKey, onOrder: (order) => live.apply(order) })
     : undefined;
   orders?.start();
-  const playback = playbacks(config, api, instanceId);
-  const sessionContext: SessionContext = { config, api, sessions, traffic: metrics.traffic, live, instanceId };
+  const playback = playbacks(config, api, storage);
+  const sessionContext: SessionContext = { config, api, sessions, traffic: metrics.traffic, live, instanceId, recordings };
   const upgradeContext: UpgradeContext = {
     wss,
     allowedOrigins: config.allowedOrigins,
@@ -124,6 +129,7 @@ export async function startConsoleProxy(
     host: address.address,
     port: address.port,
     api: config.apiBaseUrl,
+    ...(config.recording ? { recordingBucket: config.recording.bucket, ...(config.recording.endpoint ? { recordingEndpoint: config.recording.endpoint } : {}) } : {}),
     nodeVersion: process.versions.node,
   });
 
@@ -139,6 +145,8 @@ export async function startConsoleProxy(
     ordersReady: () => orders?.opened ?? Promise.resolve(),
     async close(graceMs = config.shutdownGraceMs ?? DEFAULT_GRACE_MS) {
       playback.endAll(Close.goingAway, Refusal.shutdown);
+      // Recordings store what they hold in the first four fifths of the grace; the end reports go out in the rest.
+      recordings.finishBy(Date.now() + Math.floor(graceMs * 0.8));
       const result = await drain({ server, wss, sessions, graceMs, stopAccepting: () => (closing = true) });
       await orders?.stop();
       live.stop();

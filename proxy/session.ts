@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
-import type { ConsoleTarget } from '../lib/protocol/console-proxy.js';
+import type { ConsoleSessionReport, ConsoleTarget } from '../lib/protocol/console-proxy.js';
 import type { ConsoleBrokerApi } from './api.js';
 import { recordSession } from './audit.js';
-import { bridge, Close, closeConsole } from './bridge.js';
+import { bridge, Close, closeConsole, type BridgeResult } from './bridge.js';
 import { established, type ConsoleSessions } from './capacity.js';
 import { clientAddressOf } from './client-address.js';
 import type { ConsoleProxyConfig } from './config.js';
@@ -12,6 +12,8 @@ import { guarded } from './guard.js';
 import type { LiveConsole, LiveConsoles } from './live-consoles.js';
 import { logger } from './log.js';
 import type { Traffic } from './metrics.js';
+import { startRecording, type ConsoleRecording, type RecordingOutcome } from './recording/recorder.js';
+import type { Recordings } from './recording/recordings.js';
 import { redeem } from './redeem.js';
 import { refuse, Refusal } from './refusals.js';
 import { claimedTenant, ticketFingerprint } from './tickets.js';
@@ -26,6 +28,8 @@ export interface SessionContext {
   /** The consoles held, by registry session id: matched by end orders, reported by heartbeats. */
   live: LiveConsoles;
   instanceId: string;
+  /** Where consoles are recorded (absent: nowhere, as when the proxy has no recording bucket). */
+  recordings?: Recordings;
 }
 
 /** A console WebSocket's whole life, guarded: a bug ends the session (1011), never the proxy. */
@@ -92,7 +96,23 @@ async function openConsole(context: SessionContext, ws: WebSocket, request: Inco
     const vnc = await connectVnc(target, config.vncConnectTimeoutMs);
     if (!vnc) return refuse(ws, Close.internal, Refusal.vnc, 'vnc unreachable', ticketId);
     if (ws.readyState !== WebSocket.OPEN) return void vnc.destroy();
-    const bridged = bridgeSession(ws, vnc, target, live, ticketId, clientAddress, context);
+    const startedAt = new Date();
+    let recording: ConsoleRecording | undefined;
+    if (target.recording) {
+      // Its header is stored before a byte is bridged: a mandatory recording that cannot be stored refuses the console.
+      const started = await startRecording(context.recordings, { ...target, recording: target.recording }, startedAt);
+      if ('refused' in started) {
+        vnc.destroy();
+        reportSession(context, target, ticketId, clientAddress, startedAt, { bytesToVm: 0, bytesFromVm: 0, endReason: 'recording unavailable' }, started.refused);
+        return refuse(ws, Close.tryAgainLater, Refusal.recording, 'recording unavailable', ticketId, target.tenantId);
+      }
+      recording = started.recording;
+      if (ws.readyState !== WebSocket.OPEN) {
+        vnc.destroy();
+        return reportSession(context, target, ticketId, clientAddress, startedAt, { bytesToVm: 0, bytesFromVm: 0, endReason: 'client closed' }, recording.finish());
+      }
+    }
+    const bridged = bridgeSession(ws, vnc, target, live, ticketId, clientAddress, context, startedAt, recording);
     endSession = bridged.end;
     await bridged.done;
   } finally {
@@ -103,7 +123,7 @@ async function openConsole(context: SessionContext, ws: WebSocket, request: Inco
   }
 }
 
-/** Bridges the browser to the VM and, once either side ends, records the session. */
+/** Bridges the browser to the VM and, once either side ends, records the session (and its recording's outcome). */
 function bridgeSession(
   ws: WebSocket,
   vnc: Socket,
@@ -111,10 +131,12 @@ function bridgeSession(
   live: LiveConsole,
   ticketId: string,
   clientAddress: string,
-  { config, api, sessions, traffic }: SessionContext,
+  context: SessionContext,
+  startedAt: Date,
+  recording: ConsoleRecording | undefined,
 ): { end: (code: number, reason: string) => void; done: Promise<void> } {
+  const { config, traffic } = context;
   const { sessionId } = target.session;
-  const startedAt = new Date().toISOString();
   const who = { session: sessionId, ticket: ticketId, tenant: target.tenantId, vm: target.vmMoId, principal: target.issuedTo };
   logger.info('console session started', who);
   // The tenant's policy, within this proxy's own bounds.
@@ -123,22 +145,42 @@ function bridgeSession(
     idleTimeoutMs: Math.min(config.idleTimeoutMs, target.session.idleTimeoutSeconds * 1000),
     maxSessionMs: Math.min(config.maxSessionMs, target.session.maxDurationSeconds * 1000),
     onInput: () => (live.lastInputAt = Date.now()),
+    ...(recording?.tap ? { tap: recording.tap } : {}),
   }, traffic);
   const done = bridged.done.then((result) => {
     logger.info('console session ended', { ...who, bytesToVm: result.bytesToVm, bytesFromVm: result.bytesFromVm, endReason: result.endReason });
-    recordSession(api, sessions, {
-      sessionId,
-      tenantId: target.tenantId,
-      vmMoId: target.vmMoId,
-      instanceUuid: target.instanceUuid,
-      consoleType: target.consoleType,
-      principal: target.issuedTo,
-      ticketFingerprint: ticketId,
-      startedAt,
-      endedAt: new Date().toISOString(),
-      ...result,
-      ...(clientAddress !== 'unknown' ? { clientAddress } : {}),
-    });
+    reportSession(context, target, ticketId, clientAddress, startedAt, result, recording?.finish());
   });
   return { end: bridged.end, done };
+}
+
+/**
+ * The session's end report (the audit record), once its recording (if any) is stored or given up on; closing the
+ * proxy waits for both.
+ */
+function reportSession(
+  { api, sessions }: SessionContext,
+  target: ConsoleTarget,
+  ticketId: string,
+  clientAddress: string,
+  startedAt: Date,
+  result: BridgeResult,
+  recording: RecordingOutcome | Promise<RecordingOutcome> | undefined,
+): void {
+  const endedAt = new Date().toISOString();
+  const report = Promise.resolve(recording).then((outcome): ConsoleSessionReport => ({
+    sessionId: target.session.sessionId,
+    tenantId: target.tenantId,
+    vmMoId: target.vmMoId,
+    instanceUuid: target.instanceUuid,
+    consoleType: target.consoleType,
+    principal: target.issuedTo,
+    ticketFingerprint: ticketId,
+    startedAt: startedAt.toISOString(),
+    endedAt,
+    ...result,
+    ...(clientAddress !== 'unknown' ? { clientAddress } : {}),
+    ...(outcome ? { recording: outcome } : {}),
+  }));
+  recordSession(api, sessions, report);
 }

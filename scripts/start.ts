@@ -1,6 +1,8 @@
 /**
  * `npm start`: the whole service on this machine, supervised (scripts/supervisor.ts).
- *   1. a local DynamoDB-API server (dynalite, its own process), persisted under .data/ (or `--in-memory`);
+ *   1. a local DynamoDB-API server (dynalite, its own process), persisted under .data/ (or `--in-memory`), and
+ *      a local S3-API server (s3rver, scripts/local-s3.ts) with the recording bucket, persisted under .data/s3
+ *      (or a temporary folder with `--in-memory`), where the console proxy writes console recordings;
  *   2. the table, created exactly as serverless.yml declares it;
  *   3. the demo data, seeded idempotently;
  *   4. `serverless offline` with every function (its own process group), behind the front door of
@@ -25,6 +27,7 @@ import { consoleProxyConfigFromEnv } from '../proxy/config.js';
 import { errorSummary } from '../proxy/log.js';
 import { DEMO_CONSOLE_PROXY_KEY, DEMO_OPERATOR_KEY, seedDemoData } from './demo-data.js';
 import { startLocalApi } from './local-api.js';
+import { LOCAL_S3_CREDENTIALS, startLocalS3, type LocalS3 } from './local-s3.js';
 import { ensureTable, startLocalDynamo } from './local-dynamodb.js';
 import { supervisor } from './supervisor.js';
 
@@ -33,6 +36,8 @@ const inMemory = process.argv.includes('--in-memory');
 const httpPort = Number(process.env.HTTP_PORT ?? 3000);
 const httpsPort = Number(process.env.HTTPS_PORT ?? 3443);
 const dynamoPort = Number(process.env.DYNAMODB_PORT ?? 8000);
+// s3rver's own default port.
+const s3Port = Number(process.env.S3_PORT ?? 4568);
 // serverless-offline's Lambda-API port (serverless.yml's lambdaPort): the tenant deletion job is invoked there.
 const lambdaPort = Number(process.env.LAMBDA_PORT ?? 3002);
 const stage = 'local';
@@ -52,6 +57,11 @@ const dynamo = await startLocalDynamo({ port: dynamoPort, path: inMemory ? undef
 const dynalite = dynamo.process!;
 parts.part('dynalite', dynalite.died, () => dynamo.close(), () => signal(dynalite.pid, 'SIGKILL'));
 console.log(`dynalite started (pid ${dynalite.pid})`);
+
+// s3rver runs in this process (as the demo guest agent does): it is light, and if this process dies, so does everything.
+const s3Dir = `${root}.data/s3`;
+const s3: LocalS3 = await startLocalS3({ port: s3Port, ...(inMemory ? {} : { directory: s3Dir }) });
+parts.part('local S3 (s3rver)', new Promise<string>(() => undefined), () => s3.close());
 
 // The SDK needs credentials and a region even against a local endpoint; serverless-offline passes AWS_*
 // variables through to the handlers, and serverless.yml passes the rest.
@@ -74,6 +84,7 @@ Object.assign(process.env, {
 await ensureTable(dynamo.endpoint, tableName);
 await seedDemoData();
 console.log(`DynamoDB (dynalite) on ${dynamo.endpoint}, table ${tableName}, ${inMemory ? 'in memory' : `data in ${dataDir}`}`);
+console.log(`S3 (s3rver) on ${s3.endpoint}, bucket ${s3.bucket}, ${inMemory ? 'in a temporary folder' : `data in ${s3Dir}`}`);
 
 // serverless-offline (its own process group, so that stopping it stops every worker it started) behind a
 // front door that answers as API Gateway would (scripts/local-api.ts).
@@ -143,6 +154,15 @@ async function startConsoleProxyBeside(apiUrl: string, ordersUrl: string): Promi
     CONSOLE_PROXY_KEY: process.env.CONSOLE_PROXY_KEY ?? DEMO_CONSOLE_PROXY_KEY,
     // Orders to end consoles are pushed over the agents' WebSocket API (docs/sessions.md).
     CONSOLE_PROXY_ORDERS_URL: process.env.CONSOLE_PROXY_ORDERS_URL || ordersUrl,
+    // Console recordings go to the local S3 (docs/recording.md), unless another bucket is named.
+    ...(process.env.CONSOLE_PROXY_RECORDING_BUCKET
+      ? {}
+      : {
+          CONSOLE_PROXY_RECORDING_BUCKET: s3.bucket,
+          CONSOLE_PROXY_S3_ENDPOINT: s3.endpoint,
+          CONSOLE_PROXY_S3_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId,
+          CONSOLE_PROXY_S3_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
+        }),
   };
   const settings = consoleProxyConfigFromEnv(env);
   const proxy = spawn(process.execPath, ['--import', 'tsx', `${root}proxy/main.ts`], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });

@@ -15,7 +15,8 @@ import type { OpenConsoleRecord } from '../../lib/records.js';
 const operator = { dialect: operatorDialect, auth: { kind: 'platform', role: 'operator' } } as const;
 const SessionId = z.guid();
 
-const view = ({ expiresAt: _expiry, ...open }: OpenConsoleRecord) => open;
+// A shadow shows with `shadowOf` (the watched session and its user); `shadowed` is the registry's own mark.
+const view = ({ expiresAt: _expiry, shadowed: _shadowed, ...open }: OpenConsoleRecord) => open;
 const page = (found: { items: OpenConsoleRecord[]; more: boolean }) =>
   pageBody('consoleSessions', { items: found.items.map(view), more: found.more }, (open) => open.sessionId);
 

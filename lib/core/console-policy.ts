@@ -41,3 +41,6 @@ export const consolePolicyOf = (tenant: TenantRecord | undefined): ConsolePolicy
   maxDurationSeconds: DEFAULT_MAX_DURATION_SECONDS,
   ...tenant?.consolePolicy,
 });
+
+/** How long the registry keeps an open console its proxy stopped reporting: three heartbeats. */
+export const registryTtlSeconds = (): number => 3 * config.consoleHeartbeatSeconds();

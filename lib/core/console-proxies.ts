@@ -1,5 +1,5 @@
 import { logger } from '../log.js';
-import type { EndOrder } from '../protocol/console-proxy.js';
+import type { ProxyOrder } from '../protocol/console-proxy.js';
 import * as store from '../store/index.js';
 import { isoNow, nowSeconds } from './clock.js';
 import { notifyConnection } from './guest/connections.js';
@@ -21,10 +21,10 @@ export const connectProxy = async (connectionId: string): Promise<void> => {
 export const disconnectProxy = (connectionId: string): Promise<void> => store.deleteProxyConnection(connectionId);
 
 /**
- * Sends `order` to every connected proxy, side by side. A connection that is gone is forgotten; one that
+ * Sends `order` (end consoles, or who watches one) to every connected proxy, side by side. A connection that is gone is forgotten; one that
  * fails otherwise is logged (the proxy's next heartbeat learns the sessions it still holds have ended).
  */
-export async function pushOrder(order: EndOrder): Promise<number> {
+export async function pushOrder(order: ProxyOrder): Promise<number> {
   const connections = await store.proxyConnections();
   const outcomes = await Promise.all(
     connections.map(async (connectionId) => {
@@ -34,13 +34,10 @@ export async function pushOrder(order: EndOrder): Promise<number> {
     }),
   );
   const delivered = outcomes.filter((sent) => sent === 'sent').length;
-  logger.info('console end order pushed', {
-    tenant: order.tenantId,
-    ...(order.vmMoId ? { vm: order.vmMoId } : {}),
-    ...(order.userName ? { user: order.userName } : {}),
-    sessions: order.sessionIds?.length,
-    proxies: connections.length,
-    delivered,
-  });
+  const scope =
+    order.type === 'end'
+      ? { ...(order.vmMoId ? { vm: order.vmMoId } : {}), ...(order.userName ? { user: order.userName } : {}), sessions: order.sessionIds?.length }
+      : { session: order.sessionId, watchers: order.watchers.length };
+  logger.info(`console ${order.type === 'end' ? 'end' : 'watch'} order pushed`, { tenant: order.tenantId, ...scope, proxies: connections.length, delivered });
   return delivered;
 }

@@ -162,6 +162,9 @@ export async function selectVms(tenantId: string, selection: VmSelection, max: n
 
 /** Deletes a VM's record and everything bound to it: tickets, agent enrolment, guest state. */
 export async function deleteVm(tenantId: string, moId: string): Promise<void> {
+  // Its open consoles leave the registry with its partition: read first, so that ending them (a shadow's end
+  // is audited) knows them.
+  const open = await store.openConsolesOfVm(tenantId, moId);
   if (!(await store.deleteVm(tenantId, moId))) throw vmNotFound(moId);
-  await endConsolesOf({ tenantId, vmMoId: moId }, EndReasons.vmDeleted);
+  await endConsolesOf({ tenantId, vmMoId: moId }, EndReasons.vmDeleted, open);
 }

@@ -1,17 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { config } from '../config.js';
 import { logger } from '../log.js';
-import type { ConsoleSessionReport, ConsoleTarget, EndOrder, Redemption, SessionHeartbeats } from '../protocol/console-proxy.js';
+import type { ConsoleSessionReport, ConsoleTarget, EndOrder, HeartbeatAnswer, Redemption, SessionHeartbeats } from '../protocol/console-proxy.js';
 import { fingerprint } from '../protocol/secrets.js';
 import type { OpenConsoleRecord, SessionRecord, TicketRecord, VmRecord } from '../records.js';
 import * as store from '../store/index.js';
 import * as Audit from './audit.js';
 import { isoNow, nowSeconds } from './clock.js';
-import { consolePolicyOf } from './console-policy.js';
+import { consolePolicyOf, registryTtlSeconds } from './console-policy.js';
 import { pushOrder } from './console-proxies.js';
 import { ConnectionLimitReached, NotFound } from './errors.js';
 import * as Recordings from './recordings.js';
 import { tenantReadWith } from './sessions.js';
+import * as Shadows from './shadows.js';
 
 /**
  * The registry of open consoles, kept from what the proxies report: a redemption opens one (the ticket's
@@ -27,8 +28,6 @@ export const EndReasons = {
   vmDeleted: 'The virtual machine was deleted.',
   tenantDeleted: 'The organization was deleted.',
 } as const;
-
-const registryTtlSeconds = () => 3 * config.consoleHeartbeatSeconds();
 
 /**
  * Checks the tenant's limits before a console ticket is issued: the VM's open consoles (vSphere's
@@ -68,6 +67,7 @@ export async function admitConsole(session: SessionRecord, vm: VmRecord): Promis
 
 /** A redeemed ticket becomes an open console in the registry; its target carries the session's policy to the proxy. */
 export async function openConsole(ticket: TicketRecord, from: Omit<Redemption, 'ticket'>): Promise<ConsoleTarget> {
+  if (ticket.shadowOf) return Shadows.openShadow({ ...ticket, shadowOf: ticket.shadowOf }, from);
   const limits = ticket.sessionLimits ?? consolePolicyOf(undefined);
   const now = isoNow();
   const record: OpenConsoleRecord = {
@@ -107,26 +107,41 @@ export async function openConsole(ticket: TicketRecord, from: Omit<Redemption, '
   };
 }
 
-/** A proxy's heartbeat: each console it still bridges is kept. @returns those the registry no longer holds. */
-export async function recordHeartbeats({ sessions }: SessionHeartbeats): Promise<string[]> {
+/**
+ * A proxy's heartbeat: each console it still bridges is kept. @returns those the registry no longer holds,
+ * and the watchers of those that are (or were, till now) watched by a shadow.
+ */
+export async function recordHeartbeats({ sessions }: SessionHeartbeats): Promise<HeartbeatAnswer> {
   const expiresAt = nowSeconds() + registryTtlSeconds();
   const ended: string[] = [];
+  const kept: OpenConsoleRecord[] = [];
   for (let start = 0; start < sessions.length; start += 25) {
     await Promise.all(
       sessions.slice(start, start + 25).map(async (open) => {
-        const kept = await store.touchOpenConsole(open.tenantId, open.vmMoId, open.sessionId, open.lastInputAt, expiresAt);
-        if (!kept) ended.push(open.sessionId);
+        const touched = await store.touchOpenConsole(open.tenantId, open.vmMoId, open.sessionId, open.lastInputAt, expiresAt);
+        if (touched) kept.push(touched);
+        else ended.push(open.sessionId);
       }),
     );
   }
-  return ended;
+  // Shadows and watched consoles only: an ordinary console costs its UpdateItem and nothing more.
+  const [orphans, watched] = await Promise.all([Shadows.orphanedShadows(kept), Shadows.watchersOfReported(kept)]);
+  ended.push(...orphans);
+  return { ended, ...(watched.length > 0 ? { watched } : {}) };
 }
 
-/** A console ended at its proxy: it leaves the registry, and its audit record (start, end, reason) is written. */
+/**
+ * A console ended at its proxy: it leaves the registry, and its audit record (start, end, reason) is written.
+ * A watched console's shadows end with it; a shadow's end is audited and its watched console's page told.
+ */
 export async function closeConsole(report: ConsoleSessionReport): Promise<void> {
   await Audit.recordConsoleSession(report);
   const { recording } = report;
-  await Promise.all([store.deleteOpenConsole(report.tenantId, report.vmMoId, report.sessionId), recording && Recordings.endRecording({ ...report, recording })]);
+  const [removed] = await Promise.all([
+    store.deleteOpenConsole(report.tenantId, report.vmMoId, report.sessionId),
+    recording && Recordings.endRecording({ ...report, recording }),
+  ]);
+  if (removed) await Shadows.consolesEnded([removed], report.endReason);
 }
 
 export type ConsoleScope = { tenantId: string; vmMoId?: string; userName?: string };
@@ -144,6 +159,7 @@ export const openConsolesOfVm = (tenantId: string, moId: string): Promise<OpenCo
 /** Ends the given consoles: out of the registry, and an order to every proxy naming them. */
 async function endListed(consoles: OpenConsoleRecord[], order: EndOrder): Promise<OpenConsoleRecord[]> {
   await Promise.all([store.deleteOpenConsoles(consoles), pushOrder(order)]);
+  await Shadows.consolesEnded(consoles, order.reason);
   return consoles;
 }
 
@@ -165,16 +181,18 @@ export async function endConsolesOfVmNamed(tenantId: string, moId: string, sessi
 
 /**
  * Ends every console of a VM, of a user or of a whole tenant. The order names the scope, not the sessions:
- * a console being opened right now (redeemed, not yet bridged) is matched by its proxy too.
+ * a console being opened right now (redeemed, not yet bridged) is matched by its proxy too. `known`: the
+ * scope's consoles read beforehand (a deleted VM's, whose registry partition went with it).
  */
-export async function endConsolesOf(scope: ConsoleScope, reason: string): Promise<OpenConsoleRecord[]> {
+export async function endConsolesOf(scope: ConsoleScope, reason: string, known?: OpenConsoleRecord[]): Promise<OpenConsoleRecord[]> {
   const { tenantId, vmMoId, userName } = scope;
   const open =
-    vmMoId !== undefined
+    known ??
+    (vmMoId !== undefined
       ? await store.openConsolesOfVm(tenantId, vmMoId)
       : userName !== undefined
         ? await store.openConsolesOfUser(tenantId, userName)
-        : await store.openConsolesOfTenant(tenantId);
+        : await store.openConsolesOfTenant(tenantId));
   const order: EndOrder = { type: 'end', tenantId, ...(vmMoId ? { vmMoId } : {}), ...(userName ? { userName } : {}), reason };
   return endListed(open, order);
 }

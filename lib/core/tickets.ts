@@ -18,16 +18,16 @@ export interface IssuedTicket {
 /**
  * Issues a one-time ticket for `vm` that grants `grants`: one BatchWriteItem (the ticket under the VM, a
  * pointer to it beside the user's sessions). Only
- * `issueConsoleTicket` (lib/core/console-tickets.ts) calls this, once it has checked that the session holds
+ * `issueConsoleTicket` (lib/core/console-tickets.ts) and `issueShadowTicket` (lib/core/shadows.ts) call this, once it has checked that the session holds
  * `grants` and that the VM is ready for the console.
  */
 export async function issueTicket(
-  session: SessionRecord,
+  session: Pick<SessionRecord, 'userName'>,
   vm: VmRecord,
   consoleType: string,
   grants: Privilege,
-  /** What admitting the console settled (lib/core/open-consoles.ts admitConsole): session limits, recording policy. */
-  admission: Pick<TicketRecord, 'sessionLimits' | 'recording'> = {},
+  /** What admitting the console settled (lib/core/open-consoles.ts admitConsole): session limits, recording policy; or, for a shadow ticket (lib/core/shadows.ts, which checked the watched console), the console it views read-only. */
+  admission: Pick<TicketRecord, 'sessionLimits' | 'recording' | 'shadowOf'> = {},
 ): Promise<IssuedTicket> {
   const secret = issueSecret(vm.tenantId, scopeKey(vm.moId));
   const record: TicketRecord = {
@@ -41,6 +41,7 @@ export async function issueTicket(
     vnc: { host: vm.vnc.host, port: vm.vnc.port },
     ...(admission.sessionLimits ? { sessionLimits: admission.sessionLimits } : {}),
     ...(admission.recording ? { recording: admission.recording } : {}),
+    ...(admission.shadowOf ? { shadowOf: admission.shadowOf } : {}),
     issuedAt: isoNow(),
     expiresAt: nowSeconds() + config.ticketTtlSeconds(),
   };

@@ -71,6 +71,11 @@ export const ShadowOfSchema = z.object({
 });
 export type ShadowOf = z.infer<typeof ShadowOfSchema>;
 
+/** The watcher's name when the hosting provider's operator shadows a console (not a user of any tenant). */
+export const OPERATOR_WATCHER = 'operator';
+/** Who a console is issued to: a user of the tenant, or the operator (only ever on a shadow). */
+export const IssuedToSchema = z.union([UserNameSchema, z.literal(OPERATOR_WATCHER)]);
+
 /** What a redeemed ticket leads to (the answer of `POST /console-proxy/v1/redemptions`): built by the API, parsed by the proxy. */
 export const ConsoleTargetSchema = z
   .object({
@@ -78,7 +83,7 @@ export const ConsoleTargetSchema = z
     vmMoId: MoIdSchema,
     instanceUuid: InstanceUuidSchema,
     consoleType: z.string().min(1).max(32),
-    issuedTo: UserNameSchema,
+    issuedTo: IssuedToSchema,
     issuedAt: IsoTimestampSchema,
     vnc: z.object({ host: z.string().min(1).max(253), port: z.number().int().min(1).max(65_535) }),
     session: SessionPolicySchema,
@@ -116,6 +121,7 @@ export const HeartbeatAnswerSchema = z.object({
   ended: z.array(z.guid()),
   watched: z.array(z.object({ sessionId: z.guid(), watchers: z.array(WatcherSchema) })).optional(),
 });
+export type HeartbeatAnswer = z.infer<typeof HeartbeatAnswerSchema>;
 
 /**
  * An order pushed to every proxy over the WebSocket API: close the consoles it matches — the sessions named,
@@ -167,7 +173,7 @@ export const ConsoleSessionReportSchema = z
     instanceUuid: InstanceUuidSchema,
     consoleType: z.string().min(1).max(32),
     /** The principal the ticket was issued to. */
-    principal: UserNameSchema,
+    principal: IssuedToSchema,
     ticketFingerprint: z.string().regex(/^[0-9a-f]{8}$/, 'eight lowercase hex digits'),
     startedAt: IsoTimestampSchema,
     endedAt: IsoTimestampSchema,

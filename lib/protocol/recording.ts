@@ -44,11 +44,20 @@ export const recordingKeyPrefix = (tenantId: string, vmMoId: string, recordingId
 /** Encodes one frame (header + payload) for a chunk. */
 export function encodeFrame(offsetMs: number, direction: typeof FROM_VM | typeof FROM_BROWSER, payload: Uint8Array): Buffer {
   const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);
-  frame.writeUInt32BE(Math.max(0, Math.min(0xffffffff, Math.floor(offsetMs))), 0);
-  frame.writeUInt8(direction, 4);
-  frame.writeUInt32BE(payload.length, 5);
-  frame.set(payload, FRAME_HEADER_BYTES);
+  writeFrame(frame, 0, offsetMs, direction, payload);
   return frame;
+}
+
+/**
+ * Writes one frame into `target` at `at` (which must have room for `FRAME_HEADER_BYTES + payload.length`) and
+ * returns where the next frame goes: the recorder fills a chunk buffer in place, with no allocation per frame.
+ */
+export function writeFrame(target: Buffer, at: number, offsetMs: number, direction: typeof FROM_VM | typeof FROM_BROWSER, payload: Uint8Array): number {
+  target.writeUInt32BE(Math.max(0, Math.min(0xffffffff, Math.floor(offsetMs))), at);
+  target.writeUInt8(direction, at + 4);
+  target.writeUInt32BE(payload.length, at + 5);
+  target.set(payload, at + FRAME_HEADER_BYTES);
+  return at + FRAME_HEADER_BYTES + payload.length;
 }
 
 export interface RecordedFrame {

@@ -13,6 +13,7 @@ import type {
   LoginFailuresRecord,
   PrincipalRecord,
   SessionRecord,
+  ShadowAuditRecord,
   TenantRecord,
   TicketPointerRecord,
   TicketRecord,
@@ -41,6 +42,7 @@ import { scopeKey } from '../protocol/secrets.js';
  * | GUEST#<t>#<moId>             | PROCESS#<pid>                | guest process (TTL once finished)                   |
  * | GUEST#<t>#<moId>             | AUTH#<sha256(user)>, FAILURES#<sha256(user)> | guest credentials accepted lately, failures (TTL) |
  * | AUDIT#<t>#<yyyy-mm-dd>       | <startedAt>#<sessionId>      | console session audit record, by start day (TTL)    |
+ * | AUDIT#<t>#<yyyy-mm-dd>       | EVENT#<at>#<shadowSessionId>#<event> | audit entry: shadow started / ended (TTL)   |
  * | OPEN#<t>#<moId>              | <sessionId>                  | open console session (TTL: heartbeat); gsi1 OPEN#<t>#USER#<userKey> (per user), gsi2 OPEN#<t> (per tenant) |
  * | PROXIES                      | <connectionId>               | a console proxy's order channel (WebSocket connection; TTL) |
  * | AUDIT#<t>#<yyyy-mm-dd>       | EVENT#<at>#<recordingId>#<event> | audit entry: recording started / stopped / played (TTL) |
@@ -163,6 +165,11 @@ export const keys = {
   consoleAudit: (tenantId: string, startedAt: string, sessionId: string): Key<ConsoleSessionRecord> => ({
     pk: auditPk(tenantId, dayOf(startedAt)),
     sk: `${startedAt}#${sessionId}`,
+  }),
+  /** A shadow's start or end, beside the day's console session records (sorted by time too). */
+  shadowAudit: (record: ShadowAuditRecord): Key<ShadowAuditRecord> => ({
+    pk: auditPk(record.tenantId, dayOf(record.at)),
+    sk: `${SK.auditEventPrefix}${record.at}#${record.shadowSessionId}#${record.event}`,
   }),
   /** An open console, under its VM: a VM's consoles are one exact query, and its limit one count. */
   openConsole: (tenantId: string, moId: string, sessionId: string): Key<OpenConsoleRecord> => ({

@@ -1,6 +1,6 @@
 import type { OpenConsoleRecord } from '../records.js';
 import { all, exists, isExpired, live } from './expressions.js';
-import { deleteItem, deleteItems, getItem, putItem, updateIf } from './items.js';
+import { deleteIf, deleteItem, deleteItems, getItem, putItem, updateIf, updateItem } from './items.js';
 import { gsi1, gsi2, keys, recordOf, type Key } from './keys.js';
 import { queryAll, queryPage, type Page, type PageRequest } from './paging.js';
 import { deleteRequest, indexQueryRequest, partitionQueryRequest, putRequest, updateRequest, type PutRequest, type QueryRequest, type UpdateRequest } from './requests.js';
@@ -39,13 +39,38 @@ export const touchOpenConsoleRequest = (
     values: { lastInputAt, expiresAt },
   });
 
-/** @returns false when the registry no longer holds the console. */
-export const touchOpenConsole = (...args: Parameters<typeof touchOpenConsoleRequest>): Promise<boolean> =>
-  updateIf(touchOpenConsoleRequest(...args));
+/**
+ * @returns undefined when the registry no longer holds the console, else the console as kept (the update's
+ * own answer, no read: the heartbeat learns which consoles are shadows or watched by one).
+ */
+export async function touchOpenConsole(...args: Parameters<typeof touchOpenConsoleRequest>): Promise<OpenConsoleRecord | undefined> {
+  const updated = await updateItem({ ...touchOpenConsoleRequest(...args), ReturnValues: 'ALL_NEW' });
+  return recordOf<OpenConsoleRecord>(updated);
+}
+
+/** Marks a console as watched by a shadow (or no longer: `false`); nothing when it is no longer open. */
+export const markShadowed = (tenantId: string, moId: string, sessionId: string, shadowed: boolean): Promise<boolean> =>
+  updateIf(
+    updateRequest<OpenConsoleRecord>(keys.openConsole(tenantId, moId, sessionId), shadowed ? 'SET #shadowed = :shadowed' : 'REMOVE #shadowed', {
+      condition: all(exists, live),
+      ...(shadowed ? { values: { shadowed } } : {}),
+    }),
+  );
 
 /** Removes one console from the registry. @returns what it held (undefined: it was not there, or had expired). */
 export const deleteOpenConsole = (tenantId: string, moId: string, sessionId: string): Promise<OpenConsoleRecord | undefined> =>
   deleteItem(deleteRequest(keys.openConsole(tenantId, moId, sessionId)));
+
+/**
+ * A VM's registry partition as stored, expired consoles too (DynamoDB's TTL sweep runs hours late): where the
+ * shadows whose proxy stopped reporting them are found, to be removed and audited.
+ */
+export const storedConsolesOfVm = async (tenantId: string, moId: string): Promise<OpenConsoleRecord[]> =>
+  (await queryAll(partitionQueryRequest(keys.openConsolePartition(tenantId, moId)))).map((item) => recordOf<OpenConsoleRecord>(item)!);
+
+/** Removes a console the registry has already forgotten (expired). @returns false when it was not (any more) there. */
+export const deleteExpiredOpenConsole = (tenantId: string, moId: string, sessionId: string): Promise<boolean> =>
+  deleteIf(deleteRequest(keys.openConsole(tenantId, moId, sessionId), { only: { condition: '#expiresAt <= :now' } }));
 
 /** Removes consoles from the registry (ended by an order), in BatchWriteItems. */
 export const deleteOpenConsoles = (consoles: OpenConsoleRecord[]): Promise<void> =>
@@ -53,16 +78,16 @@ export const deleteOpenConsoles = (consoles: OpenConsoleRecord[]): Promise<void>
 
 const liveFilter = { filter: live };
 
-const vmQueryRequest = (tenantId: string, moId: string): QueryRequest =>
-  partitionQueryRequest(keys.openConsolePartition(tenantId, moId), undefined, liveFilter);
+const vmQueryRequest = (tenantId: string, moId: string, filter = live): QueryRequest =>
+  partitionQueryRequest(keys.openConsolePartition(tenantId, moId), undefined, { filter });
 
-const userQueryRequest = (tenantId: string, userName: string): QueryRequest =>
-  indexQueryRequest(gsi1.name, '#gsi1pk = :gsi1pk', { filter: live, values: { gsi1pk: gsi1.openConsolesOfUser(tenantId, userName).gsi1pk } });
+const userQueryRequest = (tenantId: string, userName: string, filter = live): QueryRequest =>
+  indexQueryRequest(gsi1.name, '#gsi1pk = :gsi1pk', { filter, values: { gsi1pk: gsi1.openConsolesOfUser(tenantId, userName).gsi1pk } });
 
-const tenantQueryRequest = (tenantId: string, sessionId?: string): QueryRequest =>
+const tenantQueryRequest = (tenantId: string, sessionId?: string, filter = live): QueryRequest =>
   sessionId === undefined
-    ? indexQueryRequest(gsi2.name, '#gsi2pk = :gsi2pk', { filter: live, values: { gsi2pk: gsi2.openConsolesOfTenant(tenantId).gsi2pk } })
-    : indexQueryRequest(gsi2.name, '#gsi2pk = :gsi2pk AND #gsi2sk = :gsi2sk', { filter: live, values: gsi2.openConsolesOfTenant(tenantId, sessionId) });
+    ? indexQueryRequest(gsi2.name, '#gsi2pk = :gsi2pk', { filter, values: { gsi2pk: gsi2.openConsolesOfTenant(tenantId).gsi2pk } })
+    : indexQueryRequest(gsi2.name, '#gsi2pk = :gsi2pk AND #gsi2sk = :gsi2sk', { filter, values: gsi2.openConsolesOfTenant(tenantId, sessionId) });
 
 const records = (items: Record<string, unknown>[]): OpenConsoleRecord[] =>
   items.filter((item) => !isExpired(item)).map((item) => recordOf<OpenConsoleRecord>(item)!);
@@ -106,9 +131,12 @@ async function countOf(request: QueryRequest): Promise<number> {
   return count;
 }
 
-export const countOpenConsolesOfVm = (tenantId: string, moId: string) => countOf(vmQueryRequest(tenantId, moId));
-export const countOpenConsolesOfUser = (tenantId: string, userName: string) => countOf(userQueryRequest(tenantId, userName));
-export const countOpenConsolesOfTenant = (tenantId: string) => countOf(tenantQueryRequest(tenantId));
+/** Shadows (read-only views, lib/core/shadows.ts) count toward no connection limit. */
+const liveConsole = all(live, 'attribute_not_exists(#shadowOf)');
+
+export const countOpenConsolesOfVm = (tenantId: string, moId: string) => countOf(vmQueryRequest(tenantId, moId, liveConsole));
+export const countOpenConsolesOfUser = (tenantId: string, userName: string) => countOf(userQueryRequest(tenantId, userName, liveConsole));
+export const countOpenConsolesOfTenant = (tenantId: string) => countOf(tenantQueryRequest(tenantId, undefined, liveConsole));
 
 /** A page of open consoles, in session id order, after the session id `after`. */
 async function pageOf(request: QueryRequest, page: PageRequest, startKey: (after: string) => Key & Record<string, string>): Promise<Page<OpenConsoleRecord>> {

@@ -8,7 +8,7 @@ import { clientAddressOf } from '../client-address.js';
 import { DEFAULT_MAX_PLAYBACKS, type ConsoleProxyConfig } from '../config.js';
 import { guarded } from '../guard.js';
 import { errorSummary, logger } from '../log.js';
-import { s3RecordingStorage, type RecordingStorage } from '../recording/storage.js';
+import type { RecordingStorage } from '../recording/storage.js';
 import type { RequestTarget } from '../request-target.js';
 import { ticketFingerprint } from '../tickets.js';
 import { streamRecording, StorageFailed } from './stream.js';
@@ -42,8 +42,7 @@ export interface Playbacks {
  * message, then its chunks as stored (stream.ts), then `{"type":"end"}` and close 1000. The recording is
  * read from the storage only under the key prefix the API granted, which must be the manifest's own.
  */
-export function playbacks(config: ConsoleProxyConfig, api: ConsoleBrokerApi, instanceId: string, storage?: RecordingStorage): Playbacks {
-  const store = storage ?? (config.recording ? s3RecordingStorage(config.recording) : undefined);
+export function playbacks(config: ConsoleProxyConfig, api: ConsoleBrokerApi, storage: RecordingStorage | undefined): Playbacks {
   const live = new Set<(code: number, reason: string) => void>();
   const max = config.maxPlaybacks ?? DEFAULT_MAX_PLAYBACKS;
 
@@ -53,7 +52,7 @@ export function playbacks(config: ConsoleProxyConfig, api: ConsoleBrokerApi, ins
     if (!token) return refuse(ws, Close.policy, PlaybackRefusal.noToken, 'no token');
     const tokenId = ticketFingerprint(token);
     // Refused before redeeming, so that the token stays good for a later try.
-    if (!store) return refuse(ws, Close.internal, PlaybackRefusal.storage, 'no recording storage configured', tokenId);
+    if (!storage) return refuse(ws, Close.internal, PlaybackRefusal.storage, 'no recording storage configured', tokenId);
     if (live.size >= max) return refuse(ws, Close.tryAgainLater, PlaybackRefusal.capacity, 'playback capacity', tokenId);
     const end = (code: number, reason: string) => closeConsole(ws, code, reason);
     live.add(end);
@@ -77,7 +76,7 @@ export function playbacks(config: ConsoleProxyConfig, api: ConsoleBrokerApi, ins
       if (ws.readyState !== ws.OPEN) return;
       logger.info('playback started', who);
       ws.send(JSON.stringify({ type: 'recording', manifest, viewer: grant.viewer }));
-      const streamed = await streamRecording(ws, store, keyPrefix, { highWaterMarkBytes: config.highWaterMarkBytes, stallMs: config.idleTimeoutMs });
+      const streamed = await streamRecording(ws, storage, keyPrefix, { highWaterMarkBytes: config.highWaterMarkBytes, stallMs: config.idleTimeoutMs });
       if (!streamed) return void logger.info('playback left', who);
       if (streamed.afterGap) logger.warn('playback stopped at a missing chunk', { ...who, chunks: streamed.chunks, afterGap: streamed.afterGap });
       ws.send(JSON.stringify({ type: 'end', chunks: streamed.chunks, bytes: streamed.bytes }));

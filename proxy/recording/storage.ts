@@ -34,7 +34,21 @@ export function s3RecordingStorage(config: RecordingStorageConfig): RecordingSto
     ...(config.credentials ? { credentials: config.credentials } : {}),
     // The recorder retries on its own schedule (a chunk stays queued until stored): one quick attempt here.
     maxAttempts: 1,
+    // No CRC32 of every chunk by default: TLS already guards the body in transit, and hashing each MiB again
+    // costs the proxy CPU that its consoles need (bench/recording.ts).
+    requestChecksumCalculation: 'WHEN_REQUIRED',
   });
+  // The same reason for not hashing the body into the signature (SigV4's UNSIGNED-PAYLOAD, which S3 accepts):
+  // SHA-256 of every chunk was the recorder's largest cost. The signature still covers the key, the tag, the
+  // encryption headers and the time.
+  s3.middlewareStack.add(
+    (next) => async (args) => {
+      const request = args.request as { headers?: Record<string, string> };
+      if (request.headers) request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+      return next(args);
+    },
+    { step: 'build', name: 'unsignedPayload' },
+  );
   const signal = () => AbortSignal.timeout(config.timeoutMs ?? 10_000);
   const encryption = config.kmsKeyId ? { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: config.kmsKeyId } : {};
   return {

@@ -21,6 +21,9 @@ const ACME_UUID = '4f1d2c3b-0a9e-4c1a-9b7e-5d2a1e0f9101';
  */
 const OBJECTS: Record<string, { acme: string; missing: string; real: boolean }> = {
   vm: { acme: 'vm-101', missing: 'vm-999', real: true },
+  // The demo data has no open console: the same unknown session for both (test/features/shadows.test.ts checks
+  // another tenant's open sessions).
+  session: { acme: '6f1c1c2e-8d4b-4f7a-9a55-0c1e2d3f4a5b', missing: '6f1c1c2e-8d4b-4f7a-9a55-0c1e2d3f4a5b', real: false },
   moId: { acme: 'vm-101', missing: 'vm-999', real: true },
   server_id: { acme: ACME_UUID, missing: '4f1d2c3b-0a9e-4c1a-9b7e-000000000999', real: true },
   pid: { acme: '4242', missing: '4242', real: false },

@@ -152,6 +152,9 @@ describe('serverless package (deployability)', () => {
       operatorEndUserConsoleSessions: ['POST'],
       vim25QueryConnections: ['POST'],
       vim25DropConnections: ['POST'],
+      // A shadow's open and end push the watch order; a watched console's end report ends its shadows (docs/shadowing.md).
+      consoleProxyRedeemTicket: ['POST'],
+      consoleProxyRecordSession: ['POST'],
     });
     expect(JSON.stringify(Object.values(packaged.resources).filter((resource: any) => resource.Type === 'AWS::IAM::Role'))).not.toMatch(/@connections\/\*"[^}]*\*\/\*|execute-api:\*/);
   });
@@ -184,8 +187,17 @@ describe('serverless package (deployability)', () => {
     ]);
     expect(actions('vcenterDeleteSession')).toEqual(['dynamodb:DeleteItem']);
     // Redemption reads the tenant's deletion mark beside its one conditional DeleteItem, then puts the console
-    // in the registry of open consoles (a recorded one with its manifest and audit entry: BatchWriteItem).
-    expect(actions('consoleProxyRedeemTicket')).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
+    // in the registry of open consoles (a recorded one with its manifest and audit entry: BatchWriteItem); a
+    // shadow ticket also reads the watched console's VM partition, marks it, and writes its audit entry in a
+    // batch (docs/shadowing.md).
+    expect(actions('consoleProxyRedeemTicket')).toEqual([
+      'dynamodb:BatchWriteItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ]);
     expect(actions('operatorGetVm')).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
     // Replacing or deleting a user ends its sessions (a partition query and batched deletes) and its open consoles.
     expect(actions('operatorPutUser')).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);

@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, type Tags } from 'yaml';
+import { RETENTION_CLASSES } from '../../lib/core/recording-policy.js';
+import { recordingKeyPrefix, retentionTag } from '../../lib/protocol/recording.js';
 import { consoleProxyConfigFromEnv } from '../../proxy/config.js';
 import { emitEmf, proxyMetrics } from '../../proxy/metrics.js';
 import { PROXY_ARTEFACT_DIR } from '../../scripts/build.js';
@@ -85,7 +87,10 @@ describe('the proxy fleet template (proxy/deploy/fleet.yml)', () => {
   });
 
   it('sets only what the proxy reads, and the proxy accepts it', () => {
-    const env = Object.fromEntries(Object.entries(environment).map(([name, value]) => [name, typeof value === 'string' ? value : `{${(value as Any).Ref}}`]));
+    const env = Object.fromEntries(Object.entries(environment).map(([name, value]) => [
+      name,
+      typeof value === 'string' ? value : `{${(value as Any).Ref ?? (value as Any)['Fn::GetAtt'].join('.')}}`,
+    ]));
     const config = consoleProxyConfigFromEnv({
       ...env,
       CONSOLE_PROXY_BASE_URL: 'https://console.example.com',
@@ -101,7 +106,11 @@ describe('the proxy fleet template (proxy/deploy/fleet.yml)', () => {
       maxSessions: 400,
       shutdownGraceMs: 25_000,
       emf: { namespace: 'ConsoleBroker/Proxy', service: 'console-proxy', intervalMs: 60_000 },
+      // On AWS: the task role's credentials (none given), SSE-KMS with the stack's key, no endpoint of its own.
+      recording: { bucket: '{RecordingBucket}', kmsKeyId: '{RecordingKey.Arn}' },
+      recordingLimits: { queueBytesPerProxy: 256 * 1024 * 1024 },
     });
+    expect(config.recording).toEqual({ bucket: '{RecordingBucket}', kmsKeyId: '{RecordingKey.Arn}' });
     // No setting the proxy would ignore (a misspelt name would silently fall back to a default).
     const source = read('proxy/config.ts');
     for (const name of Object.keys(environment).concat('CONSOLE_PROXY_KEY')) expect(source, name).toMatch(new RegExp(`\\b${name}\\b`));
@@ -114,6 +123,67 @@ describe('the proxy fleet template (proxy/deploy/fleet.yml)', () => {
     expect(listeners.find((listener) => listener.Protocol === 'HTTPS')).toMatchObject({ Port: 443, Certificates: [{ CertificateArn: { Ref: 'CertificateArn' } }] });
     const attributes = Object.fromEntries((only('AWS::ElasticLoadBalancingV2::LoadBalancer').LoadBalancerAttributes as Any[]).map(({ Key, Value }) => [Key, Value]));
     expect(Number(attributes['idle_timeout.timeout_seconds'])).toBeGreaterThan(Number(environment.CONSOLE_PROXY_IDLE_SECONDS));
+  });
+
+  describe('the recording bucket', () => {
+    const bucketName = Object.entries(template.Resources as Record<string, Any>).find(([, resource]) => resource.Type === 'AWS::S3::Bucket')![0];
+    const bucket = only('AWS::S3::Bucket');
+    const keyName = Object.entries(template.Resources as Record<string, Any>).find(([, resource]) => resource.Type === 'AWS::KMS::Key')![0];
+
+    it('is encrypted with a KMS key of its own, rotated, with S3 Bucket Keys', () => {
+      expect(bucket.BucketEncryption.ServerSideEncryptionConfiguration).toEqual([
+        { ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [keyName, 'Arn'] } }, BucketKeyEnabled: true },
+      ]);
+      expect(only('AWS::KMS::Key').EnableKeyRotation).toBe(true);
+      expect(environment.CONSOLE_PROXY_RECORDING_BUCKET).toEqual({ Ref: bucketName });
+      expect(environment.CONSOLE_PROXY_RECORDING_KMS_KEY_ID).toEqual({ 'Fn::GetAtt': [keyName, 'Arn'] });
+    });
+
+    it('is never public, answers over TLS only, and keeps no versions', () => {
+      expect(bucket.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+      expect(bucket.VersioningConfiguration).toBeUndefined();
+      const policy = only('AWS::S3::BucketPolicy');
+      expect(policy.Bucket).toEqual({ Ref: bucketName });
+      expect(policy.PolicyDocument.Statement).toContainEqual(expect.objectContaining({
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 's3:*',
+        Resource: [{ 'Fn::GetAtt': [bucketName, 'Arn'] }, { 'Fn::Sub': `\${${bucketName}.Arn}/*` }],
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      }));
+    });
+
+    it('expires each object by its retention-days tag, one rule per retention class, and aborts stale uploads after a day', () => {
+      const rules: Any[] = bucket.LifecycleConfiguration.Rules;
+      const expiring = rules.filter((rule) => rule.ExpirationInDays !== undefined);
+      // The API's retention classes (lib/core/recording-policy.ts): a policy can only name a class the bucket expires.
+      expect(expiring.map((rule) => rule.ExpirationInDays)).toEqual([...RETENTION_CLASSES]);
+      for (const rule of expiring) {
+        expect(rule).toEqual({
+          Id: `retention-${rule.ExpirationInDays}-days`,
+          Status: 'Enabled',
+          Prefix: 'recordings/',
+          // The tag the proxy puts on every object (lib/protocol/recording.ts retentionTag).
+          TagFilters: [{ Key: retentionTag(rule.ExpirationInDays).split('=')[0], Value: retentionTag(rule.ExpirationInDays).split('=')[1] }],
+          ExpirationInDays: rule.ExpirationInDays,
+        });
+      }
+      expect(rules.filter((rule) => rule.ExpirationInDays === undefined)).toEqual([
+        { Id: 'abort-incomplete-multipart', Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
+      ]);
+    });
+
+    it('lets the task write, tag, read and list recordings/ only, and use that key only to encrypt and decrypt', () => {
+      const role = template.Resources[only('AWS::ECS::TaskDefinition').TaskRoleArn['Fn::GetAtt'][0]];
+      const statements: Any[] = role.Properties.Policies.flatMap((policy: Any) => policy.PolicyDocument.Statement);
+      expect(statements).toEqual([
+        { Effect: 'Allow', Action: ['s3:PutObject', 's3:PutObjectTagging', 's3:GetObject'], Resource: { 'Fn::Sub': `\${${bucketName}.Arn}/recordings/*` } },
+        { Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [bucketName, 'Arn'] }, Condition: { StringLike: { 's3:prefix': 'recordings/*' } } },
+        { Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: { 'Fn::GetAtt': [keyName, 'Arn'] } },
+      ]);
+      // Every key the proxy writes is under recordings/ (lib/protocol/recording.ts).
+      expect(recordingKeyPrefix('acme', 'vm-101', '00000000-0000-4000-8000-000000000000')).toMatch(/^recordings\//);
+    });
   });
 
   it('scales on the open sessions each task reports, under the metric the proxy emits', () => {

@@ -78,6 +78,13 @@ describe('npm start', () => {
         .filter((line) => line.includes(marker))
         .map((line) => /"nodeVersion":"([^"]+)"|on Node (\S+)\)/.exec(line)?.slice(1).find(Boolean));
     expect(nodeOf('"cold start"').length).toBeGreaterThan(0);
+    // The local S3 beside dynalite, with the recording bucket, and the proxy recording to it.
+    expect(output).toContain(`S3 (s3rver) on ${stack.s3Url}, bucket console-recordings, in a temporary folder`);
+    const listing = await fetch(`${stack.s3Url}/console-recordings?list-type=2`);
+    expect(listing.status).toBe(200);
+    expect(await listing.text()).toContain('<Name>console-recordings</Name>');
+    const proxyLine = output.split('\n').find((line) => line.includes('"console proxy listening"'));
+    expect(JSON.parse(proxyLine!.slice(proxyLine!.indexOf('{')))).toMatchObject({ recordingBucket: 'console-recordings', recordingEndpoint: stack.s3Url });
     for (const marker of ['"cold start"', '"console proxy listening"', 'demo screens: ', STARTED]) {
       for (const version of nodeOf(marker)) expect(version, marker).toMatch(/^24\./);
       expect(nodeOf(marker).length, marker).toBeGreaterThan(0);

@@ -13,12 +13,14 @@ export const STARTED = 'guest agent running for acme/vm-101';
 export interface Stack {
   child: ChildProcess;
   output: () => string;
-  /** http, https, Lambda, DynamoDB, console proxy, the agents' WebSocket API. */
+  /** http, https, Lambda, DynamoDB, console proxy, the agents' WebSocket API, S3. */
   ports: number[];
   url: string;
   httpsUrl: string;
   /** The guest agents' WebSocket API. */
   websocketUrl: string;
+  /** The local S3 (s3rver) the console proxy records to. */
+  s3Url: string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** The pid a part announced (`<part> started (pid N)`). */
   pid(part: string): number;
@@ -31,7 +33,7 @@ export interface Stack {
  * `env` adds settings of the stack's own (serverless.yml's `${env:…}`).
  */
 export async function startStack({ viaNpm = false, env: extra = {} }: { viaNpm?: boolean; env?: Record<string, string> } = {}): Promise<Stack> {
-  const [http, https, lambda, dynamo, proxy, websocket] = (await freePorts(6)) as [number, number, number, number, number, number];
+  const [http, https, lambda, dynamo, proxy, websocket, s3] = (await freePorts(7)) as [number, number, number, number, number, number, number];
   const env = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -41,6 +43,7 @@ export async function startStack({ viaNpm = false, env: extra = {} }: { viaNpm?:
     DYNAMODB_PORT: String(dynamo),
     CONSOLE_PROXY_BASE_URL: `http://127.0.0.1:${proxy}`,
     WEBSOCKET_PORT: String(websocket),
+    S3_PORT: String(s3),
     ...extra,
   };
   const [command, ...args] = viaNpm
@@ -56,7 +59,8 @@ export async function startStack({ viaNpm = false, env: extra = {} }: { viaNpm?:
   const stack: Stack = {
     child,
     output: () => output,
-    ports: [http, https, lambda, dynamo, proxy, websocket],
+    ports: [http, https, lambda, dynamo, proxy, websocket, s3],
+    s3Url: `http://127.0.0.1:${s3}`,
     url: `http://127.0.0.1:${http}`,
     httpsUrl: `https://127.0.0.1:${https}`,
     websocketUrl: `ws://127.0.0.1:${websocket}`,

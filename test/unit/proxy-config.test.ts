@@ -18,6 +18,7 @@ describe('consoleProxyConfigFromEnv', () => {
       maxPendingRedemptions: 64,
       maxPendingPerClient: 4,
       redemptionTimeoutMs: 3_000,
+      recordingLimits: { flushTimeoutMs: 300_000, queueBytesPerProxy: 256 * 1024 * 1024, queueBytesPerRecording: 8 * 1024 * 1024 },
       trustForwardedFor: false,
       vncConnectTimeoutMs: 5_000,
       apiTimeoutMs: 10_000,

@@ -7,7 +7,7 @@ import {
 import { config } from '../../config.js';
 import { logger } from '../../log.js';
 import type { WorkNotice } from '../../protocol/agent.js';
-import type { EndOrder } from '../../protocol/console-proxy.js';
+import type { ProxyOrder } from '../../protocol/console-proxy.js';
 
 /**
  * The agents' connections on the API Gateway WebSocket API, through its management API (PostToConnection,
@@ -27,11 +27,11 @@ function connections(): ApiGatewayManagementApiClient | undefined {
 }
 
 /**
- * Sends a work notice (or, to a console proxy, an order to end consoles): `gone` when the connection is no more (or no WebSocket API is configured), `failed`
+ * Sends a work notice (or, to a console proxy, an order: end consoles, or who watches one): `gone` when the connection is no more (or no WebSocket API is configured), `failed`
  * when the send failed otherwise (throttled, refused, unreachable) — either way the caller withdraws the work
  * item, so nothing runs after its caller was told it failed.
  */
-export async function notifyConnection(connectionId: string, notice: WorkNotice | EndOrder): Promise<'sent' | 'gone' | 'failed'> {
+export async function notifyConnection(connectionId: string, notice: WorkNotice | ProxyOrder): Promise<'sent' | 'gone' | 'failed'> {
   const client = connections();
   if (!client) return 'gone';
   try {
