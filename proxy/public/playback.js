@@ -71,7 +71,8 @@ let player;
 let manifest;
 
 function showPosition() {
-  body.dataset.positionMs = String(Math.round(player.position));
+  // Floored: every frame at or before the number shown has been delivered (frame times are whole ms).
+  body.dataset.positionMs = String(Math.floor(player.position));
   body.dataset.positionAt = String(player.positionAt);
   body.dataset.speed = String(player.speed);
   if (document.activeElement !== seek || !seek.matches(':active')) seek.value = String(Math.round(player.position));
