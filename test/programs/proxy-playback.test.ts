@@ -355,6 +355,8 @@ describe.skipIf(skip)('console recording playback', () => {
     await page.keyboard.type(TYPED);
     await page.keyboard.press('Enter');
     await eventually(() => screen.entered.includes(TYPED), 'the typed line at the VNC server', WAIT);
+    // The screen redraws on the next turn of the event loop (DemoScreen.changed): compare with that, not before.
+    await new Promise((resolve) => setImmediate(resolve));
     await eventually(showsScreen, 'the live canvas shows the echoed line', WAIT);
     expect(screenRgba(screen).equals(before)).toBe(false);
     live.b = (await page.evaluate(canvasHash))!;
