@@ -105,14 +105,14 @@ async function startTap(targetPort: number) {
   };
 }
 
-/** Frames into stored chunks, cut as the recorder cuts them (CHUNK_BYTES or CHUNK_MILLISECONDS). */
-function chunksOf(frames: CapturedFrame[]): Buffer[] {
+/** Frames into stored chunks, cut as the recorder cuts them (CHUNK_BYTES or CHUNK_MILLISECONDS), or smaller. */
+function chunksOf(frames: CapturedFrame[], chunkBytes = CHUNK_BYTES): Buffer[] {
   const chunks: Buffer[] = [];
   let parts: Buffer[] = [];
   let size = 0;
   let firstMs = 0;
   for (const frame of frames) {
-    if (parts.length && (size >= CHUNK_BYTES || frame.offsetMs - firstMs >= CHUNK_MILLISECONDS)) {
+    if (parts.length && (size >= chunkBytes || frame.offsetMs - firstMs >= CHUNK_MILLISECONDS)) {
       chunks.push(Buffer.concat(parts));
       parts = [];
       size = 0;
@@ -263,7 +263,7 @@ describe.skipIf(skip)('console recording playback', () => {
   }
 
   /** Stores `frames` under the grant's prefix as the recorder lays a recording out: header.json, then the chunks. */
-  async function storeRecording(grant: RecordingGrant, frames: CapturedFrame[], startedAt: string): Promise<Buffer[]> {
+  async function storeRecording(grant: RecordingGrant, frames: CapturedFrame[], startedAt: string, chunkBytes?: number): Promise<Buffer[]> {
     const header: RecordingHeader = {
       format: RECORDING_FORMAT,
       recordingId: grant.recordingId,
@@ -275,7 +275,7 @@ describe.skipIf(skip)('console recording playback', () => {
       input: grant.input,
     };
     await storage.put(headerKey(grant.keyPrefix), Buffer.from(JSON.stringify(header)), grant.retentionDays, 'application/json');
-    const stored = chunksOf(frames);
+    const stored = chunksOf(frames, chunkBytes);
     for (const [sequence, chunk] of stored.entries()) await storage.put(chunkKey(grant.keyPrefix, sequence), chunk, grant.retentionDays);
     return stored;
   }
@@ -402,13 +402,13 @@ describe.skipIf(skip)('console recording playback', () => {
    * Another recording of vm-701, made through the API as the proxy makes one (a ticket redeemed, the frames
    * stored under the grant unless it was not recorded, the end report with `outcome`): its grant and a token.
    */
-  async function copyOf(frames: CapturedFrame[], outcome: Outcome): Promise<{ grant: RecordingGrant; token: string; stored: Buffer[] }> {
+  async function copyOf(frames: CapturedFrame[], outcome: Outcome, chunkBytes?: number): Promise<{ grant: RecordingGrant; token: string; stored: Buffer[] }> {
     const redeemed = await callApi('POST', '/console-proxy/v1/redemptions', { headers: CONSOLE_PROXY, body: { ticket: await issueTicket('alice') } });
     expect(redeemed.status).toBe(200);
     const target: ConsoleTarget = redeemed.body;
     const grant = target.recording!;
     const startedAt = new Date().toISOString();
-    const stored = outcome.state === 'not recorded' ? [] : await storeRecording(grant, frames, startedAt);
+    const stored = outcome.state === 'not recorded' ? [] : await storeRecording(grant, frames, startedAt, chunkBytes);
     const bytes = stored.reduce((sum, chunk) => sum + chunk.length, 0);
     const report = await callApi('POST', '/console-proxy/v1/audit-records', {
       headers: CONSOLE_PROXY,
@@ -446,7 +446,7 @@ describe.skipIf(skip)('console recording playback', () => {
     });
 
     it('stops at a missing chunk: what follows a gap cannot be decoded', async () => {
-      const { grant, token, stored } = await copyOf(recorded, { state: 'recorded' });
+      const { grant, token, stored } = await copyOf(recorded, { state: 'recorded' }, 256 * 1024);
       expect(stored.length).toBeGreaterThanOrEqual(3);
       // The middle chunk lost (e.g. deleted by hand): only the first goes out, and the end says how many.
       const s3Client = new S3Client({ region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: LOCAL_S3_CREDENTIALS });
