@@ -139,6 +139,7 @@ export class Player {
 
   reset() {
     if (this.rfb) this.rfb.disconnect();
+    this.failure = '';
     this.channel = new ReplayChannel();
     this.next = 0;
     this.position = 0;
