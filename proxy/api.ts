@@ -8,6 +8,7 @@ import {
   REDEMPTIONS_PATH,
   type ConsoleSessionReport,
   type ConsoleTarget,
+  type HeartbeatAnswer,
   type PlaybackGrant,
   type PlaybackRedemption,
   type Redemption,
@@ -28,8 +29,8 @@ export interface ConsoleBrokerApi {
   /** The target of a valid ticket, consuming it; `undefined` for a used, expired, unknown, foreign or malformed one. */
   redeemTicket(ticket: string, from?: Omit<Redemption, 'ticket'>): Promise<ConsoleTarget | undefined>;
   recordSession(report: ConsoleSessionReport): Promise<void>;
-  /** Reports the consoles still bridged; answers the ids of those that ended meanwhile. */
-  heartbeat(report: SessionHeartbeats): Promise<string[]>;
+  /** Reports the consoles still bridged; answers the ids of those that ended meanwhile, and their watchers. */
+  heartbeat(report: SessionHeartbeats): Promise<HeartbeatAnswer>;
   /** The recording a valid one-time playback token opens, consuming it; `undefined` for a used, expired, unknown or malformed one. */
   redeemPlayback(token: string, from?: Omit<PlaybackRedemption, 'token'>): Promise<PlaybackGrant | undefined>;
 }
@@ -92,7 +93,7 @@ export function consoleBrokerApi(options: { baseUrl: string; apiKey: string; tim
       }
       const answer = HeartbeatAnswerSchema.safeParse(await response.json().catch(() => undefined));
       if (!answer.success) throw new ApiUnavailable('heartbeat answered an unexpected body');
-      return answer.data.ended;
+      return answer.data;
     },
 
     async recordSession(report) {

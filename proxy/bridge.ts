@@ -24,13 +24,16 @@ export function closeConsole(ws: WebSocket, code: number, reason: string): void 
 const AS_IS = { binary: true, compress: false } as const;
 
 export interface BridgeLimits {
-  idleTimeoutMs: number;
+  /** None: the session never idles out (a read-only shadow, which ends with the console it watches). */
+  idleTimeoutMs: number | undefined;
   maxSessionMs: number;
   highWaterMarkBytes: number;
   /** Each message from the browser (the registry's "last input"). */
   onInput?: () => void;
   /** Sees the stream as it passes (the console's recording). */
   tap?: BridgeTap;
+  /** Stands between the browser and the VM (a read-only shadow): the bytes of a message to pass, or why to end. */
+  filterInput?: (data: Buffer) => Buffer | { refused: string };
 }
 
 /**
@@ -81,16 +84,16 @@ export function bridge(
     resolveDone({ bytesToVm, bytesFromVm, endReason });
   };
 
-  const idleSeconds = Math.round(limits.idleTimeoutMs / 1000);
-  const idleTimer = setTimeout(
-    () => end(Close.normal, `The console session was closed after ${idleSeconds} s without activity.`, 'idle timeout'),
-    limits.idleTimeoutMs,
+  const { idleTimeoutMs } = limits;
+  const idleTimer = idleTimeoutMs === undefined ? undefined : setTimeout(
+    () => end(Close.normal, `The console session was closed after ${Math.round(idleTimeoutMs / 1000)} s without activity.`, 'idle timeout'),
+    idleTimeoutMs,
   );
   const lifetimeTimer = setTimeout(
     () => end(Close.normal, 'The console session reached its maximum length.', 'maximum session length'),
     limits.maxSessionMs,
   );
-  const activity = () => idleTimer.refresh();
+  const activity = () => idleTimer?.refresh();
 
   // VM → browser. `bufferedAmount` counts what ws has queued but the kernel has not taken yet. Reading from the
   // VM waits for the browser (a send past the high-water mark) and for the tap (a chunk it has not taken yet).
@@ -129,6 +132,12 @@ export function bridge(
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     if (ended) return;
     if (!isBinary) return end(Close.unsupportedData, 'Only binary WebSocket frames are accepted.', 'text frame');
+    if (limits.filterInput) {
+      const passed = limits.filterInput(data);
+      if (!Buffer.isBuffer(passed)) return end(Close.policy, passed.refused, 'read-only violation');
+      if (passed.length === 0) return; // all of it dropped
+      data = passed;
+    }
     bytesToVm += data.length;
     traffic.toVm += data.length;
     activity();

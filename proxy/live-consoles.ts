@@ -1,7 +1,14 @@
-import type { ConsoleTarget, EndOrder } from '../lib/protocol/console-proxy.js';
+import type { ConsoleTarget, EndOrder, ProxyOrder, WatchOrder, Watcher } from '../lib/protocol/console-proxy.js';
 import { ApiUnavailable, type ConsoleBrokerApi } from './api.js';
 import { Close } from './bridge.js';
 import { errorSummary, logger } from './log.js';
+import type { Notice } from './notices.js';
+
+/**
+ * What a read-only shadow's browser is told when the console it watches ends: the reason (and code) of the
+ * API's end order for the shadows of an ended session, which may arrive after the proxy ended them itself.
+ */
+export const WATCHED_CONSOLE_ENDED = 'The watched console session ended.';
 
 /**
  * The consoles this proxy holds, by their registry session id: what an order to end consoles is matched
@@ -11,6 +18,10 @@ export interface LiveConsole {
   target: ConsoleTarget;
   lastInputAt: number;
   end: (code: number, reason: string) => void;
+  /** Who watches it read-only, as the API last said (by a watch order or a heartbeat's answer). */
+  watchers: Watcher[];
+  /** Tells the console's page (once bridged, if it asked for notices). */
+  notify?: (notice: Notice) => void;
 }
 
 export class LiveConsoles {
@@ -21,31 +32,69 @@ export class LiveConsoles {
   constructor(private readonly api: ConsoleBrokerApi) {}
 
   add(target: ConsoleTarget, end: LiveConsole['end']): LiveConsole {
-    const live: LiveConsole = { target, lastInputAt: Date.now(), end };
+    const live: LiveConsole = { target, lastInputAt: Date.now(), end, watchers: [] };
     this.byId.set(target.session.sessionId, live);
     this.schedule(target.session.heartbeatSeconds * 1000);
     return live;
   }
 
+  /** The console ended: so do the read-only shadows of it that this proxy holds. */
   delete(sessionId: string): void {
     this.byId.delete(sessionId);
+    for (const live of this.byId.values()) {
+      if (live.target.shadowOf?.sessionId === sessionId) live.end(Close.policy, WATCHED_CONSOLE_ENDED);
+    }
   }
 
-  /** Ends every console the order matches; @returns how many. */
-  apply(order: EndOrder): number {
+  /**
+   * The console is bridged: its page can be told things from now on (`notify` is undefined for a page that did
+   * not ask for notices). A shadow's page learns whose console it shows; a page learns who watched meanwhile.
+   */
+  bridged(live: LiveConsole, notify: ((notice: Notice) => void) | undefined): void {
+    if (!notify) return;
+    live.notify = notify;
+    const { shadowOf, vmMoId } = live.target;
+    if (shadowOf) notify({ type: 'shadowing', userName: shadowOf.userName, vmMoId });
+    if (live.watchers.length > 0) notify({ type: 'watchers', watchers: live.watchers });
+  }
+
+  /** Follows an order the API pushed: end consoles, or tell a console's page who watches it. */
+  apply(order: ProxyOrder): number {
+    return order.type === 'watchers' ? this.watch(order) : this.end(order);
+  }
+
+  /** Ends every console the order matches, and the shadows of the sessions it names; @returns how many. */
+  private end(order: EndOrder): number {
     const named = order.sessionIds && new Set(order.sessionIds);
     let ended = 0;
     for (const [sessionId, live] of this.byId) {
       const { target } = live;
       if (target.tenantId !== order.tenantId) continue;
       if (order.vmMoId !== undefined && target.vmMoId !== order.vmMoId) continue;
-      if (order.userName !== undefined && target.issuedTo !== order.userName) continue;
-      if (named && !named.has(sessionId)) continue;
+      const watchedNamed = target.shadowOf !== undefined && named?.has(target.shadowOf.sessionId) === true;
+      if (order.userName !== undefined && target.issuedTo !== order.userName && !watchedNamed) continue;
+      if (named && !named.has(sessionId) && !watchedNamed) continue;
       live.end(Close.policy, order.reason);
       ended += 1;
     }
     logger.info('console end order applied', { tenant: order.tenantId, ended });
     return ended;
+  }
+
+  /** Tells the watched console's page who watches it now; @returns 1 when this proxy holds it, else 0. */
+  private watch(order: WatchOrder): number {
+    const live = this.byId.get(order.sessionId);
+    if (!live || live.target.tenantId !== order.tenantId) return 0;
+    this.watchedBy(live, order.watchers);
+    return 1;
+  }
+
+  private watchedBy(live: LiveConsole, watchers: Watcher[]): void {
+    const key = (list: Watcher[]) => JSON.stringify(list.map(({ userName, since }) => [userName, since]));
+    if (key(live.watchers) === key(watchers)) return;
+    live.watchers = watchers;
+    live.notify?.({ type: 'watchers', watchers });
+    logger.info('console watchers changed', { session: live.target.session.sessionId, watchers: watchers.length });
   }
 
   /** Heartbeats run while consoles are open, at the interval the API asks for. */
@@ -74,8 +123,16 @@ export class LiveConsoles {
           vmMoId: live.target.vmMoId,
           lastInputAt: new Date(live.lastInputAt).toISOString(),
         }));
-        const ended = await this.api.heartbeat({ sessions });
+        const { ended, watched } = await this.api.heartbeat({ sessions });
         for (const sessionId of ended) this.byId.get(sessionId)?.end(Close.policy, 'The console session was ended.');
+        // Present only from an API that knows shadows: a session it leaves out is watched by nobody.
+        if (watched) {
+          const watchers = new Map(watched.map((entry) => [entry.sessionId, entry.watchers]));
+          for (const { sessionId } of sessions) {
+            const live = this.byId.get(sessionId);
+            if (live && !live.target.shadowOf) this.watchedBy(live, watchers.get(sessionId) ?? []);
+          }
+        }
       }
     } catch (error) {
       if (!(error instanceof ApiUnavailable)) throw error;

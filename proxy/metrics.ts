@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type WebSocket from 'ws';
 import type { ConsoleBrokerApi } from './api.js';
 import { logger } from './log.js';
+import { noDroppedInput } from './shadow/rfb-filter.js';
 
 /** Bytes bridged so far, both ways; the bridge adds each chunk as it passes (bridge.ts). */
 export interface Traffic {
@@ -29,12 +30,15 @@ export function proxyMetrics(openSessions: () => number, recordings: () => Recor
   const traffic: Traffic = { toVm: 0, fromVm: 0 };
   const redemptions: Record<Outcome, number> = { valid: 0, invalid: 0, api_unavailable: 0 };
   const closes = new Map<number, number>();
+  /** Input events read-only shadows' browsers sent and the proxy dropped, by kind. */
+  const shadowInputDropped = noDroppedInput();
   let pending = 0;
 
   const snapshot = () => ({ openSessions: openSessions(), pendingRedemptions: pending });
 
   return {
     traffic,
+    shadowInputDropped,
     snapshot,
 
     /** The API, with each redemption counted while pending and by its outcome once answered. */
@@ -93,6 +97,9 @@ export function proxyMetrics(openSessions: () => number, recordings: () => Recor
         '# HELP console_proxy_recording_bytes_queued Memory held by recordings not yet stored (CONSOLE_PROXY_RECORDING_PROXY_QUEUE_BYTES limits it).',
         '# TYPE console_proxy_recording_bytes_queued gauge',
         `console_proxy_recording_bytes_queued ${recorded.queuedBytes}`,
+        '# HELP console_proxy_shadow_input_dropped_total Input events from read-only shadows dropped before the VM, by kind.',
+        '# TYPE console_proxy_shadow_input_dropped_total counter',
+        ...Object.entries(shadowInputDropped).map(([kind, count]) => `console_proxy_shadow_input_dropped_total{kind="${kind}"} ${count}`),
         '# HELP process_resident_memory_bytes Resident memory of the proxy process.',
         '# TYPE process_resident_memory_bytes gauge',
         `process_resident_memory_bytes ${process.memoryUsage.rss()}`,

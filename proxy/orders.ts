@@ -1,17 +1,18 @@
 import WebSocket from 'ws';
-import { EndOrderSchema, ProxySocketActions, type EndOrder } from '../lib/protocol/console-proxy.js';
+import { ProxyOrderSchema, ProxySocketActions, type ProxyOrder } from '../lib/protocol/console-proxy.js';
 import { errorSummary, logger } from './log.js';
 
 /**
  * The proxy's order channel: one WebSocket to the API Gateway WebSocket API (the one the guest agents hold),
- * authenticated by the console-proxy key. The API pushes orders to end consoles over it. A health message
- * every 9 minutes keeps API Gateway's 10-minute idle timer off; the connection is renewed before its 2-hour
- * limit (the new one opens first); a lost one is reopened after a jittered, growing delay.
+ * authenticated by the console-proxy key. The API pushes orders over it: end consoles, or tell a console's page
+ * who watches it (a read-only shadow started or ended). A health message every 9 minutes keeps API Gateway's
+ * 10-minute idle timer off; the connection is renewed before its 2-hour limit (the new one opens first); a lost
+ * one is reopened after a jittered, growing delay.
  */
 export interface OrderChannelOptions {
   url: string;
   apiKey: string;
-  onOrder: (order: EndOrder) => void;
+  onOrder: (order: ProxyOrder) => void;
   healthIntervalMs?: number;
   renewAfterMs?: number;
 }
@@ -101,9 +102,9 @@ export class OrderChannel {
   }
 }
 
-function parseOrder(text: string): EndOrder | undefined {
+function parseOrder(text: string): ProxyOrder | undefined {
   try {
-    const parsed = EndOrderSchema.safeParse(JSON.parse(text));
+    const parsed = ProxyOrderSchema.safeParse(JSON.parse(text));
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;

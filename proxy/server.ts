@@ -10,6 +10,7 @@ import { OrderChannel } from './orders.js';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { logger } from './log.js';
+import { chooseSubprotocol } from './notices.js';
 import { emitEmf, proxyMetrics, serveMetrics, type ProxyMetrics } from './metrics.js';
 import { Recordings } from './recording/recordings.js';
 import { s3RecordingStorage } from './recording/storage.js';
@@ -69,8 +70,7 @@ export async function startConsoleProxy(
     noServer: true,
     maxPayload: config.maxMessageBytes,
     perMessageDeflate: false,
-    // noVNC asks for no subprotocol; WEBMKS clients ask for `binary`. Text (`base64`) is not spoken.
-    handleProtocols: (protocols) => (protocols.has('binary') ? 'binary' : false),
+    handleProtocols: chooseSubprotocol,
   });
   const live = new LiveConsoles(api);
   const instanceId = config.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -79,7 +79,9 @@ export async function startConsoleProxy(
     : undefined;
   orders?.start();
   const playback = playbacks(config, api, storage);
-  const sessionContext: SessionContext = { config, api, sessions, traffic: metrics.traffic, live, instanceId, recordings };
+  const sessionContext: SessionContext = {
+    config, api, sessions, traffic: metrics.traffic, droppedInput: metrics.shadowInputDropped, live, instanceId, recordings,
+  };
   const upgradeContext: UpgradeContext = {
     wss,
     allowedOrigins: config.allowedOrigins,

@@ -14,8 +14,11 @@ import { logger } from './log.js';
 import type { Traffic } from './metrics.js';
 import { startRecording, type ConsoleRecording, type RecordingOutcome } from './recording/recorder.js';
 import type { Recordings } from './recording/recordings.js';
+import { noticesTo } from './notices.js';
 import { redeem } from './redeem.js';
 import { refuse, Refusal } from './refusals.js';
+import { readOnlyView } from './shadow/read-only.js';
+import type { DroppedInput } from './shadow/rfb-filter.js';
 import { claimedTenant, ticketFingerprint } from './tickets.js';
 import { connectVnc } from './vnc.js';
 
@@ -25,6 +28,8 @@ export interface SessionContext {
   sessions: ConsoleSessions;
   /** Where the bridge counts bytes for the metrics. */
   traffic?: Traffic;
+  /** Where read-only shadows count the input they dropped, for the metrics. */
+  droppedInput?: DroppedInput;
   /** The consoles held, by registry session id: matched by end orders, reported by heartbeats. */
   live: LiveConsoles;
   instanceId: string;
@@ -135,20 +140,30 @@ function bridgeSession(
   startedAt: Date,
   recording: ConsoleRecording | undefined,
 ): { end: (code: number, reason: string) => void; done: Promise<void> } {
-  const { config, traffic } = context;
+  const { config, traffic, droppedInput, live: lives } = context;
   const { sessionId } = target.session;
-  const who = { session: sessionId, ticket: ticketId, tenant: target.tenantId, vm: target.vmMoId, principal: target.issuedTo };
+  const who = {
+    session: sessionId, ticket: ticketId, tenant: target.tenantId, vm: target.vmMoId, principal: target.issuedTo,
+    ...(target.shadowOf ? { shadowOf: target.shadowOf.sessionId } : {}),
+  };
   logger.info('console session started', who);
+  // A read-only shadow: its input is filtered out, and it holds no idle timeout (it never types).
+  const shadow = target.shadowOf && readOnlyView(vnc, droppedInput);
   // The tenant's policy, within this proxy's own bounds.
   const bridged = bridge(ws, vnc, {
     highWaterMarkBytes: config.highWaterMarkBytes,
-    idleTimeoutMs: Math.min(config.idleTimeoutMs, target.session.idleTimeoutSeconds * 1000),
+    idleTimeoutMs: shadow ? undefined : Math.min(config.idleTimeoutMs, target.session.idleTimeoutSeconds * 1000),
     maxSessionMs: Math.min(config.maxSessionMs, target.session.maxDurationSeconds * 1000),
-    onInput: () => (live.lastInputAt = Date.now()),
+    ...(shadow ? { filterInput: shadow.filterInput } : { onInput: () => (live.lastInputAt = Date.now()) }),
     ...(recording?.tap ? { tap: recording.tap } : {}),
   }, traffic);
+  lives.bridged(live, noticesTo(ws));
   const done = bridged.done.then((result) => {
-    logger.info('console session ended', { ...who, bytesToVm: result.bytesToVm, bytesFromVm: result.bytesFromVm, endReason: result.endReason });
+    logger.info('console session ended', {
+      ...who, bytesToVm: result.bytesToVm, bytesFromVm: result.bytesFromVm, endReason: result.endReason,
+      // Counts of the input a shadow's browser sent and the proxy dropped (never what it was).
+      ...(shadow ? { droppedInput: shadow.dropped } : {}),
+    });
     reportSession(context, target, ticketId, clientAddress, startedAt, result, recording?.finish());
   });
   return { end: bridged.end, done };

@@ -81,7 +81,9 @@ class Recorder implements ConsoleRecording, BridgeTap {
   private cutTimer: NodeJS.Timeout | undefined;
   private room: (() => void) | undefined;
   private waitingForRoom = false;
+  /** The uploads' loop, while it runs (`pumpRunning` turns false the moment it leaves the loop). */
   private pumping: Promise<void> | undefined;
+  private pumpRunning = false;
   /** Cuts short the current wait (a retry's backoff, a PUT against the deadline): the deadline changed. */
   private interrupt: (() => void) | undefined;
   private readonly interruptWait = () => this.interrupt?.();
@@ -175,7 +177,18 @@ class Recorder implements ConsoleRecording, BridgeTap {
     const sealed = this.chunk.seal();
     if (!sealed) return;
     this.queue.push(sealed);
-    this.pumping ??= this.pump().finally(() => (this.pumping = undefined));
+    if (this.pumpRunning) return;
+    this.pumpRunning = true;
+    // A bug in the uploads ends this recording's uploads (what is left is reported not stored), never the proxy.
+    const running: Promise<void> = this.pump()
+      .catch((error: unknown) => {
+        this.pumpRunning = false;
+        logger.error('recording uploads failed', { recording: this.grant.recordingId, error: errorSummary(error).message });
+      })
+      .finally(() => {
+        if (this.pumping === running) this.pumping = undefined;
+      });
+    this.pumping = running;
   }
 
   /** Stops recording (an optional recording that cannot keep up): drops what is not stored yet, keeps what is. */
@@ -185,13 +198,17 @@ class Recorder implements ConsoleRecording, BridgeTap {
     logger.warn('recording stopped', { recording: this.grant.recordingId, reason, chunks: this.storedChunks });
     this.free(this.chunk.discard());
     // The chunk being stored (the queue's first) stays until its PUT settles.
-    for (const dropped of this.queue.splice(this.pumping ? 1 : 0)) this.free(dropped.heldBytes);
+    for (const dropped of this.queue.splice(this.pumpRunning ? 1 : 0)) this.free(dropped.heldBytes);
   }
 
   /** Stores the queue in order, one PUT at a time, retrying each chunk until it is stored or the flush deadline passes. */
   private async pump(): Promise<void> {
+    // `pumpRunning` turns false in the same step as the loop's last look at the queue: a chunk sealed after it
+    // starts a new loop, never waits for one that has ended.
+    const leave = () => void (this.pumpRunning = false);
     let failures = 0;
-    while (this.queue.length > 0) {
+    for (;;) {
+      if (this.queue.length === 0) return leave();
       const chunk = this.queue[0]!;
       const sequence = this.storedChunks;
       try {
@@ -200,9 +217,9 @@ class Recorder implements ConsoleRecording, BridgeTap {
         failures += 1;
         this.recordings.chunksFailed += 1;
         if (failures === 1) logger.warn('recording chunk not stored; retrying', { recording: this.grant.recordingId, chunk: sequence, error: errorSummary(error).message });
-        if (this.stopped !== undefined || Date.now() >= this.flushDeadline) return;
+        if (this.stopped !== undefined || Date.now() >= this.flushDeadline) return leave();
         await this.backoff(failures);
-        if (Date.now() >= this.flushDeadline) return;
+        if (Date.now() >= this.flushDeadline) return leave();
         continue;
       }
       if (failures > 0) logger.info('recording storage back', { recording: this.grant.recordingId, chunk: sequence, failures });
@@ -214,7 +231,7 @@ class Recorder implements ConsoleRecording, BridgeTap {
       this.free(chunk.heldBytes);
       // S3 has it: its buffer can take another busy chunk.
       this.recordings.pool.give(chunk.buffer);
-      if (this.stopped !== undefined) return;
+      if (this.stopped !== undefined) return leave();
     }
   }
 

@@ -44,15 +44,22 @@ export interface RfbServerOptions {
   host?: string;
   port: number;
   log?: (message: string, fields?: Record<string, unknown>) => void;
+  /** Each client message's type, by the client's number (1, 2, … in the order they connected): what a test checks a connection sent. */
+  onMessage?: (client: number, type: number) => void;
 }
 
 /** Serves `screen` on `host:port` until closed. */
-export async function startRfbServer(screen: DemoScreen, { host = '127.0.0.1', port, log = () => undefined }: RfbServerOptions): Promise<RfbServer> {
+export async function startRfbServer(
+  screen: DemoScreen,
+  { host = '127.0.0.1', port, log = () => undefined, onMessage }: RfbServerOptions,
+): Promise<RfbServer> {
   const sockets = new Set<Socket>();
+  let clients = 0;
   const server: Server = createServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    serveClient(socket, screen, log);
+    const client = (clients += 1);
+    serveClient(socket, screen, log, onMessage && ((type) => onMessage(client, type)));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -77,7 +84,7 @@ export async function startRfbServer(screen: DemoScreen, { host = '127.0.0.1', p
 type Step = 'version' | 'security' | 'clientInit' | 'messages';
 
 /** One client: a parser of what it sends, and updates of `screen` in its pixel format when it asks. */
-function serveClient(socket: Socket, screen: DemoScreen, log: NonNullable<RfbServerOptions['log']>): void {
+function serveClient(socket: Socket, screen: DemoScreen, log: NonNullable<RfbServerOptions['log']>, seen?: (type: number) => void): void {
   let step: Step = 'version';
   let minor = 8;
   let pending: Buffer = Buffer.alloc(0);
@@ -165,8 +172,11 @@ function serveClient(socket: Socket, screen: DemoScreen, log: NonNullable<RfbSer
         step = 'messages';
         return 1;
       }
-      case 'messages':
-        return message(data);
+      case 'messages': {
+        const used = message(data);
+        if (used > 0) seen?.(data[0]!);
+        return used;
+      }
     }
   }
 

@@ -28,6 +28,27 @@ describe('consoleProxyConfigFromEnv', () => {
     });
   });
 
+  it('takes the recording bucket, its endpoint and credentials, and the recordings\' memory limits', () => {
+    const settings = consoleProxyConfigFromEnv({
+      CONSOLE_PROXY_KEY: 'k',
+      CONSOLE_PROXY_RECORDING_BUCKET: 'console-recordings',
+      CONSOLE_PROXY_S3_ENDPOINT: 'http://127.0.0.1:4568',
+      CONSOLE_PROXY_S3_ACCESS_KEY_ID: 'S3RVER',
+      CONSOLE_PROXY_S3_SECRET_ACCESS_KEY: 'S3RVER',
+      CONSOLE_PROXY_RECORDING_KMS_KEY_ID: 'alias/console-proxy-recordings',
+      CONSOLE_PROXY_RECORDING_QUEUE_BYTES: '1048576',
+      CONSOLE_PROXY_RECORDING_PROXY_QUEUE_BYTES: '67108864',
+      CONSOLE_PROXY_RECORDING_FLUSH_SECONDS: '30',
+    });
+    expect(settings.recording).toEqual({
+      bucket: 'console-recordings',
+      endpoint: 'http://127.0.0.1:4568',
+      kmsKeyId: 'alias/console-proxy-recordings',
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    });
+    expect(settings.recordingLimits).toEqual({ queueBytesPerRecording: 1_048_576, queueBytesPerProxy: 67_108_864, flushTimeoutMs: 30_000 });
+  });
+
   it('takes allowed origins, limits and the API from the environment', () => {
     const settings = consoleProxyConfigFromEnv({
       CONSOLE_PROXY_KEY: 'k',
@@ -72,6 +93,9 @@ describe('consoleProxyConfigFromEnv', () => {
     [{ CONSOLE_PROXY_KEY: 'k', CONSOLE_PROXY_ALLOWED_ORIGINS: 'https://console.example.com?x' }, 'not a web origin: https://console.example.com?x'],
     [{ CONSOLE_PROXY_KEY: 'k', CONSOLE_PROXY_ALLOWED_ORIGINS: 'console.example.com' }, 'not a web origin: console.example.com'],
     [{ CONSOLE_PROXY_KEY: 'k', CONSOLE_PROXY_MAX_SESSIONS: '4', CONSOLE_PROXY_MAX_SESSIONS_PER_TENANT: '5' }, 'CONSOLE_PROXY_MAX_SESSIONS_PER_TENANT must not exceed CONSOLE_PROXY_MAX_SESSIONS'],
+    [{ CONSOLE_PROXY_KEY: 'k', CONSOLE_PROXY_RECORDING_QUEUE_BYTES: '65536' }, 'CONSOLE_PROXY_RECORDING_QUEUE_BYTES must be at least 524288'],
+    [{ CONSOLE_PROXY_KEY: 'k', CONSOLE_PROXY_RECORDING_QUEUE_BYTES: '4194304', CONSOLE_PROXY_RECORDING_PROXY_QUEUE_BYTES: '2097152' }, 'CONSOLE_PROXY_RECORDING_PROXY_QUEUE_BYTES must not be below CONSOLE_PROXY_RECORDING_QUEUE_BYTES'],
+    [{ CONSOLE_PROXY_KEY: 'k', CONSOLE_PROXY_RECORDING_FLUSH_SECONDS: '-1' }, 'CONSOLE_PROXY_RECORDING_FLUSH_SECONDS must be a positive number'],
   ])('fails loudly on %j', (env, message) => {
     expect(() => consoleProxyConfigFromEnv(env)).toThrow(message);
   });
