@@ -3,10 +3,14 @@ import {
   ConsoleTargetSchema,
   HEARTBEATS_PATH,
   HeartbeatAnswerSchema,
+  PLAYBACKS_PATH,
+  PlaybackGrantSchema,
   REDEMPTIONS_PATH,
   type ConsoleSessionReport,
   type ConsoleTarget,
   type HeartbeatAnswer,
+  type PlaybackGrant,
+  type PlaybackRedemption,
   type Redemption,
   type SessionHeartbeats,
 } from '../lib/protocol/console-proxy.js';
@@ -27,6 +31,8 @@ export interface ConsoleBrokerApi {
   recordSession(report: ConsoleSessionReport): Promise<void>;
   /** Reports the consoles still bridged; answers the ids of those that ended meanwhile, and their watchers. */
   heartbeat(report: SessionHeartbeats): Promise<HeartbeatAnswer>;
+  /** The recording a valid one-time playback token opens, consuming it; `undefined` for a used, expired, unknown or malformed one. */
+  redeemPlayback(token: string, from?: Omit<PlaybackRedemption, 'token'>): Promise<PlaybackGrant | undefined>;
 }
 
 export function consoleBrokerApi(options: { baseUrl: string; apiKey: string; timeoutMs: number; redemptionTimeoutMs?: number }): ConsoleBrokerApi {
@@ -61,6 +67,22 @@ export function consoleBrokerApi(options: { baseUrl: string; apiKey: string; tim
       const target = ConsoleTargetSchema.safeParse(await response.json().catch(() => undefined));
       if (!target.success) throw new ApiUnavailable('ticket redemption answered an unexpected body');
       return target.data;
+    },
+
+    async redeemPlayback(token, from = {}) {
+      const response = await post(PLAYBACKS_PATH, { token, ...from }, options.redemptionTimeoutMs);
+      // As for tickets: 404 (used, expired, unknown, another tenant's) and 400 (malformed) are an invalid token.
+      if (response.status === 404 || response.status === 400) {
+        await response.body?.cancel();
+        return undefined;
+      }
+      if (response.status !== 200) {
+        await response.body?.cancel();
+        throw new ApiUnavailable(`playback redemption answered ${response.status}`);
+      }
+      const grant = PlaybackGrantSchema.safeParse(await response.json().catch(() => undefined));
+      if (!grant.success) throw new ApiUnavailable('playback redemption answered an unexpected body');
+      return grant.data;
     },
 
     async heartbeat(report) {

@@ -70,9 +70,13 @@ export interface ConsoleProxyConfig {
   recording?: RecordingStorageConfig;
   /** Memory recordings may hold before S3 has their chunks, and how long an ended one retries (defaults: recordings.ts). */
   recordingLimits?: RecordingLimits;
+  /** Recordings played back (streamed to playback pages) at once by this process, apart from `maxSessions` (default 20). */
+  maxPlaybacks?: number;
 }
 
 type Env = Record<string, string | undefined>;
+
+export const DEFAULT_MAX_PLAYBACKS = 20;
 
 const seconds = (env: Env, name: string, fallback: number): number => positive(env, name, fallback) * 1000;
 
@@ -108,6 +112,7 @@ export function consoleProxyConfigFromEnv(env: Env = process.env): ConsoleProxyC
     maxSessionsPerTenant,
     maxPendingRedemptions: positive(env, 'CONSOLE_PROXY_MAX_PENDING_REDEMPTIONS', 64),
     maxPendingPerClient: positive(env, 'CONSOLE_PROXY_MAX_PENDING_PER_CLIENT', 4),
+    ...(env.CONSOLE_PROXY_MAX_PLAYBACKS ? { maxPlaybacks: positive(env, 'CONSOLE_PROXY_MAX_PLAYBACKS', DEFAULT_MAX_PLAYBACKS) } : {}),
     redemptionTimeoutMs: seconds(env, 'CONSOLE_PROXY_REDEMPTION_TIMEOUT_SECONDS', 3),
     trustForwardedFor: env.CONSOLE_PROXY_TRUST_X_FORWARDED_FOR === 'true',
     vncConnectTimeoutMs: seconds(env, 'CONSOLE_PROXY_VNC_CONNECT_TIMEOUT_SECONDS', 5),

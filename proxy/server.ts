@@ -20,6 +20,9 @@ import { DEFAULT_GRACE_MS, drain, type DrainResult } from './shutdown.js';
 import { send, serveStatic } from './static.js';
 import { tlsServer } from './tls.js';
 import { answerUpgrade, refuseConnect, refuseUpgrade, type UpgradeContext } from './upgrade.js';
+import { Close } from './bridge.js';
+import { playbacks } from './playback/playbacks.js';
+import { Refusal } from './refusals.js';
 
 export interface ConsoleProxy {
   /** `http://host:port` the proxy listens on (`https://` with TLS). */
@@ -56,7 +59,9 @@ export async function startConsoleProxy(
   }),
 ): Promise<ConsoleProxy> {
   const sessions = consoleSessions();
-  const recordings = new Recordings(config.recording && s3RecordingStorage(config.recording), config.recordingLimits);
+  // One S3 client for both directions: the recorder writes recordings, playbacks read them.
+  const storage = config.recording ? s3RecordingStorage(config.recording) : undefined;
+  const recordings = new Recordings(storage, config.recordingLimits);
   const metrics = proxyMetrics(() => sessions.live.size, () => recordings.figures());
   api = metrics.countingRedemptions(api);
   let closing = false;
@@ -73,6 +78,7 @@ export async function startConsoleProxy(
     ? new OrderChannel({ url: config.ordersUrl, apiKey: config.apiKey, onOrder: (order) => live.apply(order) })
     : undefined;
   orders?.start();
+  const playback = playbacks(config, api, storage);
   const sessionContext: SessionContext = {
     config, api, sessions, traffic: metrics.traffic, droppedInput: metrics.shadowInputDropped, live, instanceId, recordings,
   };
@@ -87,6 +93,7 @@ export async function startConsoleProxy(
         session(ws);
       };
     },
+    playback: (request, token) => playback.open(request, token),
   };
 
   // Every way a client reaches the proxy goes through one guard, so no input can end the process.
@@ -139,6 +146,7 @@ export async function startConsoleProxy(
     ...(metricsServer ? { metricsUrl: metricsServer.url } : {}),
     ordersReady: () => orders?.opened ?? Promise.resolve(),
     async close(graceMs = config.shutdownGraceMs ?? DEFAULT_GRACE_MS) {
+      playback.endAll(Close.goingAway, Refusal.shutdown);
       // Recordings store what they hold in the first four fifths of the grace; the end reports go out in the rest.
       recordings.finishBy(Date.now() + Math.floor(graceMs * 0.8));
       const result = await drain({ server, wss, sessions, graceMs, stopAccepting: () => (closing = true) });

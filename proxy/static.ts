@@ -18,6 +18,9 @@ const TYPES: Record<string, string> = {
 /** The console page URLs Nova (`vnc_auto.html`) and noVNC's own full client (`vnc.html`) hand out. */
 const PAGES = new Set(['/vnc_auto.html', '/vnc.html', '/vnc_lite.html']);
 
+/** The playback page (`/playback.html?token=<one-time token>`) and its own files. */
+const PLAYBACK_FILES = new Set(['/playback.html', '/playback.js', '/playback-player.js', '/playback.css']);
+
 // The page URL carries the ticket: no referrer may leak it, and nothing may cache it.
 const PAGE_HEADERS = {
   'cache-control': 'no-store',
@@ -41,6 +44,7 @@ export async function serveStatic(
   }
   if (PAGES.has(pathname)) return sendFile(response, join(pageDir, 'console.html'), PAGE_HEADERS);
   if (pathname === '/console.js' || pathname === '/console.css') return sendFile(response, join(pageDir, pathname.slice(1)), PAGE_HEADERS);
+  if (PLAYBACK_FILES.has(pathname)) return sendFile(response, join(pageDir, pathname.slice(1)), PAGE_HEADERS);
   const novnc = /^\/novnc\/((?:core|vendor)\/[A-Za-z0-9_./-]+\.js)$/.exec(pathname);
   if (novnc) {
     const file = normalize(join(novncDir, novnc[1]!));

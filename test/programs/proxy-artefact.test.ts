@@ -97,6 +97,7 @@ describe.skipIf(missing.length > 0)('the built console proxy, outside the reposi
     shipped = filesOf(artefact);
     expect(existsSync(join(artefact, 'main.mjs'))).toBe(true);
     expect(existsSync(join(artefact, 'public/console.html'))).toBe(true);
+    for (const file of ['playback.html', 'playback.js', 'playback-player.js', 'playback.css']) expect(existsSync(join(artefact, 'public', file)), file).toBe(true);
     expect(existsSync(join(artefact, 'novnc/core/rfb.js'))).toBe(true);
     for (let dir = artefact; dir !== '/'; dir = join(dir, '..')) expect(existsSync(join(dir, 'node_modules'))).toBe(false);
   });
@@ -122,6 +123,8 @@ describe.skipIf(missing.length > 0)('the built console proxy, outside the reposi
     expect(metrics).toContain('\nconsole_proxy_sessions_open 1\n');
     expect(metrics).toContain('\nconsole_proxy_redemptions_total{outcome="valid"} 1\n');
     expect(Number(/console_proxy_bytes_total\{direction="from_vm"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThan(12);
+    // The playback page (issue 27) ships and is served by the bundle too.
+    for (const file of ['/playback.html', '/playback.js', '/playback-player.js', '/playback.css']) expect((await fetch(`${origin}${file}`)).status, file).toBe(200);
 
     proxy.child.kill('SIGTERM');
     await page.waitForSelector('body[data-state="disconnected"]', { timeout: 60_000 });

@@ -32,6 +32,7 @@ function held() {
     redeemTicket: async () => undefined,
     recordSession: async () => undefined,
     heartbeat: async () => answer,
+    redeemPlayback: async () => undefined,
   };
   const live = new LiveConsoles(api);
   const open = (opened: ConsoleTarget, { notices = true } = {}) => {
