@@ -23,6 +23,7 @@ import { startConsoleProxy, type ConsoleProxy } from '../../proxy/server.js';
 import { api, basic, OPERATOR } from '../support/api.js';
 import { createTenant, proxyConfig } from '../support/console-fixtures.js';
 import { startApiServer, type ApiServer } from '../support/http-server.js';
+import { canvasPixels, differingPixels } from '../support/canvas.js';
 import { eventually } from '../support/wait.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -50,30 +51,6 @@ const freePort = (): Promise<number> =>
       server.close(() => resolve(port));
     });
   });
-
-/** noVNC's canvas as RGBA bytes (it is as large as the remote screen, whatever the page scales it to). */
-const canvasPixels = async (page: Page): Promise<Buffer | undefined> => {
-  const base64 = await page.evaluate(() => {
-    const canvas = document.querySelector<HTMLCanvasElement>('#screen canvas');
-    if (!canvas || canvas.width === 0) return undefined;
-    const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
-    let binary = '';
-    for (let at = 0; at < data.length; at += 0x8000) binary += String.fromCharCode(...data.subarray(at, at + 0x8000));
-    return btoa(binary);
-  });
-  return base64 === undefined ? undefined : Buffer.from(base64, 'base64');
-};
-
-/** How many pixels of the canvas differ from the VM's framebuffer (undefined: no canvas of that size yet). */
-function differingPixels(rgba: Buffer | undefined, screen: DemoScreen): number | undefined {
-  if (!rgba || rgba.length !== screen.width * screen.height * 4) return undefined;
-  let differing = 0;
-  screen.pixels.forEach((rgb, index) => {
-    const at = index * 4;
-    if (rgba[at] !== rgb >> 16 || rgba[at + 1] !== ((rgb >> 8) & 0xff) || rgba[at + 2] !== (rgb & 0xff)) differing += 1;
-  });
-  return differing;
-}
 
 /** Waits until the page's canvas is, pixel for pixel, what the VM's server draws now. */
 const showsScreen = (page: Page, vm: Vm, what: string) =>

@@ -45,6 +45,7 @@ import { startLocalS3, LOCAL_S3_CREDENTIALS, type LocalS3 } from '../../scripts/
 import { startRfbServer, type RfbServer } from '../../scripts/demo-screen/rfb.js';
 import { DemoScreen } from '../../scripts/demo-screen/screen.js';
 import { freePort, launchBrowser, missingBrowserTools } from '../support/browser-console.js';
+import { canvasPixels } from '../support/canvas.js';
 import { api as callApi, CONSOLE_PROXY, loginVcenter, OPERATOR, session } from '../support/api.js';
 import { proxyConfig } from '../support/console-fixtures.js';
 import { createLab, type Lab } from '../support/lab.js';
@@ -157,19 +158,6 @@ const canvasHash = () => {
     hash = Math.imul(hash ^ data[at]!, 0x01000193) >>> 0;
   }
   return `${canvas.width}x${canvas.height}:${hash.toString(16)}`;
-};
-
-/** noVNC's canvas as RGBA bytes. */
-const canvasPixels = async (page: Page): Promise<Buffer | undefined> => {
-  const base64 = await page.evaluate(() => {
-    const canvas = document.querySelector<HTMLCanvasElement>('#screen canvas');
-    if (!canvas || canvas.width === 0) return undefined;
-    const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
-    let binary = '';
-    for (let at = 0; at < data.length; at += 0x8000) binary += String.fromCharCode(...data.subarray(at, at + 0x8000));
-    return btoa(binary);
-  });
-  return base64 === undefined ? undefined : Buffer.from(base64, 'base64');
 };
 
 /** Pixels of the screen as the demo server holds them, as RGBA (alpha 255), to compare with a canvas. */
