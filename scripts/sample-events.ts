@@ -73,6 +73,7 @@ const SAMPLES: Record<string, [method: string, path: string, options?: RequestOp
   operatorListTenantConsoleSessions: ['GET', '/operator/v1/tenants/acme/console-sessions', { headers: OPERATOR }],
   operatorListVmConsoleSessions: ['GET', '/operator/v1/tenants/acme/vms/vm-101/console-sessions', { headers: OPERATOR }],
   operatorListUserConsoleSessions: ['GET', '/operator/v1/tenants/acme/users/admin@acme/console-sessions', { headers: OPERATOR }],
+  operatorGetAuditTrail: ['GET', '/operator/v1/tenants/acme/audit-trail?day=2026-11-24&limit=100', { headers: OPERATOR }],
   operatorIssueShadowTicket: ['POST', '/operator/v1/tenants/initech/console-sessions/6f1c1c2e-8d4b-4f7a-9a55-0c1e2d3f4a5b/shadows', { headers: OPERATOR }],
   operatorEndConsoleSession: ['DELETE', '/operator/v1/tenants/initech/console-sessions/6f1c1c2e-8d4b-4f7a-9a55-0c1e2d3f4a5b', { headers: OPERATOR }],
   operatorEndVmConsoleSessions: ['DELETE', '/operator/v1/tenants/initech/vms/vm-7/console-sessions', { headers: OPERATOR }],

@@ -2,6 +2,7 @@ import { config } from '../config.js';
 import type { AuditEventRecord, ConsoleSessionRecord } from '../records.js';
 import type { ConsoleSessionReport } from '../protocol/console-proxy.js';
 import * as store from '../store/index.js';
+import { isoNow } from './clock.js';
 import { InvalidArgument } from './errors.js';
 
 /** Stores the audit record of one ended console session; a repeated report of the same session is a no-op. */
@@ -63,11 +64,11 @@ const entryOf = (record: ConsoleSessionRecord | AuditEventRecord): AuditTrailEnt
 export const auditTrailPosition = (entry: AuditTrailEntry): string => store.auditTrailPosition(entry);
 
 /**
- * A page of a tenant's audit trail of the UTC day `day` (`yyyy-mm-dd`): its console sessions (by start) and
+ * A page of a tenant's audit trail of the UTC day `day` (`yyyy-mm-dd`, today by default): its console sessions (by start) and
  * its recordings' and shadows' entries, in time order. A page's `after` must be a position on that day.
  */
-export async function auditTrail(tenantId: string, day: string, page: store.PageRequest): Promise<store.Page<AuditTrailEntry>> {
+export async function auditTrail(tenantId: string, page: store.PageRequest, day = isoNow().slice(0, 10)): Promise<store.Page<AuditTrailEntry> & { day: string }> {
   if (page.after !== undefined && page.after.slice(0, 10) !== day) throw InvalidArgument('The cursor is not one of this day\'s audit trail.', { field: 'next' });
   const found = await store.pageAuditTrail(tenantId, day, page);
-  return { items: found.items.map(entryOf), more: found.more };
+  return { day, items: found.items.map(entryOf), more: found.more };
 }
