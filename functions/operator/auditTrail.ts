@@ -14,7 +14,7 @@ const operator = { dialect: operatorDialect, auth: { kind: 'platform', role: 'op
 
 /** Where an entry stands in its day's trail (`next` carries it): its time, its kind, its key's rest. */
 const Position = z.string().max(1000).regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z#[01]#.+$/);
-const TrailQuery = z.intersection(z.object({ day: z.iso.date().optional() }), PageQuery(Position));
+const TrailQuery = z.intersection(z.object({ day: z.iso.date({ message: 'expected a UTC day, yyyy-mm-dd' }).optional() }), PageQuery(Position));
 
 /** GET /operator/v1/tenants/{tenant}/audit-trail?day=yyyy-mm-dd&limit=&next= — 200 `{day, entries, next?}`. */
 export const get = endpoint({

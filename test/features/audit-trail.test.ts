@@ -136,17 +136,15 @@ describe('GET /operator/v1/tenants/{tenant}/audit-trail', () => {
   });
 
   it.each([
-    ['?day=2026-13-01', 'day'],
-    ['?day=yesterday', 'day'],
-    ['?day=2026-02-30', 'day'],
-    ['?limit=0', 'limit'],
-    ['?next=bm90LWEtY3Vyc29y', 'next'],
-  ])('refuses %s with the operator API\'s 400', async (query, field) => {
+    ['?day=2026-13-01', 'day: expected a UTC day, yyyy-mm-dd'],
+    ['?day=yesterday', 'day: expected a UTC day, yyyy-mm-dd'],
+    ['?day=2026-02-30', 'day: expected a UTC day, yyyy-mm-dd'],
+    ['?limit=0', 'limit: Number must be greater than or equal to 1'],
+    ['?next=bm90LWEtY3Vyc29y', 'next: not a cursor of this list'],
+  ])('refuses %s with the operator API\'s 400', async (query, message) => {
     const lab = await createLab('trail', 'Audited');
     const refused = await trail(lab.tenant, query);
-    expect(refused.status).toBe(400);
-    expect(refused.body.messages[0].default_message).toMatch(new RegExp(`^Invalid value for ${field}: `));
-    expect(refused.body).toEqual(invalidArgument(refused.body.messages[0].default_message));
+    expect({ status: refused.status, body: refused.body }).toEqual({ status: 400, body: invalidArgument(`Invalid value for ${message}.`) });
   });
 
   it('refuses a cursor of another day (400), and answers an unknown tenant 404', async () => {
