@@ -12,8 +12,11 @@ import { json } from '../../lib/http/responses.js';
  */
 const operator = { dialect: operatorDialect, auth: { kind: 'platform', role: 'operator' } } as const;
 
-/** Where an entry stands in its day's trail (`next` carries it): its time, its kind, its key's rest. */
-const Position = z.string().max(1000).regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z#[01]#.+$/);
+/**
+ * Where an entry stands in its day's trail (`next` carries it): its time, its kind, its key's rest. ASCII and
+ * bounded, so the sort key rebuilt from a forged one still fits DynamoDB's 1024 bytes.
+ */
+const Position = z.string().regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z#[01]#[\x20-\x7e]{1,900}$/);
 const TrailQuery = z.intersection(z.object({ day: z.iso.date({ message: 'expected a UTC day, yyyy-mm-dd' }).optional() }), PageQuery(Position));
 
 /** GET /operator/v1/tenants/{tenant}/audit-trail?day=yyyy-mm-dd&limit=&next= — 200 `{day, entries, next?}`. */

@@ -154,5 +154,10 @@ describe('GET /operator/v1/tenants/{tenant}/audit-trail', () => {
     expect({ status: refused.status, body: refused.body }).toEqual({ status: 400, body: invalidArgument('The cursor is not one of this day\'s audit trail.') });
     const unknown = await trail('no-such-tenant', '?day=2026-11-25');
     expect(unknown.status).toBe(404);
+    // A cursor made up by hand reads on from where it says, in this tenant's day only; one that is not ASCII
+    // (its sort key could outgrow DynamoDB's) is no cursor of this list.
+    const madeUp = (position: string) => trail(lab.tenant, `?day=2026-11-25&next=${Buffer.from(position).toString('base64url')}`);
+    expect((await madeUp('2026-11-25T00:00:00.000Z#1#~~~')).body).toEqual({ day: '2026-11-25', entries: [] });
+    expect((await madeUp(`2026-11-25T00:00:00.000Z#0#${'é'.repeat(400)}`)).body).toEqual(invalidArgument('Invalid value for next: not a cursor of this list.'));
   });
 });
