@@ -35,12 +35,12 @@ export const auditEvent = <T extends AuditEventEntry>(entry: T): T & { expiresAt
 
 /** Writes an audit entry; the same one again (a retried report) is a no-op. */
 export async function recordAuditEvent(entry: AuditEventEntry): Promise<void> {
-  await store.putAuditEvent(auditEvent(entry) as AuditEventRecord);
+  await store.putAuditEvent(auditEvent(entry));
 }
 
 /** Writes several audit entries at once (one BatchWriteItem per 25). */
 export async function recordAuditEvents(entries: AuditEventEntry[]): Promise<void> {
-  if (entries.length > 0) await store.putAuditEvents(entries.map((entry) => auditEvent(entry) as AuditEventRecord));
+  if (entries.length > 0) await store.putAuditEvents(entries.map((entry) => auditEvent(entry)));
 }
 
 /** A tenant's audit entries (recordings' and shadows') on the UTC day `day` (`yyyy-mm-dd`), in time order. */
@@ -57,15 +57,16 @@ const entryOf = (record: ConsoleSessionRecord | AuditEventRecord): AuditTrailEnt
     return { event: 'console session', at: session.startedAt, ...session };
   }
   const { expiresAt: _expiry, ...entry } = record;
-  return entry as AuditEventEntry;
+  return entry;
 };
 
 /** Where an entry stands in its day's trail: the `after` of the page that follows it. */
 export const auditTrailPosition = (entry: AuditTrailEntry): string => store.auditTrailPosition(entry);
 
 /**
- * A page of a tenant's audit trail of the UTC day `day` (`yyyy-mm-dd`, today by default): its console sessions (by start) and
- * its recordings' and shadows' entries, in time order. A page's `after` must be a position on that day.
+ * A page of a tenant's audit trail of the UTC day `day` (`yyyy-mm-dd`, today by default): its console
+ * sessions (by start) and its recordings' and shadows' entries, in time order. A page's `after` must be a
+ * position on that day.
  */
 export async function auditTrail(tenantId: string, page: store.PageRequest, day = isoNow().slice(0, 10)): Promise<store.Page<AuditTrailEntry> & { day: string }> {
   if (page.after !== undefined && page.after.slice(0, 10) !== day) throw InvalidArgument('The cursor is not one of this day\'s audit trail.', { field: 'next' });
