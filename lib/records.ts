@@ -182,26 +182,6 @@ export interface ConsoleSessionRecord {
   expiresAt: number;
 }
 
-/**
- * A shadow's start or end in the audit trail (beside the console session records, under the day it happened):
- * who watched (`watcher`: a user of the tenant, or `operator`), which console session, which VM.
- */
-export interface ShadowAuditRecord {
-  tenantId: string;
-  event: 'shadow started' | 'shadow ended';
-  at: string;
-  watcher: string;
-  /** The shadow's own registry session id. */
-  shadowSessionId: string;
-  /** The watched console's session id and user. */
-  watchedSessionId: string;
-  watchedUser: string;
-  vmMoId: string;
-  /** Why it ended (`shadow ended` only). */
-  reason?: string;
-  expiresAt: number;
-}
-
 /** The enrolment of a VM's agent. Only the SHA-256 of the agent credential is stored. */
 export interface AgentRecord {
   tenantId: string;
@@ -309,17 +289,19 @@ export interface PlaybackTokenRecord {
   expiresAt: number;
 }
 
-/**
- * An entry of a tenant's audit trail other than a console session's record (those are ConsoleSessionRecord):
- * a recording started, stopped or played. Kept as long as console session records.
- */
-export interface AuditEventRecord {
+/** What every audit entry holds: its tenant, its VM, when, and until when it is kept (as console session records). */
+interface AuditEntry {
   tenantId: string;
-  event: 'recording started' | 'recording stopped' | 'recording played';
   at: string;
-  recordingId: string;
   vmMoId: string;
-  /** The user whose console was recorded. */
+  expiresAt: number;
+}
+
+/** A recording started, stopped or played. */
+export interface RecordingAuditEvent extends AuditEntry {
+  event: 'recording started' | 'recording stopped' | 'recording played';
+  recordingId: string;
+  /** The user whose console was recorded, and that console's session. */
   userName: string;
   sessionId: string;
   /** `recording stopped`: the outcome. */
@@ -328,5 +310,23 @@ export interface AuditEventRecord {
   /** `recording played`: who played it, and the playback token's fingerprint. */
   viewer?: string;
   tokenFingerprint?: string;
-  expiresAt: number;
 }
+
+/** A shadow started or ended: who watched (`watcher`: a user of the tenant, or `operator`), which console. */
+export interface ShadowAuditEvent extends AuditEntry {
+  event: 'shadow started' | 'shadow ended';
+  watcher: string;
+  /** The shadow's own registry session id. */
+  shadowSessionId: string;
+  /** The watched console's session id and user. */
+  watchedSessionId: string;
+  watchedUser: string;
+  /** Why it ended (`shadow ended` only). */
+  reason?: string;
+}
+
+/**
+ * An entry of a tenant's audit trail other than a console session's record (those are ConsoleSessionRecord),
+ * under the day it happened: recordings and shadows, told apart by `event`.
+ */
+export type AuditEventRecord = RecordingAuditEvent | ShadowAuditEvent;

@@ -73,6 +73,17 @@ const SAMPLES: Record<string, [method: string, path: string, options?: RequestOp
   operatorListTenantConsoleSessions: ['GET', '/operator/v1/tenants/acme/console-sessions', { headers: OPERATOR }],
   operatorListVmConsoleSessions: ['GET', '/operator/v1/tenants/acme/vms/vm-101/console-sessions', { headers: OPERATOR }],
   operatorListUserConsoleSessions: ['GET', '/operator/v1/tenants/acme/users/admin@acme/console-sessions', { headers: OPERATOR }],
+  // Console recordings (docs/recording.md): the demo data records no console, so the sampled id is unknown (404).
+  operatorListRecordings: ['GET', '/operator/v1/tenants/acme/recordings?vm=vm-101&limit=10', { headers: OPERATOR }],
+  operatorCreatePlayback: ['POST', '/operator/v1/tenants/acme/recordings/019af6c2-5d1e-7b3a-9c4e-2f6a8b0c1d2e/playbacks', { headers: OPERATOR }],
+  vcenterListVmRecordings: ['GET', '/api/vcenter/vm/vm-101/console/recordings', { headers: vcenter }],
+  vcenterListUserRecordings: ['GET', '/api/vcenter/console/recordings?user=admin%40acme', { headers: vcenter }],
+  vcenterRecordingPlayback: ['POST', '/api/vcenter/vm/vm-101/console/recordings/019af6c2-5d1e-7b3a-9c4e-2f6a8b0c1d2e?action=playback', { headers: vcenter }],
+  consoleProxyRedeemPlayback: ['POST', '/console-proxy/v1/playbacks', {
+    headers: CONSOLE_PROXY,
+    body: { token: 'acme.AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' },
+  }],
+  operatorGetAuditTrail: ['GET', '/operator/v1/tenants/acme/audit-trail?day=2026-11-24&limit=100', { headers: OPERATOR }],
   operatorIssueShadowTicket: ['POST', '/operator/v1/tenants/initech/console-sessions/6f1c1c2e-8d4b-4f7a-9a55-0c1e2d3f4a5b/shadows', { headers: OPERATOR }],
   operatorEndConsoleSession: ['DELETE', '/operator/v1/tenants/initech/console-sessions/6f1c1c2e-8d4b-4f7a-9a55-0c1e2d3f4a5b', { headers: OPERATOR }],
   operatorEndVmConsoleSessions: ['DELETE', '/operator/v1/tenants/initech/vms/vm-7/console-sessions', { headers: OPERATOR }],

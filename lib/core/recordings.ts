@@ -4,7 +4,7 @@ import { logger } from '../log.js';
 import type { ConsoleSessionReport, PlaybackGrant, RecordingGrant, RecordingManifest } from '../protocol/console-proxy.js';
 import { recordingKeyPrefix } from '../protocol/recording.js';
 import { fingerprint, issueSecret, parseSecret, scopeKey } from '../protocol/secrets.js';
-import type { AuditEventRecord, OpenConsoleRecord, RecordingRecord, TenantRecord, VmRecord } from '../records.js';
+import type { OpenConsoleRecord, RecordingAuditEvent, RecordingRecord, TenantRecord, VmRecord } from '../records.js';
 import * as store from '../store/index.js';
 import * as Audit from './audit.js';
 import { isoNow, nowMs, nowSeconds } from './clock.js';
@@ -49,7 +49,7 @@ export function manifestOf(recording: RecordingRecord): RecordingManifest {
   return { ...shown, expiresAt: isoOfSeconds(expiresAt) };
 }
 
-const auditOf = (recording: RecordingRecord, event: AuditEventRecord['event'], at: string): Omit<AuditEventRecord, 'expiresAt'> => ({
+const auditOf = (recording: RecordingRecord, event: RecordingAuditEvent['event'], at: string): Omit<RecordingAuditEvent, 'expiresAt'> => ({
   tenantId: recording.tenantId,
   event,
   at,
@@ -168,10 +168,7 @@ export async function redeemPlayback(token: string, clientAddress?: string): Pro
   const recording = await store.getRecording(redeemed.tenantId, redeemed.vmMoId, redeemed.recordingId);
   if (!recording) throw playbackRefused();
   const tokenFingerprint = fingerprint(secret.hash);
-  await Audit.recordAuditEvent(
-    { ...auditOf(recording, 'recording played', isoNow()), viewer: redeemed.viewer, tokenFingerprint },
-    `played#${tokenFingerprint}`,
-  );
+  await Audit.recordAuditEvent({ ...auditOf(recording, 'recording played', isoNow()), viewer: redeemed.viewer, tokenFingerprint });
   logger.info('recording played', { tenant: recording.tenantId, vm: recording.vmMoId, recording: recording.recordingId, viewer: redeemed.viewer, token: tokenFingerprint, clientAddress });
   return { manifest: manifestOf(recording), keyPrefix: recording.keyPrefix, viewer: redeemed.viewer };
 }

@@ -3,8 +3,9 @@ import { config } from '../config.js';
 import { logger } from '../log.js';
 import type { ConsoleTarget, Redemption, ShadowOf, Watcher } from '../protocol/console-proxy.js';
 import { fingerprint } from '../protocol/secrets.js';
-import type { OpenConsoleRecord, ShadowAuditRecord, TicketRecord } from '../records.js';
+import type { OpenConsoleRecord, ShadowAuditEvent, TicketRecord } from '../records.js';
 import * as store from '../store/index.js';
+import { recordAuditEvents } from './audit.js';
 import { isoNow, nowSeconds } from './clock.js';
 import { consolePolicyOf, registryTtlSeconds } from './console-policy.js';
 import { pushOrder } from './console-proxies.js';
@@ -95,12 +96,10 @@ export async function openShadow(ticket: TicketRecord & { shadowOf: ShadowOf }, 
 }
 
 /** Writes shadows' start or end entries to the audit trail, and the same as log lines. */
-async function audit(shadows: OpenConsoleRecord[], event: ShadowAuditRecord['event'], reason?: string): Promise<void> {
-  if (shadows.length === 0) return;
+async function audit(shadows: OpenConsoleRecord[], event: ShadowAuditEvent['event'], reason?: string): Promise<void> {
   const at = isoNow();
-  const expiresAt = nowSeconds() + config.auditRetentionDays() * 86_400;
-  const records = shadows.map(
-    (shadow): ShadowAuditRecord => ({
+  const entries = shadows.map(
+    (shadow): Omit<ShadowAuditEvent, 'expiresAt'> => ({
       tenantId: shadow.tenantId,
       event,
       at,
@@ -110,13 +109,12 @@ async function audit(shadows: OpenConsoleRecord[], event: ShadowAuditRecord['eve
       watchedUser: shadow.shadowOf!.userName,
       vmMoId: shadow.vmMoId,
       ...(reason ? { reason } : {}),
-      expiresAt,
     }),
   );
-  for (const record of records) {
-    logger.info(record.event, { tenant: record.tenantId, vm: record.vmMoId, watcher: record.watcher, session: record.watchedSessionId, shadow: record.shadowSessionId });
+  for (const entry of entries) {
+    logger.info(entry.event, { tenant: entry.tenantId, vm: entry.vmMoId, watcher: entry.watcher, session: entry.watchedSessionId, shadow: entry.shadowSessionId });
   }
-  await store.putShadowAudits(records);
+  await recordAuditEvents(entries);
 }
 
 /** The open shadows of consoles that are ending (only of those ever watched), except those ending already. */

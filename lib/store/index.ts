@@ -9,7 +9,6 @@ export * from './logins.js';
 export * from './tickets.js';
 export * from './nova-consoles.js';
 export * from './audit.js';
-export * from './shadow-audit.js';
 export * from './guest.js';
 export type { Page, PageRequest } from './paging.js';
 export * from './open-consoles.js';

@@ -13,7 +13,6 @@ import type {
   LoginFailuresRecord,
   PrincipalRecord,
   SessionRecord,
-  ShadowAuditRecord,
   TenantRecord,
   TicketPointerRecord,
   TicketRecord,
@@ -42,10 +41,9 @@ import { scopeKey } from '../protocol/secrets.js';
  * | GUEST#<t>#<moId>             | PROCESS#<pid>                | guest process (TTL once finished)                   |
  * | GUEST#<t>#<moId>             | AUTH#<sha256(user)>, FAILURES#<sha256(user)> | guest credentials accepted lately, failures (TTL) |
  * | AUDIT#<t>#<yyyy-mm-dd>       | <startedAt>#<sessionId>      | console session audit record, by start day (TTL)    |
- * | AUDIT#<t>#<yyyy-mm-dd>       | EVENT#<at>#<shadowSessionId>#<event> | audit entry: shadow started / ended (TTL)   |
+ * | AUDIT#<t>#<yyyy-mm-dd>       | EVENT#<at>#<subject>#<event>[#<token fingerprint>] | audit entry (TTL): recording started / stopped / played (subject: the recording), shadow started / ended (the shadow's session) |
  * | OPEN#<t>#<moId>              | <sessionId>                  | open console session (TTL: heartbeat); gsi1 OPEN#<t>#USER#<userKey> (per user), gsi2 OPEN#<t> (per tenant) |
  * | PROXIES                      | <connectionId>               | a console proxy's order channel (WebSocket connection; TTL) |
- * | AUDIT#<t>#<yyyy-mm-dd>       | EVENT#<at>#<recordingId>#<event> | audit entry: recording started / stopped / played (TTL) |
  * | RECORDING#<t>#<moId>         | <recordingId>                | recording manifest (TTL: retention); gsi1 RECORDING#<t>#USER#<userKey> (per user), gsi2 RECORDING#<t> (per tenant, by id) |
  * | PLAYBACK#<t>#<recordingKey>  | <sha256>                     | one-time playback token of a recording (TTL)        |
  *
@@ -109,6 +107,9 @@ const auditPk = (tenantId: string, day: string) => `${PK.audit}${tenantId}#${day
 const recordingPk = (tenantId: string, moId: string) => `${PK.recording}${tenantId}#${moId}`;
 const playbackPk = (tenantId: string, recordingKey: string) => `${PK.playback}${tenantId}#${recordingKey}`;
 
+/** What names an audit entry: its tenant, time and event, and its subject (a recording, or a shadow's session). */
+type AuditEventIdentity = { tenantId: string; at: string; event: string } & ({ recordingId: string; tokenFingerprint?: string } | { shadowSessionId: string });
+
 /** The UTC day (`yyyy-mm-dd`) an ISO timestamp falls on: the audit partition of a session started then. */
 export const dayOf = (isoTimestamp: string): string => new Date(Date.parse(isoTimestamp)).toISOString().slice(0, 10);
 
@@ -166,11 +167,6 @@ export const keys = {
     pk: auditPk(tenantId, dayOf(startedAt)),
     sk: `${startedAt}#${sessionId}`,
   }),
-  /** A shadow's start or end, beside the day's console session records (sorted by time too). */
-  shadowAudit: (record: ShadowAuditRecord): Key<ShadowAuditRecord> => ({
-    pk: auditPk(record.tenantId, dayOf(record.at)),
-    sk: `${SK.auditEventPrefix}${record.at}#${record.shadowSessionId}#${record.event}`,
-  }),
   /** An open console, under its VM: a VM's consoles are one exact query, and its limit one count. */
   openConsole: (tenantId: string, moId: string, sessionId: string): Key<OpenConsoleRecord> => ({
     pk: openConsolePk(tenantId, moId),
@@ -191,10 +187,15 @@ export const keys = {
   recordingPartition: recordingPk,
   /** A one-time playback token, under the recording it plays (`recordingKey`: `scopeKey` of its id, in the token). */
   playbackToken: (tenantId: string, recordingKey: string, hash: string): Key<PlaybackTokenRecord> => ({ pk: playbackPk(tenantId, recordingKey), sk: hash }),
-  /** An audit entry about a recording, under the day it happened, beside the day's console session records. */
-  auditEvent: (tenantId: string, at: string, recordingId: string, event: string): Key<AuditEventRecord> => ({
-    pk: auditPk(tenantId, dayOf(at)),
-    sk: `${SK.auditEventPrefix}${at}#${recordingId}#${event}`,
+  /**
+   * An audit entry, under the day it happened, beside the day's console session records, sorted by time. The
+   * key is the entry's own (its subject, its event, a playback's token), so a retried write finds it there.
+   */
+  auditEvent: (entry: AuditEventIdentity): Key<AuditEventRecord> => ({
+    pk: auditPk(entry.tenantId, dayOf(entry.at)),
+    sk: `${SK.auditEventPrefix}${entry.at}#${'recordingId' in entry ? entry.recordingId : entry.shadowSessionId}#${entry.event}${
+      'tokenFingerprint' in entry && entry.tokenFingerprint ? `#${entry.tokenFingerprint}` : ''
+    }`,
   }),
   tenantPartition: tenantPk,
   /** The lease of a deleted tenant's drain job, so that one chain of runs drains it at a time. */

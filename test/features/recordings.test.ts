@@ -179,7 +179,7 @@ describe('redemption of a recorded console', () => {
       expiresAt: new Date(Date.parse(listed.body.recordings[0].startedAt) - (Date.parse(listed.body.recordings[0].startedAt) % 1000) + 30 * 86_400_000).toISOString(),
     });
     const events = await listAuditEvents(lab.tenant, listed.body.recordings[0].startedAt.slice(0, 10));
-    expect(events.filter((event) => event.recordingId === recordingId)).toEqual([
+    expect(events.filter((event) => 'recordingId' in event && event.recordingId === recordingId)).toEqual([
       {
         tenantId: lab.tenant,
         event: 'recording started',
@@ -243,7 +243,7 @@ describe('the end report of a recorded console (POST /console-proxy/v1/audit-rec
     expect(listed.body.recordings).toEqual([
       expect.objectContaining({ recordingId, state: 'incomplete', reason: 'storage unavailable', endedAt: body.endedAt, chunks: 3, bytes: 4096 }),
     ]);
-    const stopped = (await listAuditEvents(lab.tenant, body.endedAt.slice(0, 10))).filter((event) => event.recordingId === recordingId && event.event === 'recording stopped');
+    const stopped = (await listAuditEvents(lab.tenant, body.endedAt.slice(0, 10))).filter((event) => 'recordingId' in event && event.recordingId === recordingId && event.event === 'recording stopped');
     expect(stopped).toEqual([
       {
         tenantId: lab.tenant,
@@ -327,7 +327,7 @@ describe('playback links', () => {
     expect(again.body).toEqual(notFound('The playback token is not valid.'));
 
     const today = new Date().toISOString().slice(0, 10);
-    const playedEvents = (await listAuditEvents(lab.tenant, today)).filter((event) => event.recordingId === recordingId && event.event === 'recording played');
+    const playedEvents = (await listAuditEvents(lab.tenant, today)).filter((event) => 'recordingId' in event && event.recordingId === recordingId && event.event === 'recording played');
     expect(playedEvents).toEqual([expect.objectContaining({ viewer: 'operator', tokenFingerprint: expect.stringMatching(/^[0-9a-f]{8}$/), userName: `alice@${lab.tenant}` })]);
   });
 

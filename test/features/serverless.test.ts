@@ -199,6 +199,8 @@ describe('serverless package (deployability)', () => {
       'dynamodb:UpdateItem',
     ]);
     expect(actions('operatorGetVm')).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+    // The audit trail: the tenant, then two Queries of the day's audit partition (docs/operator-api.md).
+    expect(actions('operatorGetAuditTrail')).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
     // Replacing or deleting a user ends its sessions (a partition query and batched deletes) and its open consoles.
     expect(actions('operatorPutUser')).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
     expect(actions('operatorDeleteUser')).toEqual(expect.arrayContaining(['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:Query']));

@@ -11,7 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Socket from '../../functions/guest-agent/agent-socket.js';
 import { advanceClock, resetClock } from '../../lib/core/clock.js';
-import { listShadowAudits } from '../../lib/store/shadow-audit.js';
+import { listAuditEvents } from '../../lib/core/audit.js';
+import type { ShadowAuditEvent } from '../../lib/records.js';
 import { api, CONSOLE_PROXY, loginVcenter, OPERATOR, session } from '../support/api.js';
 import { createLab, type Lab } from '../support/lab.js';
 import { countRoundTrips } from '../support/store-instrumentation.js';
@@ -61,6 +62,10 @@ afterAll(async () => {
 });
 
 /** The orders pushed for the lab's tenant since it was set up (putting its users pushes orders too), in order. */
+/** The tenant's shadow entries of the audit trail on `day`, in time order. */
+const listShadowAudits = async (tenantId: string, day: string) =>
+  (await listAuditEvents(tenantId, day)).filter((entry): entry is ShadowAuditEvent => entry.event.startsWith('shadow '));
+
 const ordersOf = (lab: ShadowLab) => orders.slice(lab.ordersBefore).filter((order) => order.tenantId === lab.tenant);
 
 interface ShadowLab extends Lab {

@@ -58,6 +58,16 @@ describe('keys', () => {
       keys.consoleAudit('acme', '2026-01-02T03:04:05.000Z', 'c0ffee'),
       { pk: 'AUDIT#acme#2026-01-02', sk: '2026-01-02T03:04:05.000Z#c0ffee' },
     ],
+    [
+      'audit entry of a recording, under its day, after the day’s console sessions, a playback by its token',
+      keys.auditEvent({ tenantId: 'acme', at: '2026-01-02T03:04:05.000Z', event: 'recording played', recordingId: 'r1', tokenFingerprint: '0a1b2c3d' }),
+      { pk: 'AUDIT#acme#2026-01-02', sk: 'EVENT#2026-01-02T03:04:05.000Z#r1#recording played#0a1b2c3d' },
+    ],
+    [
+      'audit entry of a shadow, by its own session',
+      keys.auditEvent({ tenantId: 'acme', at: '2026-01-02T03:04:05.000Z', event: 'shadow ended', shadowSessionId: 's1' }),
+      { pk: 'AUDIT#acme#2026-01-02', sk: 'EVENT#2026-01-02T03:04:05.000Z#s1#shadow ended' },
+    ],
   ])('%s', (_, key, expected) => {
     expect(key).toEqual(expected);
   });
