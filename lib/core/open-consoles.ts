@@ -1,14 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import { config } from '../config.js';
 import { logger } from '../log.js';
 import type { ConsoleSessionReport, ConsoleTarget, EndOrder, HeartbeatAnswer, Redemption, SessionHeartbeats } from '../protocol/console-proxy.js';
-import { fingerprint } from '../protocol/secrets.js';
 import type { OpenConsoleRecord, SessionRecord, TicketRecord, VmRecord } from '../records.js';
 import * as store from '../store/index.js';
 import * as Audit from './audit.js';
-import { isoNow, nowSeconds } from './clock.js';
+import { nowSeconds } from './clock.js';
 import { consolePolicyOf, registryTtlSeconds } from './console-policy.js';
 import { pushOrder } from './console-proxies.js';
+import { consoleTargetOf, openConsoleRecord } from './console-targets.js';
 import { ConnectionLimitReached, NotFound } from './errors.js';
 import * as Recordings from './recordings.js';
 import { tenantReadWith } from './sessions.js';
@@ -68,41 +66,14 @@ export async function admitConsole(session: SessionRecord, vm: VmRecord): Promis
 /** A redeemed ticket becomes an open console in the registry; its target carries the session's policy to the proxy. */
 export async function openConsole(ticket: TicketRecord, from: Omit<Redemption, 'ticket'>): Promise<ConsoleTarget> {
   if (ticket.shadowOf) return Shadows.openShadow({ ...ticket, shadowOf: ticket.shadowOf }, from);
-  const limits = ticket.sessionLimits ?? consolePolicyOf(undefined);
-  const now = isoNow();
-  const record: OpenConsoleRecord = {
-    sessionId: randomUUID(),
-    tenantId: ticket.tenantId,
-    vmMoId: ticket.vmMoId,
-    instanceUuid: ticket.instanceUuid,
-    userName: ticket.issuedTo,
-    consoleType: ticket.consoleType,
-    ...(from.clientAddress ? { clientAddress: from.clientAddress } : {}),
-    ...(from.proxyInstance ? { proxyInstance: from.proxyInstance } : {}),
-    ticketFingerprint: fingerprint(ticket.ticketHash),
-    startedAt: now,
-    lastInputAt: now,
-    expiresAt: nowSeconds() + registryTtlSeconds(),
-  };
+  const record = openConsoleRecord(ticket, from);
   // A recorded console: its manifest and "recording started" go with the registry item, in one round trip.
   const recording = ticket.recording ? Recordings.startRecording(record, ticket.recording) : undefined;
   if (recording) await store.putOpenConsoleWithRecording(record, recording.manifest, recording.started);
   else await store.putOpenConsole(record);
   logger.info('console session opened', { tenant: record.tenantId, vm: record.vmMoId, user: record.userName, session: record.sessionId, ...(recording ? { recording: recording.grant.recordingId } : {}) });
   return {
-    tenantId: ticket.tenantId,
-    vmMoId: ticket.vmMoId,
-    instanceUuid: ticket.instanceUuid,
-    consoleType: ticket.consoleType,
-    issuedTo: ticket.issuedTo,
-    issuedAt: ticket.issuedAt,
-    vnc: { host: ticket.vnc.host, port: ticket.vnc.port },
-    session: {
-      sessionId: record.sessionId,
-      idleTimeoutSeconds: limits.idleTimeoutSeconds,
-      maxDurationSeconds: limits.maxDurationSeconds,
-      heartbeatSeconds: config.consoleHeartbeatSeconds(),
-    },
+    ...consoleTargetOf(ticket, record),
     ...(recording ? { recording: recording.grant } : {}),
   };
 }

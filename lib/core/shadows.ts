@@ -1,14 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import { config } from '../config.js';
 import { logger } from '../log.js';
 import type { ConsoleTarget, Redemption, ShadowOf, Watcher } from '../protocol/console-proxy.js';
-import { fingerprint } from '../protocol/secrets.js';
 import type { OpenConsoleRecord, ShadowAuditEvent, TicketRecord } from '../records.js';
 import * as store from '../store/index.js';
 import { recordAuditEvents } from './audit.js';
 import { isoNow, nowSeconds } from './clock.js';
-import { consolePolicyOf, registryTtlSeconds } from './console-policy.js';
 import { pushOrder } from './console-proxies.js';
+import { consoleTargetOf, openConsoleRecord } from './console-targets.js';
 import { ticketRefused } from './tickets.js';
 
 /**
@@ -55,42 +52,14 @@ export async function openShadow(ticket: TicketRecord & { shadowOf: ShadowOf }, 
     logger.info('shadow ticket refused', { tenant: tenantId, vm: vmMoId, session: shadowOf.sessionId, reason: watched ? 'shadow limit' : 'watched session not open' });
     throw ticketRefused();
   }
-  const limits = ticket.sessionLimits ?? consolePolicyOf(undefined);
-  const now = isoNow();
-  const shadow: OpenConsoleRecord = {
-    sessionId: randomUUID(),
-    tenantId,
-    vmMoId,
-    instanceUuid: ticket.instanceUuid,
-    userName: ticket.issuedTo,
-    consoleType: ticket.consoleType,
-    ...(from.clientAddress ? { clientAddress: from.clientAddress } : {}),
-    ...(from.proxyInstance ? { proxyInstance: from.proxyInstance } : {}),
-    ticketFingerprint: fingerprint(ticket.ticketHash),
-    startedAt: now,
-    lastInputAt: now,
-    expiresAt: nowSeconds() + registryTtlSeconds(),
-    shadowOf,
-  };
+  const shadow: OpenConsoleRecord = { ...openConsoleRecord(ticket, from), shadowOf };
   await Promise.all([store.putOpenConsole(shadow), watched.shadowed ? undefined : store.markShadowed(tenantId, vmMoId, watched.sessionId, true)]);
   await Promise.all([
     pushOrder({ type: 'watchers', tenantId, sessionId: shadowOf.sessionId, watchers: watchersOf([...shadows, shadow]) }),
     audit([shadow], 'shadow started'),
   ]);
   return {
-    tenantId,
-    vmMoId,
-    instanceUuid: ticket.instanceUuid,
-    consoleType: ticket.consoleType,
-    issuedTo: ticket.issuedTo,
-    issuedAt: ticket.issuedAt,
-    vnc: { host: ticket.vnc.host, port: ticket.vnc.port },
-    session: {
-      sessionId: shadow.sessionId,
-      idleTimeoutSeconds: limits.idleTimeoutSeconds,
-      maxDurationSeconds: limits.maxDurationSeconds,
-      heartbeatSeconds: config.consoleHeartbeatSeconds(),
-    },
+    ...consoleTargetOf(ticket, shadow),
     shadowOf,
   };
 }
