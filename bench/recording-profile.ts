@@ -45,7 +45,7 @@ const mode: Proxy = { name: record ? 'on' : 'off', process: proxy, url: () => {
   targets.set(value, { tenantId: 'bench', vmMoId: 'vm-1', instanceUuid: '00000000-0000-4000-8000-000000000001', consoleType: 'novnc', issuedTo: 'b@b', issuedAt: new Date().toISOString(), vnc: { host: '127.0.0.1', port: vm.port }, session: { sessionId: randomUUID(), idleTimeoutSeconds: 900, maxDurationSeconds: 3600, heartbeatSeconds: 300 },
     ...(record ? { recording: { recordingId: id, keyPrefix: recordingKeyPrefix('bench', 'vm-1', id), input: true, mandatory: true, retentionDays: 30 } } : {}) });
   return `ws://127.0.0.1:${port}/?token=${encodeURIComponent(value)}`; } };
-const rates: number[] = []; const before = cpuMs(proxy.pid!);
+const rates: number[] = []; await downstream(mode); await new Promise((r) => setTimeout(r, 500)); const before = cpuMs(proxy.pid!);
 for (let i = 0; i < Number(process.env.N ?? 8); i++) {
   if (process.env.BURST) { const c = await openConsole(mode, 'D'); const h = Buffer.alloc(4); h.writeUInt32BE(4 << 20); const t = performance.now(); c.ws.send(h); await c.next(4 << 20); rates.push(4 / ((performance.now() - t) / 1000)); c.ws.close(); }
   else rates.push(await downstream(mode));

@@ -22,7 +22,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { AUDIT_RECORDS_PATH, REDEMPTIONS_PATH, type ConsoleSessionReport } from '../lib/protocol/console-proxy.js';
-import { BUSY_CHUNK_BYTES, CHUNK_BYTES, CHUNK_MILLISECONDS, recordingKeyPrefix } from '../lib/protocol/recording.js';
+import { CHUNK_BYTES, CHUNK_MILLISECONDS, recordingKeyPrefix } from '../lib/protocol/recording.js';
 import { issueSecret } from '../lib/protocol/secrets.js';
 import { buildProxy } from '../scripts/build.js';
 import { demoScreens } from '../scripts/demo-data.js';
@@ -341,7 +341,7 @@ export async function measureRecording() {
       machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`,
       loadAverage: { atStart: loadAtStart, perRound: loads.map((value) => round(value, 1)), atEnd: round(loadavg()[0]!, 1) },
       rounds: ROUNDS,
-      chunk: { bytes: CHUNK_BYTES, busyBytes: BUSY_CHUNK_BYTES, milliseconds: CHUNK_MILLISECONDS },
+      chunk: { bytes: CHUNK_BYTES, milliseconds: CHUNK_MILLISECONDS },
       direct: { p50Ms: round(directP50, 3), p99Ms: round(directP99, 3) },
       off: figuresOf(local, 'off'),
       on: figuresOf(local, 'on'),
@@ -391,7 +391,7 @@ export function recordingMarkdown(figures: Figures): string {
   const ratioLine = (ratios: { burstOnVsOff: number; throughputOnVsOff: number; burstCpuOnVsOff: number }) =>
     `On / off, the median of the rounds' ratios: a burst **${ratios.burstOnVsOff}×** (target ≥ ${TARGET}×: ${verdict(ratios.burstOnVsOff)}), 64 MiB at full speed **${ratios.throughputOnVsOff}×** (${verdict(ratios.throughputOnVsOff)}); the proxy's CPU per MiB in bursts ${ratios.burstCpuOnVsOff}×.`;
   return [
-    `Measured ${figures.measuredAt.slice(0, 10)} by \`npm run bench\` (bench/recording.ts; alone: \`npx tsx bench/recording.ts\`) on ${figures.machine}, load average ${figures.loadAverage.atStart} at the start, ${figures.loadAverage.perRound.join(', ')} at each round's start and ${figures.loadAverage.atEnd} at the end (other work shares the machine). The built proxy (dist/proxy) on loopback, two of its processes: one stores in the local S3 (s3rver), one in a null sink; median of ${figures.rounds} interleaved rounds per mode (each round: both storages, recording off and on, the order alternating). Recording on: screen and input, mandatory (nothing reaches the browser unrecorded). A chunk is cut at ${figures.chunk.bytes / MiB} MiB, or up to ${figures.chunk.busyBytes / MiB} MiB while the previous one is still being stored (a busy screen), or ${figures.chunk.milliseconds / 1000} s after its first frame.`,
+    `Measured ${figures.measuredAt.slice(0, 10)} by \`npm run bench\` (bench/recording.ts; alone: \`npx tsx bench/recording.ts\`) on ${figures.machine}, load average ${figures.loadAverage.atStart} at the start, ${figures.loadAverage.perRound.join(', ')} at each round's start and ${figures.loadAverage.atEnd} at the end (other work shares the machine). The built proxy (dist/proxy) on loopback, two of its processes: one stores in the local S3 (s3rver), one in a null sink; median of ${figures.rounds} interleaved rounds per mode (each round: both storages, recording off and on, the order alternating). Recording on: screen and input, mandatory (nothing reaches the browser unrecorded).`,
     '',
     '**Storage cost excluded: what the proxy itself pays.** The storage is a null sink, an HTTP server in a process of its own that answers every PUT at once and discards the body (bench/null-storage.ts), so what recording costs here is the proxy\'s alone: the frame copy, the S3 client (request, signature) and writing each chunk to a socket. On AWS the proxy pays this and S3 the rest; over TLS the proxy also encrypts each chunk.',
     '',

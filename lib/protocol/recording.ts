@@ -6,8 +6,7 @@
  *   console whose recording cannot be stored): `RecordingHeader` as JSON.
  * - `<keyPrefix>chunk-<000000>` — the stream, in order, numbered from 0 without gaps: a sequence of frames,
  *   each `u32 BE milliseconds since the recording started | u8 direction | u32 BE length | payload`. A chunk is
- *   cut at `CHUNK_BYTES` (up to `BUSY_CHUNK_BYTES` while the previous chunk is still being stored) or after
- *   `CHUNK_MILLISECONDS`, whichever comes first, and at the end.
+ *   cut at `CHUNK_BYTES` or after `CHUNK_MILLISECONDS`, whichever comes first, and at the end.
  *
  * Every object carries the tag `retention-days=<n>` (the bucket's lifecycle rules expire it) and, on AWS,
  * SSE-KMS with the deployment's key.
@@ -22,11 +21,6 @@ export const FROM_BROWSER = 1;
 
 export const FRAME_HEADER_BYTES = 9;
 export const CHUNK_BYTES = 1024 * 1024;
-/**
- * A chunk that fills while the previous one is still being stored (a busy screen) goes on filling up to this
- * size instead of being cut at CHUNK_BYTES: fewer, larger PUTs when the screen is busy. Readers assume no size.
- */
-export const BUSY_CHUNK_BYTES = 4 * CHUNK_BYTES;
 export const CHUNK_MILLISECONDS = 5000;
 
 export interface RecordingHeader {

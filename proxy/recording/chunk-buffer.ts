@@ -1,51 +1,29 @@
-import { BUSY_CHUNK_BYTES, CHUNK_BYTES, FRAME_HEADER_BYTES, writeFrame, type FROM_BROWSER, type FROM_VM } from '../../lib/protocol/recording.js';
+import { CHUNK_BYTES, FRAME_HEADER_BYTES, writeFrame, type FROM_BROWSER, type FROM_VM } from '../../lib/protocol/recording.js';
 
 /** An idle console's chunk stays small: the buffer starts at 64 KiB and grows up to CHUNK_BYTES as frames come. */
 const FIRST_BYTES = 64 * 1024;
 
 /**
- * Full-size chunk buffers (CHUNK_BYTES, or BUSY_CHUNK_BYTES) whose chunks are stored, kept for the next busy
- * chunk of any recording: a busy screen then fills the same few buffers over and over instead of allocating
- * ~2 MiB per chunk, which the garbage collector paid for (a third of the recorder's cost). They hold at most
- * `maxMiB` MiB together (apart from the queues).
+ * Full-size chunk buffers whose chunks are stored, kept for the next busy chunk of any recording: a busy screen
+ * then fills the same few buffers over and over instead of allocating ~2 MiB per chunk, which the garbage
+ * collector paid for (a third of the recorder's cost). At most `max` are kept (`max` MiB, apart from the queues).
  */
 export class ChunkBufferPool {
   private readonly free: Buffer[] = [];
-  private heldBytes = 0;
 
-  constructor(private readonly maxMiB: number) {}
+  constructor(private readonly max: number) {}
 
-  /** Whether it holds a CHUNK_BYTES buffer. */
   get available(): boolean {
-    return this.has(CHUNK_BYTES);
+    return this.free.length > 0;
   }
 
-  has(size: number): boolean {
-    return this.free.some((buffer) => buffer.length === size);
+  take(): Buffer | undefined {
+    return this.free.pop();
   }
 
-  take(size = CHUNK_BYTES): Buffer | undefined {
-    let index = this.free.length - 1;
-    while (index >= 0 && this.free[index]!.length !== size) index -= 1;
-    if (index < 0) return undefined;
-    const [buffer] = this.free.splice(index, 1);
-    this.heldBytes -= size;
-    return buffer;
-  }
-
-  /** Keeps a stored chunk's buffer if it is full-size and there is room (a busy-size one makes room: screens are busy now). */
+  /** Keeps a stored chunk's buffer if it is full-size and there is room. */
   give(buffer: Buffer): void {
-    if (buffer.length !== CHUNK_BYTES && buffer.length !== BUSY_CHUNK_BYTES) return;
-    const max = this.maxMiB * CHUNK_BYTES;
-    while (buffer.length === BUSY_CHUNK_BYTES && this.heldBytes + buffer.length > max) {
-      const index = this.free.findIndex((kept) => kept.length === CHUNK_BYTES);
-      if (index < 0) break;
-      this.free.splice(index, 1);
-      this.heldBytes -= CHUNK_BYTES;
-    }
-    if (this.heldBytes + buffer.length > max) return;
-    this.free.push(buffer);
-    this.heldBytes += buffer.length;
+    if (buffer.length === CHUNK_BYTES && this.free.length < this.max) this.free.push(buffer);
   }
 }
 
@@ -75,46 +53,28 @@ export class ChunkBuffer {
     return this.used === 0;
   }
 
-  /** The bytes of frames in it. */
-  get length(): number {
-    return this.used;
+  /** Whether a frame of `payloadBytes` would take the chunk past CHUNK_BYTES (seal it first; an empty one takes any frame). */
+  overflows(payloadBytes: number): boolean {
+    return this.used > 0 && this.used + FRAME_HEADER_BYTES + payloadBytes > CHUNK_BYTES;
   }
 
-  /**
-   * Whether a frame of `payloadBytes` would take the chunk past `limit` (CHUNK_BYTES; BUSY_CHUNK_BYTES while
-   * the previous chunk is being stored): seal it first. An empty one takes any frame.
-   */
-  overflows(payloadBytes: number, limit = CHUNK_BYTES): boolean {
-    return this.used > 0 && this.used + FRAME_HEADER_BYTES + payloadBytes > limit;
+  /** How many bytes more the buffer must hold to take a frame of `payloadBytes` (0: it fits as it is). */
+  growthFor(payloadBytes: number): number {
+    return this.grownSize(this.used + FRAME_HEADER_BYTES + payloadBytes) - this.heldBytes;
   }
 
-  /**
-   * How many bytes more the buffer must hold to take a frame of `payloadBytes` (0: it fits as it is); `busy`:
-   * the previous chunk is being stored, so a full chunk may grow to BUSY_CHUNK_BYTES.
-   */
-  growthFor(payloadBytes: number, busy = false): number {
-    return this.grownSize(this.used + FRAME_HEADER_BYTES + payloadBytes, busy) - this.heldBytes;
-  }
-
-  /**
-   * The buffer size a chunk of `need` bytes takes: as it is, the first small one, doubled, (busy) a full-size
-   * one from the pool, or (a full-size chunk still filling while the previous one is stored) a busy-size one.
-   */
-  private grownSize(need: number, busy: boolean): number {
+  /** The buffer size a chunk of `need` bytes takes: as it is, the first small one, doubled, or (busy) a full-size one from the pool. */
+  private grownSize(need: number): number {
     if (need <= this.heldBytes) return this.heldBytes;
-    if (busy && need > CHUNK_BYTES && need <= BUSY_CHUNK_BYTES && this.heldBytes >= CHUNK_BYTES) return BUSY_CHUNK_BYTES;
-    if (need > FIRST_BYTES && need <= CHUNK_BYTES) {
-      if (this.pool.available) return CHUNK_BYTES;
-      if (busy && this.pool.has(BUSY_CHUNK_BYTES)) return BUSY_CHUNK_BYTES;
-    }
+    if (need > FIRST_BYTES && need <= CHUNK_BYTES && this.pool.available) return CHUNK_BYTES;
     return Math.max(need, Math.min(CHUNK_BYTES, Math.max(FIRST_BYTES, this.heldBytes * 2)));
   }
 
-  /** Appends a frame; the caller has made room with `growthFor` (the same `busy`; and accounted for it). */
-  write(offsetMs: number, direction: typeof FROM_VM | typeof FROM_BROWSER, payload: Uint8Array, busy = false): void {
-    const size = this.grownSize(this.used + FRAME_HEADER_BYTES + payload.length, busy);
+  /** Appends a frame; the caller has made room with `growthFor` (and accounted for it). */
+  write(offsetMs: number, direction: typeof FROM_VM | typeof FROM_BROWSER, payload: Uint8Array): void {
+    const size = this.grownSize(this.used + FRAME_HEADER_BYTES + payload.length);
     if (size > this.heldBytes) {
-      const larger = this.pool.take(size) ?? Buffer.allocUnsafe(size);
+      const larger = (size === CHUNK_BYTES && this.pool.take()) || Buffer.allocUnsafe(size);
       if (this.buffer) this.buffer.copy(larger, 0, 0, this.used);
       this.buffer = larger;
     }

@@ -1,5 +1,5 @@
 import type { ConsoleSessionReport, ConsoleTarget, RecordingGrant } from '../../lib/protocol/console-proxy.js';
-import { BUSY_CHUNK_BYTES, CHUNK_BYTES, CHUNK_MILLISECONDS, chunkKey, FROM_BROWSER, FROM_VM, headerKey, RECORDING_FORMAT, type RecordingHeader } from '../../lib/protocol/recording.js';
+import { CHUNK_MILLISECONDS, chunkKey, FROM_BROWSER, FROM_VM, headerKey, RECORDING_FORMAT, type RecordingHeader } from '../../lib/protocol/recording.js';
 import type { BridgeTap } from '../bridge.js';
 import { errorSummary, logger } from '../log.js';
 import { ChunkBuffer, type SealedChunk } from './chunk-buffer.js';
@@ -59,7 +59,7 @@ export async function startRecording(
 
 /**
  * One recording: frames copied into the chunk being filled as the bridge passes them; a chunk is sealed at
- * CHUNK_BYTES (BUSY_CHUNK_BYTES while a PUT is in flight) or CHUNK_MILLISECONDS and stored in order, one at a time, retried with backoff while storage is
+ * CHUNK_BYTES or CHUNK_MILLISECONDS and stored in order, one at a time, retried with backoff while storage is
  * down. One PUT in flight per recording keeps the stored chunks a contiguous prefix whatever happens (a crash or
  * a lost storage never leaves a gap for playback to trip on), and a console's screen is far below what one
  * PUT stream carries; consoles are stored in parallel with each other.
@@ -132,16 +132,8 @@ class Recorder implements ConsoleRecording, BridgeTap {
 
   /** Copies a frame into the chunk being filled, unless memory does not allow it (`forced`: it does anyway). */
   private append(direction: typeof FROM_VM | typeof FROM_BROWSER, payload: Buffer, forced: boolean): boolean {
-    // While a PUT is in flight a sealed chunk would only wait behind it: the chunk goes on filling (busy size),
-    // as far as memory allows.
-    let busy = this.pumpRunning;
-    if (this.chunk.overflows(payload.length, busy ? BUSY_CHUNK_BYTES : CHUNK_BYTES)) this.seal();
-    let growth = this.chunk.growthFor(payload.length, busy);
-    if (busy && growth > 0 && !this.fits(growth)) {
-      busy = false;
-      if (this.chunk.overflows(payload.length)) this.seal();
-      growth = this.chunk.growthFor(payload.length);
-    }
+    if (this.chunk.overflows(payload.length)) this.seal();
+    let growth = this.chunk.growthFor(payload.length);
     if (growth > 0 && !forced && !this.fits(growth)) {
       // Store what is there now, so that its memory comes back; the frame waits (or the recording stops).
       if (this.chunk.empty) return false;
@@ -151,7 +143,7 @@ class Recorder implements ConsoleRecording, BridgeTap {
     }
     if (growth > 0) this.hold(growth);
     if (this.chunk.empty) this.cutTimer = setTimeout(() => this.seal(), CHUNK_MILLISECONDS).unref();
-    this.chunk.write(performance.now() - this.startedAt, direction, payload, busy);
+    this.chunk.write(performance.now() - this.startedAt, direction, payload);
     return true;
   }
 
@@ -239,8 +231,6 @@ class Recorder implements ConsoleRecording, BridgeTap {
       this.free(chunk.heldBytes);
       // S3 has it: its buffer can take another busy chunk.
       this.recordings.pool.give(chunk.buffer);
-      // A full-size chunk that went on filling while this one was stored goes next.
-      if (this.queue.length === 0 && this.chunk.length >= CHUNK_BYTES && this.stopped === undefined) this.seal();
       if (this.stopped !== undefined) return leave();
     }
   }

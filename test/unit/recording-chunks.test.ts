@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BUSY_CHUNK_BYTES, CHUNK_BYTES, decodeChunk, encodeFrame, FROM_BROWSER, FROM_VM } from '../../lib/protocol/recording.js';
+import { CHUNK_BYTES, decodeChunk, encodeFrame, FROM_BROWSER, FROM_VM } from '../../lib/protocol/recording.js';
 import { ChunkBuffer, ChunkBufferPool } from '../../proxy/recording/chunk-buffer.js';
 
 const KiB = 1024;
@@ -56,49 +56,5 @@ describe('a chunk being filled (proxy/recording/chunk-buffer.ts)', () => {
     const sealed = chunk.seal()!;
     expect(sealed.buffer).toBe(recycled);
     expect(decodeChunk(sealed.bytes).map((frame) => frame.payload.length)).toEqual([10, 64 * KiB]);
-  });
-
-  it('goes on filling a full chunk up to the busy size while the previous one is being stored, and not otherwise', () => {
-    const pool = new ChunkBufferPool(8);
-    const chunk = new ChunkBuffer(pool);
-    for (let index = 0; index < 16; index += 1) chunk.write(index, FROM_VM, payload(64 * KiB - 9, index));
-    expect(chunk.length).toBe(CHUNK_BYTES);
-    expect(chunk.overflows(10)).toBe(true);
-    expect(chunk.overflows(10, BUSY_CHUNK_BYTES)).toBe(false);
-    // Not busy: the buffer does not grow past a chunk (the recorder seals it first).
-    expect(chunk.growthFor(10)).toBe(10 + 9);
-    // Busy: the full chunk grows to the busy size at once (no doubling through 2 MiB).
-    expect(chunk.growthFor(10, true)).toBe(BUSY_CHUNK_BYTES - CHUNK_BYTES);
-    chunk.write(16, FROM_VM, payload(10, 7), true);
-    expect(chunk.heldBytes).toBe(BUSY_CHUNK_BYTES);
-    const sealed = chunk.seal()!;
-    expect(decodeChunk(sealed.bytes)).toHaveLength(17);
-    expect(sealed.bytes.length).toBe(CHUNK_BYTES + 9 + 10);
-    // Its buffer goes back to the pool and takes the next busy chunk whole; an idle one still starts small.
-    pool.give(sealed.buffer);
-    expect(pool.has(BUSY_CHUNK_BYTES)).toBe(true);
-    const next = new ChunkBuffer(pool);
-    next.write(0, FROM_VM, payload(10, 1), true);
-    expect(next.heldBytes).toBe(64 * KiB);
-    // Not busy, it doubles (the pool has no 1 MiB buffer); busy, it takes the pooled busy-size one.
-    expect(next.growthFor(64 * KiB)).toBe(64 * KiB);
-    expect(next.growthFor(64 * KiB, true)).toBe(BUSY_CHUNK_BYTES - 64 * KiB);
-    next.write(1, FROM_VM, payload(64 * KiB, 2), true);
-    expect(next.heldBytes).toBe(BUSY_CHUNK_BYTES);
-    expect(next.seal()!.buffer).toBe(sealed.buffer);
-  });
-
-  it('holds at most its budget; a busy-size buffer displaces 1 MiB ones', () => {
-    const pool = new ChunkBufferPool(5);
-    for (let index = 0; index < 6; index += 1) pool.give(Buffer.alloc(CHUNK_BYTES));
-    expect([pool.take(), pool.take(), pool.take(), pool.take(), pool.take(), pool.take()].filter(Boolean)).toHaveLength(5);
-    for (let index = 0; index < 5; index += 1) pool.give(Buffer.alloc(CHUNK_BYTES));
-    pool.give(Buffer.alloc(BUSY_CHUNK_BYTES));
-    expect(pool.has(BUSY_CHUNK_BYTES)).toBe(true);
-    expect([pool.take(), pool.take()].filter(Boolean)).toHaveLength(1);
-    // A second busy-size buffer does not fit beside the first.
-    pool.give(Buffer.alloc(BUSY_CHUNK_BYTES));
-    expect(pool.take(BUSY_CHUNK_BYTES)).toBeDefined();
-    expect(pool.take(BUSY_CHUNK_BYTES)).toBeUndefined();
   });
 });
