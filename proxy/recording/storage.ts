@@ -37,6 +37,9 @@ export function s3RecordingStorage(config: RecordingStorageConfig): RecordingSto
     // No CRC32 of every chunk by default: TLS already guards the body in transit, and hashing each MiB again
     // costs the proxy CPU that its consoles need (bench/recording.ts).
     requestChecksumCalculation: 'WHEN_REQUIRED',
+    // No "Expect: 100-continue" before a large chunk: a round trip more per PUT, and the PUTs of a recording go
+    // one at a time. A refused PUT (which is what the header saves the body of) is rare here.
+    expectContinueHeader: false,
   });
   // The same reason for not hashing the body into the signature (SigV4's UNSIGNED-PAYLOAD, which S3 accepts):
   // SHA-256 of every chunk was the recorder's largest cost. The signature still covers the key, the tag, the
