@@ -162,9 +162,9 @@ export async function selectVms(tenantId: string, selection: VmSelection, max: n
 
 /** Deletes a VM's record and everything bound to it: tickets, agent enrolment, guest state. */
 export async function deleteVm(tenantId: string, moId: string): Promise<void> {
-  // Its open consoles leave the registry with its partition: read first, so that ending them (a shadow's end
-  // is audited) knows them.
-  const open = await store.openConsolesOfVm(tenantId, moId);
+  // Its open consoles are ended before its partition (and their registry entries with it) goes: a heartbeat
+  // answered in between would close them without saying why.
+  // (For a VM that does not exist this pushes an order that matches nothing, then answers 404.)
+  await endConsolesOf({ tenantId, vmMoId: moId }, EndReasons.vmDeleted);
   if (!(await store.deleteVm(tenantId, moId))) throw vmNotFound(moId);
-  await endConsolesOf({ tenantId, vmMoId: moId }, EndReasons.vmDeleted, open);
 }

@@ -129,7 +129,10 @@ export const openConsolesOfVm = (tenantId: string, moId: string): Promise<OpenCo
 
 /** Ends the given consoles: out of the registry, and an order to every proxy naming them. */
 async function endListed(consoles: OpenConsoleRecord[], order: EndOrder): Promise<OpenConsoleRecord[]> {
-  await Promise.all([store.deleteOpenConsoles(consoles), pushOrder(order)]);
+  // The order goes out before the entries go: a heartbeat answered in between would close the consoles
+  // without the order's reason ("ended", not why).
+  await pushOrder(order);
+  await store.deleteOpenConsoles(consoles);
   await Shadows.consolesEnded(consoles, order.reason);
   return consoles;
 }

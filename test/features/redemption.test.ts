@@ -26,8 +26,16 @@ describe('POST /console-proxy/v1/redemptions', () => {
       session: { sessionId: expect.stringMatching(/^[0-9a-f-]{36}$/), idleTimeoutSeconds: 1200, maxDurationSeconds: 86_400, heartbeatSeconds: 60 },
     });
     expect(ConsoleTargetSchema.safeParse(first.body).success).toBe(true);
-    const listed = await api('GET', '/operator/v1/tenants/acme/vms/vm-101/console-sessions', { headers: OPERATOR });
-    expect(listed.body.consoleSessions).toContainEqual(expect.objectContaining({ sessionId: first.body.session.sessionId, userName: 'admin@acme', consoleType: 'WEBMKS' }));
+    // Every page of the VM's open consoles: other files open consoles of the demo's web-01 at the same time.
+    const listed: { consoleSessions: unknown[] } = { consoleSessions: [] };
+    let next: string | undefined;
+    do {
+      const page = await api('GET', `/operator/v1/tenants/acme/vms/vm-101/console-sessions?limit=1000${next ? `&next=${encodeURIComponent(next)}` : ''}`, { headers: OPERATOR });
+      expect(page.status).toBe(200);
+      listed.consoleSessions.push(...page.body.consoleSessions);
+      next = page.body.next;
+    } while (next);
+    expect(listed.consoleSessions).toContainEqual(expect.objectContaining({ sessionId: first.body.session.sessionId, userName: 'admin@acme', consoleType: 'WEBMKS' }));
     const second = await api('POST', '/console-proxy/v1/redemptions', { headers: CONSOLE_PROXY, body: { ticket } });
     expect(second.status).toBe(404);
     expect(second.body).toEqual({
