@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { PrivilegeSchema } from './privileges.js';
+import { PrivilegeSchema, RoleSchema } from './privileges.js';
 import { RecordingPolicyOverrideSchema } from './recording-policy.js';
 import {
   CountSchema,
@@ -61,5 +61,7 @@ export const PrincipalSpecSchema = z
     password: z.string().min(8).max(256),
     fullName: z.string().max(200).optional(),
     privileges: z.array(PrivilegeSchema).max(32).default([]),
+    /** Named sets of privileges (lib/core/privileges.ts ROLES), added to `privileges`. */
+    roles: z.array(RoleSchema).max(8).default([]),
   })
   .strict();

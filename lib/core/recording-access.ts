@@ -2,7 +2,7 @@ import type { RecordingManifest } from '../protocol/console-proxy.js';
 import type { SessionRecord, VmRecord } from '../records.js';
 import { requirePrivilege } from './access.js';
 import { Unauthorized } from './errors.js';
-import type { Privilege } from './privileges.js';
+import { CONSOLE_AUDIT_PRIVILEGE } from './privileges.js';
 import * as Recordings from './recordings.js';
 
 /**
@@ -10,9 +10,6 @@ import * as Recordings from './recordings.js';
  * the tenant's root for a user's recordings across VMs). The auditor's session is of the tenant, so another
  * tenant's VMs and recordings are simply not found.
  */
-
-/** Grants listing recordings and playback links (and shadow tickets) of the tenant's VMs, not interactive consoles. */
-export const CONSOLE_AUDIT_PRIVILEGE: Privilege = 'VirtualMachine.Interact.ConsoleAudit';
 
 /** The newest `limit` recordings of a VM of the session's tenant. */
 export async function recordingsOfVm(session: SessionRecord, vm: VmRecord, limit: number): Promise<RecordingManifest[]> {

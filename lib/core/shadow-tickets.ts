@@ -7,7 +7,7 @@ import * as store from '../store/index.js';
 import { requirePrivilege } from './access.js';
 import { consolePolicyOf } from './console-policy.js';
 import { ConnectionLimitReached, NotFound } from './errors.js';
-import { CONSOLE_PRIVILEGE, type Privilege } from './privileges.js';
+import { CONSOLE_AUDIT_PRIVILEGE, CONSOLE_PRIVILEGE } from './privileges.js';
 import { isServing } from './serving.js';
 import { tenantReadWith } from './sessions.js';
 import { MAX_SHADOWS_PER_SESSION, watchable } from './shadows.js';
@@ -20,8 +20,6 @@ import { issueTicket } from './tickets.js';
  * redemption is lib/core/shadows.ts `openShadow`.
  */
 
-/** A tenant auditor's privilege: recordings, playback links and shadows of the tenant's VMs; no interactive console. */
-export const AUDIT_PRIVILEGE: Privilege = 'VirtualMachine.Interact.ConsoleAudit';
 /** The console type of a shadow's ticket and registry entry (the ordinary noVNC page opens it). */
 export const SHADOW_CONSOLE_TYPE = 'shadow';
 
@@ -77,14 +75,14 @@ export async function issueOperatorShadowTicket(tenantId: string, sessionId: str
 
 /** A tenant auditor's shadow ticket of an open console of `vm` (the caller's own VM, found by the dialect). */
 export async function issueAuditorShadowTicket(session: SessionRecord, vm: VmRecord, sessionId: string): Promise<IssuedShadowTicket> {
-  requirePrivilege(session, AUDIT_PRIVILEGE, vm);
+  requirePrivilege(session, CONSOLE_AUDIT_PRIVILEGE, vm);
   // The tenant's profile came with the session (one BatchGetItem): no second read of it.
   return issue(session.userName, vm, sessionId, tenantReadWith(session));
 }
 
 /** A VM's open consoles and shadows, for a tenant auditor. */
 export async function consolesOfVmForAuditor(session: SessionRecord, vm: VmRecord): Promise<OpenConsoleRecord[]> {
-  requirePrivilege(session, AUDIT_PRIVILEGE, vm);
+  requirePrivilege(session, CONSOLE_AUDIT_PRIVILEGE, vm);
   return store.openConsolesOfVm(vm.tenantId, vm.moId);
 }
 

@@ -11,6 +11,7 @@ import type { PrincipalRecord, TenantRecord } from '../records.js';
 import { ConsolePolicySpecSchema } from './console-policy.js';
 import { RecordingPolicySpecSchema } from './recording-policy.js';
 import { endConsolesOf, EndReasons } from './open-consoles.js';
+import { privilegesOf } from './privileges.js';
 
 /** What the operator says a tenant is: its name and, optionally, its console policy (docs/sessions.md). */
 export const TenantSpecSchema = z
@@ -73,7 +74,7 @@ export async function requireLiveTenant(tenantId: string): Promise<TenantRecord>
 export async function putPrincipal(
   tenantId: string,
   userName: string,
-  spec: z.infer<typeof PrincipalSpecSchema>,
+  spec: z.input<typeof PrincipalSpecSchema>,
 ): Promise<PrincipalView> {
   if (tenantOfUserName(userName) !== tenantId) {
     throw InvalidArgument(`User name ${userName} must end in @${tenantId}.`, { field: 'userName' });
@@ -84,7 +85,7 @@ export async function putPrincipal(
     userName,
     fullName: spec.fullName,
     passwordHash: await hashPassword(spec.password),
-    privileges: [...new Set(spec.privileges)],
+    privileges: privilegesOf(spec.privileges ?? [], spec.roles ?? []),
     updatedAt: isoNow(),
   };
   await store.putPrincipal(principal);

@@ -117,6 +117,32 @@ describe('users', () => {
     expect((await api('GET', '/api/session', { headers: session(sessionId) })).status).toBe(401);
   });
 
+  it('grants the privileges of vSphere-style roles beside single ones: a console auditor holds no interactive console', async () => {
+    const tenantId = await newTenant();
+    const put = await api('PUT', `/operator/v1/tenants/${tenantId}/users/audrey@${tenantId}`, {
+      headers: OPERATOR,
+      body: { password: 'audrey-password', roles: ['ConsoleAuditor', 'VirtualMachineConsoleUser'], privileges: ['VirtualMachine.Interact.ConsoleInteract'] },
+    });
+    expect(put.status).toBe(200);
+    expect(put.body).toEqual({
+      tenantId,
+      userName: `audrey@${tenantId}`,
+      privileges: ['VirtualMachine.Interact.ConsoleInteract', 'VirtualMachine.Interact.ConsoleAudit', 'VirtualMachine.Interact.DeviceConnection'],
+      updatedAt: expect.any(String),
+    });
+    const auditor = await api('PUT', `/operator/v1/tenants/${tenantId}/users/ada@${tenantId}`, {
+      headers: OPERATOR,
+      body: { password: 'ada-password', roles: ['ConsoleAuditor'] },
+    });
+    expect(auditor.body.privileges).toEqual(['VirtualMachine.Interact.ConsoleAudit']);
+    const unknown = await api('PUT', `/operator/v1/tenants/${tenantId}/users/ada@${tenantId}`, {
+      headers: OPERATOR,
+      body: { password: 'ada-password', roles: ['Admin'] },
+    });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error_type).toBe('INVALID_ARGUMENT');
+  });
+
   it('ends a user\'s sessions when its privileges change, so no session keeps revoked privileges', async () => {
     const tenantId = await newTenant();
     const path = `/operator/v1/tenants/${tenantId}/users/carol@${tenantId}`;
