@@ -15,6 +15,7 @@ import { expectAllowedByIam } from '../support/iam.js';
 import { createLab, type Lab } from '../support/lab.js';
 import { countRoundTrips } from '../support/store-instrumentation.js';
 import { scanTable } from '../support/table.js';
+import { sessionReport } from '../support/session-report.js';
 
 afterEach(() => resetClock());
 
@@ -54,21 +55,7 @@ async function open(user: string, moId: string, from: Record<string, string> = {
   return redeemed;
 }
 
-const report = (target: any, overrides: Record<string, unknown> = {}) => ({
-  sessionId: target.session.sessionId,
-  tenantId: target.tenantId,
-  vmMoId: target.vmMoId,
-  instanceUuid: target.instanceUuid,
-  consoleType: target.consoleType,
-  principal: target.issuedTo,
-  ticketFingerprint: '0123abcd',
-  startedAt: new Date(Date.now() - 60_000).toISOString(),
-  endedAt: new Date().toISOString(),
-  bytesToVm: 10,
-  bytesFromVm: 2000,
-  endReason: 'client closed',
-  ...overrides,
-});
+const report = (target: any, overrides: Record<string, unknown> = {}) => sessionReport(target, overrides);
 const endReport = (body: unknown) => api('POST', '/console-proxy/v1/audit-records', { headers: CONSOLE_PROXY, body });
 
 beforeAll(async () => {

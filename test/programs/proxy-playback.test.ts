@@ -51,6 +51,7 @@ import { proxyConfig } from '../support/console-fixtures.js';
 import { createLab, type Lab } from '../support/lab.js';
 import { startApiServer, type ApiServer } from '../support/http-server.js';
 import { eventually } from '../support/wait.js';
+import { sessionReport } from '../support/session-report.js';
 
 const missing = missingBrowserTools.filter((tool) => tool.includes('chromium'));
 if (missing.length) console.warn(`proxy-playback skipped: ${missing.join(', ')} not installed; run scripts/install-e2e-deps.sh`);
@@ -400,21 +401,13 @@ describe.skipIf(skip)('console recording playback', () => {
     const bytes = stored.reduce((sum, chunk) => sum + chunk.length, 0);
     const report = await callApi('POST', '/console-proxy/v1/audit-records', {
       headers: CONSOLE_PROXY,
-      body: {
-        sessionId: target.session.sessionId,
-        tenantId: target.tenantId,
-        vmMoId: target.vmMoId,
-        instanceUuid: target.instanceUuid,
-        consoleType: target.consoleType,
-        principal: target.issuedTo,
-        ticketFingerprint: '0123abcd',
+      body: sessionReport(target, {
         startedAt,
         endedAt: new Date(Date.parse(startedAt) + (frames.at(-1)?.offsetMs ?? 0)).toISOString(),
         bytesToVm: 0,
         bytesFromVm: bytes,
-        endReason: 'client closed',
         recording: { recordingId: grant.recordingId, ...outcome, chunks: stored.length, bytes },
-      },
+      }),
     });
     expect(report.status).toBe(204);
     return { grant, token: await operatorToken(grant.recordingId), stored };
